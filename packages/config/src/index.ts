@@ -1,0 +1,2 @@
+export { envSchema, type Env } from "./schema.ts";
+export { ConfigError, loadConfig, loadConfigOrExit } from "./load.ts";

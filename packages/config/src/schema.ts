@@ -1,0 +1,63 @@
+import { z } from "zod";
+
+const port = z.coerce.number().int().min(1).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const flag = z.stringbool({ truthy: ["true", "1", "yes"], falsy: ["false", "0", "no"] });
+const cronExpression = z
+  .string()
+  .trim()
+  .regex(/^(\S+\s+){4,5}\S+$/, "must be a cron expression with 5 or 6 fields");
+
+/** Every variable the processes read, with its default. Units are in the names. */
+export const envSchema = z
+  .object({
+    NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
+    LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    DATABASE_URL: z
+      .url({ protocol: /^postgres(ql)?$/, error: "must be a postgresql:// URL" })
+      .default("postgresql://postgres:postgres@localhost:5432/outbox"),
+    REDIS_URL: z
+      .url({ protocol: /^rediss?$/, error: "must be a redis:// or rediss:// URL" })
+      .default("redis://localhost:6379"),
+    REDIS_CLUSTER_NODES: z
+      .string()
+      .regex(/^[^,\s]+:\d+(,[^,\s]+:\d+)*$/, "must be a comma-separated list of host:port")
+      .optional(),
+    QUEUE_PREFIX: z.string().regex(/^[\w:{}-]+$/, "may hold letters, digits, _ - : { } only").default("outbox"),
+    HOST: z.string().default("0.0.0.0"),
+    PORT: port.default(3002),
+    WORKER_PORT: port.default(3003),
+    WORKER_CONCURRENCY: positiveInt.max(1000).default(32),
+    SCAN_CRON: cronExpression.default("*/5 * * * * *"),
+    SCAN_BATCH_SIZE: positiveInt.max(5000).default(500),
+    RECOVERY_INTERVAL_MS: positiveInt.default(15_000),
+    RECOVERY_GRACE_MS: positiveInt.default(10_000),
+    JOB_LOCK_MS: positiveInt.min(1000).default(30_000),
+    SHUTDOWN_TIMEOUT_MS: positiveInt.default(25_000),
+    STATS_INTERVAL_MS: positiveInt.min(1000).default(30_000),
+    PAYMENT_EXPIRY_CRON: cronExpression.default("*/5 * * * *"),
+    PAYMENT_EXPIRY_AFTER_MS: positiveInt.default(30 * 60_000),
+    SETTLEMENT_CRON: cronExpression.default("0 8 * * *"),
+    RETENTION_CRON: cronExpression.default("17 * * * *"),
+    OUTBOX_RETENTION_DAYS: positiveInt.default(7),
+    ENCRYPTION_KEY: z.string().min(32, "must be at least 32 characters").optional(),
+    ADMIN_USER: z.string().min(1).default("admin"),
+    ADMIN_PASSWORD: z.string().min(8, "must be at least 8 characters").optional(),
+    WEBHOOK_ALLOW_PRIVATE_NETWORKS: flag.default(false),
+    WEBHOOK_TIMEOUT_MS: positiveInt.default(30_000),
+    WEBHOOK_DISABLE_AFTER_FAILURES: positiveInt.default(10),
+    SMTP_URL: z.url({ protocol: /^smtps?$/, error: "must be an smtp:// or smtps:// URL" }).optional(),
+  })
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV !== "production") return;
+    for (const name of ["ENCRYPTION_KEY", "ADMIN_PASSWORD"] as const) {
+      if (!env[name]) ctx.addIssue({ code: "custom", path: [name], message: "is required when NODE_ENV=production" });
+    }
+  })
+  .superRefine((env, ctx) => {
+    if (env.PORT === env.WORKER_PORT) {
+      ctx.addIssue({ code: "custom", path: ["WORKER_PORT"], message: "must differ from PORT" });
+    }
+  });
+
+export type Env = z.infer<typeof envSchema>;

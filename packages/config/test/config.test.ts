@@ -1,0 +1,69 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../src/index.ts";
+
+function problemsOf(source: Record<string, string>): string {
+  try {
+    loadConfig(source);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).message;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("loadConfig", () => {
+  it("fills every default from an empty environment", () => {
+    const config = loadConfig({});
+    expect(config.DATABASE_URL).toBe("postgresql://postgres:postgres@localhost:5432/outbox");
+    expect(config.REDIS_URL).toBe("redis://localhost:6379");
+    expect(config.PORT).toBe(3002);
+    expect(config.SCAN_CRON).toBe("*/5 * * * * *");
+    expect(config.STATS_INTERVAL_MS).toBe(30_000);
+    expect(config.WEBHOOK_ALLOW_PRIVATE_NETWORKS).toBe(false);
+  });
+
+  it("coerces numbers and booleans", () => {
+    const config = loadConfig({ PORT: "8080", WEBHOOK_ALLOW_PRIVATE_NETWORKS: "true", WORKER_CONCURRENCY: "4" });
+    expect(config).toMatchObject({ PORT: 8080, WEBHOOK_ALLOW_PRIVATE_NETWORKS: true, WORKER_CONCURRENCY: 4 });
+  });
+
+  it.each([
+    [{ PORT: "abc" }, /^Invalid configuration: PORT /],
+    [{ PORT: "70000" }, /PORT .*65535/],
+    [{ DATABASE_URL: "mysql://x/y" }, /DATABASE_URL must be a postgresql:\/\/ URL/],
+    [{ REDIS_URL: "not a url" }, /REDIS_URL must be a redis:\/\//],
+    [{ WORKER_CONCURRENCY: "0" }, /WORKER_CONCURRENCY/],
+    [{ SCAN_CRON: "every five seconds" }, /SCAN_CRON must be a cron expression/],
+    [{ WEBHOOK_ALLOW_PRIVATE_NETWORKS: "maybe" }, /WEBHOOK_ALLOW_PRIVATE_NETWORKS/],
+    [{ LOG_LEVEL: "loud" }, /LOG_LEVEL/],
+    [{ PORT: "3003" }, /WORKER_PORT must differ from PORT/],
+  ])("rejects %o naming the variable", (source, message) => {
+    expect(problemsOf(source)).toMatch(message);
+  });
+
+  it("requires ENCRYPTION_KEY and ADMIN_PASSWORD in production", () => {
+    const message = problemsOf({ NODE_ENV: "production" });
+    expect(message).toMatch(/ENCRYPTION_KEY is required when NODE_ENV=production/);
+    expect(message).toMatch(/ADMIN_PASSWORD is required when NODE_ENV=production/);
+  });
+
+  it("never repeats a secret value in its message", () => {
+    const secret = "short-secret-value";
+    const message = problemsOf({ ENCRYPTION_KEY: secret });
+    expect(message).toMatch(/ENCRYPTION_KEY must be at least 32 characters/);
+    expect(message).not.toContain(secret);
+  });
+
+  it("stops the process with one line when run as an entry point", async () => {
+    const { spawnSync } = await import("node:child_process");
+    const entry = new URL("../src/index.ts", import.meta.url).href;
+    const result = spawnSync(
+      process.execPath,
+      ["--import", "tsx", "-e", `import(${JSON.stringify(entry)}).then((m) => m.loadConfigOrExit())`],
+      { env: { ...process.env, PORT: "not-a-port" }, encoding: "utf8", cwd: import.meta.dirname },
+    );
+    expect(result.status).toBe(78);
+    expect(result.stderr.trim().split("\n")).toHaveLength(1);
+    expect(result.stderr).toMatch(/PORT/);
+  });
+});

@@ -1,0 +1,141 @@
+import { randomUUID } from "node:crypto";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createPrisma, type PrismaClient } from "@outbox/db";
+import { InvalidEventError } from "@outbox/events";
+import { createTestDatabase, waitFor, type TestDatabase } from "@outbox/testing";
+import { listenForOutbox, publish, publishMany } from "../src/index.ts";
+
+let db: TestDatabase;
+let prisma: PrismaClient;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  prisma = createPrisma(db.url);
+});
+afterAll(async () => {
+  await prisma.$disconnect();
+  await db.drop();
+});
+
+const tenantCreated = (tenantId: string, slug: string) => ({
+  type: "TenantCreated" as const,
+  payload: { tenantId, name: "Acme", slug, createdAt: new Date().toISOString() },
+});
+
+async function outboxCount(aggregateId: string) {
+  return prisma.eventOutbox.count({ where: { aggregateId } });
+}
+
+describe("publish", () => {
+  it("commits the outbox row together with the business row", async () => {
+    const tenantId = randomUUID();
+    const eventId = await prisma.$transaction(async (tx) => {
+      await tx.tenant.create({ data: { id: tenantId, name: "Acme", slug: `acme-${tenantId.slice(0, 8)}` } });
+      return publish(tx, tenantCreated(tenantId, "acme"));
+    });
+    const row = await prisma.eventOutbox.findUniqueOrThrow({ where: { id: eventId } });
+    expect(row).toMatchObject({
+      eventType: "TenantCreated",
+      aggregateType: "tenant",
+      aggregateId: tenantId,
+      tenantId,
+      status: "pending",
+      attempts: 0,
+      dispatchedAt: null,
+      processedAt: null,
+      lastError: null,
+    });
+    expect(row.payload).toMatchObject({ tenantId, slug: "acme" });
+    expect(await prisma.tenant.count({ where: { id: tenantId } })).toBe(1);
+  });
+
+  it("rolls back with the business row when the transaction fails later", async () => {
+    const tenantId = randomUUID();
+    await expect(
+      prisma.$transaction(async (tx) => {
+        await tx.tenant.create({ data: { id: tenantId, name: "Acme", slug: `rb-${tenantId.slice(0, 8)}` } });
+        await publish(tx, tenantCreated(tenantId, "acme"));
+        throw new Error("business rule failed after publish");
+      }),
+    ).rejects.toThrow("business rule failed after publish");
+    expect(await outboxCount(tenantId)).toBe(0);
+    expect(await prisma.tenant.count({ where: { id: tenantId } })).toBe(0);
+  });
+
+  it("refuses a bad payload with a typed error naming the field, and the whole transaction rolls back", async () => {
+    const tenantId = randomUUID();
+    const attempt = prisma.$transaction(async (tx) => {
+      await tx.tenant.create({ data: { id: tenantId, name: "Acme", slug: `bad-${tenantId.slice(0, 8)}` } });
+      await publishMany(tx, [
+        tenantCreated(tenantId, "fine"),
+        { type: "TenantCreated", payload: { tenantId, name: "Acme", slug: "Not A Slug", createdAt: "yesterday" } },
+      ]);
+    });
+    const error = await attempt.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidEventError);
+    expect((error as InvalidEventError).issues.map((i) => i.path).sort()).toEqual(["createdAt", "slug"]);
+    expect((error as Error).message).toMatch(/slug must be lowercase/);
+    expect(await outboxCount(tenantId)).toBe(0);
+    expect(await prisma.tenant.count({ where: { id: tenantId } })).toBe(0);
+  });
+
+  it("keeps the order of a batch in its sequence numbers", async () => {
+    const orderId = randomUUID();
+    const now = new Date().toISOString();
+    const events = ["first", "second", "third"].map((reason) => ({
+      type: "OrderCancelled" as const,
+      payload: { orderId, tenantId: "t1", reason, cancelledAt: now },
+    }));
+    await prisma.$transaction((tx) => publishMany(tx, events));
+    const rows = await prisma.eventOutbox.findMany({ where: { aggregateId: orderId }, orderBy: { sequence: "asc" } });
+    expect(rows.map((r) => (r.payload as { reason: string }).reason)).toEqual(["first", "second", "third"]);
+  });
+
+  it("accepts a row written by plain SQL with only the required columns", async () => {
+    const id = randomUUID();
+    await prisma.$executeRaw`INSERT INTO event_outbox (id, event_type, aggregate_type, aggregate_id, payload)
+      VALUES (${id}::uuid, 'TenantCreated', 'tenant', 't-sql', '{}'::jsonb)`;
+    const row = await prisma.eventOutbox.findUniqueOrThrow({ where: { id } });
+    expect(row.status).toBe("pending");
+    expect(row.attempts).toBe(0);
+    expect(row.availableAt.getTime()).toBeLessThanOrEqual(Date.now() + 1000);
+    await expect(prisma.$executeRaw`UPDATE event_outbox SET status = 'lost' WHERE id = ${id}::uuid`).rejects.toThrow(
+      /event_outbox_status_check/,
+    );
+  });
+});
+
+describe("NOTIFY on commit", () => {
+  it("arrives after commit, once per transaction, and never for a rollback", async () => {
+    let notifications = 0;
+    const listener = await listenForOutbox({ databaseUrl: db.url, onNotify: () => notifications++ });
+    try {
+      const client = new pg.Client({ connectionString: db.url });
+      await client.connect();
+      await client.query("BEGIN");
+      await client.query(
+        `INSERT INTO event_outbox (id, event_type, aggregate_type, aggregate_id, payload)
+         SELECT gen_random_uuid(), 'TenantCreated', 'tenant', 'n' || g, '{}' FROM generate_series(1, 3) g`,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(notifications).toBe(0);
+      await client.query("COMMIT");
+      await waitFor(() => notifications === 1, { message: "a notification after commit" });
+
+      await client.query("BEGIN");
+      await client.query(`INSERT INTO event_outbox (id, event_type, aggregate_type, aggregate_id, payload)
+        VALUES (gen_random_uuid(), 'TenantCreated', 'tenant', 'rolled-back', '{}')`);
+      await client.query("ROLLBACK");
+      await client.end();
+
+      const tenantId = randomUUID();
+      await prisma.$transaction((tx) => publish(tx, tenantCreated(tenantId, "after")));
+      await waitFor(() => notifications === 2, { message: "the notification of the Prisma publish" });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(notifications).toBe(2);
+    } finally {
+      await listener.close();
+    }
+  });
+});

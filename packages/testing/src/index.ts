@@ -1,0 +1,12 @@
+export {
+  createTemplateDatabase,
+  createTestDatabase,
+  databaseUrl,
+  dropDatabase,
+  onServer,
+  serverUrl,
+  uniqueName,
+  type TestDatabase,
+} from "./database.ts";
+export { createTestRedis, deleteKeys, redisUrl, type TestRedis } from "./redis.ts";
+export { waitFor } from "./wait.ts";
