@@ -26,7 +26,7 @@ export const envSchema = z
     QUEUE_PREFIX: z.string().regex(/^[\w:{}-]+$/, "may hold letters, digits, _ - : { } only").default("outbox"),
     HOST: z.string().default("0.0.0.0"),
     PORT: port.default(3002),
-    WORKER_PORT: port.default(3003),
+    WORKER_PORT: z.coerce.number().int().min(0).max(65535).default(3003),
     WORKER_CONCURRENCY: positiveInt.max(1000).default(32),
     SCAN_CRON: cronExpression.default("*/5 * * * * *"),
     SCAN_BATCH_SIZE: positiveInt.max(5000).default(500),

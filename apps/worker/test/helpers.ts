@@ -1,0 +1,148 @@
+import { fork, spawn, type ChildProcess } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { createServer } from "node:net";
+import path from "node:path";
+import { loadConfig, type Env } from "@outbox/config";
+import { createPrisma, type PrismaClient } from "@outbox/db";
+import { createLogger } from "@outbox/logger";
+import { publishMany, type NewEvent } from "@outbox/outbox";
+import { createTestDatabase, createTestRedis, waitFor, type TestDatabase, type TestRedis } from "@outbox/testing";
+import { startWorker, type RunningWorker } from "../src/runtime.ts";
+import { testEffectsTable, testHandlers } from "./fixtures/test-handlers.ts";
+
+export interface PipelineEnv {
+  db: TestDatabase;
+  redis: TestRedis;
+  prisma: PrismaClient;
+  env: Record<string, string>;
+  config(overrides?: Record<string, string>): Env;
+  cleanup(): Promise<void>;
+}
+
+export async function setupPipeline(overrides: Record<string, string> = {}): Promise<PipelineEnv> {
+  const db = await createTestDatabase();
+  const redis = createTestRedis();
+  const prisma = createPrisma(db.url);
+  for (const statement of testEffectsTable.split(";").filter((s) => s.trim())) await prisma.$executeRawUnsafe(statement);
+  const env = {
+    DATABASE_URL: db.url,
+    REDIS_URL: redis.url,
+    QUEUE_PREFIX: redis.prefix,
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
+    SCAN_CRON: "*/1 * * * * *",
+    RECOVERY_INTERVAL_MS: "1000",
+    RECOVERY_GRACE_MS: "1000",
+    JOB_LOCK_MS: "2000",
+    SHUTDOWN_TIMEOUT_MS: "10000",
+    WORKER_PORT: "0",
+    ...overrides,
+  };
+  return {
+    db,
+    redis,
+    prisma,
+    env,
+    config: (more = {}) => loadConfig({ ...env, ...more }),
+    async cleanup() {
+      await prisma.$disconnect();
+      await redis.clean();
+      await db.drop();
+    },
+  };
+}
+
+export async function startTestWorker(pipeline: PipelineEnv, overrides: Record<string, string> = {}): Promise<RunningWorker> {
+  const config = pipeline.config(overrides);
+  return startWorker({ config, handlers: testHandlers, logger: createLogger({ level: config.LOG_LEVEL }) });
+}
+
+export interface WorkerProcess {
+  child: ChildProcess;
+  exited: Promise<number | null>;
+}
+
+/** Starts the worker as a separate OS process and resolves once it is consuming. */
+export async function spawnWorker(env: Record<string, string>): Promise<WorkerProcess> {
+  const child = fork(path.join(import.meta.dirname, "fixtures/worker-process.ts"), {
+    execArgv: ["--import", "tsx"],
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  await new Promise<void>((resolve, reject) => {
+    child.once("message", () => resolve());
+    child.once("exit", (code) => reject(new Error(`worker process exited with ${code} before it was ready`)));
+  });
+  return { child, exited };
+}
+
+export function tenantEvent(name = "Acme", id = randomUUID()): NewEvent<"TenantCreated"> {
+  return { type: "TenantCreated", payload: { tenantId: id, name, slug: `t-${id.slice(0, 8)}`, createdAt: new Date().toISOString() } };
+}
+
+export async function publishAll(prisma: PrismaClient, events: NewEvent[]): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < events.length; i += 500) {
+    ids.push(...(await prisma.$transaction((tx) => publishMany(tx, events.slice(i, i + 500) as Parameters<typeof publishMany>[1]))));
+  }
+  return ids;
+}
+
+export async function statusCounts(prisma: PrismaClient): Promise<Record<string, number>> {
+  const rows = await prisma.eventOutbox.groupBy({ by: ["status"], _count: { _all: true } });
+  return Object.fromEntries(rows.map((row) => [row.status, row._count._all]));
+}
+
+export async function waitForStatus(prisma: PrismaClient, ids: string[], status: string, timeoutMs = 30_000): Promise<void> {
+  await waitFor(async () => (await prisma.eventOutbox.count({ where: { id: { in: ids }, status } })) === ids.length, {
+    timeoutMs,
+    message: `${ids.length} events to be ${status} (now ${JSON.stringify(await statusCounts(prisma))})`,
+  });
+}
+
+export async function effectsPerEvent(prisma: PrismaClient): Promise<Map<string, number>> {
+  const rows = await prisma.$queryRaw<{ event_id: string; runs: number }[]>`
+    SELECT event_id::text, count(*)::int AS runs FROM test_effects GROUP BY event_id`;
+  return new Map(rows.map((row) => [row.event_id, row.runs]));
+}
+
+/** A private redis-server on a free loopback port, for tests that flush or stop Redis. */
+export async function startPrivateRedis(): Promise<{ url: string; port: number; stop(): Promise<void> }> {
+  const port = await freePort();
+  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
+    stdio: "ignore",
+  });
+  const url = `redis://127.0.0.1:${port}`;
+  const { Redis } = await import("ioredis");
+  await waitFor(async () => {
+    const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    try {
+      await probe.connect();
+      return (await probe.ping()) === "PONG";
+    } catch {
+      return false;
+    } finally {
+      probe.disconnect();
+    }
+  });
+  return {
+    url,
+    port,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once("exit", () => resolve());
+        child.kill("SIGKILL");
+      }),
+  };
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.once("error", reject);
+  });
+}

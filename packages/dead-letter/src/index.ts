@@ -1,0 +1,3 @@
+export { clearJobs, sendToDeadLetter } from "./queue.ts";
+export { DeadLetterError, listDead, retryAllDead, retryDead, skipDead, type DeadEvent } from "./operations.ts";
+export { startDeadLetterWorker } from "./worker.ts";

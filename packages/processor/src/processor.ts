@@ -1,0 +1,100 @@
+import { UnrecoverableError, Worker, type Job } from "bullmq";
+import type { PrismaClient } from "@outbox/db";
+import { queueNames, type WorkQueue } from "@outbox/events";
+import type { Logger } from "@outbox/logger";
+import type { EventJobData, QueueSet, RedisConnection } from "@outbox/queues";
+import { CommitGroup } from "./commit-group.ts";
+import type { ExternalHandler, HandlerMap } from "./handler.ts";
+import type { EventJob, Outcome } from "./outcome.ts";
+import { runBatch } from "./run-batch.ts";
+import { runExternal } from "./run-external.ts";
+
+export interface ProcessorOptions {
+  prisma: PrismaClient;
+  queues: QueueSet;
+  /** A worker connection (maxRetriesPerRequest: null); BullMQ duplicates it for blocking reads. */
+  connection: RedisConnection;
+  handlers: HandlerMap;
+  logger: Logger;
+  concurrency: number;
+  /** BullMQ's job lock: a job whose worker stopped renewing it for this long runs elsewhere. */
+  lockDurationMs: number;
+  maxBatchSize?: number;
+  maxBatchesInFlight?: number;
+  /** Reports every run's outcome (metrics, stats). */
+  onOutcome?: (type: string, outcome: Outcome) => void;
+  /** Puts a dead event into the dead-letter queue, or takes a handled one out of it. */
+  deadLetter: {
+    send(entry: { eventId: string; type: string; queue: WorkQueue; error: string }): Promise<void>;
+    remove(eventId: string): Promise<void>;
+  };
+}
+
+/**
+ * Consumes the work queues. Transactional handlers of concurrent jobs commit in groups (one
+ * transaction per batch); external handlers (webhooks) run one by one with no transaction open.
+ */
+export class EventProcessor {
+  private readonly workers: Worker<EventJobData>[] = [];
+  private readonly group: CommitGroup<EventJob, Outcome>;
+
+  constructor(private readonly options: ProcessorOptions) {
+    const { prisma, handlers, logger, maxBatchSize = 200, maxBatchesInFlight = 2 } = options;
+    this.group = new CommitGroup((jobs) => runBatch({ prisma, handlers, logger }, jobs), maxBatchSize, maxBatchesInFlight);
+  }
+
+  start(queues: WorkQueue[] = [queueNames.events, queueNames.webhooks]): void {
+    const { connection, concurrency, lockDurationMs, logger } = this.options;
+    for (const name of queues) {
+      const worker = new Worker<EventJobData>(name, (job) => this.process(name, job), {
+        connection,
+        prefix: this.options.queues.prefixOf(name),
+        concurrency,
+        lockDuration: lockDurationMs,
+        stalledInterval: lockDurationMs,
+        maxStalledCount: 2,
+      });
+      worker.on("error", (error) => logger.error({ err: error, queue: name }, "worker error"));
+      this.workers.push(worker);
+    }
+  }
+
+  /**
+   * Stops taking jobs and waits for the active ones to finish, up to the bound; past it, closes
+   * at once: unfinished jobs' transactions roll back and their jobs run again elsewhere.
+   */
+  async close(timeoutMs: number): Promise<void> {
+    const graceful = Promise.all(this.workers.map((worker) => worker.close()));
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<"timeout">((resolve) => {
+      timer = setTimeout(() => resolve("timeout"), timeoutMs);
+    });
+    const result = await Promise.race([graceful, bound]);
+    clearTimeout(timer);
+    if (result === "timeout") {
+      this.options.logger.warn({ timeoutMs }, "active jobs did not finish in time; closing workers at once");
+      await Promise.all(this.workers.map((worker) => worker.close(true)));
+    }
+  }
+
+  private async process(queue: WorkQueue, job: Job<EventJobData>): Promise<void> {
+    const { handlers, prisma, logger, onOutcome, deadLetter } = this.options;
+    const item: EventJob = { id: job.id!, data: job.data, attemptsMade: job.attemptsMade, maxAttempts: job.opts.attempts ?? 1 };
+    const handler = handlers[job.data.type as keyof HandlerMap] as ExternalHandler | undefined;
+    const outcome =
+      handler && typeof handler === "object" && handler.kind === "external"
+        ? await runExternal({ prisma, logger }, handler, item)
+        : await this.group.submit(item);
+    onOutcome?.(job.data.type, outcome);
+
+    if (outcome.kind === "handled" && outcome.wasDead) await deadLetter.remove(item.id).catch(() => undefined);
+    if (outcome.kind === "retry") throw outcome.error;
+    if (outcome.kind === "dead") {
+      logger.warn({ eventId: item.id, eventType: job.data.type, err: outcome.error }, "event is dead; moved to the dead-letter queue");
+      await deadLetter.send({ eventId: item.id, type: job.data.type, queue, error: outcome.error.message }).catch((error: unknown) =>
+        logger.error({ err: error, eventId: item.id }, "could not add the dead event to the dead-letter queue; it stays dead in Postgres"),
+      );
+      throw new UnrecoverableError(outcome.error.message);
+    }
+  }
+}

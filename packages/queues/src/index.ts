@@ -1,0 +1,12 @@
+export { createRedis, type RedisConnection, type RedisSettings } from "./connection.ts";
+export {
+  createQueues,
+  jobOptions,
+  jobRetention,
+  queueOf,
+  queuePrefix,
+  type DeadLetterJobData,
+  type EventJobData,
+  type QueueName,
+  type QueueSet,
+} from "./queues.ts";

@@ -1,0 +1,87 @@
+import { Queue, type JobsOptions } from "bullmq";
+import { defaultPolicy, isEventType, policyOf, queueNames, type WorkQueue } from "@outbox/events";
+import type { RedisConnection } from "./connection.ts";
+
+export type QueueName = (typeof queueNames)[keyof typeof queueNames];
+
+/** What a job carries: everything the processor needs without reading the outbox row. */
+export interface EventJobData {
+  type: string;
+  payload: unknown;
+  aggregateType: string;
+  aggregateId: string;
+  tenantId: string | null;
+  createdAt: string;
+  /** Runs this event already used before this dispatch (the row's `attempts`). */
+  previousAttempts: number;
+}
+
+/** A dead event, as the dead-letter queue holds it. */
+export interface DeadLetterJobData {
+  eventId: string;
+  type: string;
+  queue: QueueName;
+  error: string;
+}
+
+export const jobRetention = { removeOnComplete: { count: 100 }, removeOnFail: { count: 50 } } as const;
+
+/**
+ * Every queue's keys live under one prefix. With a Redis Cluster the prefix is wrapped in a hash
+ * tag per queue, so each queue's keys share a slot as BullMQ's scripts require.
+ */
+export function queuePrefix(prefix: string, queue: QueueName, cluster: boolean): string {
+  return cluster ? `{${prefix}-${queue}}` : prefix;
+}
+
+export interface QueueSet {
+  connection: RedisConnection;
+  cluster: boolean;
+  /** The key prefix of one queue, for the Worker that consumes it. */
+  prefixOf(name: QueueName): string;
+  events: Queue<EventJobData>;
+  webhooks: Queue<EventJobData>;
+  deadLetter: Queue<DeadLetterJobData>;
+  byName(name: string): Queue | undefined;
+  all(): Queue[];
+  close(): Promise<void>;
+}
+
+/** The queue an event type's jobs go to; unknown types go to `events`, where they fail validation. */
+export function queueOf(type: string): WorkQueue {
+  return isEventType(type) ? policyOf(type).queue : queueNames.events;
+}
+
+export function createQueues(connection: RedisConnection, prefix: string): QueueSet {
+  const cluster = "isCluster" in connection && connection.isCluster;
+  const make = <T>(name: QueueName) => new Queue<T>(name, { connection, prefix: queuePrefix(prefix, name, cluster) });
+  const events = make<EventJobData>(queueNames.events);
+  const webhooks = make<EventJobData>(queueNames.webhooks);
+  const deadLetter = make<DeadLetterJobData>(queueNames.deadLetter);
+  const all = [events, webhooks, deadLetter] as Queue[];
+  return {
+    connection,
+    cluster,
+    prefixOf: (name) => queuePrefix(prefix, name, cluster),
+    events,
+    webhooks,
+    deadLetter,
+    all: () => all,
+    byName: (name) => all.find((queue) => queue.name === name),
+    close: async () => {
+      await Promise.all(all.map((queue) => queue.close()));
+    },
+  };
+}
+
+/** BullMQ options for one event's job: its id is the event id, so a second dispatch adds nothing. */
+export function jobOptions(eventId: string, type: string): JobsOptions {
+  const policy = isEventType(type) ? policyOf(type) : defaultPolicy;
+  return {
+    jobId: eventId,
+    priority: policy.priority,
+    attempts: policy.attempts,
+    backoff: { type: "exponential", delay: policy.backoffMs },
+    ...jobRetention,
+  };
+}
