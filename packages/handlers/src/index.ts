@@ -1,0 +1,44 @@
+import { defineHandlers, type HandlerMap } from "@outbox/processor";
+import { handleOrderCancelled } from "./order-cancelled.ts";
+import { handleOrderCreated } from "./order-created.ts";
+import { handlePaymentExpired } from "./payment-expired.ts";
+import { handlePaymentProcessed } from "./payment-processed.ts";
+import { handleProductCreated } from "./product-created.ts";
+import { defaultOnboardingRecipient, tenantCreatedHandler } from "./tenant-created.ts";
+import { handleUserCreated } from "./user-created.ts";
+
+export interface DomainHandlerOptions {
+  /** Who receives the onboarding email of a new tenant. */
+  onboardingRecipient?: string;
+}
+
+/** The business handlers, one per domain event. WebhookDelivery is the webhooks package's. */
+export function createDomainHandlers({ onboardingRecipient = defaultOnboardingRecipient }: DomainHandlerOptions = {}): HandlerMap {
+  return defineHandlers({
+    OrderCreated: handleOrderCreated,
+    OrderCancelled: handleOrderCancelled,
+    PaymentProcessed: handlePaymentProcessed,
+    PaymentExpired: handlePaymentExpired,
+    UserCreated: handleUserCreated,
+    ProductCreated: handleProductCreated,
+    TenantCreated: tenantCreatedHandler(onboardingRecipient),
+  });
+}
+
+export const domainHandlers: HandlerMap = createDomainHandlers();
+
+export { bumpDailyStats, utcDay, type DailyStatsDelta } from "./daily-stats.ts";
+export { queueEmail, type EmailTemplate, type QueuedEmail } from "./emails.ts";
+export { fanOutWebhooks } from "./webhook-fan-out.ts";
+export { orderStatus, paymentStatus, type OrderStatus, type PaymentStatus } from "./statuses.ts";
+export { defaultOnboardingRecipient, defaultTenantSettings } from "./tenant-created.ts";
+export { defaultUserPreferences } from "./user-created.ts";
+export {
+  handleOrderCancelled,
+  handleOrderCreated,
+  handlePaymentExpired,
+  handlePaymentProcessed,
+  handleProductCreated,
+  handleUserCreated,
+  tenantCreatedHandler,
+};
