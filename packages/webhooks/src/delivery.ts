@@ -1,0 +1,111 @@
+import type { PrismaClient } from "@outbox/db";
+import type { Logger } from "@outbox/logger";
+import { external, PermanentError, type ExternalHandler, type HandledEvent } from "@outbox/processor";
+import { DeliveryFailedError, WebhookError } from "./errors.ts";
+import { recordAttempt, recordFailure, recordSuccess, type DisabledEndpoint } from "./attempts.ts";
+import { decryptSecret } from "./secrets.ts";
+import { signatureHeader } from "./signing.ts";
+import { postOnce, type PostResult } from "./transport.ts";
+
+export interface WebhookDeliveryOptions {
+  /** ENCRYPTION_KEY. */
+  encryptionKey: string | undefined;
+  /** WEBHOOK_ALLOW_PRIVATE_NETWORKS: when false, loopback/private/link-local/metadata addresses are refused. */
+  allowPrivateNetworks: boolean;
+  /** WEBHOOK_TIMEOUT_MS: the deadline of one POST, connect to last body byte. */
+  timeoutMs: number;
+  /** WEBHOOK_DISABLE_AFTER_FAILURES: consecutive failed attempts after which the endpoint is disabled. */
+  disableAfterFailures: number;
+  /** Bytes of each response body kept in webhook_attempts. */
+  maxResponseBytes?: number;
+  userAgent?: string;
+  /** Called once when an endpoint is disabled (410 Gone, or too many failures): the metric hook. */
+  onEndpointDisabled?: (endpoint: DisabledEndpoint) => void;
+  /** Called after every attempt: the metric hook for counts and durations. */
+  onAttempt?: (attempt: { endpointId: string; success: boolean; statusCode: number | null; durationMs: number }) => void;
+  /** The clock, for tests. */
+  now?: () => Date;
+}
+
+export const defaultUserAgent = "outbox-webhooks/1.0 (+https://www.standardwebhooks.com)";
+
+/**
+ * The handler of `WebhookDelivery` events: one signed POST to one endpoint. It runs outside any
+ * transaction; each attempt is recorded in its own small write. A non-2xx answer or a network
+ * error throws a retryable DeliveryFailedError (the processor owns the backoff); a 410 Gone, a
+ * refused address, a disabled or deleted endpoint, or an undecryptable secret throws PermanentError.
+ */
+export function createWebhookDeliveryHandler(options: WebhookDeliveryOptions): ExternalHandler<"WebhookDelivery"> {
+  return external<"WebhookDelivery">(async ({ prisma, event, logger }) => {
+    await deliver(prisma, event, logger, options);
+  });
+}
+
+async function deliver(prisma: PrismaClient, event: HandledEvent<"WebhookDelivery">, logger: Logger, options: WebhookDeliveryOptions): Promise<void> {
+  const { endpointId, tenantId } = event.payload;
+  const now = options.now?.() ?? new Date();
+  const endpoint = await prisma.webhookEndpoint.findUnique({ where: { id: endpointId } });
+  if (!endpoint || endpoint.tenantId !== tenantId) throw new PermanentError(`webhook endpoint ${endpointId} no longer exists`);
+  if (!endpoint.enabled) throw new PermanentError(`webhook endpoint ${endpointId} is disabled: ${endpoint.disabledReason ?? "no reason given"}`);
+  const attempt = { endpointId, eventId: event.id, attempt: event.attempt };
+
+  let secrets: string[];
+  try {
+    secrets = [decryptSecret(endpoint.secretEncrypted, options.encryptionKey)];
+    if (endpoint.previousSecretEncrypted && endpoint.previousSecretExpiresAt && endpoint.previousSecretExpiresAt > now) {
+      secrets.push(decryptSecret(endpoint.previousSecretEncrypted, options.encryptionKey));
+    }
+  } catch (error) {
+    if (!(error instanceof WebhookError)) throw error;
+    await recordAttempt(prisma, { ...attempt, statusCode: null, durationMs: 0, error: error.message, responseBody: null });
+    throw new PermanentError(`${error.message}; nothing was sent`, { cause: error });
+  }
+
+  const body = JSON.stringify({ type: event.payload.type, timestamp: event.payload.occurredAt, data: event.payload.data });
+  const timestamp = Math.floor(now.getTime() / 1000);
+  const result = await postOnce({
+    url: endpoint.url,
+    body,
+    timeoutMs: options.timeoutMs,
+    allowPrivateNetworks: options.allowPrivateNetworks,
+    maxResponseBytes: options.maxResponseBytes ?? 4096,
+    headers: {
+      "content-type": "application/json",
+      "user-agent": options.userAgent ?? defaultUserAgent,
+      "webhook-id": event.id,
+      "webhook-timestamp": String(timestamp),
+      "webhook-signature": signatureHeader(secrets, event.id, timestamp, body),
+    },
+  });
+  const success = result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300;
+  const error = success ? null : describeFailure(result);
+  await recordAttempt(prisma, { ...attempt, statusCode: result.statusCode, durationMs: result.durationMs, error, responseBody: result.responseBody });
+  options.onAttempt?.({ endpointId, success, statusCode: result.statusCode, durationMs: result.durationMs });
+  const log = logger.child({ endpointId, attempt: event.attempt, statusCode: result.statusCode, durationMs: result.durationMs });
+
+  if (success) {
+    await recordSuccess(prisma, endpointId);
+    log.debug("webhook delivered");
+    return;
+  }
+  const gone = result.statusCode === 410;
+  const refused = result.error instanceof WebhookError;
+  const disabled = await recordFailure(prisma, endpointId, {
+    disableAfterFailures: options.disableAfterFailures,
+    disableNow: gone ? "the receiver answered 410 Gone" : null,
+  });
+  if (disabled) {
+    log.warn({ tenantId, reason: disabled.reason, consecutiveFailures: disabled.consecutiveFailures }, "webhook endpoint disabled");
+    options.onEndpointDisabled?.(disabled);
+  }
+  log.info({ err: result.error ?? undefined }, `webhook attempt failed: ${error}`);
+  if (gone || refused || disabled) throw new PermanentError(`webhook to endpoint ${endpointId} failed for good: ${error}`, { cause: result.error ?? undefined });
+  throw new DeliveryFailedError(`webhook to endpoint ${endpointId} failed: ${error}`, result.statusCode, { cause: result.error ?? undefined });
+}
+
+function describeFailure(result: PostResult): string {
+  if (result.error) return result.error.message;
+  const status = result.statusCode ?? 0;
+  if (status >= 300 && status < 400) return `the receiver answered ${status} (a redirect, not followed: update the endpoint's URL)`;
+  return `the receiver answered ${status}`;
+}

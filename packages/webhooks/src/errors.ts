@@ -1,0 +1,92 @@
+/**
+ * Every error this package throws, each with a stable string code. The API maps them to status
+ * codes; the delivery handler wraps the permanent ones in the processor's PermanentError.
+ */
+export const webhookErrorCodes = {
+  WEBHOOK_ENCRYPTION_KEY_MISSING: "ENCRYPTION_KEY is not set, so webhook secrets cannot be stored or read",
+  WEBHOOK_SECRET_UNDECRYPTABLE: "a stored webhook secret could not be decrypted (wrong ENCRYPTION_KEY or tampered value)",
+  WEBHOOK_INVALID_ENDPOINT: "the endpoint's url or events are invalid",
+  WEBHOOK_ADDRESS_REFUSED: "the endpoint's host is, or resolves to, a refused address",
+  WEBHOOK_TENANT_NOT_FOUND: "the tenant does not exist",
+  WEBHOOK_ENDPOINT_NOT_FOUND: "the endpoint does not exist for this tenant",
+  WEBHOOK_DELIVERY_FAILED: "the receiver did not answer with a 2xx (status, timeout, connection error)",
+} as const;
+
+export type WebhookErrorCode = keyof typeof webhookErrorCodes;
+
+export abstract class WebhookError extends Error {
+  abstract readonly code: WebhookErrorCode;
+}
+
+export class EncryptionKeyMissingError extends WebhookError {
+  readonly code = "WEBHOOK_ENCRYPTION_KEY_MISSING";
+  constructor() {
+    super("ENCRYPTION_KEY is not set: webhook endpoints need it to encrypt their signing secrets (set at least 32 characters)");
+    this.name = "EncryptionKeyMissingError";
+  }
+}
+
+export class SecretDecryptionError extends WebhookError {
+  readonly code = "WEBHOOK_SECRET_UNDECRYPTABLE";
+  constructor(reason: string, options?: ErrorOptions) {
+    super(`webhook secret cannot be decrypted: ${reason}`, options);
+    this.name = "SecretDecryptionError";
+  }
+}
+
+export interface FieldIssue {
+  path: string;
+  message: string;
+}
+
+export class InvalidEndpointError extends WebhookError {
+  readonly code = "WEBHOOK_INVALID_ENDPOINT";
+  constructor(readonly issues: FieldIssue[]) {
+    super(`invalid webhook endpoint: ${issues.map((issue) => `${issue.path} ${issue.message}`).join("; ")}`);
+    this.name = "InvalidEndpointError";
+  }
+}
+
+export class AddressRefusedError extends WebhookError {
+  readonly code = "WEBHOOK_ADDRESS_REFUSED";
+  constructor(
+    readonly host: string,
+    readonly address: string,
+    readonly range: string,
+  ) {
+    super(
+      `refused to connect to ${host} (${address}): ${range} addresses are not allowed for webhooks; ` +
+        "set WEBHOOK_ALLOW_PRIVATE_NETWORKS=true only where receivers are trusted",
+    );
+    this.name = "AddressRefusedError";
+  }
+}
+
+export class TenantNotFoundError extends WebhookError {
+  readonly code = "WEBHOOK_TENANT_NOT_FOUND";
+  constructor(readonly tenantId: string) {
+    super(`tenant ${tenantId} does not exist`);
+    this.name = "TenantNotFoundError";
+  }
+}
+
+export class EndpointNotFoundError extends WebhookError {
+  readonly code = "WEBHOOK_ENDPOINT_NOT_FOUND";
+  constructor(readonly endpointId: string) {
+    super(`webhook endpoint ${endpointId} does not exist`);
+    this.name = "EndpointNotFoundError";
+  }
+}
+
+/** A failed attempt worth retrying: a non-2xx answer, a timeout, a connection error. */
+export class DeliveryFailedError extends WebhookError {
+  readonly code = "WEBHOOK_DELIVERY_FAILED";
+  constructor(
+    message: string,
+    readonly statusCode: number | null,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = "DeliveryFailedError";
+  }
+}

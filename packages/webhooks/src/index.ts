@@ -1,0 +1,31 @@
+export { refusedRange } from "./address-guard.ts";
+export { createWebhookDeliveryHandler, defaultUserAgent, type WebhookDeliveryOptions } from "./delivery.ts";
+export type { DisabledEndpoint } from "./attempts.ts";
+export { allEvents, subscribes, type EventFilter } from "./endpoint-input.ts";
+export {
+  createEndpoint,
+  defaultRotationGraceMs,
+  disableEndpoint,
+  enableEndpoint,
+  listEndpoints,
+  rotateSecret,
+  subscribedEndpoints,
+  type EndpointSettings,
+  type EndpointView,
+} from "./endpoints.ts";
+export {
+  AddressRefusedError,
+  DeliveryFailedError,
+  EncryptionKeyMissingError,
+  EndpointNotFoundError,
+  InvalidEndpointError,
+  SecretDecryptionError,
+  TenantNotFoundError,
+  WebhookError,
+  webhookErrorCodes,
+  type FieldIssue,
+  type WebhookErrorCode,
+} from "./errors.ts";
+export { decryptSecret, encryptSecret, generateSecret } from "./secrets.ts";
+export { signatureHeader } from "./signing.ts";
+export { deliveryOptionsFromConfig, endpointSettingsFromConfig } from "./settings.ts";
