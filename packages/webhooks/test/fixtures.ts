@@ -1,0 +1,29 @@
+import { randomUUID } from "node:crypto";
+import type { PrismaClient } from "@outbox/db";
+import type { EventPayload } from "@outbox/events";
+import type { HandledEvent } from "@outbox/processor";
+
+export const encryptionKey = "test-encryption-key-with-32-chars-or-more";
+
+export async function createTenant(prisma: PrismaClient): Promise<string> {
+  const id = randomUUID();
+  await prisma.tenant.create({ data: { id, name: "Acme", slug: `acme-${id.slice(0, 8)}` } });
+  return id;
+}
+
+/** A WebhookDelivery event as the processor hands it to the handler. */
+export function deliveryEvent(
+  endpointId: string,
+  tenantId: string,
+  { id = randomUUID(), attempt = 1 }: { id?: string; attempt?: number } = {},
+): HandledEvent<"WebhookDelivery"> {
+  const payload: EventPayload<"WebhookDelivery"> = {
+    endpointId,
+    tenantId,
+    type: "order.created",
+    sourceEventId: randomUUID(),
+    data: { orderId: "o-1", totalAmount: 1999 },
+    occurredAt: new Date().toISOString(),
+  };
+  return { id, type: "WebhookDelivery", payload, aggregateType: "webhook_endpoint", aggregateId: endpointId, tenantId, attempt, createdAt: new Date() };
+}
