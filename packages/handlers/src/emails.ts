@@ -16,7 +16,7 @@ export interface QueuedEmail {
  */
 export async function queueEmail(tx: Tx, email: QueuedEmail): Promise<void> {
   await tx.email.createMany({
-    data: [{ eventId: email.eventId, tenantId: email.tenantId, recipient: email.recipient, template: email.template, data: email.data as object }],
+    data: [{ eventId: email.eventId, tenantId: email.tenantId, recipient: email.recipient, template: email.template, data: email.data }],
     skipDuplicates: true,
   });
 }
