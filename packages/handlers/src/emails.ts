@@ -1,4 +1,4 @@
-import type { Tx } from "@outbox/db";
+import type { Prisma, Tx } from "@outbox/db";
 
 export type EmailTemplate = "order_confirmation" | "order_rejected" | "order_cancelled" | "welcome" | "tenant_onboarding";
 
@@ -7,7 +7,7 @@ export interface QueuedEmail {
   tenantId: string | null;
   recipient: string;
   template: EmailTemplate;
-  data: Record<string, unknown>;
+  data: Prisma.InputJsonObject;
 }
 
 /**
