@@ -1,0 +1,156 @@
+import { randomUUID } from "node:crypto";
+import Fastify, { type FastifyInstance } from "fastify";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "@outbox/config";
+import { createPrisma, type PrismaClient } from "@outbox/db";
+import { createTestDatabase, type TestDatabase } from "@outbox/testing";
+import { decryptSecret } from "@outbox/webhooks";
+import { webhookEndpointRoutes } from "../src/routes/webhook-endpoints.ts";
+
+const encryptionKey = "route-test-encryption-key-of-32-chars-plus";
+let db: TestDatabase;
+let prisma: PrismaClient;
+let app: FastifyInstance;
+let tenantId: string;
+
+async function appWith(env: Record<string, string>): Promise<FastifyInstance> {
+  const instance = Fastify();
+  await instance.register(webhookEndpointRoutes, { prisma, config: loadConfig({ DATABASE_URL: db.url, ...env }) });
+  await instance.ready();
+  return instance;
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  prisma = createPrisma(db.url, { poolSize: 2 });
+  app = await appWith({ ENCRYPTION_KEY: encryptionKey });
+  tenantId = randomUUID();
+  await prisma.tenant.create({ data: { id: tenantId, name: "Acme", slug: "acme" } });
+});
+afterAll(async () => {
+  await app?.close();
+  await prisma?.$disconnect();
+  await db?.drop();
+});
+
+const base = () => `/api/tenants/${tenantId}/webhook-endpoints`;
+const register = (payload: unknown, tenant = tenantId) => app.inject({ method: "POST", url: `/api/tenants/${tenant}/webhook-endpoints`, payload: payload as object });
+
+describe("webhook endpoint routes", () => {
+  it("registers an endpoint and returns its whsec_ secret once, stored encrypted", async () => {
+    const response = await register({ url: "https://hooks.example.com/outbox", events: ["order.created", "payment.completed"] });
+    expect(response.statusCode).toBe(201);
+    const body = response.json<{ id: string; secret: string; url: string; events: string[]; enabled: boolean }>();
+    expect(body).toMatchObject({ tenantId, url: "https://hooks.example.com/outbox", events: ["order.created", "payment.completed"], enabled: true, consecutiveFailures: 0 });
+    expect(body.secret).toMatch(/^whsec_/);
+
+    const row = await prisma.webhookEndpoint.findUniqueOrThrow({ where: { id: body.id } });
+    expect(row.secretEncrypted).not.toBe(body.secret);
+    expect(row.secretEncrypted).not.toContain(body.secret.slice("whsec_".length));
+    expect(decryptSecret(row.secretEncrypted, encryptionKey)).toBe(body.secret);
+    expect(() => decryptSecret(row.secretEncrypted, "the wrong key, also 32 characters long")).toThrow(/cannot be decrypted/);
+
+    const list = await app.inject({ method: "GET", url: base() });
+    expect(list.statusCode).toBe(200);
+    expect(list.body).not.toContain(body.secret);
+    expect(list.body).not.toContain(row.secretEncrypted);
+    expect(list.body).not.toMatch(/secret"/i);
+    expect(list.json<{ endpoints: { id: string }[] }>().endpoints.map((e) => e.id)).toContain(body.id);
+  });
+
+  it("answers 400 with field-level issues for a bad url or events, and writes nothing", async () => {
+    const before = await prisma.webhookEndpoint.count();
+    const cases: [unknown, { path: string; message: RegExp }[]][] = [
+      [{ url: "http://hooks.example.com/x", events: ["*"] }, [{ path: "url", message: /must use https/ }]],
+      [{ url: "not a url", events: ["*"] }, [{ path: "url", message: /absolute URL/ }]],
+      [{ url: "https://user:pw@hooks.example.com/", events: ["*"] }, [{ path: "url", message: /credentials/ }]],
+      [{ url: "https://127.0.0.1/x", events: ["*"] }, [{ path: "url", message: /loopback/ }]],
+      [{ url: "https://169.254.169.254/", events: ["*"] }, [{ path: "url", message: /cloud metadata/ }]],
+      [{ url: "https://[::1]/", events: ["*"] }, [{ path: "url", message: /loopback/ }]],
+      [{ url: "https://localhost/x", events: ["*"] }, [{ path: "url", message: /public host/ }]],
+      [{ url: "ftp://hooks.example.com/", events: ["*"] }, [{ path: "url", message: /https/ }]],
+      [{ url: "https://hooks.example.com/", events: [] }, [{ path: "events", message: /non-empty array/ }]],
+      [{ url: "https://hooks.example.com/", events: ["order.created", "order.shipped"] }, [{ path: "events.1", message: /must be one of/ }]],
+      [{ events: "order.created" }, [{ path: "url", message: /required/ }, { path: "events", message: /non-empty array/ }]],
+    ];
+    for (const [payload, expected] of cases) {
+      const response = await register(payload);
+      expect(response.statusCode, JSON.stringify(payload)).toBe(400);
+      const body = response.json<{ error: string; issues: { path: string; message: string }[] }>();
+      expect(body.error).toEqual(expect.any(String));
+      expect(body.issues).toHaveLength(expected.length);
+      expected.forEach((issue, i) => {
+        expect(body.issues[i]!.path).toBe(issue.path);
+        expect(body.issues[i]!.message).toMatch(issue.message);
+      });
+    }
+    expect((await app.inject({ method: "POST", url: base(), payload: [1, 2] as unknown as object })).statusCode).toBe(400);
+    expect(await prisma.webhookEndpoint.count()).toBe(before);
+  });
+
+  it("accepts http and loopback only when WEBHOOK_ALLOW_PRIVATE_NETWORKS=true", async () => {
+    const open = await appWith({ ENCRYPTION_KEY: encryptionKey, WEBHOOK_ALLOW_PRIVATE_NETWORKS: "true" });
+    try {
+      const response = await open.inject({ method: "POST", url: base(), payload: { url: "http://127.0.0.1:9999/hooks", events: ["*", "order.created"] } });
+      expect(response.statusCode).toBe(201);
+      expect(response.json<{ events: string[] }>().events).toEqual(["*"]);
+    } finally {
+      await open.close();
+    }
+  });
+
+  it("answers 404 for an unknown tenant or endpoint", async () => {
+    expect((await register({ url: "https://hooks.example.com/", events: ["*"] }, randomUUID())).statusCode).toBe(404);
+    expect((await register({ url: "https://hooks.example.com/", events: ["*"] }, "not-a-uuid")).statusCode).toBe(404);
+    expect((await app.inject({ method: "GET", url: `/api/tenants/${randomUUID()}/webhook-endpoints` })).statusCode).toBe(404);
+    for (const action of ["disable", "enable", "rotate-secret"]) {
+      expect((await app.inject({ method: "POST", url: `${base()}/${randomUUID()}/${action}` })).statusCode).toBe(404);
+      expect((await app.inject({ method: "POST", url: `${base()}/nope/${action}` })).statusCode).toBe(404);
+    }
+    // Another tenant's endpoint is not reachable through this tenant's path.
+    const other = randomUUID();
+    await prisma.tenant.create({ data: { id: other, name: "Other", slug: "other" } });
+    const theirs = (await register({ url: "https://hooks.example.com/other", events: ["*"] }, other)).json<{ id: string }>();
+    expect((await app.inject({ method: "POST", url: `${base()}/${theirs.id}/disable` })).statusCode).toBe(404);
+  });
+
+  it("disables, enables (resetting failures) and rotates the secret", async () => {
+    const created = (await register({ url: "https://hooks.example.com/rotate", events: ["*"] })).json<{ id: string; secret: string }>();
+    await prisma.webhookEndpoint.update({ where: { id: created.id }, data: { consecutiveFailures: 4 } });
+
+    const disabled = await app.inject({ method: "POST", url: `${base()}/${created.id}/disable`, payload: { reason: "maintenance" } });
+    expect(disabled.statusCode).toBe(200);
+    expect(disabled.json()).toMatchObject({ enabled: false, disabledReason: "maintenance" });
+    const plain = await app.inject({ method: "POST", url: `${base()}/${created.id}/disable` });
+    expect(plain.json()).toMatchObject({ enabled: false, disabledReason: "disabled by the tenant" });
+
+    const enabled = await app.inject({ method: "POST", url: `${base()}/${created.id}/enable` });
+    expect(enabled.statusCode).toBe(200);
+    expect(enabled.json()).toMatchObject({ enabled: true, disabledReason: null, consecutiveFailures: 0 });
+
+    const rotated = await app.inject({ method: "POST", url: `${base()}/${created.id}/rotate-secret` });
+    expect(rotated.statusCode).toBe(200);
+    const body = rotated.json<{ secret: string; previousSecretExpiresAt: string }>();
+    expect(body.secret).toMatch(/^whsec_/);
+    expect(body.secret).not.toBe(created.secret);
+    const graceHours = (Date.parse(body.previousSecretExpiresAt) - Date.now()) / 3_600_000;
+    expect(graceHours).toBeGreaterThan(23.9);
+    expect(graceHours).toBeLessThanOrEqual(24);
+    const row = await prisma.webhookEndpoint.findUniqueOrThrow({ where: { id: created.id } });
+    expect(decryptSecret(row.secretEncrypted, encryptionKey)).toBe(body.secret);
+    expect(decryptSecret(row.previousSecretEncrypted!, encryptionKey)).toBe(created.secret);
+  });
+
+  it("refuses to register endpoints with 503 when ENCRYPTION_KEY is not set (outside production)", async () => {
+    const keyless = await appWith({});
+    try {
+      const response = await keyless.inject({ method: "POST", url: base(), payload: { url: "https://hooks.example.com/", events: ["*"] } });
+      expect(response.statusCode).toBe(503);
+      const body = response.json<{ code: string; error: string }>();
+      expect(body.code).toBe("WEBHOOK_ENCRYPTION_KEY_MISSING");
+      expect(body.error).toMatch(/ENCRYPTION_KEY is not set/);
+    } finally {
+      await keyless.close();
+    }
+  });
+});
