@@ -1,0 +1,105 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Webhook } from "standardwebhooks";
+import { loadConfig } from "@outbox/config";
+import { createPrisma, type PrismaClient } from "@outbox/db";
+import { eventCatalog } from "@outbox/events";
+import { createLogger } from "@outbox/logger";
+import { publish } from "@outbox/outbox";
+import { createQueues, createRedis } from "@outbox/queues";
+import { createTestDatabase, createTestRedis, waitFor, type TestDatabase, type TestRedis } from "@outbox/testing";
+// The worker app depends on this package, so it cannot be a declared dependency here (a cycle).
+import { startWorker, type RunningWorker } from "../../../apps/worker/src/index.ts";
+import { createEndpoint, createWebhookDeliveryHandler } from "../src/index.ts";
+import { createTenant, encryptionKey } from "./fixtures.ts";
+import { startReceiver, webhookHeaders, type Receiver } from "./receiver.ts";
+
+/** The catalog's 5 s first backoff, shortened so five attempts take seconds; restored afterwards. */
+const backoffMs = 400;
+const policy = eventCatalog.WebhookDelivery.policy;
+const catalogBackoffMs = policy.backoffMs;
+
+let db: TestDatabase;
+let redis: TestRedis;
+let prisma: PrismaClient;
+let worker: RunningWorker;
+
+beforeAll(async () => {
+  policy.backoffMs = backoffMs;
+  db = await createTestDatabase();
+  redis = createTestRedis();
+  prisma = createPrisma(db.url, { poolSize: 4 });
+  const config = loadConfig({
+    DATABASE_URL: db.url,
+    REDIS_URL: redis.url,
+    QUEUE_PREFIX: redis.prefix,
+    SCAN_CRON: "*/1 * * * * *",
+    WORKER_PORT: "0",
+    ENCRYPTION_KEY: encryptionKey,
+    WEBHOOK_ALLOW_PRIVATE_NETWORKS: "true",
+  });
+  const handler = createWebhookDeliveryHandler({ encryptionKey, allowPrivateNetworks: true, timeoutMs: 5000, disableAfterFailures: 50 });
+  worker = await startWorker({ config, handlers: { WebhookDelivery: handler }, logger: createLogger({ level: "silent" }) });
+});
+afterAll(async () => {
+  await worker?.stop();
+  await prisma?.$disconnect();
+  await redis?.clean();
+  await db?.drop();
+  policy.backoffMs = catalogBackoffMs;
+});
+
+async function publishDelivery(receiver: Receiver) {
+  const tenantId = await createTenant(prisma);
+  const { endpoint, secret } = await createEndpoint(prisma, { encryptionKey, allowPrivateNetworks: true }, { tenantId, url: receiver.url, events: ["order.created"] });
+  const eventId = await prisma.$transaction((tx) =>
+    publish(tx, {
+      type: "WebhookDelivery",
+      payload: { endpointId: endpoint.id, tenantId, type: "order.created", sourceEventId: randomUUID(), data: { orderId: "o-9" }, occurredAt: new Date().toISOString() },
+    }),
+  );
+  return { eventId, endpointId: endpoint.id, secret };
+}
+
+const statusOf = async (id: string) => (await prisma.eventOutbox.findUniqueOrThrow({ where: { id } })).status;
+
+describe("webhook deliveries through the real queue and processor", () => {
+  it("a receiver answering 500 twice then 200 gets three verified attempts with growing gaps", async () => {
+    const receiver = await startReceiver((n) => ({ status: n <= 2 ? 500 : 200 }));
+    try {
+      const { eventId, secret } = await publishDelivery(receiver);
+      await waitFor(async () => (await statusOf(eventId)) === "processed", { timeoutMs: 30_000, message: "the delivery to be processed" });
+      expect(receiver.requests).toHaveLength(3);
+      for (const request of receiver.requests) {
+        expect(request.headers["webhook-id"]).toBe(eventId);
+        expect(() => new Webhook(secret).verify(request.body, webhookHeaders(request))).not.toThrow();
+      }
+      const [first, second, third] = receiver.requests.map((request) => request.at) as [number, number, number];
+      expect(second - first).toBeGreaterThanOrEqual(backoffMs * 0.9);
+      expect(third - second).toBeGreaterThan(second - first);
+      const attempts = await prisma.webhookAttempt.findMany({ where: { eventId }, orderBy: { attempt: "asc" } });
+      expect(attempts.map((a) => [a.attempt, a.statusCode])).toEqual([[1, 500], [2, 500], [3, 200]]);
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it("a receiver that always answers 500 leaves the event dead after 5 attempts, in the dead-letter queue", async () => {
+    const receiver = await startReceiver(() => ({ status: 500, body: "down" }));
+    const queues = createQueues(createRedis({ url: redis.url }, "producer"), redis.prefix);
+    try {
+      const { eventId } = await publishDelivery(receiver);
+      await waitFor(async () => (await statusOf(eventId)) === "dead", { timeoutMs: 45_000, message: "the delivery to be dead" });
+      expect(receiver.requests).toHaveLength(5);
+      const row = await prisma.eventOutbox.findUniqueOrThrow({ where: { id: eventId } });
+      expect(row.attempts).toBe(5);
+      expect(row.lastError).toMatch(/the receiver answered 500/);
+      expect(await prisma.webhookAttempt.count({ where: { eventId, statusCode: 500 } })).toBe(5);
+      await waitFor(async () => (await queues.deadLetter.getJobState(eventId)) === "failed", { message: "the DLQ entry" });
+    } finally {
+      await queues.close();
+      queues.connection.disconnect();
+      await receiver.close();
+    }
+  });
+});
