@@ -22,7 +22,6 @@ async function runOutbox(expect: number, recordStarts: boolean) {
     if (recordStarts) starts.push([event.id, now()]);
   };
   const handlers = { TenantCreated: noop } as HandlerMap;
-  const t0 = now();
   const worker = await startWorker({
     config,
     handlers,
@@ -33,9 +32,9 @@ async function runOutbox(expect: number, recordStarts: boolean) {
   });
   send({ ready: true });
   await finished;
-  const seconds = (now() - t0) / 1000;
+  const finishedAt = now();
   await worker.stop();
-  send({ seconds, starts, maxRssMb: process.resourceUsage().maxRSS / 1024 });
+  send({ finishedAt, starts, maxRssMb: process.resourceUsage().maxRSS / 1024 });
 }
 
 async function runRaw(jobs: number, concurrency: number, prefix: string) {
@@ -67,7 +66,7 @@ async function runRaw(jobs: number, concurrency: number, prefix: string) {
   await queue.obliterate({ force: true });
   await queue.close();
   connection.disconnect();
-  send({ seconds, maxRssMb: process.resourceUsage().maxRSS / 1024 });
+  send({ seconds, finishedAt: t0 + seconds * 1000, maxRssMb: process.resourceUsage().maxRSS / 1024 });
 }
 
 process.once("message", (command: Command) => {

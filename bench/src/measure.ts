@@ -2,7 +2,9 @@ import { fork, type ChildProcess, type Serializable } from "node:child_process";
 import path from "node:path";
 
 export interface ChildReport {
-  seconds: number;
+  /** When the last job finished (ms since the epoch, sub-ms precision). */
+  finishedAt: number;
+  seconds?: number;
   maxRssMb: number;
   starts?: [string, number][];
 }
@@ -10,7 +12,7 @@ export interface ChildReport {
 /** Starts a measured child process with the given environment and command. */
 export function startChild(env: Record<string, string>, command: Serializable): { child: ChildProcess; ready: Promise<void>; report: Promise<ChildReport> } {
   const child = fork(path.join(import.meta.dirname, "child.ts"), {
-    execArgv: ["--import", "tsx"],
+    execArgv: ["--import", "tsx", ...(process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])],
     env: { ...process.env, ...env },
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });

@@ -52,6 +52,7 @@ export async function startWorker({ config, handlers, logger, onOutcome }: Worke
     databaseUrl: config.DATABASE_URL,
     batchSize: config.SCAN_BATCH_SIZE,
     scanCron: config.SCAN_CRON,
+    retryBackoffMs: config.RETRY_BACKOFF_MS,
   });
 
   const recover = () =>

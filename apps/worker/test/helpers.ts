@@ -33,6 +33,7 @@ export async function setupPipeline(overrides: Record<string, string> = {}): Pro
     RECOVERY_INTERVAL_MS: "1000",
     RECOVERY_GRACE_MS: "1000",
     JOB_LOCK_MS: "2000",
+    RETRY_BACKOFF_MS: "200",
     SHUTDOWN_TIMEOUT_MS: "10000",
     WORKER_PORT: "0",
     ...overrides,

@@ -33,6 +33,8 @@ export const envSchema = z
     RECOVERY_INTERVAL_MS: positiveInt.default(15_000),
     RECOVERY_GRACE_MS: positiveInt.default(10_000),
     JOB_LOCK_MS: positiveInt.min(1000).default(30_000),
+    /** Overrides every event type's first retry delay (the catalog's backoffMs); later ones double it. */
+    RETRY_BACKOFF_MS: positiveInt.optional(),
     SHUTDOWN_TIMEOUT_MS: positiveInt.default(25_000),
     STATS_INTERVAL_MS: positiveInt.min(1000).default(30_000),
     PAYMENT_EXPIRY_CRON: cronExpression.default("*/5 * * * *"),

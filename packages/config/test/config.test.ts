@@ -67,3 +67,17 @@ describe("loadConfig", () => {
     expect(result.stderr).toMatch(/PORT/);
   });
 });
+
+describe("documentation", () => {
+  it("lists every variable in .env.example and in the README", async () => {
+    const { readFile } = await import("node:fs/promises");
+    const { envSchema } = await import("../src/index.ts");
+    const root = new URL("../../../", import.meta.url);
+    const example = await readFile(new URL(".env.example", root), "utf8");
+    const readme = await readFile(new URL("README.md", root), "utf8");
+    for (const name of Object.keys(envSchema.shape)) {
+      expect(example, `.env.example lacks ${name}`).toMatch(new RegExp(`^#? ?${name}=`, "m"));
+      expect(readme, `README lacks ${name}`).toContain(`\`${name}\``);
+    }
+  });
+});

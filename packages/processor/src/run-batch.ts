@@ -105,10 +105,14 @@ async function runOne(deps: BatchDeps, tx: Tx, job: EventJob, savepoints: boolea
     return error as Error;
   }
   const timeoutMs = policyOf(event.type).timeoutMs;
+  let logger: BatchDeps["logger"] | undefined;
   const context = {
     tx,
     event,
-    logger: deps.logger.child({ eventId: event.id, eventType: event.type }),
+    // Made on first use: a child logger per event would cost more than most handlers.
+    get logger() {
+      return (logger ??= deps.logger.child({ eventId: event.id, eventType: event.type }));
+    },
     publish: ((next) => publish(tx, { ...next, causationId: next.causationId ?? event.id })) as Parameters<TransactionalHandler>[0]["publish"],
   };
   if (savepoints) await tx.$executeRaw`SAVEPOINT event_handler`;

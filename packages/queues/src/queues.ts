@@ -30,7 +30,7 @@ export const jobRetention = { removeOnComplete: { count: 100 }, removeOnFail: { 
  * Every queue's keys live under one prefix. With a Redis Cluster the prefix is wrapped in a hash
  * tag per queue, so each queue's keys share a slot as BullMQ's scripts require.
  */
-export function queuePrefix(prefix: string, queue: QueueName, cluster: boolean): string {
+export function queuePrefix(prefix: string, queue: QueueName | "schedules", cluster: boolean): string {
   return cluster ? `{${prefix}-${queue}}` : prefix;
 }
 
@@ -75,13 +75,13 @@ export function createQueues(connection: RedisConnection, prefix: string): Queue
 }
 
 /** BullMQ options for one event's job: its id is the event id, so a second dispatch adds nothing. */
-export function jobOptions(eventId: string, type: string): JobsOptions {
+export function jobOptions(eventId: string, type: string, backoffMs?: number): JobsOptions {
   const policy = isEventType(type) ? policyOf(type) : defaultPolicy;
   return {
     jobId: eventId,
     priority: policy.priority,
     attempts: policy.attempts,
-    backoff: { type: "exponential", delay: policy.backoffMs },
+    backoff: { type: "exponential", delay: backoffMs ?? policy.backoffMs },
     ...jobRetention,
   };
 }

@@ -3,7 +3,7 @@ import type { WorkQueue } from "@outbox/events";
 import { jobOptions, queueOf, type EventJobData, type QueueSet } from "@outbox/queues";
 import type { ClaimedEvent } from "./claim.ts";
 
-export function toJob(event: ClaimedEvent) {
+export function toJob(event: ClaimedEvent, backoffMs?: number) {
   const data: EventJobData = {
     type: event.event_type,
     payload: event.payload,
@@ -13,17 +13,17 @@ export function toJob(event: ClaimedEvent) {
     createdAt: event.created_at.toISOString(),
     previousAttempts: event.attempts,
   };
-  return { name: event.event_type, data, opts: jobOptions(event.id, event.event_type) };
+  return { name: event.event_type, data, opts: jobOptions(event.id, event.event_type, backoffMs) };
 }
 
 /** Adds one job per claimed row to its queue. Job id = event id, so a repeat adds nothing. */
-export async function enqueue(queues: QueueSet, events: ClaimedEvent[]): Promise<void> {
+export async function enqueue(queues: QueueSet, events: ClaimedEvent[], backoffMs?: number): Promise<void> {
   const byQueue = new Map<WorkQueue, ClaimedEvent[]>();
   for (const event of events) {
     const name = queueOf(event.event_type);
     byQueue.set(name, [...(byQueue.get(name) ?? []), event]);
   }
-  await Promise.all([...byQueue].map(([name, group]) => queues[name].addBulk(group.map(toJob))));
+  await Promise.all([...byQueue].map(([name, group]) => queues[name].addBulk(group.map((event) => toJob(event, backoffMs)))));
 }
 
 /**

@@ -16,6 +16,8 @@ export interface ScannerOptions {
   /** The safety-net tick (the `cron` package's syntax, seconds allowed). */
   scanCron: string;
   errorBackoffMs?: number;
+  /** Overrides the catalog's first retry delay for every type (RETRY_BACKOFF_MS). */
+  retryBackoffMs?: number | undefined;
   onDispatched?: (count: number) => void;
 }
 
@@ -92,7 +94,7 @@ export class OutboxScanner {
     const events = await claimPending(prisma, batchSize, unorderedEventTypes);
     if (events.length === 0) return 0;
     try {
-      await enqueue(queues, events);
+      await enqueue(queues, events, this.options.retryBackoffMs);
     } catch (error) {
       await releaseClaim(prisma, events.map((event) => event.id));
       throw error;
