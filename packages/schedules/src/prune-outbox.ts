@@ -1,0 +1,45 @@
+import type { PrismaClient } from "@outbox/db";
+
+export interface PruneOutboxOptions {
+  /** Rows deleted per statement. */
+  batchSize?: number;
+  /** Statements per run; whatever is left waits for the next tick. */
+  maxBatches?: number;
+}
+
+/**
+ * pruneOutbox: deletes finished outbox rows (`processed` or `skipped`) that finished before
+ * `olderThan`, oldest first, one small statement at a time so no lock is held for long and
+ * replication and vacuum keep up. Pending, dispatched and dead rows are never touched.
+ *
+ * The inbox (event_inbox) is kept on purpose: its rows are what make a redelivered event a no-op.
+ * A job can outlive its outbox row in Redis (a late retry, a job restored with a Redis snapshot);
+ * its inbox row is what stops it from applying its effects a second time. They are one narrow
+ * row per event; removing them, if ever, is a separate decision with a far longer horizon.
+ * Returns the number of outbox rows deleted.
+ */
+export async function pruneOutbox(
+  prisma: PrismaClient,
+  olderThan: Date,
+  { batchSize = 1000, maxBatches = 1000 }: PruneOutboxOptions = {},
+): Promise<number> {
+  let deleted = 0;
+  for (let batch = 0; batch < maxBatches; batch += 1) {
+    // deleteFinishedBatch: $1 cutoff, $2 batch size. Its own autocommit transaction.
+    // Reads event_outbox_finished_idx (processed_at WHERE status IN ('processed','skipped')) in
+    // order, so each batch touches only the rows it deletes. FOR UPDATE SKIP LOCKED: a row another
+    // session holds (an admin action, a second pruner) is left for the next batch, never waited on.
+    const count = await prisma.$executeRaw`
+      DELETE FROM event_outbox
+      WHERE id IN (
+        SELECT id FROM event_outbox
+        WHERE status IN ('processed', 'skipped') AND processed_at < ${olderThan}
+        ORDER BY processed_at
+        LIMIT ${batchSize}
+        FOR UPDATE SKIP LOCKED
+      )`;
+    deleted += count;
+    if (count < batchSize) break;
+  }
+  return deleted;
+}
