@@ -76,8 +76,9 @@ describe("webhook endpoint routes", () => {
     for (const [payload, expected] of cases) {
       const response = await register(payload);
       expect(response.statusCode, JSON.stringify(payload)).toBe(400);
-      const body = response.json<{ error: string; issues: { path: string; message: string }[] }>();
-      expect(body.error).toEqual(expect.any(String));
+      const body = response.json<{ error: string; code: string; issues: { path: string; message: string }[] }>();
+      expect(body.code).toBe("VALIDATION_FAILED");
+      expect(typeof body.error).toBe("string");
       expect(body.issues).toHaveLength(expected.length);
       expected.forEach((issue, i) => {
         expect(body.issues[i]!.path).toBe(issue.path);
@@ -100,7 +101,9 @@ describe("webhook endpoint routes", () => {
   });
 
   it("answers 404 for an unknown tenant or endpoint", async () => {
-    expect((await register({ url: "https://hooks.example.com/", events: ["*"] }, randomUUID())).statusCode).toBe(404);
+    const unknownTenant = await register({ url: "https://hooks.example.com/", events: ["*"] }, randomUUID());
+    expect(unknownTenant.statusCode).toBe(404);
+    expect(unknownTenant.json<{ code: string }>().code).toBe("TENANT_NOT_FOUND");
     expect((await register({ url: "https://hooks.example.com/", events: ["*"] }, "not-a-uuid")).statusCode).toBe(404);
     expect((await app.inject({ method: "GET", url: `/api/tenants/${randomUUID()}/webhook-endpoints` })).statusCode).toBe(404);
     for (const action of ["disable", "enable", "rotate-secret"]) {

@@ -207,6 +207,20 @@ describe("webhook delivery to a real receiver", () => {
     expect((await attemptsOf(event.id))[0]).toMatchObject({ statusCode: null });
   });
 
+  it("never writes a secret or a signature to the log", async () => {
+    const lines: string[] = [];
+    const verbose = createLogger({ level: "trace", destination: { write: (line: string) => void lines.push(line) } });
+    const target = await receiver((n) => ({ status: n === 1 ? 500 : 200 }));
+    const { tenantId, endpointId, secret } = await endpointAt(target.url);
+    const event = deliveryEvent(endpointId, tenantId);
+    await expect(handler().run({ prisma, event, logger: verbose })).rejects.toThrow();
+    await handler().run({ prisma, event: { ...event, attempt: 2 }, logger: verbose });
+    expect(lines.length).toBeGreaterThan(0);
+    const log = lines.join("\n");
+    expect(log).not.toContain(secret.slice("whsec_".length));
+    for (const request of target.requests) expect(log).not.toContain(String(request.headers["webhook-signature"]).slice(3));
+  });
+
   it("refuses a deleted endpoint permanently", async () => {
     const target = await receiver();
     const { tenantId, endpointId } = await endpointAt(target.url);

@@ -3,7 +3,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Webhook } from "standardwebhooks";
 import { loadConfig } from "@outbox/config";
 import { createPrisma, type PrismaClient } from "@outbox/db";
-import { eventCatalog } from "@outbox/events";
 import { createLogger } from "@outbox/logger";
 import { publish } from "@outbox/outbox";
 import { createQueues, createRedis } from "@outbox/queues";
@@ -14,10 +13,8 @@ import { createEndpoint, createWebhookDeliveryHandler } from "../src/index.ts";
 import { createTenant, encryptionKey } from "./fixtures.ts";
 import { startReceiver, webhookHeaders, type Receiver } from "./receiver.ts";
 
-/** The catalog's 5 s first backoff, shortened so five attempts take seconds; restored afterwards. */
+/** RETRY_BACKOFF_MS: the catalog's 5 s first retry delay, shortened so five attempts take seconds. */
 const backoffMs = 400;
-const policy = eventCatalog.WebhookDelivery.policy;
-const catalogBackoffMs = policy.backoffMs;
 
 let db: TestDatabase;
 let redis: TestRedis;
@@ -25,7 +22,6 @@ let prisma: PrismaClient;
 let worker: RunningWorker;
 
 beforeAll(async () => {
-  policy.backoffMs = backoffMs;
   db = await createTestDatabase();
   redis = createTestRedis();
   prisma = createPrisma(db.url, { poolSize: 4 });
@@ -35,6 +31,7 @@ beforeAll(async () => {
     QUEUE_PREFIX: redis.prefix,
     SCAN_CRON: "*/1 * * * * *",
     WORKER_PORT: "0",
+    RETRY_BACKOFF_MS: String(backoffMs),
     ENCRYPTION_KEY: encryptionKey,
     WEBHOOK_ALLOW_PRIVATE_NETWORKS: "true",
   });
@@ -46,7 +43,6 @@ afterAll(async () => {
   await prisma?.$disconnect();
   await redis?.clean();
   await db?.drop();
-  policy.backoffMs = catalogBackoffMs;
 });
 
 async function publishDelivery(receiver: Receiver) {

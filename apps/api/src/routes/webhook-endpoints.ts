@@ -44,7 +44,7 @@ export const webhookEndpointRoutes: FastifyPluginCallback<WebhookEndpointRoutesO
   app.post<{ Params: TenantParams; Body: unknown }>("/api/tenants/:id/webhook-endpoints", { schema: { params: tenantParams } }, async (request, reply) => {
     const body = request.body;
     if (typeof body !== "object" || body === null || Array.isArray(body)) {
-      return reply.code(400).send({ error: "the body must be a JSON object {url, events}", code: "WEBHOOK_INVALID_ENDPOINT", issues: [{ path: "", message: "must be a JSON object" }] });
+      return reply.code(400).send({ error: "the body must be a JSON object {url, events}", code: "VALIDATION_FAILED", issues: [{ path: "", message: "must be a JSON object" }] });
     }
     const { url, events } = body as { url?: unknown; events?: unknown };
     return answer(reply, async () => {
@@ -88,8 +88,10 @@ async function answer<T>(reply: FastifyReply, work: () => Promise<T>): Promise<T
   try {
     return await work();
   } catch (error) {
-    if (error instanceof InvalidEndpointError) return reply.code(400).send({ error: error.message, code: error.code, issues: error.issues });
-    if (error instanceof TenantNotFoundError || error instanceof EndpointNotFoundError) return reply.code(404).send({ error: error.message, code: error.code });
+    // Codes as the rest of the API spells them (VALIDATION_FAILED, <THING>_NOT_FOUND).
+    if (error instanceof InvalidEndpointError) return reply.code(400).send({ error: error.message, code: "VALIDATION_FAILED", issues: error.issues });
+    if (error instanceof TenantNotFoundError) return reply.code(404).send({ error: error.message, code: "TENANT_NOT_FOUND" });
+    if (error instanceof EndpointNotFoundError) return reply.code(404).send({ error: error.message, code: error.code });
     if (error instanceof EncryptionKeyMissingError) return reply.code(503).send({ error: error.message, code: error.code });
     throw error;
   }

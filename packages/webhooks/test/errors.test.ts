@@ -1,0 +1,26 @@
+import { describe, expect, it } from "vitest";
+import {
+  AddressRefusedError,
+  DeliveryFailedError,
+  EncryptionKeyMissingError,
+  EndpointNotFoundError,
+  InvalidEndpointError,
+  SecretDecryptionError,
+  TenantNotFoundError,
+  webhookErrorCodes,
+} from "../src/index.ts";
+
+describe("webhook error codes", () => {
+  it("are each documented in the registry", () => {
+    const errors = [
+      new EncryptionKeyMissingError(),
+      new SecretDecryptionError("x"),
+      new InvalidEndpointError([{ path: "url", message: "x" }]),
+      new AddressRefusedError("h", "127.0.0.1", "loopback"),
+      new TenantNotFoundError("t"),
+      new EndpointNotFoundError("e"),
+      new DeliveryFailedError("x", 500),
+    ];
+    expect(new Set(errors.map((error) => error.code))).toEqual(new Set(Object.keys(webhookErrorCodes)));
+  });
+});
