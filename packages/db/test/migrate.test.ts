@@ -3,7 +3,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
-import { databaseUrl, dropDatabase, onServer, uniqueName } from "@outbox/testing";
+import { databaseUrl, dropDatabase, uniqueName } from "@outbox/testing";
 import { migrate, migrationsDir, readMigrations } from "../src/index.ts";
 
 const created: string[] = [];
@@ -155,8 +155,7 @@ describe("the migrations build what schema.prisma describes", () => {
   });
 
   it("adds the outbox's partial indexes and its notify trigger", async () => {
-    const [template] = await onServer(async () => [process.env.OUTBOX_TEST_TEMPLATE!]);
-    const url = databaseUrl(template!);
+    const url = databaseUrl(process.env.OUTBOX_TEST_TEMPLATE!);
     const indexes = await query<{ indexname: string; indexdef: string }>(
       url,
       `SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'event_outbox'`,
