@@ -1,0 +1,45 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import type { Env } from "@outbox/config";
+import type { PrismaClient } from "@outbox/db";
+import type { Logger } from "@outbox/logger";
+import type { QueueSet, RedisConnection } from "@outbox/queues";
+import { bodyLimitBytes, errorHandler } from "./errors.ts";
+import { eventRoutes } from "./routes/events.ts";
+import { healthRoutes } from "./routes/health.ts";
+import { orderRoutes } from "./routes/orders.ts";
+import { paymentRoutes } from "./routes/payments.ts";
+import { productRoutes } from "./routes/products.ts";
+import { tenantAndUserRoutes } from "./routes/tenants-users.ts";
+import { webhookEndpointRoutes } from "./routes/webhook-endpoints.ts";
+
+export interface AppOptions {
+  config: Env;
+  prisma: PrismaClient;
+  logger: Logger;
+  /** The queues (for the admin UI); their connection also answers the readiness check. */
+  queues?: QueueSet;
+  /** The Redis readiness pings when no queues are given. */
+  redis?: RedisConnection;
+}
+
+/** The HTTP API as a Fastify instance; main.ts listens, tests call `inject`. */
+export async function buildApp({ config, prisma, logger, queues, redis }: AppOptions): Promise<FastifyInstance> {
+  const loggerInstance: FastifyBaseLogger = logger.child({ component: "api" });
+  const app = Fastify({
+    loggerInstance,
+    bodyLimit: bodyLimitBytes,
+  });
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send({ error: `route ${request.method} ${request.url.split("?")[0]} not found`, code: "ROUTE_NOT_FOUND" }),
+  );
+
+  await app.register(healthRoutes, { prisma, redis: queues?.connection ?? redis });
+  await app.register(tenantAndUserRoutes, { prisma });
+  await app.register(productRoutes, { prisma });
+  await app.register(orderRoutes, { prisma });
+  await app.register(paymentRoutes, { prisma });
+  await app.register(eventRoutes, { prisma });
+  await app.register(webhookEndpointRoutes, { prisma, config });
+  return app;
+}

@@ -1,0 +1,58 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
+
+export interface FieldIssue {
+  path: string;
+  message: string;
+}
+
+/** An error the API answers with its own status and stable code; 5xx details never leave the server. */
+export class ApiError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string,
+    readonly issues?: FieldIssue[],
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+}
+
+export function notFound(what: string, id: string): ApiError {
+  return new ApiError(404, `${what.toUpperCase().replace(/ /g, "_")}_NOT_FOUND`, `${what} ${id} not found`);
+}
+
+export function conflict(code: string, message: string): ApiError {
+  return new ApiError(409, code, message);
+}
+
+export function invalid(issues: FieldIssue[], where = "body"): ApiError {
+  const summary = issues.map((issue) => `${issue.path || `(${where})`} ${issue.message}`).join("; ");
+  return new ApiError(400, "VALIDATION_FAILED", `invalid request ${where}: ${summary}`, issues);
+}
+
+export const bodyLimitBytes = 64 * 1024;
+
+/** Fastify's own client errors, with messages a client can act on. */
+const fastifyMessages: Record<string, { code: string; message: string }> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: { code: "BODY_TOO_LARGE", message: `request body is larger than the ${bodyLimitBytes}-byte limit` },
+  FST_ERR_CTP_INVALID_JSON_BODY: { code: "MALFORMED_JSON", message: "request body is not valid JSON" },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { code: "EMPTY_BODY", message: "request body is empty but its content type is application/json" },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: "UNSUPPORTED_MEDIA_TYPE", message: "request body must be application/json" },
+};
+
+export function errorHandler(error: FastifyError | ApiError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (error instanceof ApiError) {
+    return reply.status(error.statusCode).send({ error: error.message, code: error.code, ...(error.issues ? { issues: error.issues } : {}) });
+  }
+  const known = fastifyMessages[error.code];
+  if (known) return reply.status(error.statusCode ?? 400).send({ error: known.message, code: known.code });
+  if (error instanceof SyntaxError || (error.statusCode === 400 && error.message.includes("JSON"))) {
+    return reply.status(400).send({ error: "request body is not valid JSON", code: "MALFORMED_JSON" });
+  }
+  if (error.statusCode && error.statusCode < 500) {
+    return reply.status(error.statusCode).send({ error: error.message, code: error.code ?? "BAD_REQUEST" });
+  }
+  request.log.error({ err: error }, "request failed");
+  return reply.status(500).send({ error: "internal server error", code: "INTERNAL" });
+}

@@ -1,0 +1,38 @@
+import { loadConfigOrExit } from "@outbox/config";
+import { createPrisma } from "@outbox/db";
+import { createLogger } from "@outbox/logger";
+import { createQueues, createRedis } from "@outbox/queues";
+import { buildApp } from "./app.ts";
+
+const config = loadConfigOrExit();
+const logger = createLogger({ level: config.LOG_LEVEL, name: "api" });
+const prisma = createPrisma(config.DATABASE_URL);
+const connection = createRedis({ url: config.REDIS_URL, ...(config.REDIS_CLUSTER_NODES ? { clusterNodes: config.REDIS_CLUSTER_NODES } : {}) }, "producer");
+const queues = createQueues(connection, config.QUEUE_PREFIX);
+const app = await buildApp({ config, prisma, logger, queues });
+
+let closing: Promise<void> | undefined;
+function shutdown(signal: string): Promise<void> {
+  closing ??= (async () => {
+    logger.info({ signal }, "api shutting down");
+    await app.close();
+    await queues.close();
+    connection.disconnect();
+    await prisma.$disconnect();
+    logger.info("api stopped");
+  })();
+  return closing;
+}
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  process.once(signal, () => {
+    shutdown(signal).then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, "api shutdown failed");
+        process.exit(1);
+      },
+    );
+  });
+}
+
+await app.listen({ host: config.HOST, port: config.PORT });

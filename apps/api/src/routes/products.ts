@@ -1,0 +1,44 @@
+import type { FastifyPluginCallback } from "fastify";
+import type { Product, PrismaClient } from "@outbox/db";
+import { publish } from "@outbox/outbox";
+import { notFound } from "../errors.ts";
+import { createProductBody, idParams } from "../schemas.ts";
+import { isUuid, parseRequest } from "../validation.ts";
+
+function productView(product: Product): Record<string, unknown> {
+  const { id, tenantId, sellerId, categoryId, name, price, stock, createdAt, updatedAt } = product;
+  return { id, tenantId, sellerId, categoryId, name, price, stock, createdAt, updatedAt };
+}
+
+export const productRoutes: FastifyPluginCallback<{ prisma: PrismaClient }> = (app, { prisma }, done) => {
+  app.post("/api/products", async (request, reply) => {
+    const body = parseRequest(createProductBody, request.body);
+    const result = await prisma.$transaction(async (tx) => {
+      const tenant = isUuid(body.tenantId) ? await tx.tenant.findUnique({ where: { id: body.tenantId }, select: { id: true } }) : null;
+      if (!tenant) throw notFound("tenant", body.tenantId);
+      const product = await tx.product.create({ data: { ...body, tenantId: tenant.id } });
+      const eventId = await publish(tx, {
+        type: "ProductCreated",
+        payload: {
+          productId: product.id,
+          tenantId: tenant.id,
+          name: product.name,
+          sellerId: product.sellerId,
+          categoryId: product.categoryId,
+          price: product.price,
+          createdAt: product.createdAt.toISOString(),
+        },
+      });
+      return { ...productView(product), eventId };
+    });
+    return reply.status(201).send(result);
+  });
+
+  app.get("/api/products/:id", async (request) => {
+    const { id } = parseRequest(idParams, request.params, "params");
+    const product = isUuid(id) ? await prisma.product.findUnique({ where: { id } }) : null;
+    if (!product) throw notFound("product", id);
+    return productView(product);
+  });
+  done();
+};

@@ -1,0 +1,51 @@
+import type { FastifyPluginCallback } from "fastify";
+import { Prisma, type PrismaClient } from "@outbox/db";
+import { publish } from "@outbox/outbox";
+import { conflict, notFound } from "../errors.ts";
+import { createTenantBody, createUserBody } from "../schemas.ts";
+import { isUuid, parseRequest } from "../validation.ts";
+
+function isUniqueViolation(error: unknown): boolean {
+  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002";
+}
+
+export const tenantAndUserRoutes: FastifyPluginCallback<{ prisma: PrismaClient }> = (app, { prisma }, done) => {
+  app.post("/api/tenants", async (request, reply) => {
+    const body = parseRequest(createTenantBody, request.body);
+    try {
+      const result = await prisma.$transaction(async (tx) => {
+        const tenant = await tx.tenant.create({ data: { name: body.name, slug: body.slug } });
+        const eventId = await publish(tx, {
+          type: "TenantCreated",
+          payload: { tenantId: tenant.id, name: tenant.name, slug: tenant.slug, createdAt: tenant.createdAt.toISOString() },
+        });
+        return { id: tenant.id, name: tenant.name, slug: tenant.slug, createdAt: tenant.createdAt, eventId };
+      });
+      return await reply.status(201).send(result);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw conflict("TENANT_SLUG_TAKEN", `a tenant with slug ${body.slug} already exists`);
+      throw error;
+    }
+  });
+
+  app.post("/api/users", async (request, reply) => {
+    const body = parseRequest(createUserBody, request.body);
+    try {
+      const result = await prisma.$transaction(async (tx) => {
+        const tenant = isUuid(body.tenantId) ? await tx.tenant.findUnique({ where: { id: body.tenantId }, select: { id: true } }) : null;
+        if (!tenant) throw notFound("tenant", body.tenantId);
+        const user = await tx.user.create({ data: { tenantId: tenant.id, email: body.email, role: body.role } });
+        const eventId = await publish(tx, {
+          type: "UserCreated",
+          payload: { userId: user.id, tenantId: tenant.id, email: user.email, role: body.role, createdAt: user.createdAt.toISOString() },
+        });
+        return { id: user.id, tenantId: user.tenantId, email: user.email, role: user.role, createdAt: user.createdAt, eventId };
+      });
+      return await reply.status(201).send(result);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw conflict("USER_EMAIL_TAKEN", `a user with email ${body.email} already exists in tenant ${body.tenantId}`);
+      throw error;
+    }
+  });
+  done();
+};
