@@ -1,0 +1,3 @@
+export { collectQueueCounts, collectStats, type OutboxStats, type QueueCounts, type StatsLine } from "./collect.ts";
+export { collectOutboxFigures, type OutboxCounts, type OutboxFigures } from "./outbox-counts.ts";
+export { startStatsLog, type RunningStatsLog, type StatsLogOptions } from "./stats-log.ts";

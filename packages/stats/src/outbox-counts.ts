@@ -1,0 +1,108 @@
+import type { PrismaClient } from "@outbox/db";
+import { unorderedEventTypes } from "@outbox/events";
+
+export interface OutboxCounts {
+  /** Exact, from the partial indexes. */
+  pending: number;
+  dispatched: number;
+  dead: number;
+  /** Estimates (see estimateFinished): never an exact count of the table's bulk. */
+  processed: number;
+  skipped: number;
+}
+
+export interface OutboxFigures {
+  counts: OutboxCounts;
+  /** Age of the oldest pending event that is due, in ms; 0 when none waits. */
+  lagMs: number;
+  /** Distinct aggregates with a dead event that hold back later pending events. */
+  heldAggregates: number;
+}
+
+interface OpenRow {
+  pending: number;
+  dispatched: number;
+  dead: number;
+  lag_ms: number | null;
+}
+
+interface EstimateRow {
+  table_rows: number | null;
+  processed_share: number | null;
+  skipped_share: number | null;
+}
+
+/**
+ * countOpen: exact counts of the small states and the lag, in one round trip.
+ * Each count reads only its partial index (event_outbox_pending_idx, _dispatched_idx, _dead_idx),
+ * whose size follows the backlog, not the table. No locks (plain MVCC reads).
+ */
+async function countOpen(prisma: PrismaClient): Promise<OpenRow> {
+  const [row] = await prisma.$queryRaw<OpenRow[]>`
+    SELECT
+      (SELECT count(*)::int FROM event_outbox WHERE status = 'pending') AS pending,
+      (SELECT count(*)::int FROM event_outbox WHERE status = 'dispatched') AS dispatched,
+      (SELECT count(*)::int FROM event_outbox WHERE status = 'dead') AS dead,
+      (SELECT (extract(epoch FROM now() - min(available_at)) * 1000)::float8
+         FROM event_outbox WHERE status = 'pending' AND available_at <= now()) AS lag_ms`;
+  return row!;
+}
+
+/**
+ * estimateFinished: processed and skipped rows are the bulk of the table (millions), so they are
+ * never counted. The table's row count comes from the planner's statistics the way the planner
+ * itself reads them: pg_class.reltuples scaled by the relation's current size in pages (so it
+ * follows growth between ANALYZE runs); before the first ANALYZE, pg_stat_user_tables.n_live_tup.
+ * Finished = that estimate minus the exact open counts. It is split between processed and skipped
+ * by the status column's most-common-value frequencies from pg_stats (skipped rows are rare;
+ * without statistics every finished row counts as processed). Catalog reads only, no table scan.
+ */
+async function estimateFinished(prisma: PrismaClient): Promise<EstimateRow> {
+  const [row] = await prisma.$queryRaw<EstimateRow[]>`
+    SELECT
+      (SELECT CASE
+         WHEN c.reltuples >= 0 AND c.relpages > 0
+           THEN c.reltuples / c.relpages * (pg_relation_size(c.oid) / current_setting('block_size')::int)
+         WHEN c.reltuples >= 0 THEN c.reltuples
+         ELSE (SELECT n_live_tup FROM pg_stat_user_tables WHERE relid = c.oid)
+       END::float8
+       FROM pg_class c WHERE c.oid = 'event_outbox'::regclass) AS table_rows,
+      (SELECT freq FROM pg_stats s, unnest(s.most_common_vals::text::text[], s.most_common_freqs) AS m(val, freq)
+       WHERE s.tablename = 'event_outbox' AND s.attname = 'status' AND s.schemaname = current_schema() AND m.val = 'processed')::float8
+       AS processed_share,
+      (SELECT freq FROM pg_stats s, unnest(s.most_common_vals::text::text[], s.most_common_freqs) AS m(val, freq)
+       WHERE s.tablename = 'event_outbox' AND s.attname = 'status' AND s.schemaname = current_schema() AND m.val = 'skipped')::float8
+       AS skipped_share`;
+  return row!;
+}
+
+/**
+ * countHeldAggregates: aggregates whose dead event holds back a later pending event (the claim
+ * skips an ordered event while an earlier one of its aggregate is dead). Starts from the dead rows
+ * (event_outbox_dead_idx) and probes event_outbox_aggregate_open_idx for each; unordered types are
+ * never held. Plain reads, no locks.
+ */
+async function countHeldAggregates(prisma: PrismaClient): Promise<number> {
+  const [row] = await prisma.$queryRaw<{ held: number }[]>`
+    SELECT count(DISTINCT (d.aggregate_type, d.aggregate_id))::int AS held
+    FROM event_outbox d
+    WHERE d.status = 'dead' AND EXISTS (
+      SELECT 1 FROM event_outbox later
+      WHERE later.aggregate_type = d.aggregate_type AND later.aggregate_id = d.aggregate_id
+        AND later.status = 'pending' AND later.sequence > d.sequence
+        AND NOT (later.event_type = ANY(${unorderedEventTypes}::text[])))`;
+  return row?.held ?? 0;
+}
+
+export async function collectOutboxFigures(prisma: PrismaClient): Promise<OutboxFigures> {
+  const [open, estimate, heldAggregates] = await Promise.all([countOpen(prisma), estimateFinished(prisma), countHeldAggregates(prisma)]);
+  const finished = Math.max(0, Math.round((estimate.table_rows ?? 0) - open.pending - open.dispatched - open.dead));
+  const processedShare = estimate.processed_share ?? 0;
+  const skippedShare = estimate.skipped_share ?? 0;
+  const skipped = processedShare + skippedShare > 0 ? Math.round((finished * skippedShare) / (processedShare + skippedShare)) : 0;
+  return {
+    counts: { pending: open.pending, dispatched: open.dispatched, dead: open.dead, processed: finished - skipped, skipped },
+    lagMs: Math.max(0, Math.round(open.lag_ms ?? 0)),
+    heldAggregates,
+  };
+}
