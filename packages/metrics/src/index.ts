@@ -1,1 +1,1 @@
-export {};
+export { createMetrics, webhookResultOf, type CreateMetricsOptions, type Metrics } from "./metrics.ts";

@@ -1,0 +1,122 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { Outcome } from "@outbox/processor";
+import type { OutboxStats } from "@outbox/stats";
+
+export interface CreateMetricsOptions {
+  /** Read at scrape time for the outbox and queue gauges (e.g. () => collectStats(prisma, queues)). */
+  stats?: () => Promise<OutboxStats>;
+  /** A scrape reuses stats younger than this instead of collecting again. */
+  statsMaxAgeMs?: number;
+  /** Process metrics (CPU, memory, event loop lag); on by default. */
+  defaultMetrics?: boolean;
+}
+
+export interface Metrics {
+  registry: Registry;
+  /** Feed from the worker's onOutcome(type, outcome). */
+  recordOutcome(type: string, outcome: Outcome): void;
+  /** Sets the outbox and queue gauges from a stats snapshot. */
+  refreshFromStats(stats: OutboxStats): void;
+  /** Feed from the webhook delivery's onAttempt hook. */
+  recordWebhookAttempt(attempt: { success: boolean; statusCode: number | null }): void;
+  /** Feed from the webhook delivery's onEndpointDisabled hook. */
+  recordEndpointDisabled(): void;
+}
+
+const queueStates = ["waiting", "active", "delayed", "failed"] as const;
+const handlerBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+/** The result label of a webhook attempt: success, http_4xx, http_5xx or network_error. */
+export function webhookResultOf({ success, statusCode }: { success: boolean; statusCode: number | null }): string {
+  if (success) return "success";
+  if (statusCode === null) return "network_error";
+  return statusCode >= 500 ? "http_5xx" : "http_4xx";
+}
+
+/**
+ * One Prometheus registry per process. Counters count what this process did (handled, failed,
+ * dead, webhook attempts); the outbox and queue gauges describe shared state and are set from the
+ * stats at scrape time, because "published" and the backlog belong to no single process.
+ */
+export function createMetrics({ stats, statsMaxAgeMs = 1000, defaultMetrics = true }: CreateMetricsOptions = {}): Metrics {
+  const registry = new Registry();
+  if (defaultMetrics) collectDefaultMetrics({ register: registry });
+
+  const handled = new Counter({ name: "events_handled_total", help: "Events whose handler succeeded, by type.", labelNames: ["type"], registers: [registry] });
+  const failed = new Counter({ name: "events_failed_total", help: "Handler runs that failed (to be retried or dead), by type.", labelNames: ["type"], registers: [registry] });
+  const dead = new Counter({ name: "events_dead_total", help: "Events that went to the dead-letter queue, by type.", labelNames: ["type"], registers: [registry] });
+  const duration = new Histogram({
+    name: "event_handler_duration_seconds",
+    help: "Handler run time, successful or not, by type.",
+    labelNames: ["type"],
+    buckets: handlerBuckets,
+    registers: [registry],
+  });
+  const webhookAttempts = new Counter({ name: "webhook_attempts_total", help: "Webhook HTTP attempts, by result.", labelNames: ["result"], registers: [registry] });
+  const endpointsDisabled = new Counter({ name: "webhook_endpoints_disabled_total", help: "Webhook endpoints disabled after failing.", registers: [registry] });
+
+  const statsErrors = new Counter({
+    name: "outbox_stats_errors_total",
+    help: "Scrapes whose stats read failed (gauges kept their last values).",
+    registers: [registry],
+    collect: () => refreshAtScrape(),
+  });
+
+  // Scrape-time gauges: every metric's collect joins the one stats read in flight, so a scrape
+  // reads the stats once; a read younger than statsMaxAgeMs is reused. A failed read keeps the
+  // previous values and counts the failure, so /metrics still answers.
+  let inflight: Promise<void> | undefined;
+  let lastReadAt = 0;
+  const refreshAtScrape = (): Promise<void> | undefined => {
+    if (!stats) return undefined;
+    if (inflight) return inflight;
+    if (Date.now() - lastReadAt < statsMaxAgeMs) return undefined;
+    inflight = stats()
+      .then(
+        (snapshot) => {
+          refreshFromStats(snapshot);
+          lastReadAt = Date.now();
+        },
+        () => statsErrors.inc(),
+      )
+      .finally(() => {
+        inflight = undefined;
+      });
+    return inflight;
+  };
+  const gauge = (name: string, help: string, labelNames: string[] = []) =>
+    new Gauge({ name, help, labelNames, registers: [registry], collect: refreshAtScrape });
+  const outboxEvents = gauge("outbox_events_total", "Outbox rows by status (processed/skipped estimated from planner statistics).", ["status"]);
+  const lag = gauge("outbox_lag_seconds", "Age of the oldest due pending event.");
+  const queueJobs = gauge("queue_jobs", "BullMQ jobs by queue and state.", ["queue", "state"]);
+  const dlqSize = gauge("dead_letter_events", "Dead events in Postgres (the DLQ).");
+  const held = gauge("held_aggregates", "Aggregates held back by a dead event.");
+
+  function refreshFromStats(snapshot: OutboxStats): void {
+    for (const [status, count] of Object.entries(snapshot.outbox) as [string, number][]) outboxEvents.set({ status }, count);
+    lag.set(snapshot.lagMs / 1000);
+    for (const [queue, counts] of Object.entries(snapshot.queues)) {
+      for (const state of queueStates) queueJobs.set({ queue, state }, counts[state]);
+    }
+    dlqSize.set(snapshot.dlqSize);
+    held.set(snapshot.heldAggregates);
+  }
+
+  return {
+    registry,
+    recordOutcome(type, outcome) {
+      if (outcome.kind === "skipped") return;
+      duration.observe({ type }, outcome.durationMs / 1000);
+      if (outcome.kind === "handled") handled.inc({ type });
+      else failed.inc({ type });
+      if (outcome.kind === "dead") dead.inc({ type });
+    },
+    refreshFromStats,
+    recordWebhookAttempt(attempt) {
+      webhookAttempts.inc({ result: webhookResultOf(attempt) });
+    },
+    recordEndpointDisabled() {
+      endpointsDisabled.inc();
+    },
+  };
+}

@@ -1,0 +1,108 @@
+import { describe, expect, it } from "vitest";
+import type { OutboxStats } from "@outbox/stats";
+import { createMetrics, webhookResultOf } from "../src/index.ts";
+
+const snapshot = (pending: number): OutboxStats => ({
+  outbox: { pending, dispatched: 2, dead: 3, processed: 1000, skipped: 4 },
+  outboxEstimated: { processed: true, skipped: true },
+  lagMs: 1500,
+  queues: {
+    events: { waiting: 5, active: 6, delayed: 7, failed: 0 },
+    webhooks: { waiting: 0, active: 1, delayed: 0, failed: 2 },
+    "dead-letter": { waiting: 0, active: 0, delayed: 0, failed: 3 },
+  },
+  dlqSize: 3,
+  heldAggregates: 1,
+});
+
+/** The value of one sample line in the Prometheus text, e.g. `events_handled_total{type="A"}`. */
+function sample(text: string, series: string): number | undefined {
+  const line = text.split("\n").find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+describe("createMetrics", () => {
+  it("counts outcomes by type and observes handler durations", async () => {
+    const metrics = createMetrics({ defaultMetrics: false });
+    metrics.recordOutcome("OrderCreated", { kind: "handled", durationMs: 20, wasDead: false });
+    metrics.recordOutcome("OrderCreated", { kind: "handled", durationMs: 300, wasDead: false });
+    metrics.recordOutcome("OrderCreated", { kind: "retry", error: new Error("x"), durationMs: 5 });
+    metrics.recordOutcome("UserCreated", { kind: "dead", error: new Error("y"), durationMs: 2000 });
+    metrics.recordOutcome("UserCreated", { kind: "skipped" });
+    const text = await metrics.registry.metrics();
+    expect(sample(text, 'events_handled_total{type="OrderCreated"}')).toBe(2);
+    expect(sample(text, 'events_failed_total{type="OrderCreated"}')).toBe(1);
+    expect(sample(text, 'events_failed_total{type="UserCreated"}')).toBe(1);
+    expect(sample(text, 'events_dead_total{type="UserCreated"}')).toBe(1);
+    expect(sample(text, 'events_dead_total{type="OrderCreated"}')).toBeUndefined();
+    expect(sample(text, 'event_handler_duration_seconds_count{type="OrderCreated"}')).toBe(3);
+    expect(sample(text, 'event_handler_duration_seconds_sum{type="OrderCreated"}')).toBeCloseTo(0.325);
+    expect(sample(text, 'event_handler_duration_seconds_bucket{le="0.025",type="OrderCreated"}')).toBe(2);
+    expect(sample(text, 'event_handler_duration_seconds_count{type="UserCreated"}')).toBe(1);
+  });
+
+  it("counts webhook attempts by result and disabled endpoints", async () => {
+    const metrics = createMetrics({ defaultMetrics: false });
+    metrics.recordWebhookAttempt({ success: true, statusCode: 200 });
+    metrics.recordWebhookAttempt({ success: false, statusCode: 503 });
+    metrics.recordWebhookAttempt({ success: false, statusCode: 503 });
+    metrics.recordWebhookAttempt({ success: false, statusCode: null });
+    metrics.recordEndpointDisabled();
+    const text = await metrics.registry.metrics();
+    expect(sample(text, 'webhook_attempts_total{result="success"}')).toBe(1);
+    expect(sample(text, 'webhook_attempts_total{result="http_5xx"}')).toBe(2);
+    expect(sample(text, 'webhook_attempts_total{result="network_error"}')).toBe(1);
+    expect(sample(text, "webhook_endpoints_disabled_total")).toBe(1);
+    expect(webhookResultOf({ success: false, statusCode: 410 })).toBe("http_4xx");
+  });
+
+  it("sets the outbox and queue gauges from the stats at scrape time, one stats read per scrape", async () => {
+    let reads = 0;
+    const metrics = createMetrics({
+      defaultMetrics: false,
+      statsMaxAgeMs: 0,
+      stats: () => {
+        reads += 1;
+        return Promise.resolve(snapshot(10 * reads));
+      },
+    });
+    const text = await metrics.registry.metrics();
+    expect(reads).toBe(1);
+    expect(sample(text, 'outbox_events_total{status="pending"}')).toBe(10);
+    expect(sample(text, 'outbox_events_total{status="processed"}')).toBe(1000);
+    expect(sample(text, "outbox_lag_seconds")).toBe(1.5);
+    expect(sample(text, 'queue_jobs{queue="events",state="waiting"}')).toBe(5);
+    expect(sample(text, 'queue_jobs{queue="webhooks",state="failed"}')).toBe(2);
+    expect(sample(text, 'queue_jobs{queue="dead-letter",state="failed"}')).toBe(3);
+    expect(sample(text, "dead_letter_events")).toBe(3);
+    expect(sample(text, "held_aggregates")).toBe(1);
+    const next = await metrics.registry.metrics();
+    expect(sample(next, 'outbox_events_total{status="pending"}')).toBe(20);
+  });
+
+  it("keeps answering with the last values when a stats read fails", async () => {
+    let fail = false;
+    const metrics = createMetrics({
+      defaultMetrics: false,
+      statsMaxAgeMs: 0,
+      stats: () => (fail ? Promise.reject(new Error("db down")) : Promise.resolve(snapshot(7))),
+    });
+    await metrics.registry.metrics();
+    fail = true;
+    const text = await metrics.registry.metrics();
+    expect(sample(text, 'outbox_events_total{status="pending"}')).toBe(7);
+    expect(sample(text, "outbox_stats_errors_total")).toBe(1);
+  });
+
+  it("includes the default process metrics", async () => {
+    const text = await createMetrics().registry.metrics();
+    expect(text).toContain("process_cpu_user_seconds_total");
+    expect(text).toContain("nodejs_eventloop_lag_seconds");
+  });
+
+  it("refreshFromStats sets the gauges without a stats source", async () => {
+    const metrics = createMetrics({ defaultMetrics: false });
+    metrics.refreshFromStats(snapshot(42));
+    expect(sample(await metrics.registry.metrics(), 'outbox_events_total{status="pending"}')).toBe(42);
+  });
+});
