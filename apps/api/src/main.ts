@@ -8,6 +8,7 @@ const config = loadConfigOrExit();
 const logger = createLogger({ level: config.LOG_LEVEL, name: "api" });
 const prisma = createPrisma(config.DATABASE_URL);
 const connection = createRedis({ url: config.REDIS_URL, ...(config.REDIS_CLUSTER_NODES ? { clusterNodes: config.REDIS_CLUSTER_NODES } : {}) }, "producer");
+connection.on("error", (error: Error) => logger.warn({ err: error }, "redis connection error; /readyz reports it"));
 const queues = createQueues(connection, config.QUEUE_PREFIX);
 const app = await buildApp({ config, prisma, logger, queues });
 

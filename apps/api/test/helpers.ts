@@ -19,6 +19,8 @@ export async function startApi(options: { redisUrl?: string } = {}): Promise<Api
   const db = await createTestDatabase();
   const prisma = createPrisma(db.url);
   const redis = createRedis({ url: options.redisUrl ?? redisUrl }, "producer");
+  // The readiness check reports a Redis that is down; the connection's own events are noise here.
+  redis.on("error", () => undefined);
   const config = loadConfig({ DATABASE_URL: db.url, REDIS_URL: redisUrl, NODE_ENV: "test", LOG_LEVEL: "silent" });
   const app = await buildApp({ config, prisma, logger: createLogger({ level: "silent" }), redis });
   return {

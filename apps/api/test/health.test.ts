@@ -1,0 +1,39 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { get, startApi, type ApiHarness } from "./helpers.ts";
+
+let api: ApiHarness;
+let noRedis: ApiHarness;
+beforeAll(async () => {
+  api = await startApi();
+  // Nothing listens on port 1: the readiness check must name Redis.
+  noRedis = await startApi({ redisUrl: "redis://127.0.0.1:1" });
+});
+afterAll(async () => {
+  await api.close();
+  await noRedis.close();
+});
+
+describe("health", () => {
+  it("GET /healthz answers while the process runs", async () => {
+    expect(await get(api.app, "/healthz")).toEqual({ status: 200, body: { status: "ok" } });
+  });
+
+  it("GET /readyz answers 200 when Postgres and Redis answer", async () => {
+    expect(await get(api.app, "/readyz")).toEqual({ status: 200, body: { status: "ready", checks: { postgres: "ok", redis: "ok" } } });
+  });
+
+  it("GET /readyz answers 503 naming Redis when Redis is down", async () => {
+    const answer = await get(noRedis.app, "/readyz");
+    expect(answer.status).toBe(503);
+    expect(answer.body).toMatchObject({ status: "not ready", error: "redis unreachable", checks: { postgres: "ok" } });
+    expect(answer.body.checks).toMatchObject({ redis: expect.stringMatching(/^failed: /) as unknown });
+  });
+
+  it("GET /readyz answers 503 naming Postgres when Postgres is gone", async () => {
+    await noRedis.prisma.$disconnect();
+    await noRedis.db.drop();
+    const answer = await get(noRedis.app, "/readyz");
+    expect(answer.status).toBe(503);
+    expect(answer.body.error).toBe("postgres and redis unreachable");
+  });
+});

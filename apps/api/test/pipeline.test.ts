@@ -1,0 +1,85 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "@outbox/config";
+import { domainHandlers } from "@outbox/handlers";
+import { createLogger } from "@outbox/logger";
+import { createTestRedis, waitFor, type TestRedis } from "@outbox/testing";
+import { startWorker, type RunningWorker } from "@outbox/worker";
+import { get, orderBody, post, seedShop, startApi, type ApiHarness } from "./helpers.ts";
+
+let api: ApiHarness;
+let redis: TestRedis;
+let worker: RunningWorker;
+
+beforeAll(async () => {
+  api = await startApi();
+  redis = createTestRedis();
+  const config = loadConfig({
+    DATABASE_URL: api.db.url,
+    REDIS_URL: redis.url,
+    QUEUE_PREFIX: redis.prefix,
+    LOG_LEVEL: "silent",
+    SCAN_CRON: "*/1 * * * * *",
+    WORKER_PORT: "0",
+    SHUTDOWN_TIMEOUT_MS: "5000",
+  });
+  worker = await startWorker({ config, handlers: domainHandlers, logger: createLogger({ level: "silent" }) });
+});
+afterAll(async () => {
+  await worker.stop();
+  await redis.clean();
+  await api.close();
+});
+
+async function eventProcessed(eventId: string) {
+  return waitFor(async () => {
+    const event = await get(api.app, `/api/events/${eventId}`);
+    return event.body.status === "processed" ? event.body : undefined;
+  }, { message: `event ${eventId} processed` });
+}
+
+describe("through HTTP and the real pipeline", () => {
+  it("an order is reserved, paid, then cancelled with its stock restored once and a refund", async () => {
+    const { tenantId, productId } = await seedShop(api.app, { stock: 5, price: 1250 });
+    const created = await post(api.app, "/api/orders", orderBody(tenantId, productId, 2), { "idempotency-key": randomUUID() });
+    expect(created.status).toBe(201);
+    await eventProcessed(created.body.eventId);
+
+    const order = await get(api.app, `/api/orders/${created.body.id}`);
+    expect(order.body).toMatchObject({ status: "awaiting_payment", totalAmount: 2500 });
+    expect((await get(api.app, `/api/products/${productId}`)).body.stock).toBe(3);
+    expect(await api.prisma.email.findMany({ where: { eventId: created.body.eventId } })).toMatchObject([
+      { template: "order_confirmation", recipient: "ada@example.com", status: "pending" },
+    ]);
+    // TenantCreated ran too: the tenant has its default settings.
+    await waitFor(() => api.prisma.tenantSettings.findUnique({ where: { tenantId } }), { message: "tenant settings" });
+
+    const payment = await post(api.app, "/api/payments", { orderId: created.body.id, amount: 2500 });
+    const complete = await post(api.app, `/api/payments/${payment.body.id}/complete`, { succeeded: true });
+    await eventProcessed(complete.body.eventId);
+    expect((await get(api.app, `/api/orders/${created.body.id}`)).body.status).toBe("paid");
+
+    const cancel = await post(api.app, `/api/orders/${created.body.id}/cancel`, { reason: "changed my mind" });
+    expect(cancel.status).toBe(202);
+    await eventProcessed(cancel.body.eventId);
+    expect((await post(api.app, `/api/orders/${created.body.id}/cancel`, { reason: "again" })).status).toBe(409);
+
+    const cancelled = await get(api.app, `/api/orders/${created.body.id}`);
+    expect(cancelled.body).toMatchObject({ status: "cancelled", refunds: [{ paymentId: payment.body.id, amount: 2500 }] });
+    expect((await get(api.app, `/api/products/${productId}`)).body.stock).toBe(5);
+    const [stats] = await api.prisma.tenantDailyStats.findMany({ where: { tenantId } });
+    expect(stats).toMatchObject({ ordersCreated: 1, grossAmount: 2500, paymentsCompleted: 1, ordersCancelled: 1, refundsAmount: 2500 });
+  });
+
+  it("orders beyond the stock are rejected with the reason", async () => {
+    const { tenantId, productId } = await seedShop(api.app, { stock: 3 });
+    const answers = await Promise.all(Array.from({ length: 6 }, () => post(api.app, "/api/orders", orderBody(tenantId, productId, 1))));
+    for (const answer of answers) await eventProcessed(answer.body.eventId);
+    const orders = await api.prisma.order.findMany({ where: { tenantId } });
+    expect(orders.filter((o) => o.status === "awaiting_payment")).toHaveLength(3);
+    const rejected = orders.filter((o) => o.status === "rejected");
+    expect(rejected).toHaveLength(3);
+    expect(rejected[0]!.statusReason).toContain("insufficient stock");
+    expect((await get(api.app, `/api/products/${productId}`)).body.stock).toBe(0);
+  });
+});
