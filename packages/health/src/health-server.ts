@@ -1,0 +1,72 @@
+import Fastify from "fastify";
+
+export type HealthCheck = () => Promise<unknown>;
+
+export interface HealthServerOptions {
+  /** 0 picks a free port. */
+  port: number;
+  host?: string;
+  /** Each check resolves when its dependency answers; a rejection or a timeout is "not ready". */
+  checks: Record<string, HealthCheck>;
+  /** Anything with prom-client's Registry shape. */
+  registry: { metrics(): Promise<string>; contentType: string };
+  /** How long one check may take before it counts as failed. */
+  checkTimeoutMs?: number;
+}
+
+export interface RunningHealthServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Runs a check with a deadline; resolves to "ok" or "failed: <reason>" (never rejects). */
+export async function runCheck(check: HealthCheck, timeoutMs: number): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      check(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
+    return "ok";
+  } catch (error) {
+    return `failed: ${error instanceof Error ? error.message : String(error)}`;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * The worker's small HTTP listener, with the API's response shapes:
+ * - GET /healthz: 200 {status:"ok"} while the process runs;
+ * - GET /readyz: 200 {status:"ready", checks} when every check answers, else 503
+ *   {status:"not ready", error:"<names> unreachable", checks:{name:"failed: why"}};
+ * - GET /metrics: the registry's Prometheus text.
+ * Error details from the checks are driver messages (connection refused, timeouts); credentials in
+ * connection strings never reach them because the checks receive no URLs.
+ */
+export async function startHealthServer({ port, host = "0.0.0.0", checks, registry, checkTimeoutMs = 2000 }: HealthServerOptions): Promise<RunningHealthServer> {
+  const app = Fastify({ logger: false });
+
+  app.get("/healthz", () => ({ status: "ok" }));
+
+  app.get("/readyz", async (_request, reply) => {
+    const names = Object.keys(checks);
+    const results = await Promise.all(names.map((name) => runCheck(checks[name]!, checkTimeoutMs)));
+    const states = Object.fromEntries(names.map((name, i) => [name, results[i]!]));
+    const failed = names.filter((name) => states[name] !== "ok");
+    if (failed.length === 0) return { status: "ready", checks: states };
+    return reply.status(503).send({ status: "not ready", error: `${failed.join(" and ")} unreachable`, checks: states });
+  });
+
+  app.get("/metrics", async (_request, reply) => {
+    const text = await registry.metrics();
+    return reply.header("content-type", registry.contentType).send(text);
+  });
+
+  await app.listen({ port, host });
+  const address = app.server.address();
+  const boundPort = typeof address === "object" && address ? address.port : port;
+  return { port: boundPort, close: () => app.close() };
+}

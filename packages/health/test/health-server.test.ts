@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createPrisma, type PrismaClient } from "@outbox/db";
+import { createMetrics } from "@outbox/metrics";
+import { createRedis, type RedisConnection } from "@outbox/queues";
+import { createTestDatabase, waitFor, type TestDatabase } from "@outbox/testing";
+import { postgresCheck, redisCheck, startHealthServer, type RunningHealthServer } from "../src/index.ts";
+import { startPrivateRedis } from "./private-redis.ts";
+
+let db: TestDatabase;
+let prisma: PrismaClient;
+let redis: Awaited<ReturnType<typeof startPrivateRedis>>;
+let connection: RedisConnection;
+let server: RunningHealthServer;
+const metrics = createMetrics({ defaultMetrics: false });
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  prisma = createPrisma(db.url);
+  redis = await startPrivateRedis();
+  connection = createRedis({ url: redis.url }, "producer");
+  connection.on("error", () => {}); // reconnect attempts while the test stops Redis; readiness reports them
+  server = await startHealthServer({
+    port: 0,
+    host: "127.0.0.1",
+    checks: { postgres: postgresCheck(prisma), redis: redisCheck(connection) },
+    registry: metrics.registry,
+    checkTimeoutMs: 1000,
+  });
+});
+afterAll(async () => {
+  await server.close();
+  connection.disconnect();
+  await redis.stop();
+  await prisma.$disconnect();
+  await db.drop();
+});
+
+async function get(path: string): Promise<{ status: number; body: string; type: string | null }> {
+  const response = await fetch(`http://127.0.0.1:${server.port}${path}`);
+  return { status: response.status, body: await response.text(), type: response.headers.get("content-type") };
+}
+
+describe("startHealthServer", () => {
+  it("listens on an ephemeral port and answers liveness", async () => {
+    expect(server.port).toBeGreaterThan(0);
+    const live = await get("/healthz");
+    expect(live.status).toBe(200);
+    expect(JSON.parse(live.body)).toEqual({ status: "ok" });
+  });
+
+  it("serves the registry's Prometheus text", async () => {
+    metrics.recordOutcome("OrderCreated", { kind: "handled", durationMs: 12, wasDead: false });
+    const scrape = await get("/metrics");
+    expect(scrape.status).toBe(200);
+    expect(scrape.type).toContain("text/plain");
+    expect(scrape.body).toContain('events_handled_total{type="OrderCreated"} 1');
+  });
+
+  it("flips readiness to 503 naming Redis while Redis is stopped, and back to 200 when it returns", async () => {
+    const ready = await get("/readyz");
+    expect(ready.status).toBe(200);
+    expect(JSON.parse(ready.body)).toEqual({ status: "ready", checks: { postgres: "ok", redis: "ok" } });
+
+    await redis.stop();
+    const down = await waitFor(
+      async () => {
+        const answer = await get("/readyz");
+        return answer.status === 503 ? answer : undefined;
+      },
+      { message: "readiness to turn 503" },
+    );
+    const body = JSON.parse(down.body) as { status: string; error: string; checks: Record<string, string> };
+    expect(body.status).toBe("not ready");
+    expect(body.error).toBe("redis unreachable");
+    expect(body.checks.postgres).toBe("ok");
+    expect(body.checks.redis).toMatch(/^failed: /);
+
+    await redis.start();
+    await waitFor(async () => (await get("/readyz")).status === 200, { message: "readiness to return to 200" });
+  });
+});
