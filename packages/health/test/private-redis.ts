@@ -16,6 +16,7 @@ function freePort(): Promise<number> {
 
 async function answers(url: string): Promise<boolean> {
   const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  probe.on("error", () => {});
   try {
     await probe.connect();
     return (await probe.ping()) === "PONG";
