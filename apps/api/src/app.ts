@@ -4,6 +4,7 @@ import type { PrismaClient } from "@outbox/db";
 import type { Logger } from "@outbox/logger";
 import type { QueueSet, RedisConnection } from "@outbox/queues";
 import { bodyLimitBytes, errorHandler } from "./errors.ts";
+import { adminRoutes } from "./routes/admin.ts";
 import { eventRoutes } from "./routes/events.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { orderRoutes } from "./routes/orders.ts";
@@ -41,5 +42,6 @@ export async function buildApp({ config, prisma, logger, queues, redis }: AppOpt
   await app.register(paymentRoutes, { prisma });
   await app.register(eventRoutes, { prisma });
   await app.register(webhookEndpointRoutes, { prisma, config });
+  if (queues) await app.register(adminRoutes, { config, prisma, queues });
   return app;
 }

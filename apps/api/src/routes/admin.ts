@@ -1,0 +1,74 @@
+import { timingSafeEqual } from "node:crypto";
+import basicAuth from "@fastify/basic-auth";
+import { createBullBoard } from "@bull-board/api";
+import { BullMQAdapter } from "@bull-board/api/bullMQAdapter";
+import { FastifyAdapter } from "@bull-board/fastify";
+import type { FastifyInstance } from "fastify";
+import { z } from "zod";
+import type { Env } from "@outbox/config";
+import type { PrismaClient } from "@outbox/db";
+import { DeadLetterError, listDead, retryAllDead, retryDead, skipDead } from "@outbox/dead-letter";
+import type { QueueSet } from "@outbox/queues";
+import { ApiError } from "../errors.ts";
+import { parseRequest } from "../validation.ts";
+
+export const boardPath = "/admin/queues";
+
+/** Outside production an unset ADMIN_PASSWORD falls back to this, with a warning at start. */
+export const developmentAdminPassword = "outbox-admin";
+
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/**
+ * Bull Board at /admin/queues and the admin API at /admin/api, every route behind basic auth.
+ * The dead-letter operations are the same module the CLI and the DLQ worker use.
+ */
+export async function adminRoutes(app: FastifyInstance, { config, prisma, queues }: { config: Env; prisma: PrismaClient; queues: QueueSet }) {
+  const password = config.ADMIN_PASSWORD ?? developmentAdminPassword;
+  if (!config.ADMIN_PASSWORD) app.log.warn("ADMIN_PASSWORD is not set; the admin UI uses the development password");
+  await app.register(basicAuth, {
+    authenticate: { realm: "outbox admin" },
+    validate: async (user, given) => {
+      if (!sameSecret(user, config.ADMIN_USER) || !sameSecret(given, password)) throw new Error("wrong admin user or password");
+    },
+  });
+  app.addHook("onRequest", app.basicAuth);
+
+  const board = new FastifyAdapter();
+  createBullBoard({ queues: queues.all().map((queue) => new BullMQAdapter(queue)), serverAdapter: board });
+  board.setBasePath(boardPath);
+  await app.register(board.registerPlugin(), { prefix: boardPath });
+
+  const idParams = z.object({ id: z.uuid("must be a UUID") });
+  const typeQuery = z.object({ type: z.string().min(1).optional(), limit: z.coerce.number().int().min(1).max(1000).default(100) });
+
+  app.get("/admin/api/dlq", async (request) => ({ events: await listDead(prisma, parseRequest(typeQuery, request.query, "query")) }));
+  app.post("/admin/api/dlq/:id/retry", async (request) => {
+    const { id } = parseRequest(idParams, request.params, "params");
+    await asApiError(retryDead(prisma, queues, id));
+    return { id, status: "pending" };
+  });
+  app.post("/admin/api/dlq/:id/skip", async (request) => {
+    const { id } = parseRequest(idParams, request.params, "params");
+    await asApiError(skipDead(prisma, queues, id));
+    return { id, status: "skipped" };
+  });
+  app.post("/admin/api/dlq/retry-all", async (request) => {
+    const { type } = parseRequest(typeQuery, request.query, "query");
+    const ids = await retryAllDead(prisma, queues, type ? { type } : {});
+    return { retried: ids.length, ids };
+  });
+}
+
+async function asApiError(operation: Promise<void>): Promise<void> {
+  try {
+    await operation;
+  } catch (error) {
+    if (!(error instanceof DeadLetterError)) throw error;
+    throw new ApiError(error.code === "EVENT_NOT_FOUND" ? 404 : 409, error.code, error.message);
+  }
+}
