@@ -1,6 +1,8 @@
 import { z } from "zod";
 
 const regionNames = new Intl.DisplayNames(["en"], { type: "region" });
+/** ISO 3166 leaves these to private use; Intl names some of them ("Unknown Region"). */
+const userAssignedCodes = /^(AA|Q[M-Z]|X[A-Z]|ZZ)$/;
 
 export const id = z.string().trim().min(1, "must not be empty").max(200);
 export const uuid = z.uuid("must be a UUID");
@@ -11,7 +13,7 @@ export const currency = z.string().regex(/^[A-Z]{3}$/, "must be an ISO 4217 code
 export const countryCode = z
   .string()
   .regex(/^[A-Z]{2}$/, "must be an ISO 3166 alpha-2 code such as DE")
-  .refine((code) => regionNames.of(code) !== code, "is not an ISO 3166 country code");
+  .refine((code) => regionNames.of(code) !== code && !userAssignedCodes.test(code), "is not an ISO 3166 country code");
 export const email = z.email("must be an email address").max(320);
 
 export const address = z.object({

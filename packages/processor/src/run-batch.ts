@@ -15,9 +15,23 @@ export interface BatchDeps {
 
 /** Thrown inside the transaction to roll it back and run the batch again another way. */
 class Restart extends Error {
-  constructor(readonly jobId: string, readonly excluded: Error | undefined) {
+  constructor(
+    readonly jobId: string,
+    readonly excluded: Error | undefined,
+    readonly transient = false,
+  ) {
     super("restart batch");
   }
+}
+
+/** Deadlocks and serialization failures: the whole batch runs again at once, up to this many times. */
+const transientRetries = 5;
+
+/** Postgres 40P01 (deadlock) and 40001 (serialization failure), as Prisma reports them. */
+export function isTransientDatabaseError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  return code === "P2034" || code === "40P01" || code === "40001" || /deadlock detected|could not serialize access/.test(error.message);
 }
 
 /**
@@ -32,15 +46,17 @@ class Restart extends Error {
 export async function runBatch(deps: BatchDeps, jobs: EventJob[]): Promise<Outcome[]> {
   const excluded = new Map<string, Error>();
   let savepoints = false;
+  let transientLeft = transientRetries;
   for (;;) {
     try {
-      return await deps.prisma.$transaction((tx) => runInTransaction(deps, tx, jobs, excluded, savepoints), {
+      return await deps.prisma.$transaction((tx) => runInTransaction(deps, tx, jobs, excluded, { savepoints, retryTransient: transientLeft > 0 }), {
         timeout: transactionTimeoutMs(jobs),
         maxWait: 10_000,
       });
     } catch (error) {
       if (!(error instanceof Restart)) throw error;
-      if (error.excluded) excluded.set(error.jobId, error.excluded);
+      if (error.transient) transientLeft--;
+      else if (error.excluded) excluded.set(error.jobId, error.excluded);
       else savepoints = true;
     }
   }
@@ -56,7 +72,7 @@ async function runInTransaction(
   tx: Tx,
   jobs: EventJob[],
   excluded: Map<string, Error>,
-  savepoints: boolean,
+  mode: RunMode,
 ): Promise<Outcome[]> {
   const owned = new Map((await takeInboxMarks(tx, jobs.filter((job) => !excluded.has(job.id)).map((job) => job.id))).map((row) => [row.id, row.status]));
   const outcomes: Outcome[] = [];
@@ -75,7 +91,7 @@ async function runInTransaction(
       outcomes.push({ kind: "skipped" });
       continue;
     }
-    const error = await runOne(deps, tx, job, savepoints);
+    const error = await runOne(deps, tx, job, mode);
     if (error) {
       outcomes.push(failed(job, error, started, failures));
     } else {
@@ -94,8 +110,14 @@ function failed(job: EventJob, error: Error, started: number, failures: FailedRu
   return { kind: dead ? "dead" : "retry", error, durationMs: performance.now() - started };
 }
 
+interface RunMode {
+  savepoints: boolean;
+  /** A deadlock or serialization failure reruns the batch instead of failing the event. */
+  retryTransient: boolean;
+}
+
 /** Runs one event's handler. Returns its error, or throws Restart when the batch must run again. */
-async function runOne(deps: BatchDeps, tx: Tx, job: EventJob, savepoints: boolean): Promise<Error | undefined> {
+async function runOne(deps: BatchDeps, tx: Tx, job: EventJob, { savepoints, retryTransient }: RunMode): Promise<Error | undefined> {
   let event: HandledEvent;
   let handler: TransactionalHandler;
   try {
@@ -122,6 +144,7 @@ async function runOne(deps: BatchDeps, tx: Tx, job: EventJob, savepoints: boolea
     return undefined;
   } catch (error) {
     if (error instanceof HandlerTimeoutError) throw new Restart(job.id, error);
+    if (retryTransient && isTransientDatabaseError(error)) throw new Restart(job.id, undefined, true);
     if (!savepoints) throw new Restart(job.id, undefined);
     await tx.$executeRaw`ROLLBACK TO SAVEPOINT event_handler`;
     return error instanceof Error ? error : new Error(String(error));
