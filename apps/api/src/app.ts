@@ -2,11 +2,13 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { Env } from "@outbox/config";
 import type { PrismaClient } from "@outbox/db";
 import type { Logger } from "@outbox/logger";
+import { healthRoutes, postgresCheck, redisCheck } from "@outbox/health";
+import { createMetrics } from "@outbox/metrics";
 import type { QueueSet, RedisConnection } from "@outbox/queues";
+import { collectStats } from "@outbox/stats";
 import { bodyLimitBytes, errorHandler } from "./errors.ts";
 import { adminRoutes } from "./routes/admin.ts";
 import { eventRoutes } from "./routes/events.ts";
-import { healthRoutes } from "./routes/health.ts";
 import { orderRoutes } from "./routes/orders.ts";
 import { paymentRoutes } from "./routes/payments.ts";
 import { productRoutes } from "./routes/products.ts";
@@ -35,7 +37,15 @@ export async function buildApp({ config, prisma, logger, queues, redis }: AppOpt
     reply.status(404).send({ error: `route ${request.method} ${request.url.split("?")[0]} not found`, code: "ROUTE_NOT_FOUND" }),
   );
 
-  await app.register(healthRoutes, { prisma, redis: queues?.connection ?? redis });
+  const pingable = queues?.connection ?? redis;
+  const metrics = createMetrics(queues ? { stats: () => collectStats(prisma, queues) } : {});
+  await app.register(healthRoutes, {
+    checks: {
+      postgres: postgresCheck(prisma),
+      redis: pingable ? redisCheck(pingable) : () => Promise.reject(new Error("not configured")),
+    },
+    registry: metrics.registry,
+  });
   await app.register(tenantAndUserRoutes, { prisma });
   await app.register(productRoutes, { prisma });
   await app.register(orderRoutes, { prisma });

@@ -10,11 +10,19 @@ import { stopOnSignals } from "./signals.ts";
 const config = loadConfigOrExit();
 const logger = createLogger({ level: config.LOG_LEVEL, name: "worker" });
 
-const handlers = {
-  ...createDomainHandlers(),
-  WebhookDelivery: createWebhookDeliveryHandler(deliveryOptionsFromConfig(config)),
-};
-const worker = await startWorker({ config, handlers, logger });
+const worker = await startWorker({
+  config,
+  logger,
+  handlers: ({ metrics }) => ({
+    ...createDomainHandlers(),
+    WebhookDelivery: createWebhookDeliveryHandler(
+      deliveryOptionsFromConfig(config, {
+        onAttempt: (attempt) => metrics.recordWebhookAttempt(attempt),
+        onEndpointDisabled: () => metrics.recordEndpointDisabled(),
+      }),
+    ),
+  }),
+});
 const mailerPrisma = createPrisma(config.DATABASE_URL, { poolSize: 2 });
 const mailer = startMailer({ prisma: mailerPrisma, logger: logger.child({ component: "mailer" }), smtpUrl: config.SMTP_URL });
 

@@ -1,4 +1,4 @@
-import Fastify from "fastify";
+import Fastify, { type FastifyPluginAsync } from "fastify";
 
 export type HealthCheck = () => Promise<unknown>;
 
@@ -37,8 +37,15 @@ export async function runCheck(check: HealthCheck, timeoutMs: number): Promise<s
   }
 }
 
+export interface HealthRoutesOptions {
+  checks: Record<string, HealthCheck>;
+  /** Anything with prom-client's Registry shape. */
+  registry: { metrics(): Promise<string>; contentType: string };
+  checkTimeoutMs?: number;
+}
+
 /**
- * The worker's small HTTP listener, with the API's response shapes:
+ * The health routes, the same on the API and on the worker:
  * - GET /healthz: 200 {status:"ok"} while the process runs;
  * - GET /readyz: 200 {status:"ready", checks} when every check answers, else 503
  *   {status:"not ready", error:"<names> unreachable", checks:{name:"failed: why"}};
@@ -46,9 +53,7 @@ export async function runCheck(check: HealthCheck, timeoutMs: number): Promise<s
  * Error details from the checks are driver messages (connection refused, timeouts); credentials in
  * connection strings never reach them because the checks receive no URLs.
  */
-export async function startHealthServer({ port, host = "0.0.0.0", checks, registry, checkTimeoutMs = 2000 }: HealthServerOptions): Promise<RunningHealthServer> {
-  const app = Fastify({ logger: false });
-
+export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app, { checks, registry, checkTimeoutMs = 2000 }) => {
   app.get("/healthz", () => ({ status: "ok" }));
 
   app.get("/readyz", async (_request, reply) => {
@@ -64,7 +69,12 @@ export async function startHealthServer({ port, host = "0.0.0.0", checks, regist
     const text = await registry.metrics();
     return reply.header("content-type", registry.contentType).send(text);
   });
+};
 
+/** The worker's small HTTP listener: only the health routes. */
+export async function startHealthServer({ port, host = "0.0.0.0", ...routes }: HealthServerOptions): Promise<RunningHealthServer> {
+  const app = Fastify({ logger: false });
+  await app.register(healthRoutes, routes);
   await app.listen({ port, host });
   const address = app.server.address();
   const boundPort = typeof address === "object" && address ? address.port : port;

@@ -1,2 +1,10 @@
 export { postgresCheck, redisCheck } from "./checks.ts";
-export { runCheck, startHealthServer, type HealthCheck, type HealthServerOptions, type RunningHealthServer } from "./health-server.ts";
+export {
+  healthRoutes,
+  runCheck,
+  startHealthServer,
+  type HealthCheck,
+  type HealthRoutesOptions,
+  type HealthServerOptions,
+  type RunningHealthServer,
+} from "./health-server.ts";
