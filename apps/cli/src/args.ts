@@ -1,0 +1,147 @@
+import { parseArgs } from "node:util";
+import { eventTypes, isEventType, type EventType } from "@outbox/events";
+import { UsageError } from "./errors.ts";
+
+export const usage = `Usage: pnpm outbox <command> [options]
+
+Commands:
+  stats                          outbox counts by status, lag, queue counts, DLQ size, held aggregates
+  dlq list [--type T] [--limit N]
+                                 dead events: id, type, aggregate, attempts, last error, age
+  dlq retry <eventId>            send one dead event back to pending
+  dlq retry --all [--type T]     retry every dead event (of one type)
+  dlq skip <eventId>             pass over a dead event for good (status skipped)
+  replay --type T --since ISO [--until ISO]
+                                 publish copies (new id, causation_id = original) of processed
+                                 events of type T created in [since, until); handlers run again
+
+Options:
+  --json     machine-readable output on stdout (errors as JSON on stderr)
+  -h, --help this text
+
+Exit codes: 0 ok, 1 the operation failed (unknown id, not dead, invalid payload), 2 bad arguments.
+Configuration: DATABASE_URL, REDIS_URL, QUEUE_PREFIX (see .env.example).`;
+
+export type Command =
+  | { name: "help" }
+  | { name: "stats" }
+  | { name: "dlq list"; type?: string; limit?: number }
+  | { name: "dlq retry"; eventId: string }
+  | { name: "dlq retry all"; type?: string }
+  | { name: "dlq skip"; eventId: string }
+  | { name: "replay"; type: EventType; since: Date; until?: Date };
+
+export interface ParsedCommandLine {
+  command: Command;
+  json: boolean;
+}
+
+const optionSpec = {
+  json: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+  all: { type: "boolean" },
+  type: { type: "string" },
+  limit: { type: "string" },
+  since: { type: "string" },
+  until: { type: "string" },
+} as const;
+
+type Values = { [K in keyof typeof optionSpec]?: (typeof optionSpec)[K]["type"] extends "boolean" ? boolean : string };
+
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function only(values: Values, command: string, allowed: (keyof Values)[]): void {
+  for (const key of Object.keys(values) as (keyof Values)[]) {
+    if (key === "json" || key === "help" || allowed.includes(key)) continue;
+    throw new UsageError(`option --${key} does not apply to "${command}"`);
+  }
+}
+
+function eventIdArgument(positionals: string[], command: string): string {
+  const [eventId, extra] = positionals;
+  if (!eventId) throw new UsageError(`"${command}" needs an event id`);
+  if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}"`);
+  if (!uuidPattern.test(eventId)) throw new UsageError(`event id "${eventId}" is not a UUID`);
+  return eventId;
+}
+
+function knownType(type: string, option: string): EventType {
+  if (!isEventType(type)) throw new UsageError(`${option}: unknown event type "${type}" (known: ${eventTypes.join(", ")})`);
+  return type;
+}
+
+function isoDate(value: string, option: string): Date {
+  const date = new Date(value);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(date.getTime())) {
+    throw new UsageError(`${option}: "${value}" is not an ISO-8601 date or date-time (e.g. 2026-03-14T00:00:00Z)`);
+  }
+  return date;
+}
+
+function positiveInteger(value: string, option: string): number {
+  if (!/^[1-9]\d{0,5}$/.test(value)) throw new UsageError(`${option}: "${value}" is not a positive whole number`);
+  return Number(value);
+}
+
+/** Parses argv (after the script name). Throws UsageError naming what is wrong. */
+export function parseCommandLine(argv: string[]): ParsedCommandLine {
+  let parsed: { values: Values; positionals: string[] };
+  try {
+    const result = parseArgs({ args: argv, options: optionSpec, allowPositionals: true, strict: true });
+    parsed = { values: result.values, positionals: result.positionals };
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  const { values, positionals } = parsed;
+  const json = values.json === true;
+  if (values.help) return { command: { name: "help" }, json };
+  const [group, ...rest] = positionals;
+  if (group === undefined) throw new UsageError("no command given");
+  if (group === "help") return { command: { name: "help" }, json };
+  if (group === "stats") {
+    only(values, "stats", []);
+    if (rest.length) throw new UsageError(`unexpected argument "${rest[0]}"`);
+    return { command: { name: "stats" }, json };
+  }
+  if (group === "replay") return { command: parseReplay(values, rest), json };
+  if (group === "dlq") return { command: parseDlq(values, rest), json };
+  throw new UsageError(`unknown command "${group}"`);
+}
+
+function parseDlq(values: Values, [sub, ...rest]: string[]): Command {
+  if (sub === "list") {
+    only(values, "dlq list", ["type", "limit"]);
+    if (rest.length) throw new UsageError(`unexpected argument "${rest[0]}"`);
+    return {
+      name: "dlq list",
+      ...(values.type ? { type: knownType(values.type, "--type") } : {}),
+      ...(values.limit ? { limit: positiveInteger(values.limit, "--limit") } : {}),
+    };
+  }
+  if (sub === "retry") {
+    only(values, "dlq retry", ["all", "type"]);
+    if (values.all) {
+      if (rest.length) throw new UsageError("give either an event id or --all, not both");
+      return { name: "dlq retry all", ...(values.type ? { type: knownType(values.type, "--type") } : {}) };
+    }
+    if (values.type) throw new UsageError("--type applies only with --all");
+    if (rest.length === 0) throw new UsageError('"dlq retry" needs an event id or --all');
+    return { name: "dlq retry", eventId: eventIdArgument(rest, "dlq retry") };
+  }
+  if (sub === "skip") {
+    only(values, "dlq skip", []);
+    return { name: "dlq skip", eventId: eventIdArgument(rest, "dlq skip") };
+  }
+  throw new UsageError(sub === undefined ? '"dlq" needs a subcommand: list, retry or skip' : `unknown dlq subcommand "${sub}"`);
+}
+
+function parseReplay(values: Values, rest: string[]): Command {
+  only(values, "replay", ["type", "since", "until"]);
+  if (rest.length) throw new UsageError(`unexpected argument "${rest[0]}"`);
+  if (!values.type) throw new UsageError("replay needs --type");
+  if (!values.since) throw new UsageError("replay needs --since");
+  const since = isoDate(values.since, "--since");
+  const until = values.until ? isoDate(values.until, "--until") : undefined;
+  if (until && until <= since) throw new UsageError("--until must be later than --since");
+  return { name: "replay", type: knownType(values.type, "--type"), since, ...(until ? { until } : {}) };
+}

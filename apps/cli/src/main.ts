@@ -1,0 +1,55 @@
+import { loadConfigOrExit } from "@outbox/config";
+import { createPrisma } from "@outbox/db";
+import { maskUrlCredentials } from "@outbox/logger";
+import { createQueues, createRedis } from "@outbox/queues";
+import { parseCommandLine, usage, type ParsedCommandLine } from "./args.ts";
+import { exitCodes, OperationError, UsageError } from "./errors.ts";
+import { runCommand } from "./run.ts";
+
+function fail(json: boolean, code: string, message: string, exitCode: number, hint?: string): number {
+  const text = maskUrlCredentials(message);
+  process.stderr.write(json ? `${JSON.stringify({ error: { code, message: text } })}\n` : `outbox: ${text}\n${hint ? `${hint}\n` : ""}`);
+  return exitCode;
+}
+
+async function main(argv: string[]): Promise<number> {
+  let parsed: ParsedCommandLine;
+  try {
+    parsed = parseCommandLine(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    return fail(argv.includes("--json"), error.code, error.message, exitCodes.usage, 'Run "pnpm outbox --help" for the commands.');
+  }
+  const { command, json } = parsed;
+  if (command.name === "help") {
+    process.stdout.write(`${usage}\n`);
+    return exitCodes.ok;
+  }
+
+  const config = loadConfigOrExit();
+  const prisma = createPrisma(config.DATABASE_URL, { poolSize: 2 });
+  const redisSettings = { url: config.REDIS_URL, ...(config.REDIS_CLUSTER_NODES ? { clusterNodes: config.REDIS_CLUSTER_NODES } : {}) };
+  const connection = createRedis(redisSettings, "producer");
+  connection.on("error", () => {}); // a command that needs Redis fails with the reason below
+  const queues = createQueues(connection, config.QUEUE_PREFIX);
+  try {
+    await runCommand({ prisma, queues, out: process.stdout, json }, command);
+    return exitCodes.ok;
+  } catch (error) {
+    if (error instanceof OperationError) return fail(json, error.code, error.message, exitCodes.operation);
+    const message = error instanceof Error ? error.message : String(error);
+    return fail(json, "OPERATION_FAILED", message, exitCodes.operation);
+  } finally {
+    await queues.close().catch(() => {});
+    connection.disconnect();
+    await prisma.$disconnect();
+  }
+}
+
+// A reader that closed the pipe early (`pnpm outbox dlq list | head`) is not an error.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
+  throw error;
+});
+
+process.exitCode = await main(process.argv.slice(2));
