@@ -1,18 +1,17 @@
 import type { Tx } from "@outbox/db";
 
 /**
- * takeInboxMarks: locks the batch's outbox rows that may still run (in id order, so two batches
- * holding the same event cannot deadlock) and inserts their inbox rows. Returns the events this
- * transaction owns: an event already in the inbox was handled before and is skipped, and a second
- * transaction holding the same event waits on the inbox key until this one ends.
+ * takeInboxMarks: inserts the inbox rows of the batch's events that may still run. Returns the
+ * events this transaction owns: an event already in the inbox was handled before and is skipped,
+ * and a second transaction holding the same event waits on the inbox key until this one ends, then
+ * skips it. No row lock on the outbox: the inbox key is the lock, and markProcessed's update
+ * takes the row lock anyway.
  */
 export async function takeInboxMarks(tx: Tx, ids: string[]): Promise<{ id: string; status: string }[]> {
   return tx.$queryRaw<{ id: string; status: string }[]>`
     WITH runnable AS (
       SELECT id, event_type, status FROM event_outbox
       WHERE id = ANY(${ids}::uuid[]) AND status IN ('pending', 'dispatched', 'dead')
-      ORDER BY id
-      FOR UPDATE
     ), marked AS (
       INSERT INTO event_inbox (event_id, event_type)
       SELECT id, event_type FROM runnable
@@ -28,7 +27,7 @@ export async function markProcessed(tx: Tx, ids: string[]): Promise<void> {
   await tx.$executeRaw`
     UPDATE event_outbox
     SET status = 'processed', processed_at = now(), attempts = attempts + 1, last_error = NULL
-    WHERE id = ANY(${ids}::uuid[])`;
+    WHERE id = ANY(${ids}::uuid[]) AND status IN ('pending', 'dispatched', 'dead')`;
 }
 
 export interface FailedRun {
