@@ -27,7 +27,7 @@ interface ProcessedEvent {
   payload: unknown;
 }
 
-/** Processed events of one type created in [since, until), in commit order, one page after `after`. Reads event_outbox(event_type, created_at). */
+/** Processed events of one type created in [since, until), in commit order, one page after `after`. Reads event_outbox_processed_type_idx. */
 function processedPage(prisma: PrismaClient, { type, since, until }: ReplayOptions & { until: Date }, after: bigint, take: number) {
   return prisma.eventOutbox.findMany({
     where: { eventType: type, status: "processed", createdAt: { gte: since, lt: until }, sequence: { gt: after } },
