@@ -1,154 +1,129 @@
-// pnpm bench [--events N] [--runs R] [--rate EPS] [--seconds S] [--concurrency C]
-// Compares the outbox pipeline with raw BullMQ in the same run, on this machine; prints a table
-// and writes bench/results/<timestamp>.json.
-import { randomUUID } from "node:crypto";
+// pnpm bench [--scenarios drain,steady,api,scale,large,cluster] [--events N] [--runs R]
+//            [--rate EPS] [--seconds S] [--api-rate EPS] [--api-seconds S] [--concurrency C]
+// Every throughput figure is compared with raw BullMQ doing the same number of jobs in the same
+// run on this machine; prints one table per scenario and writes bench/results/<timestamp>.json.
 import { mkdir, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import pg from "pg";
-import { createPrisma, type PrismaClient } from "@outbox/db";
-import { createTemplateDatabase, databaseUrl, deleteKeys, dropDatabase, redisUrl } from "@outbox/testing";
-import { median, percentile, startChild } from "./measure.ts";
+import { startRedisCluster } from "@outbox/testing";
+import { median } from "./measure.ts";
+import { apiLoad } from "./scenarios/api-load.ts";
+import { drain, type DrainResult } from "./scenarios/drain.ts";
+import { largeTable } from "./scenarios/large-table.ts";
+import { steadyLoad } from "./scenarios/steady.ts";
+import { createBenchSetup } from "./setup.ts";
 
 const { values: args } = parseArgs({
   options: {
-    events: { type: "string", default: "20000" },
+    scenarios: { type: "string", default: "drain,steady,api,scale,large,cluster" },
+    events: { type: "string", default: "100000" },
     runs: { type: "string", default: "3" },
     rate: { type: "string", default: "1000" },
-    seconds: { type: "string", default: "10" },
-    concurrency: { type: "string", default: "64" },
-    scenarios: { type: "string", default: "drain,steady" },
+    seconds: { type: "string", default: "30" },
+    "api-rate": { type: "string", default: "200" },
+    "api-seconds": { type: "string", default: "60" },
+    "scale-events": { type: "string", default: "40000" },
+    concurrency: { type: "string", default: "100" },
   },
 });
 const scenarios = new Set(args.scenarios.split(","));
-const progress = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 const events = Number(args.events);
-const runs = Number(args.runs);
 const concurrency = Number(args.concurrency);
+const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
+const fixed = (value: number, digits = 0) => value.toFixed(digits);
 
-const database = await createTemplateDatabase();
-const dbUrl = databaseUrl(database);
-const prefix = `outbox-bench-${process.pid}`;
-const env = { DATABASE_URL: dbUrl, REDIS_URL: redisUrl, QUEUE_PREFIX: prefix, WORKER_CONCURRENCY: String(concurrency), LOG_LEVEL: "warn", WORKER_PORT: "0" };
-const prisma = createPrisma(dbUrl, { poolSize: 20 });
-
-async function reset(): Promise<void> {
-  await prisma.$executeRawUnsafe("TRUNCATE event_outbox, event_inbox");
-  await deleteKeys(`${prefix}*`);
-}
-
-async function insertBacklog(count: number): Promise<void> {
-  await prisma.$executeRaw`
-    INSERT INTO event_outbox (id, event_type, aggregate_type, aggregate_id, tenant_id, payload)
-    SELECT gen_random_uuid(), 'TenantCreated', 'tenant', 'bench-' || g, 'bench-' || g,
-      jsonb_build_object('tenantId', 'bench-' || g, 'name', 'Bench', 'slug', 'bench-' || g,
-                         'createdAt', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'))
-    FROM generate_series(1, ${count}::int) g`;
-}
-
-async function drainOnce() {
-  await reset();
-  const raw = await startChild(env, { run: "raw", jobs: events, concurrency, prefix: `${prefix}-raw` }).report;
-  progress(`raw BullMQ: ${events} jobs in ${raw.seconds!.toFixed(2)} s`);
-  await reset();
-  // The worker is up and idle; the whole backlog commits at once and wakes it by NOTIFY.
-  const child = startChild(env, { run: "outbox", expect: events });
-  await child.ready;
-  await new Promise((resolve) => setTimeout(resolve, 500));
-  await insertBacklog(events);
-  const committedAt = performance.timeOrigin + performance.now();
-  const outbox = await child.report;
-  outbox.seconds = (outbox.finishedAt - committedAt) / 1000;
-  progress(`outbox: ${events} events in ${outbox.seconds.toFixed(2)} s`);
-  const processed = await prisma.eventOutbox.count({ where: { status: "processed" } });
-  if (processed !== events) throw new Error(`only ${processed} of ${events} rows are processed`);
-  return { rawPerSecond: events / raw.seconds!, outboxPerSecond: events / outbox.seconds, outboxRssMb: outbox.maxRssMb, rawRssMb: raw.maxRssMb };
-}
-
-async function steadyLoad(rate: number, seconds: number) {
-  await reset();
-  const child = startChild(env, { run: "outbox", expect: rate * seconds, recordStarts: true });
-  await child.ready;
-  const commits = new Map<string, number>();
-  const lagSamples: number[] = [];
-  const sampler = setInterval(() => {
-    void oldestPendingAgeMs(prisma).then((lag) => lagSamples.push(lag));
-  }, 250);
-  // Each event is its own committed transaction, written by a plain-SQL producer at a fixed rate.
-  const producer = new pg.Pool({ connectionString: dbUrl, max: 16 });
-  const perTick = rate / 100;
-  const inFlight: Promise<unknown>[] = [];
-  const started = Date.now();
-  for (let tick = 0; tick < seconds * 100; tick++) {
-    for (let i = 0; i < perTick; i++) {
-      const id = randomUUID();
-      const payload = { tenantId: id, name: "Steady", slug: `s-${id}`, createdAt: new Date().toISOString() };
-      inFlight.push(
-        producer
-          .query("INSERT INTO event_outbox (id, event_type, aggregate_type, aggregate_id, payload) VALUES ($1, 'TenantCreated', 'tenant', $1, $2)", [id, payload])
-          .then(() => commits.set(id, performance.timeOrigin + performance.now())),
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, started + (tick + 1) * 10 - Date.now())));
-  }
-  await Promise.all(inFlight);
-  await producer.end();
-  progress(`steady: ${commits.size} events committed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  const report = await child.report;
-  clearInterval(sampler);
-  const latencies = report.starts!.map(([id, started]) => started - commits.get(id)!).sort((a, b) => a - b);
-  const lags = [...lagSamples].sort((a, b) => a - b);
+function summarizeDrains(runs: DrainResult[]) {
   return {
-    events: latencies.length,
-    latencyP50Ms: percentile(latencies, 50),
-    latencyP95Ms: percentile(latencies, 95),
-    latencyP99Ms: percentile(latencies, 99),
-    lagP50Ms: percentile(lags, 50),
-    lagMaxMs: lags.at(-1) ?? 0,
+    workers: runs[0]!.workers,
+    events: runs[0]!.events,
+    rawPerSecond: median(runs.map((r) => r.rawPerSecond)),
+    outboxPerSecond: median(runs.map((r) => r.outboxPerSecond)),
+    ratio: median(runs.map((r) => r.ratio)),
+    ratios: runs.map((r) => r.ratio),
+    workerPeakRssMb: Math.max(...runs.map((r) => r.outboxPeakRssMb)),
   };
 }
 
-async function oldestPendingAgeMs(client: PrismaClient): Promise<number> {
-  const [row] = await client.$queryRaw<{ age: number | null }[]>`
-    SELECT (extract(epoch FROM now() - min(created_at)) * 1000)::float8 AS age FROM event_outbox WHERE status = 'pending'`;
-  return row?.age ?? 0;
-}
-
+const results: Record<string, unknown> = {
+  date: new Date().toISOString(),
+  machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version },
+  settings: args,
+};
+const setup = await createBenchSetup(concurrency);
 try {
-  const drains = [];
-  for (let run = 0; run < runs && scenarios.has("drain"); run++) drains.push(await drainOnce());
-  const rawPerSecond = median(drains.map((d) => d.rawPerSecond));
-  const outboxPerSecond = median(drains.map((d) => d.outboxPerSecond));
-  const ratios = drains.map((d) => d.outboxPerSecond / d.rawPerSecond);
-  const steady = scenarios.has("steady") ? await steadyLoad(Number(args.rate), Number(args.seconds)) : undefined;
-  const result = {
-    date: new Date().toISOString(),
-    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version },
-    settings: { events, runs, concurrency, rate: Number(args.rate), seconds: Number(args.seconds) },
-    drain: { rawPerSecond, outboxPerSecond, ratioMedian: median(ratios), ratios, workerPeakRssMb: Math.max(...drains.map((d) => d.outboxRssMb)) },
-    steady,
-  };
-  const table: Record<string, string> = {};
-  if (drains.length) {
-    table["raw BullMQ add+process (jobs/s)"] = rawPerSecond.toFixed(0);
-    table["outbox end to end (events/s)"] = outboxPerSecond.toFixed(0);
-    table["ratio outbox / raw (median)"] = result.drain.ratioMedian.toFixed(2);
-    table["worker peak RSS (MB)"] = result.drain.workerPeakRssMb.toFixed(0);
+  if (scenarios.has("drain")) {
+    const runs: DrainResult[] = [];
+    for (let run = 0; run < Number(args.runs); run++) {
+      runs.push(await drain(setup, { events, workers: 1, concurrency }));
+      log(`drain run ${run + 1}: raw ${fixed(runs.at(-1)!.rawPerSecond)}/s, outbox ${fixed(runs.at(-1)!.outboxPerSecond)}/s`);
+    }
+    const drained = summarizeDrains(runs);
+    results.drain = drained;
+    console.log(`\n(1) drain a backlog of ${events} events, no-op handler, 1 worker process`);
+    console.table({
+      "raw BullMQ add + process (jobs/s)": fixed(drained.rawPerSecond),
+      "outbox commit → processed (events/s)": fixed(drained.outboxPerSecond),
+      "ratio outbox / raw (median of runs)": fixed(drained.ratio, 2),
+      "(5) worker peak RSS (MB)": fixed(drained.workerPeakRssMb),
+    });
   }
-  if (steady) {
-    table[`commit→handler p50 / p95 / p99 @${args.rate}/s (ms)`] = [steady.latencyP50Ms, steady.latencyP95Ms, steady.latencyP99Ms].map((v) => v.toFixed(1)).join(" / ");
-    table["outbox lag p50 / max (ms)"] = `${steady.lagP50Ms.toFixed(0)} / ${steady.lagMaxMs.toFixed(0)}`;
+  if (scenarios.has("steady")) {
+    const steady = await steadyLoad(setup, Number(args.rate), Number(args.seconds));
+    results.steady = steady;
+    console.log(`\n(2a) steady ${steady.rate} events/s for ${steady.seconds} s, one transaction each (plain SQL producer)`);
+    console.table({
+      "commit → handler start p50 / p95 / p99 (ms)": [steady.latencyP50Ms, steady.latencyP95Ms, steady.latencyP99Ms].map((v) => fixed(v, 1)).join(" / "),
+      "outbox lag p50 / max (ms)": `${fixed(steady.lagP50Ms)} / ${fixed(steady.lagMaxMs)}`,
+    });
   }
-  console.table(table);
-
+  if (scenarios.has("api")) {
+    const api = await apiLoad(setup, Number(args["api-rate"]), Number(args["api-seconds"]));
+    results.api = api;
+    console.log(`\n(2b) POST /api/orders at ${api.rate}/s for ${api.seconds} s through the real API and worker processes`);
+    console.table({
+      "orders handled / failed requests": `${api.orders} / ${api.failedRequests}`,
+      "HTTP p50 / p99 (ms)": `${fixed(api.httpP50Ms, 1)} / ${fixed(api.httpP99Ms, 1)}`,
+      "commit → OrderCreated handled p50 / p95 / p99 (ms)": [api.commitToHandledP50Ms, api.commitToHandledP95Ms, api.commitToHandledP99Ms].map((v) => fixed(v, 1)).join(" / "),
+      "outbox lag p50 / max (ms)": `${fixed(api.lagP50Ms)} / ${fixed(api.lagMaxMs)}`,
+    });
+  }
+  if (scenarios.has("scale")) {
+    const scale = [];
+    for (const workers of [1, 2, 4]) {
+      scale.push(await drain(setup, { events: Number(args["scale-events"]), workers, concurrency }));
+      log(`scale ${workers}: raw ${fixed(scale.at(-1)!.rawPerSecond)}/s, outbox ${fixed(scale.at(-1)!.outboxPerSecond)}/s`);
+    }
+    results.scale = scale;
+    console.log(`\n(3) scale-out: ${args["scale-events"]} events, 1, 2 and 4 worker processes on one database and Redis`);
+    console.table(Object.fromEntries(scale.map((s) => [`${s.workers} process(es)`, { "raw jobs/s": fixed(s.rawPerSecond), "outbox events/s": fixed(s.outboxPerSecond), ratio: fixed(s.ratio, 2) }])));
+  }
+  if (scenarios.has("large")) {
+    const large = await largeTable(setup);
+    results.large = large;
+    console.log(`\n(4) ${large.pending} pending rows, then ${large.processed} processed rows beside them`);
+    console.table({
+      "claim of 500 (ms) small → large": `${fixed(large.claimMsSmall, 2)} → ${fixed(large.claimMsLarge, 2)} (×${fixed(large.claimRatio, 2)})`,
+      "stats (ms) small → large": `${fixed(large.statsMsSmall, 2)} → ${fixed(large.statsMsLarge, 2)} (×${fixed(large.statsRatio, 2)})`,
+      "claim reads event_outbox_pending_idx": String(large.claimUsesPendingIndex),
+    });
+  }
+  if (scenarios.has("cluster")) {
+    const cluster = await startRedisCluster();
+    try {
+      const onCluster = await drain(setup, { events: Number(args["scale-events"]), workers: 1, concurrency, env: { REDIS_CLUSTER_NODES: cluster.nodes } });
+      results.cluster = onCluster;
+      console.log(`\n(1c) drain ${onCluster.events} events on a three-master Redis Cluster`);
+      console.table({ "raw jobs/s": fixed(onCluster.rawPerSecond), "outbox events/s": fixed(onCluster.outboxPerSecond), ratio: fixed(onCluster.ratio, 2) });
+    } finally {
+      await cluster.stop();
+    }
+  }
   const dir = path.resolve(import.meta.dirname, "../results");
   await mkdir(dir, { recursive: true });
-  const file = path.join(dir, `${result.date.replaceAll(":", "-")}.json`);
-  await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
-  console.log(`written ${path.relative(process.cwd(), file)}`);
+  const file = path.join(dir, `${String(results.date).replaceAll(":", "-")}.json`);
+  await writeFile(file, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(`\nwritten ${path.relative(process.cwd(), file)}`);
 } finally {
-  await prisma.$disconnect();
-  await deleteKeys(`${prefix}*`);
-  await dropDatabase(database);
+  await setup.close();
 }

@@ -1,6 +1,5 @@
-import { fork, spawn, type ChildProcess } from "node:child_process";
+import { fork, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { createServer } from "node:net";
 import path from "node:path";
 import { loadConfig, type Env } from "@outbox/config";
 import { createPrisma, type PrismaClient } from "@outbox/db";
@@ -107,43 +106,4 @@ export async function effectsPerEvent(prisma: PrismaClient): Promise<Map<string,
   return new Map(rows.map((row) => [row.event_id, row.runs]));
 }
 
-/** A private redis-server on a free loopback port, for tests that flush or stop Redis. */
-export async function startPrivateRedis(): Promise<{ url: string; port: number; stop(): Promise<void> }> {
-  const port = await freePort();
-  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
-    stdio: "ignore",
-  });
-  const url = `redis://127.0.0.1:${port}`;
-  const { Redis } = await import("ioredis");
-  await waitFor(async () => {
-    const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    try {
-      await probe.connect();
-      return (await probe.ping()) === "PONG";
-    } catch {
-      return false;
-    } finally {
-      probe.disconnect();
-    }
-  });
-  return {
-    url,
-    port,
-    stop: () =>
-      new Promise((resolve) => {
-        child.once("exit", () => resolve());
-        child.kill("SIGKILL");
-      }),
-  };
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.once("error", reject);
-  });
-}
+export { freePort, startPrivateRedis } from "@outbox/testing";

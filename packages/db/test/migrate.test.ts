@@ -164,6 +164,6 @@ describe("the migrations build what schema.prisma describes", () => {
     expect(pending?.indexdef).toMatch(/WHERE \(status = 'pending'::text\)/);
     expect(indexes.find((i) => i.indexname === "event_outbox_aggregate_open_idx")?.indexdef).toMatch(/aggregate_type, aggregate_id, sequence/);
     const triggers = await query<{ tgname: string }>(url, `SELECT tgname FROM pg_trigger WHERE tgrelid = 'event_outbox'::regclass AND NOT tgisinternal`);
-    expect(triggers.map((t) => t.tgname).sort()).toEqual(["event_outbox_notify_insert", "event_outbox_notify_update"]);
+    expect(triggers.map((t) => t.tgname).sort()).toEqual(["event_outbox_notify_insert", "event_outbox_notify_released"]);
   });
 });

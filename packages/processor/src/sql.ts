@@ -21,13 +21,30 @@ export async function takeInboxMarks(tx: Tx, ids: string[]): Promise<{ id: strin
     SELECT runnable.id::text AS id, runnable.status FROM runnable JOIN marked ON marked.event_id = runnable.id`;
 }
 
-/** markProcessed: the handled events' final state, in the transaction that holds their effects. */
+/**
+ * markProcessed: the handled events' final state, in the transaction that holds their effects.
+ * When one of them has a later pending event of its aggregate, which it held back until now, the
+ * same statement NOTIFYs the scanners (delivered at commit). One index probe per event, in a
+ * LATERAL so the planner cannot swap it for a scan of every pending row.
+ */
 export async function markProcessed(tx: Tx, ids: string[]): Promise<void> {
   if (ids.length === 0) return;
-  await tx.$executeRaw`
-    UPDATE event_outbox
-    SET status = 'processed', processed_at = now(), attempts = attempts + 1, last_error = NULL
-    WHERE id = ANY(${ids}::uuid[]) AND status IN ('pending', 'dispatched', 'dead')`;
+  await tx.$queryRaw`
+    WITH done AS (
+      UPDATE event_outbox
+      SET status = 'processed', processed_at = now(), attempts = attempts + 1, last_error = NULL
+      WHERE id = ANY(${ids}::uuid[]) AND status IN ('pending', 'dispatched', 'dead')
+      RETURNING aggregate_type, aggregate_id, sequence
+    ), released AS (
+      SELECT 1 FROM done
+      CROSS JOIN LATERAL (
+        SELECT 1 FROM event_outbox later
+        WHERE later.aggregate_type = done.aggregate_type AND later.aggregate_id = done.aggregate_id
+          AND later.status = 'pending' AND later.sequence > done.sequence
+        LIMIT 1) successor
+      LIMIT 1
+    )
+    SELECT count(pg_notify('event_outbox', ''))::int AS notified FROM released`;
 }
 
 export interface FailedRun {

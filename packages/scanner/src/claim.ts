@@ -1,4 +1,4 @@
-import type { PrismaClient } from "@outbox/db";
+import { Prisma, type PrismaClient } from "@outbox/db";
 
 export interface ClaimedEvent {
   id: string;
@@ -22,8 +22,8 @@ export interface ClaimedEvent {
  * - Reads event_outbox_pending_idx in its own order (available_at, sequence): no sort, however
  *   many rows are pending.
  */
-export async function claimPending(prisma: PrismaClient, limit: number, unorderedTypes: string[]): Promise<ClaimedEvent[]> {
-  return prisma.$queryRaw<ClaimedEvent[]>`
+export function claimStatement(limit: number, unorderedTypes: string[]): Prisma.Sql {
+  return Prisma.sql`
     WITH claimable AS (
       SELECT o.id
       FROM event_outbox o
@@ -44,6 +44,10 @@ export async function claimPending(prisma: PrismaClient, limit: number, unordere
     FROM claimable
     WHERE o.id = claimable.id
     RETURNING o.id, o.event_type, o.aggregate_type, o.aggregate_id, o.tenant_id, o.payload, o.attempts, o.created_at`;
+}
+
+export async function claimPending(prisma: Pick<PrismaClient, "$queryRaw">, limit: number, unorderedTypes: string[]): Promise<ClaimedEvent[]> {
+  return prisma.$queryRaw<ClaimedEvent[]>(claimStatement(limit, unorderedTypes));
 }
 
 /**

@@ -1,3 +1,3 @@
-export { claimPending, nextDueAt, type ClaimedEvent } from "./claim.ts";
+export { claimPending, claimStatement, nextDueAt, type ClaimedEvent } from "./claim.ts";
 export { OutboxScanner, type ScannerOptions } from "./scanner.ts";
 export { recoverLostJobs, type RecoveryOptions } from "./recover.ts";

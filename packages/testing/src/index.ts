@@ -10,3 +10,4 @@ export {
 } from "./database.ts";
 export { createTestRedis, deleteKeys, redisUrl, type TestRedis } from "./redis.ts";
 export { waitFor } from "./wait.ts";
+export { freePort, startPrivateRedis, startRedisCluster, type PrivateRedis, type RedisCluster } from "./servers.ts";
