@@ -24,7 +24,7 @@ const { values: args } = parseArgs({
     "api-rate": { type: "string", default: "200" },
     "api-seconds": { type: "string", default: "60" },
     "scale-events": { type: "string", default: "40000" },
-    concurrency: { type: "string", default: "100" },
+    concurrency: { type: "string", default: "200" },
   },
 });
 const scenarios = new Set(args.scenarios.split(","));

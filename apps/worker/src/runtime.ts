@@ -51,6 +51,7 @@ export async function startWorker({ config, handlers, logger, onOutcome }: Worke
     handlers: typeof handlers === "function" ? handlers({ metrics }) : handlers,
     logger,
     concurrency: config.WORKER_CONCURRENCY,
+    webhookConcurrency: config.WEBHOOK_CONCURRENCY,
     lockDurationMs: config.JOB_LOCK_MS,
     onOutcome: outcomeObservers,
     deadLetter: {

@@ -16,7 +16,9 @@ export interface ProcessorOptions {
   connection: RedisConnection;
   handlers: HandlerMap;
   logger: Logger;
+  /** Jobs in progress per queue; the webhooks queue's, when given, applies to it alone. */
   concurrency: number;
+  webhookConcurrency?: number;
   /** BullMQ's job lock: a job whose worker stopped renewing it for this long runs elsewhere. */
   lockDurationMs: number;
   maxBatchSize?: number;
@@ -49,7 +51,7 @@ export class EventProcessor {
       const worker = new Worker<EventJobData>(name, (job) => this.process(name, job), {
         connection,
         prefix: this.options.queues.prefixOf(name),
-        concurrency,
+        concurrency: name === queueNames.webhooks ? (this.options.webhookConcurrency ?? concurrency) : concurrency,
         lockDuration: lockDurationMs,
         stalledInterval: lockDurationMs,
         maxStalledCount: 2,
