@@ -19,6 +19,8 @@ export type ChildMessage =
 
 const now = () => performance.timeOrigin + performance.now();
 const send = (message: ChildMessage) => process.send!(message);
+/** Sends and waits until the message is out: the process exits right after its last one. */
+const sendLast = (message: ChildMessage) => new Promise<void>((resolve) => process.send!(message, undefined, {}, () => resolve()));
 const nextMessage = () => new Promise<ParentMessage>((resolve) => process.once("message", resolve));
 
 function reportProgress(count: () => number): NodeJS.Timeout {
@@ -51,7 +53,7 @@ async function runOutbox(recordStarts: boolean) {
   await nextMessage();
   clearInterval(progress);
   await worker.stop();
-  send({ stopped: true, maxRssMb: process.resourceUsage().maxRSS / 1024, starts });
+  await sendLast({ stopped: true, maxRssMb: process.resourceUsage().maxRSS / 1024, starts });
 }
 
 async function runRaw({ share, offset, concurrency, prefix }: Extract<ChildCommand, { run: "raw" }>) {
@@ -80,7 +82,7 @@ async function runRaw({ share, offset, concurrency, prefix }: Extract<ChildComma
   await worker.close();
   await queue.close();
   connection.disconnect();
-  send({ stopped: true, maxRssMb: process.resourceUsage().maxRSS / 1024, starts: [] });
+  await sendLast({ stopped: true, maxRssMb: process.resourceUsage().maxRSS / 1024, starts: [] });
 }
 
 process.once("message", (command: ChildCommand) => {

@@ -116,5 +116,24 @@ describe("admin API", () => {
     const skipped = await app.inject({ method: "POST", url: `/admin/api/dlq/${dead}/skip`, headers: { authorization } });
     expect(skipped.json()).toEqual({ id: dead, status: "skipped" });
     expect((await pipeline.prisma.eventOutbox.findUniqueOrThrow({ where: { id: dead } })).status).toBe("skipped");
+
+    const stats = await app.inject({ method: "GET", url: "/admin/api/stats", headers: { authorization } });
+    expect(stats.json<{ outbox: Record<string, number>; dlqSize: number }>()).toMatchObject({ outbox: { dead: 0, pending: 0 }, dlqSize: 0 });
+  });
+
+  it("replays processed events of a type as new events linked to the originals", async () => {
+    const [original] = await publishAll(pipeline.prisma, [tenantEvent("replayed")]);
+    await pipeline.prisma.$executeRaw`UPDATE event_outbox SET status = 'processed', processed_at = now() WHERE id = ${original}::uuid`;
+    const badType = await app.inject({ method: "POST", url: "/admin/api/replay", headers: { authorization }, payload: { type: "Nope", since: "yesterday" } });
+    expect(badType.statusCode).toBe(400);
+    expect(badType.json<{ issues: { path: string }[] }>().issues.map((i) => i.path).sort()).toEqual(["since", "type"]);
+
+    const since = new Date(Date.now() - 60_000).toISOString();
+    const replay = await app.inject({ method: "POST", url: "/admin/api/replay", headers: { authorization }, payload: { type: "TenantCreated", since } });
+    expect(replay.statusCode).toBe(200);
+    const { replayed } = replay.json<{ replayed: { originalId: string; copyId: string }[] }>();
+    expect(replayed.map((r) => r.originalId)).toEqual([original]);
+    const copy = await pipeline.prisma.eventOutbox.findUniqueOrThrow({ where: { id: replayed[0]!.copyId } });
+    expect(copy).toMatchObject({ status: "pending", causationId: original, eventType: "TenantCreated" });
   });
 });

@@ -51,7 +51,7 @@ export async function steadyLoad(setup: BenchSetup, rate: number, seconds: numbe
       const payload = { tenantId: id, name: "Steady", slug: `s-${id}`, createdAt: new Date().toISOString() };
       inFlight.push(
         producer
-          .query("INSERT INTO event_outbox (id, event_type, aggregate_type, aggregate_id, payload) VALUES ($1, 'TenantCreated', 'tenant', $1, $2)", [id, payload])
+          .query("INSERT INTO event_outbox (id, event_type, aggregate_type, aggregate_id, payload) VALUES ($1::uuid, 'TenantCreated', 'tenant', $1::text, $2)", [id, payload])
           .then(() => commits.set(id, now())),
       );
     }

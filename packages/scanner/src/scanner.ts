@@ -33,6 +33,7 @@ export class OutboxScanner {
   private pass: Promise<void> | undefined;
   private wakeAgain = false;
   private stopped = false;
+  private dueCheckedAt = 0;
 
   constructor(private readonly options: ScannerOptions) {}
 
@@ -103,7 +104,13 @@ export class OutboxScanner {
     return events.length;
   }
 
+  /**
+   * Sets a timer for the earliest delayed row. At most once a second: under a steady stream of
+   * passes the query would cost more than the precision it buys (the tick is the safety net).
+   */
   private async scheduleNextDue(): Promise<void> {
+    if (Date.now() - this.dueCheckedAt < 1000) return;
+    this.dueCheckedAt = Date.now();
     const due = await nextDueAt(this.options.prisma);
     clearTimeout(this.dueTimer);
     if (!due || this.stopped) return;

@@ -8,7 +8,10 @@ import { z } from "zod";
 import type { Env } from "@outbox/config";
 import type { PrismaClient } from "@outbox/db";
 import { DeadLetterError, listDead, retryAllDead, retryDead, skipDead } from "@outbox/dead-letter";
+import { eventTypes } from "@outbox/events";
+import { replayProcessed, ReplayRefusedError } from "@outbox/outbox";
 import type { QueueSet } from "@outbox/queues";
+import { collectStats } from "@outbox/stats";
 import { ApiError } from "../errors.ts";
 import { parseRequest } from "../validation.ts";
 
@@ -46,6 +49,23 @@ export async function adminRoutes(app: FastifyInstance, { config, prisma, queues
   const idParams = z.object({ id: z.uuid("must be a UUID") });
   const typeQuery = z.object({ type: z.string().min(1).optional(), limit: z.coerce.number().int().min(1).max(1000).default(100) });
 
+  const replayBody = z.object({
+    type: z.enum(eventTypes),
+    since: z.iso.datetime({ offset: true, error: "must be an ISO-8601 date-time" }),
+    until: z.iso.datetime({ offset: true, error: "must be an ISO-8601 date-time" }).optional(),
+  });
+
+  app.get("/admin/api/stats", async () => collectStats(prisma, queues));
+  app.post("/admin/api/replay", async (request) => {
+    const body = parseRequest(replayBody, request.body);
+    try {
+      const { until, replayed } = await replayProcessed(prisma, { type: body.type, since: new Date(body.since), ...(body.until ? { until: new Date(body.until) } : {}) });
+      return { type: body.type, since: body.since, until: until.toISOString(), replayed };
+    } catch (error) {
+      if (error instanceof ReplayRefusedError) throw new ApiError(409, error.code, error.message);
+      throw error;
+    }
+  });
   app.get("/admin/api/dlq", async (request) => ({ events: await listDead(prisma, parseRequest(typeQuery, request.query, "query")) }));
   app.post("/admin/api/dlq/:id/retry", async (request) => {
     const { id } = parseRequest(idParams, request.params, "params");

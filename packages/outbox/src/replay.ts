@@ -1,0 +1,86 @@
+import type { PrismaClient } from "@outbox/db";
+import { InvalidEventError, parseEvent, type EventType } from "@outbox/events";
+import { publishMany, type NewEvent } from "./publish.ts";
+
+export interface ReplayOptions {
+  type: EventType;
+  since: Date;
+  /** Exclusive; defaults to now, so the copies themselves are never in the window. */
+  until?: Date;
+  batchSize?: number;
+}
+
+export interface ReplayedEvent {
+  originalId: string;
+  copyId: string;
+}
+
+/** A processed event that no longer matches its type's schema: nothing was replayed. */
+export class ReplayRefusedError extends Error {
+  readonly code = "REPLAY_INVALID_PAYLOAD";
+}
+
+interface ProcessedEvent {
+  id: string;
+  sequence: bigint;
+  aggregateType: string;
+  aggregateId: string;
+  tenantId: string | null;
+  payload: unknown;
+}
+
+/** processedPage: processed events of one type created in [since, until), in commit order, after a sequence. Reads event_outbox_processed_type_idx. */
+function processedPage(prisma: PrismaClient, { type, since, until }: ReplayOptions & { until: Date }, after: bigint, take: number) {
+  return prisma.eventOutbox.findMany({
+    where: { eventType: type, status: "processed", createdAt: { gte: since, lt: until }, sequence: { gt: after } },
+    orderBy: { sequence: "asc" },
+    take,
+    select: { id: true, sequence: true, aggregateType: true, aggregateId: true, tenantId: true, payload: true },
+  }) as Promise<ProcessedEvent[]>;
+}
+
+/**
+ * Publishes a copy of every processed event of one type created in the window, with a new id and
+ * causation_id = the original's id, to rebuild a consumer; the originals stay as they are. Every
+ * payload is first checked against today's schema: if one fails, nothing is published. Copies are
+ * written in batches, each batch in one transaction. Copies run their handlers again.
+ */
+export async function replayProcessed(prisma: PrismaClient, options: ReplayOptions): Promise<{ until: Date; replayed: ReplayedEvent[] }> {
+  const window = { ...options, until: options.until ?? new Date() };
+  const batchSize = options.batchSize ?? 500;
+
+  let last = -1n;
+  let total = 0;
+  for (;;) {
+    const page = await processedPage(prisma, window, last, batchSize);
+    for (const event of page) {
+      try {
+        parseEvent(options.type, event.payload);
+      } catch (error) {
+        if (!(error instanceof InvalidEventError)) throw error;
+        throw new ReplayRefusedError(`event ${event.id} no longer matches the ${options.type} schema: ${error.message}; nothing was replayed`, { cause: error });
+      }
+    }
+    total += page.length;
+    if (page.length < batchSize) break;
+    last = page.at(-1)!.sequence;
+  }
+
+  const replayed: ReplayedEvent[] = [];
+  let after = -1n;
+  while (replayed.length < total) {
+    const page = await processedPage(prisma, window, after, Math.min(batchSize, total - replayed.length));
+    if (page.length === 0) break;
+    const copies = page.map((event) => ({
+      type: options.type,
+      payload: event.payload,
+      aggregate: { type: event.aggregateType, id: event.aggregateId },
+      tenantId: event.tenantId,
+      causationId: event.id,
+    })) as NewEvent[];
+    const ids = await prisma.$transaction((tx) => publishMany(tx, copies as Parameters<typeof publishMany>[1]));
+    page.forEach((event, i) => replayed.push({ originalId: event.id, copyId: ids[i]! }));
+    after = page.at(-1)!.sequence;
+  }
+  return { until: window.until, replayed };
+}
