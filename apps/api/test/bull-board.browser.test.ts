@@ -99,7 +99,7 @@ describe("admin API", () => {
   it("lists, skips and retries dead events, answering 404 and 409 with the reason", async () => {
     const [dead, alive] = [randomUUID(), randomUUID()];
     await pipeline.prisma.$executeRaw`INSERT INTO event_outbox (id, event_type, aggregate_type, aggregate_id, payload, status, attempts, last_error)
-      VALUES (${dead}::uuid, 'TenantCreated', 'tenant', 'a1', '{}', 'dead', 3, 'boom'), (${alive}::uuid, 'TenantCreated', 'tenant', 'a2', '{}', 'processed', 1, NULL)`;
+      VALUES (${dead}::uuid, 'TenantCreated', 'tenant', 'a1', '{}', 'dead', 3, 'boom'), (${alive}::uuid, 'UserCreated', 'user', 'a2', '{}', 'processed', 1, NULL)`;
     const list = await app.inject({ method: "GET", url: "/admin/api/dlq", headers: { authorization } });
     expect(list.statusCode).toBe(200);
     expect(list.json<{ events: { id: string; lastError: string }[] }>().events).toMatchObject([{ id: dead, lastError: "boom" }]);
@@ -129,6 +129,10 @@ describe("admin API", () => {
     expect(badType.json<{ issues: { path: string }[] }>().issues.map((i) => i.path).sort()).toEqual(["since", "type"]);
 
     const since = new Date(Date.now() - 60_000).toISOString();
+    const refused = await app.inject({ method: "POST", url: "/admin/api/replay", headers: { authorization }, payload: { type: "UserCreated", since } });
+    expect(refused.statusCode).toBe(409);
+    expect(refused.json<{ error: string }>().error).toMatch(/no longer matches the UserCreated schema: .*userId.*; nothing was replayed/);
+
     const replay = await app.inject({ method: "POST", url: "/admin/api/replay", headers: { authorization }, payload: { type: "TenantCreated", since } });
     expect(replay.statusCode).toBe(200);
     const { replayed } = replay.json<{ replayed: { originalId: string; copyId: string }[] }>();
