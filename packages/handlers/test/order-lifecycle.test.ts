@@ -1,161 +1,150 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createPrisma, type PrismaClient } from "@outbox/db";
-import { createTestDatabase, type TestDatabase } from "@outbox/testing";
+import { describe, expect, it } from "vitest";
+import { useTestDatabase } from "@outbox/testing";
 import { domainHandlers, orderStatus, utcDay } from "../src/index.ts";
 import { runHandler, seedOrder, seedPayment, seedProduct, seedTenant, statsOf, stockOf } from "./helpers.ts";
 
-let db: TestDatabase;
-let prisma: PrismaClient;
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  prisma = createPrisma(db.url);
-});
-afterAll(async () => {
-  await prisma.$disconnect();
-  await db.drop();
-});
+const database = useTestDatabase();
 
 const now = () => new Date().toISOString();
 
 describe("OrderCreated", () => {
   it("reserves stock, moves the order to awaiting_payment, queues the confirmation and counts it", async () => {
-    const tenantId = await seedTenant(prisma);
-    const book = await seedProduct(prisma, tenantId, 5, 1000);
-    const pen = await seedProduct(prisma, tenantId, 3, 250);
-    const order = await seedOrder(prisma, tenantId, [
+    const tenantId = await seedTenant(database.prisma);
+    const book = await seedProduct(database.prisma, tenantId, 5, 1000);
+    const pen = await seedProduct(database.prisma, tenantId, 3, 250);
+    const order = await seedOrder(database.prisma, tenantId, [
       { productId: book, quantity: 2, unitPrice: 1000 },
       { productId: pen, quantity: 3, unitPrice: 250 },
     ]);
-    const eventId = await runHandler(prisma, domainHandlers, "OrderCreated", order);
+    const eventId = await runHandler(database.prisma, domainHandlers, "OrderCreated", order);
 
-    expect(await stockOf(prisma, book)).toBe(3);
-    expect(await stockOf(prisma, pen)).toBe(0);
-    const row = await prisma.order.findUniqueOrThrow({ where: { id: order.orderId } });
+    expect(await stockOf(database.prisma, book)).toBe(3);
+    expect(await stockOf(database.prisma, pen)).toBe(0);
+    const row = await database.prisma.order.findUniqueOrThrow({ where: { id: order.orderId } });
     expect(row).toMatchObject({ status: orderStatus.awaitingPayment, statusReason: null });
-    const reservations = await prisma.stockReservation.findMany({ where: { orderId: order.orderId } });
+    const reservations = await database.prisma.stockReservation.findMany({ where: { orderId: order.orderId } });
     expect(reservations.map((r) => [r.productId, r.quantity, r.releasedAt]).sort()).toEqual([[book, 2, null], [pen, 3, null]].sort());
-    const emails = await prisma.email.findMany({ where: { eventId } });
+    const emails = await database.prisma.email.findMany({ where: { eventId } });
     expect(emails).toMatchObject([{ recipient: "ada@example.com", template: "order_confirmation", status: "pending" }]);
-    const [stats] = await statsOf(prisma, tenantId);
+    const [stats] = await statsOf(database.prisma, tenantId);
     expect(stats).toMatchObject({ ordersCreated: 1, grossAmount: 2750, ordersCancelled: 0 });
     expect(stats!.day.toISOString().slice(0, 10)).toBe(utcDay(order.createdAt));
   });
 
   it("rejects an order it cannot fill completely and reserves nothing", async () => {
-    const tenantId = await seedTenant(prisma);
-    const plenty = await seedProduct(prisma, tenantId, 10);
-    const scarce = await seedProduct(prisma, tenantId, 1);
-    const order = await seedOrder(prisma, tenantId, [
+    const tenantId = await seedTenant(database.prisma);
+    const plenty = await seedProduct(database.prisma, tenantId, 10);
+    const scarce = await seedProduct(database.prisma, tenantId, 1);
+    const order = await seedOrder(database.prisma, tenantId, [
       { productId: plenty, quantity: 4, unitPrice: 1000 },
       { productId: scarce, quantity: 2, unitPrice: 1000 },
     ]);
-    const eventId = await runHandler(prisma, domainHandlers, "OrderCreated", order);
+    const eventId = await runHandler(database.prisma, domainHandlers, "OrderCreated", order);
 
-    expect(await stockOf(prisma, plenty)).toBe(10);
-    expect(await stockOf(prisma, scarce)).toBe(1);
-    const row = await prisma.order.findUniqueOrThrow({ where: { id: order.orderId } });
+    expect(await stockOf(database.prisma, plenty)).toBe(10);
+    expect(await stockOf(database.prisma, scarce)).toBe(1);
+    const row = await database.prisma.order.findUniqueOrThrow({ where: { id: order.orderId } });
     expect(row.status).toBe(orderStatus.rejected);
     expect(row.statusReason).toContain(`product ${scarce} requested 2, available 1`);
-    expect(await prisma.stockReservation.count({ where: { orderId: order.orderId } })).toBe(0);
-    expect(await prisma.email.findMany({ where: { eventId } })).toMatchObject([{ template: "order_rejected" }]);
-    expect(await statsOf(prisma, tenantId)).toEqual([]);
+    expect(await database.prisma.stockReservation.count({ where: { orderId: order.orderId } })).toBe(0);
+    expect(await database.prisma.email.findMany({ where: { eventId } })).toMatchObject([{ template: "order_rejected" }]);
+    expect(await statsOf(database.prisma, tenantId)).toEqual([]);
   });
 
   it("accepts exactly 10 of 50 concurrent orders for a product with stock 10", async () => {
-    const tenantId = await seedTenant(prisma);
-    const product = await seedProduct(prisma, tenantId, 10);
+    const tenantId = await seedTenant(database.prisma);
+    const product = await seedProduct(database.prisma, tenantId, 10);
     const orders = [];
-    for (let i = 0; i < 50; i++) orders.push(await seedOrder(prisma, tenantId, [{ productId: product, quantity: 1, unitPrice: 1000 }]));
+    for (let i = 0; i < 50; i++) orders.push(await seedOrder(database.prisma, tenantId, [{ productId: product, quantity: 1, unitPrice: 1000 }]));
 
-    await Promise.all(orders.map((order) => runHandler(prisma, domainHandlers, "OrderCreated", order)));
+    await Promise.all(orders.map((order) => runHandler(database.prisma, domainHandlers, "OrderCreated", order)));
 
-    const statuses = await prisma.order.groupBy({ by: ["status"], where: { tenantId }, _count: { _all: true } });
+    const statuses = await database.prisma.order.groupBy({ by: ["status"], where: { tenantId }, _count: { _all: true } });
     expect(Object.fromEntries(statuses.map((s) => [s.status, s._count._all]))).toEqual({ awaiting_payment: 10, rejected: 40 });
-    expect(await stockOf(prisma, product)).toBe(0);
-    expect(await prisma.stockReservation.aggregate({ where: { productId: product }, _sum: { quantity: true } })).toEqual({ _sum: { quantity: 10 } });
-    expect((await statsOf(prisma, tenantId))[0]).toMatchObject({ ordersCreated: 10, grossAmount: 10_000 });
+    expect(await stockOf(database.prisma, product)).toBe(0);
+    expect(await database.prisma.stockReservation.aggregate({ where: { productId: product }, _sum: { quantity: true } })).toEqual({ _sum: { quantity: 10 } });
+    expect((await statsOf(database.prisma, tenantId))[0]).toMatchObject({ ordersCreated: 10, grossAmount: 10_000 });
   });
 
   it("leaves an order cancelled before it ran alone", async () => {
-    const tenantId = await seedTenant(prisma);
-    const product = await seedProduct(prisma, tenantId, 5);
-    const order = await seedOrder(prisma, tenantId, [{ productId: product, quantity: 1, unitPrice: 1000 }]);
-    await prisma.order.update({ where: { id: order.orderId }, data: { status: orderStatus.cancelled } });
-    await runHandler(prisma, domainHandlers, "OrderCreated", order);
-    expect(await stockOf(prisma, product)).toBe(5);
-    expect((await prisma.order.findUniqueOrThrow({ where: { id: order.orderId } })).status).toBe(orderStatus.cancelled);
+    const tenantId = await seedTenant(database.prisma);
+    const product = await seedProduct(database.prisma, tenantId, 5);
+    const order = await seedOrder(database.prisma, tenantId, [{ productId: product, quantity: 1, unitPrice: 1000 }]);
+    await database.prisma.order.update({ where: { id: order.orderId }, data: { status: orderStatus.cancelled } });
+    await runHandler(database.prisma, domainHandlers, "OrderCreated", order);
+    expect(await stockOf(database.prisma, product)).toBe(5);
+    expect((await database.prisma.order.findUniqueOrThrow({ where: { id: order.orderId } })).status).toBe(orderStatus.cancelled);
   });
 });
 
 describe("PaymentProcessed, PaymentExpired and OrderCancelled", () => {
   async function acceptedOrder(stock = 5, quantity = 2) {
-    const tenantId = await seedTenant(prisma);
-    const product = await seedProduct(prisma, tenantId, stock);
-    const order = await seedOrder(prisma, tenantId, [{ productId: product, quantity, unitPrice: 1000 }]);
-    await runHandler(prisma, domainHandlers, "OrderCreated", order);
+    const tenantId = await seedTenant(database.prisma);
+    const product = await seedProduct(database.prisma, tenantId, stock);
+    const order = await seedOrder(database.prisma, tenantId, [{ productId: product, quantity, unitPrice: 1000 }]);
+    await runHandler(database.prisma, domainHandlers, "OrderCreated", order);
     return { tenantId, product, order };
   }
 
   it("a completed payment makes the order paid; its cancel restores the stock once and refunds once", async () => {
     const { tenantId, product, order } = await acceptedOrder();
-    const paymentId = await seedPayment(prisma, order);
-    await runHandler(prisma, domainHandlers, "PaymentProcessed", {
+    const paymentId = await seedPayment(database.prisma, order);
+    await runHandler(database.prisma, domainHandlers, "PaymentProcessed", {
       paymentId, orderId: order.orderId, tenantId, amount: 2000, status: "succeeded", processedAt: now(),
     });
-    expect((await prisma.payment.findUniqueOrThrow({ where: { id: paymentId } })).status).toBe("completed");
-    expect((await prisma.order.findUniqueOrThrow({ where: { id: order.orderId } })).status).toBe(orderStatus.paid);
-    expect(await stockOf(prisma, product)).toBe(3);
+    expect((await database.prisma.payment.findUniqueOrThrow({ where: { id: paymentId } })).status).toBe("completed");
+    expect((await database.prisma.order.findUniqueOrThrow({ where: { id: order.orderId } })).status).toBe(orderStatus.paid);
+    expect(await stockOf(database.prisma, product)).toBe(3);
 
     const cancel = { orderId: order.orderId, tenantId, reason: "changed my mind", cancelledAt: now() };
-    const cancelEvent = await runHandler(prisma, domainHandlers, "OrderCancelled", cancel);
+    const cancelEvent = await runHandler(database.prisma, domainHandlers, "OrderCancelled", cancel);
     // A second cancel event (a second request) finds nothing left to restore or refund.
-    await runHandler(prisma, domainHandlers, "OrderCancelled", cancel);
+    await runHandler(database.prisma, domainHandlers, "OrderCancelled", cancel);
 
-    expect(await stockOf(prisma, product)).toBe(5);
-    const row = await prisma.order.findUniqueOrThrow({ where: { id: order.orderId } });
+    expect(await stockOf(database.prisma, product)).toBe(5);
+    const row = await database.prisma.order.findUniqueOrThrow({ where: { id: order.orderId } });
     expect(row).toMatchObject({ status: orderStatus.cancelled, statusReason: "changed my mind" });
-    expect(await prisma.refund.findMany({ where: { orderId: order.orderId } })).toMatchObject([{ paymentId, amount: 2000 }]);
-    expect(await prisma.stockReservation.count({ where: { orderId: order.orderId, releasedAt: null } })).toBe(0);
-    expect(await prisma.email.findMany({ where: { eventId: cancelEvent } })).toMatchObject([{ template: "order_cancelled" }]);
-    const [stats] = await statsOf(prisma, tenantId);
+    expect(await database.prisma.refund.findMany({ where: { orderId: order.orderId } })).toMatchObject([{ paymentId, amount: 2000 }]);
+    expect(await database.prisma.stockReservation.count({ where: { orderId: order.orderId, releasedAt: null } })).toBe(0);
+    expect(await database.prisma.email.findMany({ where: { eventId: cancelEvent } })).toMatchObject([{ template: "order_cancelled" }]);
+    const [stats] = await statsOf(database.prisma, tenantId);
     expect(stats).toMatchObject({ ordersCreated: 1, paymentsCompleted: 1, paymentsAmount: 2000, refundsAmount: 2000 });
   });
 
   it("a cancel of an unpaid order restores stock and refunds nothing", async () => {
     const { tenantId, product, order } = await acceptedOrder();
-    await runHandler(prisma, domainHandlers, "OrderCancelled", { orderId: order.orderId, tenantId, reason: "too slow", cancelledAt: now() });
-    expect(await stockOf(prisma, product)).toBe(5);
-    expect(await prisma.refund.count({ where: { orderId: order.orderId } })).toBe(0);
+    await runHandler(database.prisma, domainHandlers, "OrderCancelled", { orderId: order.orderId, tenantId, reason: "too slow", cancelledAt: now() });
+    expect(await stockOf(database.prisma, product)).toBe(5);
+    expect(await database.prisma.refund.count({ where: { orderId: order.orderId } })).toBe(0);
   });
 
   it("a failed payment puts the order back to awaiting_payment and counts the failure", async () => {
     const { tenantId, order } = await acceptedOrder();
-    const paymentId = await seedPayment(prisma, order);
-    await runHandler(prisma, domainHandlers, "PaymentProcessed", {
+    const paymentId = await seedPayment(database.prisma, order);
+    await runHandler(database.prisma, domainHandlers, "PaymentProcessed", {
       paymentId, orderId: order.orderId, tenantId, amount: 2000, status: "failed", processedAt: now(),
     });
-    expect((await prisma.payment.findUniqueOrThrow({ where: { id: paymentId } })).status).toBe("failed");
-    expect((await prisma.order.findUniqueOrThrow({ where: { id: order.orderId } })).status).toBe(orderStatus.awaitingPayment);
-    expect((await statsOf(prisma, tenantId))[0]).toMatchObject({ paymentsFailed: 1, paymentsCompleted: 0 });
+    expect((await database.prisma.payment.findUniqueOrThrow({ where: { id: paymentId } })).status).toBe("failed");
+    expect((await database.prisma.order.findUniqueOrThrow({ where: { id: order.orderId } })).status).toBe(orderStatus.awaitingPayment);
+    expect((await statsOf(database.prisma, tenantId))[0]).toMatchObject({ paymentsFailed: 1, paymentsCompleted: 0 });
   });
 
   it("a payment completing after the cancel is refunded at once", async () => {
     const { tenantId, order } = await acceptedOrder();
-    const paymentId = await seedPayment(prisma, order);
-    await runHandler(prisma, domainHandlers, "OrderCancelled", { orderId: order.orderId, tenantId, reason: "gone", cancelledAt: now() });
-    await runHandler(prisma, domainHandlers, "PaymentProcessed", {
+    const paymentId = await seedPayment(database.prisma, order);
+    await runHandler(database.prisma, domainHandlers, "OrderCancelled", { orderId: order.orderId, tenantId, reason: "gone", cancelledAt: now() });
+    await runHandler(database.prisma, domainHandlers, "PaymentProcessed", {
       paymentId, orderId: order.orderId, tenantId, amount: 2000, status: "succeeded", processedAt: now(),
     });
-    expect((await prisma.order.findUniqueOrThrow({ where: { id: order.orderId } })).status).toBe(orderStatus.cancelled);
-    expect(await prisma.refund.findMany({ where: { paymentId } })).toMatchObject([{ amount: 2000 }]);
+    expect((await database.prisma.order.findUniqueOrThrow({ where: { id: order.orderId } })).status).toBe(orderStatus.cancelled);
+    expect(await database.prisma.refund.findMany({ where: { paymentId } })).toMatchObject([{ amount: 2000 }]);
   });
 
   it("an expired payment puts the order back to awaiting_payment", async () => {
     const { tenantId, order } = await acceptedOrder();
-    const paymentId = await seedPayment(prisma, order);
-    await runHandler(prisma, domainHandlers, "PaymentExpired", { paymentId, orderId: order.orderId, tenantId, expiredAt: now() });
-    expect((await prisma.payment.findUniqueOrThrow({ where: { id: paymentId } })).status).toBe("expired");
-    expect((await prisma.order.findUniqueOrThrow({ where: { id: order.orderId } })).status).toBe(orderStatus.awaitingPayment);
+    const paymentId = await seedPayment(database.prisma, order);
+    await runHandler(database.prisma, domainHandlers, "PaymentExpired", { paymentId, orderId: order.orderId, tenantId, expiredAt: now() });
+    expect((await database.prisma.payment.findUniqueOrThrow({ where: { id: paymentId } })).status).toBe("expired");
+    expect((await database.prisma.order.findUniqueOrThrow({ where: { id: order.orderId } })).status).toBe(orderStatus.awaitingPayment);
   });
 });

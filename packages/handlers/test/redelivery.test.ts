@@ -1,43 +1,32 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createPrisma, type PrismaClient } from "@outbox/db";
+import { describe, expect, it } from "vitest";
 import type { EventType } from "@outbox/events";
 import { publish, type NewEvent } from "@outbox/outbox";
 import { runBatch, type EventJob } from "@outbox/processor";
-import { createTestDatabase, type TestDatabase } from "@outbox/testing";
+import { useTestDatabase } from "@outbox/testing";
 import { domainHandlers } from "../src/index.ts";
 import { logger, runHandler, seedOrder, seedPayment, seedProduct, seedTenant } from "./helpers.ts";
 
-let db: TestDatabase;
-let prisma: PrismaClient;
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  prisma = createPrisma(db.url);
-});
-afterAll(async () => {
-  await prisma.$disconnect();
-  await db.drop();
-});
+const database = useTestDatabase();
 
 /** Every domain table's rows, as JSON, in a stable order. */
 async function snapshot(): Promise<Record<string, unknown[]>> {
-  const tables = await prisma.$queryRaw<{ name: string }[]>`
+  const tables = await database.prisma.$queryRaw<{ name: string }[]>`
     SELECT table_name AS name FROM information_schema.tables
     WHERE table_schema = 'public' AND table_type = 'BASE TABLE'
       AND table_name NOT IN ('event_outbox', 'event_inbox', '_prisma_migrations')
     ORDER BY table_name`;
   const result: Record<string, unknown[]> = {};
   for (const { name } of tables) {
-    const rows = await prisma.$queryRawUnsafe<{ row: unknown }[]>(`SELECT to_jsonb(t) AS row FROM "${name}" t ORDER BY to_jsonb(t)::text`);
+    const rows = await database.prisma.$queryRawUnsafe<{ row: unknown }[]>(`SELECT to_jsonb(t) AS row FROM "${name}" t ORDER BY to_jsonb(t)::text`);
     result[name] = rows.map((r) => r.row);
   }
-  result.event_outbox = await prisma.eventOutbox.findMany({ select: { id: true, eventType: true, payload: true }, orderBy: { id: "asc" } });
+  result.event_outbox = await database.prisma.eventOutbox.findMany({ select: { id: true, eventType: true, payload: true }, orderBy: { id: "asc" } });
   return result;
 }
 
 async function jobOf(eventId: string): Promise<EventJob> {
-  const row = await prisma.eventOutbox.findUniqueOrThrow({ where: { id: eventId } });
+  const row = await database.prisma.eventOutbox.findUniqueOrThrow({ where: { id: eventId } });
   return {
     id: row.id,
     data: {
@@ -56,12 +45,12 @@ async function jobOf(eventId: string): Promise<EventJob> {
 
 /** Runs the event through the processor, then delivers the same job again (a stale duplicate). */
 async function deliverTwice<T extends EventType>(event: NewEvent<T>) {
-  const eventId = await prisma.$transaction((tx) => publish(tx, event));
-  const first = await runBatch({ prisma, handlers: domainHandlers, logger }, [await jobOf(eventId)]);
+  const eventId = await database.prisma.$transaction((tx) => publish(tx, event));
+  const first = await runBatch({ prisma: database.prisma, handlers: domainHandlers, logger }, [await jobOf(eventId)]);
   expect(first).toMatchObject([{ kind: "handled" }]);
   const after = await snapshot();
-  await prisma.eventOutbox.update({ where: { id: eventId }, data: { status: "dispatched" } });
-  const second = await runBatch({ prisma, handlers: domainHandlers, logger }, [await jobOf(eventId)]);
+  await database.prisma.eventOutbox.update({ where: { id: eventId }, data: { status: "dispatched" } });
+  const second = await runBatch({ prisma: database.prisma, handlers: domainHandlers, logger }, [await jobOf(eventId)]);
   expect(second).toEqual([{ kind: "skipped" }]);
   expect(await snapshot()).toEqual(after);
   return after;
@@ -71,29 +60,29 @@ const now = () => new Date().toISOString();
 
 describe("the same event delivered twice changes nothing the second time", () => {
   it("for every domain handler", async () => {
-    const tenantId = await seedTenant(prisma);
-    await prisma.webhookEndpoint.create({ data: { tenantId, url: "https://example.com/hook", events: ["*"], secretEncrypted: "x" } });
+    const tenantId = await seedTenant(database.prisma);
+    await database.prisma.webhookEndpoint.create({ data: { tenantId, url: "https://example.com/hook", events: ["*"], secretEncrypted: "x" } });
     await deliverTwice({ type: "TenantCreated", payload: { tenantId, name: "Acme", slug: "acme-redelivery", createdAt: now() } });
 
-    const user = await prisma.user.create({ data: { tenantId, email: "bo@example.com", role: "customer" } });
+    const user = await database.prisma.user.create({ data: { tenantId, email: "bo@example.com", role: "customer" } });
     await deliverTwice({ type: "UserCreated", payload: { userId: user.id, tenantId, email: user.email, role: "customer", createdAt: now() } });
 
-    const productId = await seedProduct(prisma, tenantId, 5);
+    const productId = await seedProduct(database.prisma, tenantId, 5);
     const afterProduct = await deliverTwice({
       type: "ProductCreated",
       payload: { productId, tenantId, name: "A book", sellerId: randomUUID(), categoryId: "books", price: 1000, createdAt: now() },
     });
     expect(afterProduct.category_product_counts).toMatchObject([{ product_count: 1 }]);
 
-    const order = await seedOrder(prisma, tenantId, [{ productId, quantity: 2, unitPrice: 1000 }]);
+    const order = await seedOrder(database.prisma, tenantId, [{ productId, quantity: 2, unitPrice: 1000 }]);
     const afterOrder = await deliverTwice({ type: "OrderCreated", payload: order });
     expect(afterOrder.products).toMatchObject([{ stock: 3 }]);
     expect(afterOrder.tenant_daily_stats).toMatchObject([{ orders_created: 1 }]);
 
-    const expiring = await seedPayment(prisma, order);
+    const expiring = await seedPayment(database.prisma, order);
     await deliverTwice({ type: "PaymentExpired", payload: { paymentId: expiring, orderId: order.orderId, tenantId, expiredAt: now() } });
 
-    const paying = await seedPayment(prisma, order);
+    const paying = await seedPayment(database.prisma, order);
     const afterPayment = await deliverTwice({
       type: "PaymentProcessed",
       payload: { paymentId: paying, orderId: order.orderId, tenantId, amount: 2000, status: "succeeded", processedAt: now() },
@@ -105,43 +94,43 @@ describe("the same event delivered twice changes nothing the second time", () =>
     expect(afterCancel.refunds).toMatchObject([{ amount: 2000 }]);
     expect(afterCancel.tenant_daily_stats).toMatchObject([{ orders_cancelled: 1, refunds_amount: 2000 }]);
     // One delivery per webhook-bearing event (product, order, expiry, payment, cancel).
-    expect(await prisma.eventOutbox.count({ where: { eventType: "WebhookDelivery" } })).toBe(5);
+    expect(await database.prisma.eventOutbox.count({ where: { eventType: "WebhookDelivery" } })).toBe(5);
   });
 });
 
 describe("UserCreated, ProductCreated, TenantCreated and webhook fan-out", () => {
   it("writes a profile with defaults and a welcome email", async () => {
-    const tenantId = await seedTenant(prisma);
-    const user = await prisma.user.create({ data: { tenantId, email: "cy@example.com", role: "seller" } });
-    const eventId = await runHandler(prisma, domainHandlers, "UserCreated", { userId: user.id, tenantId, email: user.email, role: "seller", createdAt: now() });
-    expect(await prisma.userProfile.findUnique({ where: { userId: user.id } })).toMatchObject({ preferences: { language: "en", orderUpdates: true } });
-    expect(await prisma.email.findMany({ where: { eventId } })).toMatchObject([{ recipient: "cy@example.com", template: "welcome" }]);
+    const tenantId = await seedTenant(database.prisma);
+    const user = await database.prisma.user.create({ data: { tenantId, email: "cy@example.com", role: "seller" } });
+    const eventId = await runHandler(database.prisma, domainHandlers, "UserCreated", { userId: user.id, tenantId, email: user.email, role: "seller", createdAt: now() });
+    expect(await database.prisma.userProfile.findUnique({ where: { userId: user.id } })).toMatchObject({ preferences: { language: "en", orderUpdates: true } });
+    expect(await database.prisma.email.findMany({ where: { eventId } })).toMatchObject([{ recipient: "cy@example.com", template: "welcome" }]);
   });
 
   it("writes default tenant settings and the onboarding email", async () => {
-    const tenantId = await seedTenant(prisma);
-    const eventId = await runHandler(prisma, domainHandlers, "TenantCreated", { tenantId, name: "Acme", slug: "acme", createdAt: now() });
-    expect(await prisma.tenantSettings.findUnique({ where: { tenantId } })).toMatchObject({ currency: "USD", timezone: "UTC" });
-    expect(await prisma.email.findMany({ where: { eventId } })).toMatchObject([{ recipient: "onboarding@example.com", template: "tenant_onboarding" }]);
+    const tenantId = await seedTenant(database.prisma);
+    const eventId = await runHandler(database.prisma, domainHandlers, "TenantCreated", { tenantId, name: "Acme", slug: "acme", createdAt: now() });
+    expect(await database.prisma.tenantSettings.findUnique({ where: { tenantId } })).toMatchObject({ currency: "USD", timezone: "UTC" });
+    expect(await database.prisma.email.findMany({ where: { eventId } })).toMatchObject([{ recipient: "onboarding@example.com", template: "tenant_onboarding" }]);
   });
 
   it("counts products per category and publishes one delivery per enabled, subscribed endpoint", async () => {
-    const tenantId = await seedTenant(prisma);
-    const other = await seedTenant(prisma);
-    const subscribed = await prisma.webhookEndpoint.create({ data: { tenantId, url: "https://a.example/h", events: ["product.created"], secretEncrypted: "x" } });
-    const everything = await prisma.webhookEndpoint.create({ data: { tenantId, url: "https://b.example/h", events: ["*"], secretEncrypted: "x" } });
-    await prisma.webhookEndpoint.create({ data: { tenantId, url: "https://c.example/h", events: ["order.created"], secretEncrypted: "x" } });
-    await prisma.webhookEndpoint.create({ data: { tenantId, url: "https://d.example/h", events: ["*"], secretEncrypted: "x", enabled: false } });
-    await prisma.webhookEndpoint.create({ data: { tenantId: other, url: "https://e.example/h", events: ["*"], secretEncrypted: "x" } });
+    const tenantId = await seedTenant(database.prisma);
+    const other = await seedTenant(database.prisma);
+    const subscribed = await database.prisma.webhookEndpoint.create({ data: { tenantId, url: "https://a.example/h", events: ["product.created"], secretEncrypted: "x" } });
+    const everything = await database.prisma.webhookEndpoint.create({ data: { tenantId, url: "https://b.example/h", events: ["*"], secretEncrypted: "x" } });
+    await database.prisma.webhookEndpoint.create({ data: { tenantId, url: "https://c.example/h", events: ["order.created"], secretEncrypted: "x" } });
+    await database.prisma.webhookEndpoint.create({ data: { tenantId, url: "https://d.example/h", events: ["*"], secretEncrypted: "x", enabled: false } });
+    await database.prisma.webhookEndpoint.create({ data: { tenantId: other, url: "https://e.example/h", events: ["*"], secretEncrypted: "x" } });
 
     const product = (categoryId: string) => ({ productId: randomUUID(), tenantId, name: "P", sellerId: randomUUID(), categoryId, price: 5, createdAt: now() });
-    const eventId = await runHandler(prisma, domainHandlers, "ProductCreated", product("games"));
-    await runHandler(prisma, domainHandlers, "ProductCreated", product("games"));
-    await runHandler(prisma, domainHandlers, "ProductCreated", product("toys"));
+    const eventId = await runHandler(database.prisma, domainHandlers, "ProductCreated", product("games"));
+    await runHandler(database.prisma, domainHandlers, "ProductCreated", product("games"));
+    await runHandler(database.prisma, domainHandlers, "ProductCreated", product("toys"));
 
-    const counts = await prisma.categoryProductCount.findMany({ where: { tenantId }, orderBy: { categoryId: "asc" } });
+    const counts = await database.prisma.categoryProductCount.findMany({ where: { tenantId }, orderBy: { categoryId: "asc" } });
     expect(counts.map((c) => [c.categoryId, c.productCount])).toEqual([["games", 2], ["toys", 1]]);
-    const deliveries = await prisma.eventOutbox.findMany({ where: { causationId: eventId } });
+    const deliveries = await database.prisma.eventOutbox.findMany({ where: { causationId: eventId } });
     expect(deliveries.map((d) => (d.payload as { endpointId: string }).endpointId).sort()).toEqual([subscribed.id, everything.id].sort());
     expect(deliveries[0]).toMatchObject({ eventType: "WebhookDelivery", tenantId, payload: { type: "product.created", sourceEventId: eventId } });
   });

@@ -1,43 +1,32 @@
 import { Writable } from "node:stream";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createPrisma, type PrismaClient } from "@outbox/db";
+import { describe, expect, it } from "vitest";
 import { createLogger } from "@outbox/logger";
-import { createTestDatabase, waitFor, type TestDatabase } from "@outbox/testing";
+import { useTestDatabase, waitFor } from "@outbox/testing";
 import { startMailer } from "../src/index.ts";
 import { startSmtpServer } from "./smtp-server.ts";
 
-let db: TestDatabase;
-let prisma: PrismaClient;
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  prisma = createPrisma(db.url);
-});
-afterAll(async () => {
-  await prisma.$disconnect();
-  await db.drop();
-});
+const database = useTestDatabase();
 
 const silent = createLogger({ level: "silent" });
 
 async function queue(recipients: string[], template = "order_confirmation"): Promise<string[]> {
   const ids: string[] = [];
   for (const recipient of recipients) {
-    const row = await prisma.email.create({ data: { recipient, template, data: { orderNumber: "ORD-000001", totalAmount: 1250, currency: "USD" } } });
+    const row = await database.prisma.email.create({ data: { recipient, template, data: { orderNumber: "ORD-000001", totalAmount: 1250, currency: "USD" } } });
     ids.push(row.id);
   }
   return ids;
 }
 
 async function settled(ids: string[], status: string) {
-  return waitFor(async () => (await prisma.email.count({ where: { id: { in: ids }, status } })) === ids.length, { message: `emails ${status}` });
+  return waitFor(async () => (await database.prisma.email.count({ where: { id: { in: ids }, status } })) === ids.length, { message: `emails ${status}` });
 }
 
 describe("mailer", () => {
   it("sends pending emails over SMTP in batches and marks them sent", async () => {
     const smtp = await startSmtpServer();
     const ids = await queue(Array.from({ length: 12 }, (_, i) => `buyer${i}@example.com`));
-    const mailer = startMailer({ prisma, logger: silent, smtpUrl: smtp.url, intervalMs: 50, batchSize: 5 });
+    const mailer = startMailer({ prisma: database.prisma, logger: silent, smtpUrl: smtp.url, intervalMs: 50, batchSize: 5 });
     try {
       await settled(ids, "sent");
     } finally {
@@ -47,21 +36,21 @@ describe("mailer", () => {
     expect(smtp.received).toHaveLength(12);
     expect(smtp.received[0]!.to).toEqual(["<buyer0@example.com>"]);
     expect(smtp.received[0]!.data).toContain("Subject: Order ORD-000001 confirmed");
-    const rows = await prisma.email.findMany({ where: { id: { in: ids } } });
+    const rows = await database.prisma.email.findMany({ where: { id: { in: ids } } });
     expect(rows.every((row) => row.attempts === 1 && row.sentAt !== null && row.lastError === null)).toBe(true);
   });
 
   it("counts refused sends and marks the email failed after the last attempt", async () => {
     const smtp = await startSmtpServer();
     const [refused] = await queue(["nobody@reject.example"]);
-    const mailer = startMailer({ prisma, logger: silent, smtpUrl: smtp.url, intervalMs: 20, maxAttempts: 2 });
+    const mailer = startMailer({ prisma: database.prisma, logger: silent, smtpUrl: smtp.url, intervalMs: 20, maxAttempts: 2 });
     try {
       await settled([refused!], "failed");
     } finally {
       await mailer.stop();
       await smtp.close();
     }
-    const row = await prisma.email.findUniqueOrThrow({ where: { id: refused! } });
+    const row = await database.prisma.email.findUniqueOrThrow({ where: { id: refused! } });
     expect(row.attempts).toBe(2);
     expect(row.lastError).toMatch(/550|mailbox unavailable|Recipient/i);
   });
@@ -76,7 +65,7 @@ describe("mailer", () => {
     });
     const logger = createLogger({ level: "info", destination });
     const ids = await queue(["log@example.com"], "welcome");
-    const mailer = startMailer({ prisma, logger, intervalMs: 20 });
+    const mailer = startMailer({ prisma: database.prisma, logger, intervalMs: 20 });
     try {
       await settled(ids, "sent");
     } finally {
@@ -88,7 +77,7 @@ describe("mailer", () => {
   });
 
   it("stops promptly while idle", async () => {
-    const mailer = startMailer({ prisma, logger: silent, intervalMs: 60_000 });
+    const mailer = startMailer({ prisma: database.prisma, logger: silent, intervalMs: 60_000 });
     const started = Date.now();
     await mailer.stop();
     expect(Date.now() - started).toBeLessThan(5_000);

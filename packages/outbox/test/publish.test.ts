@@ -1,22 +1,11 @@
 import { randomUUID } from "node:crypto";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createPrisma, type PrismaClient } from "@outbox/db";
+import { describe, expect, it } from "vitest";
 import { InvalidEventError } from "@outbox/events";
-import { createTestDatabase, waitFor, type TestDatabase } from "@outbox/testing";
+import { useTestDatabase, waitFor } from "@outbox/testing";
 import { listenForOutbox, publish, publishMany } from "../src/index.ts";
 
-let db: TestDatabase;
-let prisma: PrismaClient;
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  prisma = createPrisma(db.url);
-});
-afterAll(async () => {
-  await prisma.$disconnect();
-  await db.drop();
-});
+const database = useTestDatabase();
 
 const tenantCreated = (tenantId: string, slug: string) => ({
   type: "TenantCreated" as const,
@@ -24,17 +13,17 @@ const tenantCreated = (tenantId: string, slug: string) => ({
 });
 
 async function outboxCount(aggregateId: string) {
-  return prisma.eventOutbox.count({ where: { aggregateId } });
+  return database.prisma.eventOutbox.count({ where: { aggregateId } });
 }
 
 describe("publish", () => {
   it("commits the outbox row together with the business row", async () => {
     const tenantId = randomUUID();
-    const eventId = await prisma.$transaction(async (tx) => {
+    const eventId = await database.prisma.$transaction(async (tx) => {
       await tx.tenant.create({ data: { id: tenantId, name: "Acme", slug: `acme-${tenantId.slice(0, 8)}` } });
       return publish(tx, tenantCreated(tenantId, "acme"));
     });
-    const row = await prisma.eventOutbox.findUniqueOrThrow({ where: { id: eventId } });
+    const row = await database.prisma.eventOutbox.findUniqueOrThrow({ where: { id: eventId } });
     expect(row).toMatchObject({
       eventType: "TenantCreated",
       aggregateType: "tenant",
@@ -47,25 +36,25 @@ describe("publish", () => {
       lastError: null,
     });
     expect(row.payload).toMatchObject({ tenantId, slug: "acme" });
-    expect(await prisma.tenant.count({ where: { id: tenantId } })).toBe(1);
+    expect(await database.prisma.tenant.count({ where: { id: tenantId } })).toBe(1);
   });
 
   it("rolls back with the business row when the transaction fails later", async () => {
     const tenantId = randomUUID();
     await expect(
-      prisma.$transaction(async (tx) => {
+      database.prisma.$transaction(async (tx) => {
         await tx.tenant.create({ data: { id: tenantId, name: "Acme", slug: `rb-${tenantId.slice(0, 8)}` } });
         await publish(tx, tenantCreated(tenantId, "acme"));
         throw new Error("business rule failed after publish");
       }),
     ).rejects.toThrow("business rule failed after publish");
     expect(await outboxCount(tenantId)).toBe(0);
-    expect(await prisma.tenant.count({ where: { id: tenantId } })).toBe(0);
+    expect(await database.prisma.tenant.count({ where: { id: tenantId } })).toBe(0);
   });
 
   it("refuses a bad payload with a typed error naming the field, and the whole transaction rolls back", async () => {
     const tenantId = randomUUID();
-    const attempt = prisma.$transaction(async (tx) => {
+    const attempt = database.prisma.$transaction(async (tx) => {
       await tx.tenant.create({ data: { id: tenantId, name: "Acme", slug: `bad-${tenantId.slice(0, 8)}` } });
       await publishMany(tx, [
         tenantCreated(tenantId, "fine"),
@@ -77,7 +66,7 @@ describe("publish", () => {
     expect((error as InvalidEventError).issues.map((i) => i.path).sort()).toEqual(["createdAt", "slug"]);
     expect((error as Error).message).toMatch(/slug must be lowercase/);
     expect(await outboxCount(tenantId)).toBe(0);
-    expect(await prisma.tenant.count({ where: { id: tenantId } })).toBe(0);
+    expect(await database.prisma.tenant.count({ where: { id: tenantId } })).toBe(0);
   });
 
   it("keeps the order of a batch in its sequence numbers", async () => {
@@ -87,20 +76,20 @@ describe("publish", () => {
       type: "OrderCancelled" as const,
       payload: { orderId, tenantId: "t1", reason, cancelledAt: now },
     }));
-    await prisma.$transaction((tx) => publishMany(tx, events));
-    const rows = await prisma.eventOutbox.findMany({ where: { aggregateId: orderId }, orderBy: { sequence: "asc" } });
+    await database.prisma.$transaction((tx) => publishMany(tx, events));
+    const rows = await database.prisma.eventOutbox.findMany({ where: { aggregateId: orderId }, orderBy: { sequence: "asc" } });
     expect(rows.map((r) => (r.payload as { reason: string }).reason)).toEqual(["first", "second", "third"]);
   });
 
   it("accepts a row written by plain SQL with only the required columns", async () => {
     const id = randomUUID();
-    await prisma.$executeRaw`INSERT INTO event_outbox (id, event_type, aggregate_type, aggregate_id, payload)
+    await database.prisma.$executeRaw`INSERT INTO event_outbox (id, event_type, aggregate_type, aggregate_id, payload)
       VALUES (${id}::uuid, 'TenantCreated', 'tenant', 't-sql', '{}'::jsonb)`;
-    const row = await prisma.eventOutbox.findUniqueOrThrow({ where: { id } });
+    const row = await database.prisma.eventOutbox.findUniqueOrThrow({ where: { id } });
     expect(row.status).toBe("pending");
     expect(row.attempts).toBe(0);
     expect(row.availableAt.getTime()).toBeLessThanOrEqual(Date.now() + 1000);
-    await expect(prisma.$executeRaw`UPDATE event_outbox SET status = 'lost' WHERE id = ${id}::uuid`).rejects.toThrow(
+    await expect(database.prisma.$executeRaw`UPDATE event_outbox SET status = 'lost' WHERE id = ${id}::uuid`).rejects.toThrow(
       /event_outbox_status_check/,
     );
   });
@@ -109,9 +98,9 @@ describe("publish", () => {
 describe("NOTIFY on commit", () => {
   it("arrives after commit, once per transaction, and never for a rollback", async () => {
     let notifications = 0;
-    const listener = await listenForOutbox({ databaseUrl: db.url, onNotify: () => notifications++ });
+    const listener = await listenForOutbox({ databaseUrl: database.db.url, onNotify: () => notifications++ });
     try {
-      const client = new pg.Client({ connectionString: db.url });
+      const client = new pg.Client({ connectionString: database.db.url });
       await client.connect();
       await client.query("BEGIN");
       await client.query(
@@ -130,7 +119,7 @@ describe("NOTIFY on commit", () => {
       await client.end();
 
       const tenantId = randomUUID();
-      await prisma.$transaction((tx) => publish(tx, tenantCreated(tenantId, "after")));
+      await database.prisma.$transaction((tx) => publish(tx, tenantCreated(tenantId, "after")));
       await waitFor(() => notifications === 2, { message: "the notification of the Prisma publish" });
       await new Promise((resolve) => setTimeout(resolve, 200));
       expect(notifications).toBe(2);

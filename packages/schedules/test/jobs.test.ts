@@ -1,49 +1,38 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createPrisma, type PrismaClient } from "@outbox/db";
-import { createTestDatabase, type TestDatabase } from "@outbox/testing";
+import { describe, expect, it } from "vitest";
+import { useTestDatabase } from "@outbox/testing";
 import { buildSettlement, expirePayments, previousUtcDay, pruneOutbox } from "../src/index.ts";
 import { seedOrder, seedPayment, seedTenant } from "./seed.ts";
 
-let db: TestDatabase;
-let prisma: PrismaClient;
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  prisma = createPrisma(db.url);
-});
-afterAll(async () => {
-  await prisma.$disconnect();
-  await db.drop();
-});
+const database = useTestDatabase();
 
 const minutes = (n: number) => n * 60_000;
 
 describe("expirePayments", () => {
   it("expires only pending payments older than the limit, once, each with its PaymentExpired event", async () => {
     const now = new Date();
-    const tenantId = await seedTenant(prisma);
-    const orderId = await seedOrder(prisma, tenantId, { status: "payment_pending" });
+    const tenantId = await seedTenant(database.prisma);
+    const orderId = await seedOrder(database.prisma, tenantId, { status: "payment_pending" });
     const ref = { tenantId, orderId };
     const due = [
-      await seedPayment(prisma, ref, { createdAt: new Date(now.getTime() - minutes(31)) }),
-      await seedPayment(prisma, ref, { createdAt: new Date(now.getTime() - minutes(120)) }),
+      await seedPayment(database.prisma, ref, { createdAt: new Date(now.getTime() - minutes(31)) }),
+      await seedPayment(database.prisma, ref, { createdAt: new Date(now.getTime() - minutes(120)) }),
     ];
-    const recent = await seedPayment(prisma, ref, { createdAt: new Date(now.getTime() - minutes(29)) });
-    const completed = await seedPayment(prisma, ref, { status: "completed", createdAt: new Date(now.getTime() - minutes(90)) });
+    const recent = await seedPayment(database.prisma, ref, { createdAt: new Date(now.getTime() - minutes(29)) });
+    const completed = await seedPayment(database.prisma, ref, { status: "completed", createdAt: new Date(now.getTime() - minutes(90)) });
 
-    const first = await expirePayments(prisma, now, { expireAfterMs: minutes(30), batchSize: 1 });
+    const first = await expirePayments(database.prisma, now, { expireAfterMs: minutes(30), batchSize: 1 });
     expect(first.sort()).toEqual([...due].sort());
-    const second = await expirePayments(prisma, now, { expireAfterMs: minutes(30) });
+    const second = await expirePayments(database.prisma, now, { expireAfterMs: minutes(30) });
     expect(second).toEqual([]);
 
-    const payments = await prisma.payment.findMany({ where: { orderId }, select: { id: true, status: true, expiredAt: true } });
+    const payments = await database.prisma.payment.findMany({ where: { orderId }, select: { id: true, status: true, expiredAt: true } });
     const byId = new Map(payments.map((p) => [p.id, p]));
     for (const id of due) expect(byId.get(id)).toEqual({ id, status: "expired", expiredAt: now });
     expect(byId.get(recent)?.status).toBe("pending");
     expect(byId.get(completed)?.status).toBe("completed");
 
-    const events = await prisma.eventOutbox.findMany({ where: { eventType: "PaymentExpired" } });
+    const events = await database.prisma.eventOutbox.findMany({ where: { eventType: "PaymentExpired" } });
     expect(events).toHaveLength(2);
     expect(events.map((e) => (e.payload as { paymentId: string }).paymentId).sort()).toEqual([...due].sort());
     for (const event of events) {
@@ -57,29 +46,29 @@ describe("buildSettlement", () => {
   it("reports a seeded day per tenant from the source tables, and the same report when run again", async () => {
     const day = "2026-03-14";
     const at = (time: string) => new Date(`${day}T${time}Z`);
-    const [a, b] = [await seedTenant(prisma), await seedTenant(prisma)];
+    const [a, b] = [await seedTenant(database.prisma), await seedTenant(database.prisma)];
     // Tenant A: two orders that day (and one rejected, one the day before, one the day after).
-    const a1 = await seedOrder(prisma, a, { totalAmount: 1500, createdAt: at("00:00:00") });
-    const a2 = await seedOrder(prisma, a, { totalAmount: 2500, createdAt: at("23:59:59") });
-    await seedOrder(prisma, a, { totalAmount: 9999, createdAt: at("12:00:00"), status: "rejected" });
-    const before = await seedOrder(prisma, a, { totalAmount: 7000, createdAt: new Date("2026-03-13T23:59:59Z") });
-    await seedOrder(prisma, a, { totalAmount: 7000, createdAt: new Date("2026-03-15T00:00:00Z") });
+    const a1 = await seedOrder(database.prisma, a, { totalAmount: 1500, createdAt: at("00:00:00") });
+    const a2 = await seedOrder(database.prisma, a, { totalAmount: 2500, createdAt: at("23:59:59") });
+    await seedOrder(database.prisma, a, { totalAmount: 9999, createdAt: at("12:00:00"), status: "rejected" });
+    const before = await seedOrder(database.prisma, a, { totalAmount: 7000, createdAt: new Date("2026-03-13T23:59:59Z") });
+    await seedOrder(database.prisma, a, { totalAmount: 7000, createdAt: new Date("2026-03-15T00:00:00Z") });
     // Payments completed that day: 1500 for a1, 7000 for the order of the day before; a failed one and
     // one completed the next day do not count.
-    await seedPayment(prisma, { tenantId: a, orderId: a1 }, { amount: 1500, status: "completed", processedAt: at("10:00:00") });
-    const paidBefore = await seedPayment(prisma, { tenantId: a, orderId: before }, { amount: 7000, status: "completed", processedAt: at("01:00:00") });
-    await seedPayment(prisma, { tenantId: a, orderId: a2 }, { amount: 2500, status: "failed", processedAt: at("11:00:00") });
-    await seedPayment(prisma, { tenantId: a, orderId: a2 }, { amount: 2500, status: "completed", processedAt: new Date("2026-03-15T08:00:00Z") });
-    await prisma.refund.create({ data: { tenantId: a, orderId: before, paymentId: paidBefore, amount: 7000, reason: "cancelled", createdAt: at("18:00:00") } });
+    await seedPayment(database.prisma, { tenantId: a, orderId: a1 }, { amount: 1500, status: "completed", processedAt: at("10:00:00") });
+    const paidBefore = await seedPayment(database.prisma, { tenantId: a, orderId: before }, { amount: 7000, status: "completed", processedAt: at("01:00:00") });
+    await seedPayment(database.prisma, { tenantId: a, orderId: a2 }, { amount: 2500, status: "failed", processedAt: at("11:00:00") });
+    await seedPayment(database.prisma, { tenantId: a, orderId: a2 }, { amount: 2500, status: "completed", processedAt: new Date("2026-03-15T08:00:00Z") });
+    await database.prisma.refund.create({ data: { tenantId: a, orderId: before, paymentId: paidBefore, amount: 7000, reason: "cancelled", createdAt: at("18:00:00") } });
     // Tenant B: one order, nothing else.
-    await seedOrder(prisma, b, { totalAmount: 400, createdAt: at("09:30:00") });
+    await seedOrder(database.prisma, b, { totalAmount: 400, createdAt: at("09:30:00") });
 
     const expected = [
       { tenantId: a, day, orders: 2, grossAmount: 4000, paymentsCompleted: 2, refundsAmount: 7000, netAmount: 1500 },
       { tenantId: b, day, orders: 1, grossAmount: 400, paymentsCompleted: 0, refundsAmount: 0, netAmount: 0 },
     ].sort((x, y) => x.tenantId.localeCompare(y.tenantId));
     const readReports = async () =>
-      (await prisma.settlementReport.findMany({ where: { day: new Date(day) }, orderBy: { tenantId: "asc" } })).map((r) => ({
+      (await database.prisma.settlementReport.findMany({ where: { day: new Date(day) }, orderBy: { tenantId: "asc" } })).map((r) => ({
         tenantId: r.tenantId,
         day: r.day.toISOString().slice(0, 10),
         orders: r.orders,
@@ -89,21 +78,21 @@ describe("buildSettlement", () => {
         netAmount: r.netAmount,
       }));
 
-    expect(await buildSettlement(prisma, day)).toEqual(expected);
+    expect(await buildSettlement(database.prisma, day)).toEqual(expected);
     expect(await readReports()).toEqual(expected);
-    expect(await buildSettlement(prisma, day)).toEqual(expected);
+    expect(await buildSettlement(database.prisma, day)).toEqual(expected);
     expect(await readReports()).toEqual(expected);
-    expect(await prisma.settlementReport.count({ where: { day: new Date("2026-03-15") } })).toBe(0);
+    expect(await database.prisma.settlementReport.count({ where: { day: new Date("2026-03-15") } })).toBe(0);
   });
 
   it("removes a tenant's stale row when its figures for the day went away", async () => {
     const day = "2026-02-01";
-    const tenantId = await seedTenant(prisma);
-    const orderId = await seedOrder(prisma, tenantId, { createdAt: new Date(`${day}T05:00:00Z`) });
-    expect(await buildSettlement(prisma, day)).toHaveLength(1);
-    await prisma.order.delete({ where: { id: orderId } });
-    expect(await buildSettlement(prisma, day)).toEqual([]);
-    expect(await prisma.settlementReport.count({ where: { day: new Date(day) } })).toBe(0);
+    const tenantId = await seedTenant(database.prisma);
+    const orderId = await seedOrder(database.prisma, tenantId, { createdAt: new Date(`${day}T05:00:00Z`) });
+    expect(await buildSettlement(database.prisma, day)).toHaveLength(1);
+    await database.prisma.order.delete({ where: { id: orderId } });
+    expect(await buildSettlement(database.prisma, day)).toEqual([]);
+    expect(await database.prisma.settlementReport.count({ where: { day: new Date(day) } })).toBe(0);
   });
 
   it("reports on the UTC day before the tick", () => {
@@ -114,7 +103,7 @@ describe("buildSettlement", () => {
 
 describe("pruneOutbox", () => {
   it("deletes only processed and skipped rows older than the cutoff, in batches, and keeps inbox rows", async () => {
-    await prisma.eventOutbox.deleteMany();
+    await database.prisma.eventOutbox.deleteMany();
     const now = Date.now();
     const old = new Date(now - 8 * 24 * 3600_000);
     const recent = new Date(now - 3600_000);
@@ -130,15 +119,15 @@ describe("pruneOutbox", () => {
     });
     const oldFinished = [...Array.from({ length: 5 }, () => row("processed", old)), row("skipped", old)];
     const kept = [row("processed", recent), row("skipped", recent), row("pending", null), row("dispatched", null), row("dead", null)];
-    await prisma.eventOutbox.createMany({ data: [...oldFinished, ...kept] });
-    await prisma.eventInbox.createMany({ data: oldFinished.map((r) => ({ eventId: r.id, eventType: r.eventType })) });
+    await database.prisma.eventOutbox.createMany({ data: [...oldFinished, ...kept] });
+    await database.prisma.eventInbox.createMany({ data: oldFinished.map((r) => ({ eventId: r.id, eventType: r.eventType })) });
 
     const cutoff = new Date(now - 7 * 24 * 3600_000);
-    expect(await pruneOutbox(prisma, cutoff, { batchSize: 2 })).toBe(6);
-    expect(await pruneOutbox(prisma, cutoff, { batchSize: 2 })).toBe(0);
+    expect(await pruneOutbox(database.prisma, cutoff, { batchSize: 2 })).toBe(6);
+    expect(await pruneOutbox(database.prisma, cutoff, { batchSize: 2 })).toBe(0);
 
-    const left = await prisma.eventOutbox.findMany({ select: { id: true } });
+    const left = await database.prisma.eventOutbox.findMany({ select: { id: true } });
     expect(left.map((r) => r.id).sort()).toEqual(kept.map((r) => r.id).sort());
-    expect(await prisma.eventInbox.count({ where: { eventId: { in: oldFinished.map((r) => r.id) } } })).toBe(6);
+    expect(await database.prisma.eventInbox.count({ where: { eventId: { in: oldFinished.map((r) => r.id) } } })).toBe(6);
   });
 });

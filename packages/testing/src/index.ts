@@ -11,3 +11,4 @@ export {
 export { createTestRedis, deleteKeys, redisUrl, type TestRedis } from "./redis.ts";
 export { waitFor } from "./wait.ts";
 export { freePort, startPrivateRedis, startRedisCluster, type PrivateRedis, type RedisCluster } from "./servers.ts";
+export { useTestDatabase, type TestDatabaseHandle } from "./use-database.ts";

@@ -1,0 +1,34 @@
+import { afterAll, beforeAll } from "vitest";
+import { createPrisma, type PrismaClient } from "@outbox/db";
+import { createTestDatabase, type TestDatabase } from "./database.ts";
+
+export interface TestDatabaseHandle {
+  readonly db: TestDatabase;
+  readonly prisma: PrismaClient;
+}
+
+/** For a test file: a fresh database (and a Prisma client on it) before its tests, removed after them. */
+export function useTestDatabase(): TestDatabaseHandle {
+  let db: TestDatabase | undefined;
+  let prisma: PrismaClient | undefined;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    prisma = createPrisma(db.url);
+  });
+  afterAll(async () => {
+    await prisma?.$disconnect();
+    await db?.drop();
+  });
+  const ready = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error("the test database is made in beforeAll; use it inside hooks and tests");
+    return value;
+  };
+  return {
+    get db() {
+      return ready(db);
+    },
+    get prisma() {
+      return ready(prisma);
+    },
+  };
+}
