@@ -52,8 +52,8 @@ export async function seedOrder(
   tenantId: string,
   items: { productId: string; quantity: number; unitPrice: number }[],
 ): Promise<EventPayload<"OrderCreated">> {
-  const tenant = await prisma.tenant.update({ where: { id: tenantId }, data: { orderSequence: { increment: 1 } } });
-  const orderNumber = `ORD-${String(tenant.orderSequence).padStart(6, "0")}`;
+  const [next] = await prisma.$queryRaw<{ value: number }[]>`SELECT nextval('order_number_seq')::int AS value`;
+  const orderNumber = `ORD-${String(next!.value).padStart(6, "0")}`;
   const totalAmount = items.reduce((sum, item) => sum + item.quantity * item.unitPrice, 0);
   const order = await prisma.order.create({
     data: {

@@ -16,8 +16,8 @@ export function formatOrderNumber(sequence: number): string {
 /**
  * Writes a `pending` order, its items and its OrderCreated event in the caller's transaction.
  * The total is computed here from the items; each item's product must belong to the tenant and
- * its unit price must be the product's current price. The order number comes from the tenant's
- * counter, taken last so the tenant row is locked only for the end of the transaction.
+ * its unit price must be the product's current price. The order number comes from
+ * order_number_seq: unique, readable, and taken without locking anything.
  */
 export async function createOrder(tx: Tx, body: CreateOrderBody): Promise<{ status: number; body: Record<string, unknown> }> {
   const tenant = isUuid(body.tenantId) ? await tx.tenant.findUnique({ where: { id: body.tenantId }, include: { settings: true } }) : null;
@@ -38,9 +38,8 @@ export async function createOrder(tx: Tx, body: CreateOrderBody): Promise<{ stat
   const totalAmount = body.items.reduce((sum, item) => sum + item.quantity * item.unitPrice, 0);
   if (totalAmount > maxOrderTotal) throw invalid([{ path: "items", message: `order total ${totalAmount} exceeds ${maxOrderTotal}` }]);
 
-  const [counter] = await tx.$queryRaw<{ order_sequence: number }[]>`
-    UPDATE tenants SET order_sequence = order_sequence + 1 WHERE id = ${tenant.id}::uuid RETURNING order_sequence`;
-  const orderNumber = formatOrderNumber(counter!.order_sequence);
+  const [next] = await tx.$queryRaw<{ value: number }[]>`SELECT nextval('order_number_seq')::int AS value`;
+  const orderNumber = formatOrderNumber(next!.value);
   const currency = tenant.settings?.currency ?? "USD";
   const order = await tx.order.create({
     data: {
