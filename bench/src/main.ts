@@ -82,7 +82,7 @@ try {
     results.api = api;
     console.log(`\n(2b) POST /api/orders at ${api.rate}/s for ${api.seconds} s through the real API and worker processes`);
     console.table({
-      "orders handled / failed requests": `${api.orders} / ${api.failedRequests}`,
+      "orders handled / failed requests": `${api.orders} / ${api.failedRequests} ${JSON.stringify(api.failures)}`,
       "HTTP p50 / p99 (ms)": `${fixed(api.httpP50Ms, 1)} / ${fixed(api.httpP99Ms, 1)}`,
       "commit → OrderCreated handled p50 / p95 / p99 (ms)": [api.commitToHandledP50Ms, api.commitToHandledP95Ms, api.commitToHandledP99Ms].map((v) => fixed(v, 1)).join(" / "),
       "outbox lag p50 / max (ms)": `${fixed(api.lagP50Ms)} / ${fixed(api.lagMaxMs)}`,

@@ -12,6 +12,8 @@ export interface ApiLoadResult {
   seconds: number;
   orders: number;
   failedRequests: number;
+  /** Answers other than 201, by status code (0: no answer). */
+  failures: Record<string, number>;
   httpP50Ms: number;
   httpP99Ms: number;
   /** processed_at − created_at of the OrderCreated rows: the API's commit to the handler's transaction. */
@@ -64,16 +66,19 @@ export async function apiLoad(setup: BenchSetup, rate: number, seconds: number):
 
     const lag = sampleLag(setup.prisma);
     const httpMs: number[] = [];
-    let failed = 0;
+    const failures: Record<string, number> = {};
+    const fail = (status: number) => (failures[status] = (failures[status] ?? 0) + 1);
     const inFlight: Promise<unknown>[] = [];
     const started = Date.now();
     for (let tick = 0; tick < seconds * 100; tick++) {
-      for (let i = 0; i < rate / 100; i++) {
+      // Whole requests per 10 ms tick, carrying the remainder, so any rate is kept on average.
+      const due = Math.floor(((tick + 1) * rate) / 100) - Math.floor((tick * rate) / 100);
+      for (let i = 0; i < due; i++) {
         const sent = performance.now();
         inFlight.push(
           post(`${base}/api/orders`, order).then(
-            ({ status }) => (status === 201 ? httpMs.push(performance.now() - sent) : failed++),
-            () => failed++,
+            ({ status }) => (status === 201 ? httpMs.push(performance.now() - sent) : fail(status)),
+            () => fail(0),
           ),
         );
       }
@@ -94,7 +99,8 @@ export async function apiLoad(setup: BenchSetup, rate: number, seconds: number):
       rate,
       seconds,
       orders: handled.length,
-      failedRequests: failed,
+      failedRequests: Object.values(failures).reduce((sum, n) => sum + n, 0),
+      failures,
       httpP50Ms: percentile(httpMs, 50),
       httpP99Ms: percentile(httpMs, 99),
       commitToHandledP50Ms: percentile(handled, 50),
