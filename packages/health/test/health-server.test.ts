@@ -2,9 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPrisma, type PrismaClient } from "@outbox/db";
 import { createMetrics } from "@outbox/metrics";
 import { createRedis, type RedisConnection } from "@outbox/queues";
-import { createTestDatabase, waitFor, type TestDatabase } from "@outbox/testing";
+import { createTestDatabase, startPrivateRedis, waitFor, type TestDatabase } from "@outbox/testing";
 import { postgresCheck, redisCheck, startHealthServer, type RunningHealthServer } from "../src/index.ts";
-import { startPrivateRedis } from "./private-redis.ts";
 
 let db: TestDatabase;
 let prisma: PrismaClient;

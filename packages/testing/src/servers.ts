@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -30,38 +30,47 @@ function pings(port: number): boolean {
 export interface PrivateRedis {
   url: string;
   port: number;
+  /** Kills the server (nothing is kept: it starts empty again). */
   stop(): Promise<void>;
+  /** Starts it again on the same port. */
+  start(): Promise<void>;
 }
 
-/** A redis-server of the caller's own on a free loopback port, for tests that flush or stop Redis. */
+async function answers(url: string): Promise<boolean> {
+  const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  probe.on("error", () => undefined);
+  try {
+    await probe.connect();
+    return (await probe.ping()) === "PONG";
+  } catch {
+    return false;
+  } finally {
+    probe.disconnect();
+  }
+}
+
+/** A redis-server of the caller's own on a free loopback port, for tests that flush, stop or restart Redis. */
 export async function startPrivateRedis(): Promise<PrivateRedis> {
   const port = await freePort();
   const dir = mkdtempSync(path.join(os.tmpdir(), "outbox-redis-"));
-  const child = redisServer(port, dir);
   const url = `redis://127.0.0.1:${port}`;
-  await waitFor(async () => {
-    const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    try {
-      await probe.connect();
-      return (await probe.ping()) === "PONG";
-    } catch {
-      return false;
-    } finally {
-      probe.disconnect();
-    }
-  });
-  return {
-    url,
-    port,
-    stop: () =>
-      new Promise((resolve) => {
-        child.once("exit", () => {
-          rmSync(dir, { recursive: true, force: true });
-          resolve();
-        });
-        child.kill("SIGKILL");
-      }),
+  let child: ReturnType<typeof redisServer> | undefined;
+  const start = async () => {
+    mkdirSync(dir, { recursive: true });
+    child = redisServer(port, dir);
+    await waitFor(() => answers(url), { message: `redis-server on port ${port}` });
   };
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      if (!child || child.exitCode !== null) return resolve();
+      child.once("exit", () => {
+        rmSync(dir, { recursive: true, force: true });
+        resolve();
+      });
+      child.kill("SIGKILL");
+    });
+  await start();
+  return { url, port, start, stop };
 }
 
 export interface RedisCluster {
