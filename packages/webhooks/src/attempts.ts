@@ -28,7 +28,7 @@ export async function recordSuccess(prisma: PrismaClient, endpointId: string): P
 }
 
 /**
- * recordFailure: adds one to the endpoint's failure streak and, in the same statement, disables it
+ * recordFailure: adds one failed delivery to the endpoint's failure streak and, in the same statement, disables it
  * when the streak reaches `disableAfterFailures` or when `disableNow` gives a reason (410 Gone).
  * One atomic UPDATE, so concurrent deliveries to the endpoint count every failure and only one of
  * them sees the transition to disabled (the `enabled` filter). Returns the endpoint when this call
@@ -39,7 +39,7 @@ export async function recordFailure(
   endpointId: string,
   { disableAfterFailures, disableNow }: { disableAfterFailures: number; disableNow: string | null },
 ): Promise<DisabledEndpoint | null> {
-  const streakReason = `disabled after ${disableAfterFailures} consecutive failed attempts`;
+  const streakReason = `disabled after ${disableAfterFailures} consecutive failed deliveries`;
   const [row] = await prisma.$queryRaw<{ tenant_id: string; consecutive_failures: number; enabled: boolean; disabled_reason: string | null }[]>`
     UPDATE webhook_endpoints
     SET consecutive_failures = consecutive_failures + 1,

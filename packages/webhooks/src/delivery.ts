@@ -1,4 +1,5 @@
 import type { PrismaClient } from "@outbox/db";
+import { policyOf } from "@outbox/events";
 import type { Logger } from "@outbox/logger";
 import { external, PermanentError, type ExternalHandler, type HandledEvent } from "@outbox/processor";
 import { DeliveryFailedError, WebhookError } from "./errors.ts";
@@ -14,7 +15,10 @@ export interface WebhookDeliveryOptions {
   allowPrivateNetworks: boolean;
   /** WEBHOOK_TIMEOUT_MS: the deadline of one POST, connect to last body byte. */
   timeoutMs: number;
-  /** WEBHOOK_DISABLE_AFTER_FAILURES: consecutive failed attempts after which the endpoint is disabled. */
+  /**
+   * WEBHOOK_DISABLE_AFTER_FAILURES: consecutive failed deliveries (a delivery fails when its last
+   * attempt does, or at once for a permanent failure) after which the endpoint is disabled.
+   */
   disableAfterFailures: number;
   /** Bytes of each response body kept in webhook_attempts. */
   maxResponseBytes?: number;
@@ -90,10 +94,13 @@ async function deliver(prisma: PrismaClient, event: HandledEvent<"WebhookDeliver
   }
   const gone = result.statusCode === 410;
   const refused = result.error instanceof WebhookError;
-  const disabled = await recordFailure(prisma, endpointId, {
-    disableAfterFailures: options.disableAfterFailures,
-    disableNow: gone ? "the receiver answered 410 Gone" : null,
-  });
+  const deliveryFailed = gone || refused || event.attempt >= policyOf("WebhookDelivery").attempts;
+  const disabled = deliveryFailed
+    ? await recordFailure(prisma, endpointId, {
+        disableAfterFailures: options.disableAfterFailures,
+        disableNow: gone ? "the receiver answered 410 Gone" : null,
+      })
+    : null;
   if (disabled) {
     log.warn({ tenantId, reason: disabled.reason, consecutiveFailures: disabled.consecutiveFailures }, "webhook endpoint disabled");
     options.onEndpointDisabled?.(disabled);

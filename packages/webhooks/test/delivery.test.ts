@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { Webhook } from "standardwebhooks";
 import { createPrisma, type PrismaClient } from "@outbox/db";
+import { policyOf } from "@outbox/events";
 import { createLogger } from "@outbox/logger";
 import { PermanentError } from "@outbox/processor";
 import { createTestDatabase, type TestDatabase } from "@outbox/testing";
@@ -126,7 +127,8 @@ describe("webhook delivery to a real receiver", () => {
     expect(attempt).toMatchObject({ statusCode: 500, error: "the receiver answered 500" });
     expect(attempt!.responseBody!.length).toBeLessThanOrEqual(4096);
     expect(attempt!.responseBody!.length).toBeGreaterThan(0);
-    expect((await endpointRow(endpointId)).consecutiveFailures).toBe(1);
+    // A first attempt has retries left: the attempt is recorded, the delivery has not failed yet.
+    expect((await endpointRow(endpointId)).consecutiveFailures).toBe(0);
   });
 
   it("treats 410 Gone as permanent and disables the endpoint at once", async () => {
@@ -169,30 +171,35 @@ describe("webhook delivery to a real receiver", () => {
     }
   });
 
-  it("disables the endpoint after N consecutive failed attempts, once, with the hook called", async () => {
+  it("disables the endpoint after N consecutive failed deliveries (last attempts), once, with the hook called", async () => {
     const target = await receiver(() => ({ status: 503 }));
     const { tenantId, endpointId } = await endpointAt(target.url);
     const disabled: DisabledEndpoint[] = [];
     const h = handler({ disableAfterFailures: 3, onEndpointDisabled: (e) => disabled.push(e) });
+    const lastAttempt = policyOf("WebhookDelivery").attempts;
     await expect(run(h, deliveryEvent(endpointId, tenantId))).rejects.toBeInstanceOf(DeliveryFailedError);
-    await expect(run(h, deliveryEvent(endpointId, tenantId))).rejects.toBeInstanceOf(DeliveryFailedError);
-    await expect(run(h, deliveryEvent(endpointId, tenantId))).rejects.toBeInstanceOf(PermanentError);
+    expect((await endpointRow(endpointId)).consecutiveFailures).toBe(0); // an attempt with retries left is no failed delivery
+    await expect(run(h, { ...deliveryEvent(endpointId, tenantId), attempt: lastAttempt })).rejects.toBeInstanceOf(DeliveryFailedError);
+    await expect(run(h, { ...deliveryEvent(endpointId, tenantId), attempt: lastAttempt })).rejects.toBeInstanceOf(DeliveryFailedError);
+    await expect(run(h, { ...deliveryEvent(endpointId, tenantId), attempt: lastAttempt })).rejects.toBeInstanceOf(PermanentError);
     expect(await endpointRow(endpointId)).toMatchObject({
       enabled: false,
       consecutiveFailures: 3,
-      disabledReason: "disabled after 3 consecutive failed attempts",
+      disabledReason: "disabled after 3 consecutive failed deliveries",
     });
     expect(disabled).toHaveLength(1);
     await expect(run(h, deliveryEvent(endpointId, tenantId))).rejects.toThrow(/is disabled/);
-    expect(target.requests).toHaveLength(3);
+    expect(target.requests).toHaveLength(4);
   });
 
   it("resets the failure streak on a success", async () => {
     const target = await receiver((n) => ({ status: n <= 2 ? 500 : 200 }));
     const { tenantId, endpointId } = await endpointAt(target.url);
     const h = handler({ disableAfterFailures: 3 });
-    await expect(run(h, deliveryEvent(endpointId, tenantId))).rejects.toThrow();
-    await expect(run(h, deliveryEvent(endpointId, tenantId))).rejects.toThrow();
+    const lastAttempt = policyOf("WebhookDelivery").attempts;
+    await expect(run(h, { ...deliveryEvent(endpointId, tenantId), attempt: lastAttempt })).rejects.toThrow();
+    await expect(run(h, { ...deliveryEvent(endpointId, tenantId), attempt: lastAttempt })).rejects.toThrow();
+    expect((await endpointRow(endpointId)).consecutiveFailures).toBe(2);
     await run(h, deliveryEvent(endpointId, tenantId));
     expect(await endpointRow(endpointId)).toMatchObject({ enabled: true, consecutiveFailures: 0 });
   });
