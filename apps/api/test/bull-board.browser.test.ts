@@ -62,6 +62,7 @@ describe("Bull Board in a real browser", () => {
     const page = await context.newPage();
     await page.goto(`${baseUrl}/admin/queues`);
     await page.getByText("dead-letter").first().waitFor();
+    await page.getByText("schedules").first().waitFor();
     await page.goto(`${baseUrl}/admin/queues/queue/events?status=failed`);
     await page.getByText(id!).first().waitFor({ timeout: 15_000 });
     await page.getByRole("button", { name: "Retry all" }).click();

@@ -38,7 +38,7 @@ export interface QueueSet {
   connection: RedisConnection;
   cluster: boolean;
   /** The key prefix of one queue, for the Worker that consumes it. */
-  prefixOf(name: QueueName): string;
+  prefixOf(name: QueueName | "schedules"): string;
   events: Queue<EventJobData>;
   webhooks: Queue<EventJobData>;
   deadLetter: Queue<DeadLetterJobData>;

@@ -3,6 +3,7 @@ import basicAuth from "@fastify/basic-auth";
 import { createBullBoard } from "@bull-board/api";
 import { BullMQAdapter } from "@bull-board/api/bullMQAdapter";
 import { FastifyAdapter } from "@bull-board/fastify";
+import { Queue } from "bullmq";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import type { Env } from "@outbox/config";
@@ -11,6 +12,7 @@ import { DeadLetterError, listDead, retryAllDead, retryDead, skipDead } from "@o
 import { eventTypes } from "@outbox/events";
 import { replayProcessed, ReplayRefusedError } from "@outbox/outbox";
 import type { QueueSet } from "@outbox/queues";
+import { schedulesQueueName } from "@outbox/schedules";
 import { collectStats } from "@outbox/stats";
 import { ApiError } from "../errors.ts";
 import { parseRequest } from "../validation.ts";
@@ -42,7 +44,9 @@ export async function adminRoutes(app: FastifyInstance, { config, prisma, queues
   app.addHook("onRequest", app.basicAuth);
 
   const board = new FastifyAdapter();
-  createBullBoard({ queues: queues.all().map((queue) => new BullMQAdapter(queue)), serverAdapter: board });
+  const schedules = new Queue(schedulesQueueName, { connection: queues.connection, prefix: queues.prefixOf(schedulesQueueName) });
+  app.addHook("onClose", () => schedules.close());
+  createBullBoard({ queues: [...queues.all(), schedules].map((queue) => new BullMQAdapter(queue)), serverAdapter: board });
   board.setBasePath(boardPath);
   await app.register(board.registerPlugin(), { prefix: boardPath });
 
