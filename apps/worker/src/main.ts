@@ -2,7 +2,6 @@ import { loadConfigOrExit } from "@outbox/config";
 import { createDomainHandlers } from "@outbox/handlers";
 import { createLogger } from "@outbox/logger";
 import { startMailer } from "@outbox/mailer";
-import { createPrisma } from "@outbox/db";
 import { createWebhookDeliveryHandler, deliveryOptionsFromConfig } from "@outbox/webhooks";
 import { startWorker } from "./runtime.ts";
 import { stopOnSignals } from "./signals.ts";
@@ -23,14 +22,13 @@ const worker = await startWorker({
     ),
   }),
 });
-const mailerPrisma = createPrisma(config.DATABASE_URL, { poolSize: 2 });
-const mailer = startMailer({ prisma: mailerPrisma, logger: logger.child({ component: "mailer" }), smtpUrl: config.SMTP_URL });
+// One Prisma client (and one WebAssembly engine) per process: the mailer shares the worker's.
+const mailer = startMailer({ prisma: worker.prisma, logger: logger.child({ component: "mailer" }), smtpUrl: config.SMTP_URL });
 
 stopOnSignals(
   async () => {
     await mailer.stop();
     await worker.stop();
-    await mailerPrisma.$disconnect();
   },
   logger,
   config.SHUTDOWN_TIMEOUT_MS + 5000,

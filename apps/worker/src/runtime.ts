@@ -1,5 +1,5 @@
 import type { Env } from "@outbox/config";
-import { createPrisma } from "@outbox/db";
+import { createPrisma, type PrismaClient } from "@outbox/db";
 import { sendToDeadLetter, startDeadLetterWorker } from "@outbox/dead-letter";
 import type { Logger } from "@outbox/logger";
 import { postgresCheck, redisCheck, startHealthServer } from "@outbox/health";
@@ -21,6 +21,8 @@ export interface WorkerOptions {
 export interface RunningWorker {
   /** The port of the health and metrics listener (WORKER_PORT, or the one picked for 0). */
   healthPort: number;
+  /** The worker's Prisma client, for companions that live and stop with it (the mailer). */
+  prisma: PrismaClient;
   stop(): Promise<void>;
 }
 
@@ -94,6 +96,7 @@ export async function startWorker({ config, handlers, logger, onOutcome }: Worke
 
   return {
     healthPort: health.port,
+    prisma,
     async stop() {
       clearInterval(recovery);
       await scanner.stop();
