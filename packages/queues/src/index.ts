@@ -3,6 +3,7 @@ export {
   createQueues,
   jobOptions,
   jobRetention,
+  groupByQueue,
   queueOf,
   queuePrefix,
   type DeadLetterJobData,

@@ -52,6 +52,18 @@ export function queueOf(type: string): WorkQueue {
   return isEventType(type) ? policyOf(type).queue : queueNames.events;
 }
 
+/** Items grouped by the work queue of their event type, for one addBulk or pipeline per queue. */
+export function groupByQueue<T>(items: readonly T[], typeOf: (item: T) => string): Map<WorkQueue, T[]> {
+  const groups = new Map<WorkQueue, T[]>();
+  for (const item of items) {
+    const name = queueOf(typeOf(item));
+    const group = groups.get(name);
+    if (group) group.push(item);
+    else groups.set(name, [item]);
+  }
+  return groups;
+}
+
 export function createQueues(connection: RedisConnection, prefix: string): QueueSet {
   const cluster = "isCluster" in connection && connection.isCluster;
   const make = <T>(name: QueueName) => new Queue<T>(name, { connection, prefix: queuePrefix(prefix, name, cluster) });

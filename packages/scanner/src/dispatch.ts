@@ -1,6 +1,5 @@
 import type { PrismaClient } from "@outbox/db";
-import type { WorkQueue } from "@outbox/events";
-import { jobOptions, queueOf, type EventJobData, type QueueSet } from "@outbox/queues";
+import { groupByQueue, jobOptions, type EventJobData, type QueueSet } from "@outbox/queues";
 import type { ClaimedEvent } from "./claim.ts";
 
 export function toJob(event: ClaimedEvent, backoffMs?: number) {
@@ -18,11 +17,7 @@ export function toJob(event: ClaimedEvent, backoffMs?: number) {
 
 /** Adds one job per claimed row to its queue. Job id = event id, so a repeat adds nothing. */
 export async function enqueue(queues: QueueSet, events: ClaimedEvent[], backoffMs?: number): Promise<void> {
-  const byQueue = new Map<WorkQueue, ClaimedEvent[]>();
-  for (const event of events) {
-    const name = queueOf(event.event_type);
-    byQueue.set(name, [...(byQueue.get(name) ?? []), event]);
-  }
+  const byQueue = groupByQueue(events, (event) => event.event_type);
   await Promise.all([...byQueue].map(([name, group]) => queues[name].addBulk(group.map((event) => toJob(event, backoffMs)))));
 }
 

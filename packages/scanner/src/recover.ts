@@ -1,6 +1,6 @@
 import type { PrismaClient } from "@outbox/db";
 import type { Logger } from "@outbox/logger";
-import { queueOf, type QueueSet } from "@outbox/queues";
+import { groupByQueue, queueOf, type QueueSet } from "@outbox/queues";
 
 interface DispatchedRow {
   id: string;
@@ -33,9 +33,7 @@ async function dispatchedBefore(prisma: PrismaClient, graceMs: number, after: Di
  */
 async function withoutLiveJob(queues: QueueSet, rows: DispatchedRow[]): Promise<DispatchedRow[]> {
   const lost: DispatchedRow[] = [];
-  const byQueue = new Map<string, DispatchedRow[]>();
-  for (const row of rows) byQueue.set(queueOf(row.event_type), [...(byQueue.get(queueOf(row.event_type)) ?? []), row]);
-  for (const [name, group] of byQueue) {
+  for (const [name, group] of groupByQueue(rows, (row) => row.event_type)) {
     const queue = queues.byName(name)!;
     const pipeline = queues.connection.pipeline();
     for (const row of group) {
