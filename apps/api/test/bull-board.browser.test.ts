@@ -4,7 +4,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chromium, type Browser } from "playwright-core";
 import type { FastifyInstance } from "fastify";
 import { createLogger } from "@outbox/logger";
-import { createQueues, createRedis, type QueueSet } from "@outbox/queues";
 import { waitFor } from "@outbox/testing";
 import { buildApp } from "../src/app.ts";
 import { publishAll, setupPipeline, startTestWorker, tenantEvent, waitForStatus, type PipelineEnv } from "../../worker/test/helpers.ts";
@@ -16,7 +15,7 @@ const admin = { username: "ops", password: "correct-horse-battery" };
 describe("Bull Board in a real browser", () => {
   let pipeline: PipelineEnv;
   let worker: RunningWorker;
-  let queues: QueueSet;
+  let queues: ReturnType<PipelineEnv["openQueues"]>;
   let app: FastifyInstance;
   let browser: Browser;
   let baseUrl: string;
@@ -24,7 +23,7 @@ describe("Bull Board in a real browser", () => {
   beforeAll(async () => {
     pipeline = await setupPipeline();
     worker = await startTestWorker(pipeline);
-    queues = createQueues(createRedis({ url: pipeline.env.REDIS_URL! }, "producer"), pipeline.env.QUEUE_PREFIX!);
+    queues = pipeline.openQueues();
     const config = pipeline.config({ ADMIN_USER: admin.username, ADMIN_PASSWORD: admin.password });
     app = await buildApp({ config, prisma: pipeline.prisma, logger: createLogger({ level: "silent" }), queues });
     baseUrl = await app.listen({ host: "127.0.0.1", port: 0 });
@@ -36,8 +35,7 @@ describe("Bull Board in a real browser", () => {
   afterAll(async () => {
     await browser?.close();
     await app?.close();
-    await queues?.close();
-    queues?.connection.disconnect();
+    await queues?.shut();
     await worker?.stop();
     await pipeline?.cleanup();
   });
@@ -80,20 +78,19 @@ describe("Bull Board in a real browser", () => {
 
 describe("admin API", () => {
   let pipeline: PipelineEnv;
-  let queues: QueueSet;
+  let queues: ReturnType<PipelineEnv["openQueues"]>;
   let app: FastifyInstance;
   const authorization = `Basic ${Buffer.from(`${admin.username}:${admin.password}`).toString("base64")}`;
 
   beforeAll(async () => {
     pipeline = await setupPipeline();
-    queues = createQueues(createRedis({ url: pipeline.env.REDIS_URL! }, "producer"), pipeline.env.QUEUE_PREFIX!);
+    queues = pipeline.openQueues();
     const config = pipeline.config({ ADMIN_USER: admin.username, ADMIN_PASSWORD: admin.password });
     app = await buildApp({ config, prisma: pipeline.prisma, logger: createLogger({ level: "silent" }), queues });
   });
   afterAll(async () => {
     await app?.close();
-    await queues?.close();
-    queues?.connection.disconnect();
+    await queues?.shut();
     await pipeline?.cleanup();
   });
 

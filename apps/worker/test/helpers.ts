@@ -5,6 +5,7 @@ import { loadConfig, type Env } from "@outbox/config";
 import { createPrisma, type PrismaClient } from "@outbox/db";
 import { createLogger } from "@outbox/logger";
 import { publishMany, type NewEvent } from "@outbox/outbox";
+import { createQueues, createRedis, type QueueSet } from "@outbox/queues";
 import { createTestDatabase, createTestRedis, waitFor, type TestDatabase, type TestRedis } from "@outbox/testing";
 import { startWorker, type RunningWorker } from "../src/runtime.ts";
 import { testEffectsTable, testHandlers } from "./fixtures/test-handlers.ts";
@@ -15,6 +16,8 @@ export interface PipelineEnv {
   prisma: PrismaClient;
   env: Record<string, string>;
   config(overrides?: Record<string, string>): Env;
+  /** Producer-side queues on this pipeline's Redis prefix; closed (with their connection) by the caller. */
+  openQueues(): QueueSet & { shut(): Promise<void> };
   cleanup(): Promise<void>;
 }
 
@@ -43,6 +46,15 @@ export async function setupPipeline(overrides: Record<string, string> = {}): Pro
     prisma,
     env,
     config: (more = {}) => loadConfig({ ...env, ...more }),
+    openQueues() {
+      const queues = createQueues(createRedis({ url: env.REDIS_URL }, "producer"), env.QUEUE_PREFIX);
+      return Object.assign(queues, {
+        async shut() {
+          await queues.close();
+          queues.connection.disconnect();
+        },
+      });
+    },
     async cleanup() {
       await prisma.$disconnect();
       await redis.clean();

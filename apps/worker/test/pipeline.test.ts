@@ -2,7 +2,6 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { retryDead, skipDead } from "@outbox/dead-letter";
 import { eventTypes } from "@outbox/events";
-import { createQueues, createRedis } from "@outbox/queues";
 import { waitFor } from "@outbox/testing";
 import type { RunningWorker } from "../src/runtime.ts";
 import {
@@ -68,13 +67,12 @@ describe("the pipeline, end to end", () => {
     const row = await pipeline.prisma.eventOutbox.findUniqueOrThrow({ where: { id: poison } });
     expect(row.attempts).toBe(1);
     expect(row.lastError).toMatch(/invalid TenantCreated payload: tenantId .*; name .*; slug/);
-    const queues = createQueues(createRedis({ url: pipeline.env.REDIS_URL! }, "producer"), pipeline.env.QUEUE_PREFIX!);
+    const queues = pipeline.openQueues();
     try {
       await waitFor(async () => (await queues.deadLetter.getJobState(poison)) === "failed", { message: "the DLQ entry" });
       expect((await queues.deadLetter.getJob(poison))?.failedReason).toMatch(/invalid TenantCreated payload/);
     } finally {
-      await queues.close();
-      queues.connection.disconnect();
+      await queues.shut();
     }
   });
 
@@ -98,12 +96,11 @@ describe("the pipeline, end to end", () => {
     expect((await effectsPerEvent(pipeline.prisma)).get(id!)).toBeUndefined();
 
     await pipeline.prisma.$executeRaw`DELETE FROM test_faults WHERE aggregate_id = ${aggregate}`;
-    const queues = createQueues(createRedis({ url: pipeline.env.REDIS_URL! }, "producer"), pipeline.env.QUEUE_PREFIX!);
+    const queues = pipeline.openQueues();
     try {
       await retryDead(pipeline.prisma, queues, id!);
     } finally {
-      await queues.close();
-      queues.connection.disconnect();
+      await queues.shut();
     }
     await waitForStatus(pipeline.prisma, [id!], "processed");
     expect((await effectsPerEvent(pipeline.prisma)).get(id!)).toBe(1);
@@ -144,12 +141,11 @@ describe("the pipeline, end to end", () => {
     const held = await pipeline.prisma.eventOutbox.findUniqueOrThrow({ where: { id: second! } });
     expect(held.status).toBe("pending");
 
-    const queues = createQueues(createRedis({ url: pipeline.env.REDIS_URL! }, "producer"), pipeline.env.QUEUE_PREFIX!);
+    const queues = pipeline.openQueues();
     try {
       await skipDead(pipeline.prisma, queues, first!);
     } finally {
-      await queues.close();
-      queues.connection.disconnect();
+      await queues.shut();
     }
     await waitForStatus(pipeline.prisma, [second!], "processed");
     expect((await pipeline.prisma.eventOutbox.findUniqueOrThrow({ where: { id: first! } })).status).toBe("skipped");
