@@ -1,3 +1,8 @@
-export { publish, publishMany, type NewEvent } from "./publish.ts";
+export { publish, publishMany, type AnyNewEvent, type NewEvent } from "./publish.ts";
+export { execute, query, type Executor } from "./executor.ts";
+export { eventColumns, heldBehindEarlier, type OutboxEvent } from "./event-row.ts";
+export { findRunnableHeads, type AggregateRef } from "./heads.ts";
+export { markProcessed, recordFailures, revertMarks, type FailedRun, type MarkedEvent } from "./marks.ts";
+export { outboxStatus, runnableStatuses, type OutboxStatus } from "./status.ts";
 export { listenForOutbox, outboxChannel, type ListenOptions, type OutboxListener } from "./listen.ts";
 export { replayProcessed, ReplayRefusedError, type ReplayedEvent, type ReplayOptions } from "./replay.ts";

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
-import type { Tx } from "@outbox/db";
 import { eventCatalog, parseEvent, type EventPayload, type EventType } from "@outbox/events";
+import { sql } from "@outbox/sql";
+import { execute, type Executor } from "./executor.ts";
 
 export interface NewEvent<T extends EventType = EventType> {
   type: T;
@@ -17,37 +18,63 @@ export interface NewEvent<T extends EventType = EventType> {
   causationId?: string;
 }
 
-type AnyNewEvent = { [T in EventType]: NewEvent<T> }[EventType];
+export type AnyNewEvent = { [T in EventType]: NewEvent<T> }[EventType];
 
 /**
  * Writes events into the outbox inside the caller's transaction: they exist exactly when the
- * caller's business change commits. A payload that fails its schema throws InvalidEventError
- * before anything is written, and the caller's transaction rolls back with it.
+ * caller's business change commits. Every payload is checked against its schema first; one that
+ * fails throws InvalidEventError before anything is written, and the caller's transaction rolls
+ * back with it. One statement however many events, in the given order (their `sequence` order).
  */
-export async function publishMany(tx: Tx, events: readonly AnyNewEvent[]): Promise<string[]> {
+export async function publishMany(executor: Executor, events: readonly AnyNewEvent[]): Promise<string[]> {
   if (events.length === 0) return [];
   const rows = events.map(toRow);
-  await tx.eventOutbox.createMany({ data: rows });
+  await execute(executor, insertEvents(rows));
   return rows.map((row) => row.id);
 }
 
-export async function publish<T extends EventType>(tx: Tx, event: NewEvent<T>): Promise<string> {
-  const [id] = await publishMany(tx, [event as AnyNewEvent]);
+export async function publish<T extends EventType>(executor: Executor, event: NewEvent<T>): Promise<string> {
+  const [id] = await publishMany(executor, [event as AnyNewEvent]);
   return id!;
 }
 
-function toRow(event: AnyNewEvent) {
+interface OutboxRowInput {
+  id: string;
+  event_type: string;
+  aggregate_type: string;
+  aggregate_id: string;
+  tenant_id: string | null;
+  payload: unknown;
+  available_at: string | null;
+  causation_id: string | null;
+}
+
+/**
+ * insertEvents: $1 the rows as one JSON array (one parameter, parsed once by Postgres, whatever
+ * the count). WITH ORDINALITY keeps the caller's order, which `sequence` records. Defaults fill
+ * the rest: status pending, created_at and available_at now, transaction_id this transaction.
+ */
+function insertEvents(rows: OutboxRowInput[]) {
+  return sql`
+    INSERT INTO event_outbox (id, event_type, aggregate_type, aggregate_id, tenant_id, payload, available_at, causation_id)
+    SELECT (r->>'id')::uuid, r->>'event_type', r->>'aggregate_type', r->>'aggregate_id', r->>'tenant_id', r->'payload',
+      coalesce((r->>'available_at')::timestamptz, now()), (r->>'causation_id')::uuid
+    FROM jsonb_array_elements(${JSON.stringify(rows)}::jsonb) WITH ORDINALITY AS e(r, n)
+    ORDER BY e.n`;
+}
+
+function toRow(event: AnyNewEvent): OutboxRowInput {
   const payload = parseEvent(event.type, event.payload) as Record<string, unknown>;
   const aggregate = event.aggregate ?? (eventCatalog[event.type].aggregate as (p: unknown) => { type: string; id: string })(payload);
   const tenantId = event.tenantId !== undefined ? event.tenantId : typeof payload.tenantId === "string" ? payload.tenantId : null;
   return {
     id: event.id ?? randomUUID(),
-    eventType: event.type,
-    aggregateType: aggregate.type,
-    aggregateId: aggregate.id,
-    tenantId,
-    payload: payload as object,
-    ...(event.availableAt ? { availableAt: event.availableAt } : {}),
-    ...(event.causationId ? { causationId: event.causationId } : {}),
+    event_type: event.type,
+    aggregate_type: aggregate.type,
+    aggregate_id: aggregate.id,
+    tenant_id: tenantId,
+    payload,
+    available_at: event.availableAt?.toISOString() ?? null,
+    causation_id: event.causationId ?? null,
   };
 }

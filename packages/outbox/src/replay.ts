@@ -1,6 +1,6 @@
-import type { PrismaClient } from "@outbox/db";
 import { InvalidEventError, parseEvent, type EventType } from "@outbox/events";
-import { publishMany, type NewEvent } from "./publish.ts";
+import { sql, type Database } from "@outbox/sql";
+import { publishMany, type AnyNewEvent } from "./publish.ts";
 
 export interface ReplayOptions {
   type: EventType;
@@ -22,21 +22,24 @@ export class ReplayRefusedError extends Error {
 
 interface ProcessedEvent {
   id: string;
-  sequence: bigint;
+  sequence: string;
   aggregateType: string;
   aggregateId: string;
   tenantId: string | null;
   payload: unknown;
 }
 
-/** processedPage: processed events of one type created in [since, until), in commit order, after a sequence. Reads event_outbox_processed_type_idx. */
-function processedPage(prisma: PrismaClient, { type, since, until }: ReplayOptions & { until: Date }, after: bigint, take: number) {
-  return prisma.eventOutbox.findMany({
-    where: { eventType: type, status: "processed", createdAt: { gte: since, lt: until }, sequence: { gt: after } },
-    orderBy: { sequence: "asc" },
-    take,
-    select: { id: true, sequence: true, aggregateType: true, aggregateId: true, tenantId: true, payload: true },
-  }) as Promise<ProcessedEvent[]>;
+/**
+ * processedPage: processed events of one type created in [since, until), in sequence order, after
+ * a sequence. Reads event_outbox_processed_type_idx; plain reads, no locks.
+ */
+function processedPage(db: Database, { type, since, until }: ReplayOptions & { until: Date }, after: string, take: number) {
+  return db.query<ProcessedEvent>(sql`
+    SELECT id::text, sequence::text, aggregate_type AS "aggregateType", aggregate_id AS "aggregateId", tenant_id AS "tenantId", payload
+    FROM event_outbox
+    WHERE event_type = ${type} AND status = 'processed' AND created_at >= ${since} AND created_at < ${until} AND sequence > ${after}::bigint
+    ORDER BY sequence
+    LIMIT ${take}`);
 }
 
 /**
@@ -45,14 +48,14 @@ function processedPage(prisma: PrismaClient, { type, since, until }: ReplayOptio
  * payload is first checked against today's schema: if one fails, nothing is published. Copies are
  * written in batches, each batch in one transaction. Copies run their handlers again.
  */
-export async function replayProcessed(prisma: PrismaClient, options: ReplayOptions): Promise<{ until: Date; replayed: ReplayedEvent[] }> {
+export async function replayProcessed(db: Database, options: ReplayOptions): Promise<{ until: Date; replayed: ReplayedEvent[] }> {
   const window = { ...options, until: options.until ?? new Date() };
   const batchSize = options.batchSize ?? 500;
 
-  let last = -1n;
+  let last = "-1";
   let total = 0;
   for (;;) {
-    const page = await processedPage(prisma, window, last, batchSize);
+    const page = await processedPage(db, window, last, batchSize);
     for (const event of page) {
       try {
         parseEvent(options.type, event.payload);
@@ -67,9 +70,9 @@ export async function replayProcessed(prisma: PrismaClient, options: ReplayOptio
   }
 
   const replayed: ReplayedEvent[] = [];
-  let after = -1n;
+  let after = "-1";
   while (replayed.length < total) {
-    const page = await processedPage(prisma, window, after, Math.min(batchSize, total - replayed.length));
+    const page = await processedPage(db, window, after, Math.min(batchSize, total - replayed.length));
     if (page.length === 0) break;
     const copies = page.map((event) => ({
       type: options.type,
@@ -77,8 +80,8 @@ export async function replayProcessed(prisma: PrismaClient, options: ReplayOptio
       aggregate: { type: event.aggregateType, id: event.aggregateId },
       tenantId: event.tenantId,
       causationId: event.id,
-    })) as NewEvent[];
-    const ids = await prisma.$transaction((tx) => publishMany(tx, copies as Parameters<typeof publishMany>[1]));
+    })) as AnyNewEvent[];
+    const ids = await db.transaction((tx) => publishMany(tx, copies));
     page.forEach((event, i) => replayed.push({ originalId: event.id, copyId: ids[i]! }));
     after = page.at(-1)!.sequence;
   }

@@ -1,7 +1,7 @@
-import type { PrismaClient, Tx } from "@outbox/db";
 import type { EventPayload, EventType } from "@outbox/events";
 import type { Logger } from "@outbox/logger";
-import type { NewEvent } from "@outbox/outbox";
+import type { AnyNewEvent, NewEvent } from "@outbox/outbox";
+import type { Database, Queryable } from "@outbox/sql";
 
 /** The event a handler runs for, as the outbox row holds it. */
 export interface HandledEvent<T extends EventType = EventType> {
@@ -16,13 +16,38 @@ export interface HandledEvent<T extends EventType = EventType> {
   createdAt: Date;
 }
 
+/** What a handler of one event gets. */
 export interface HandlerContext<T extends EventType = EventType> {
-  /** The transaction the effects commit in, together with the inbox mark and the `processed` status. */
-  tx: Tx;
+  /** The transaction the effects commit in, together with the event's `processed` mark. */
+  tx: Queryable;
   event: HandledEvent<T>;
   logger: Logger;
   /** Publishes a follow-up event in the same transaction, linked to this one (causation id). */
   publish: <U extends EventType>(event: NewEvent<U>) => Promise<string>;
+}
+
+/** What a batch handler gets: every event of its type in the commit group, in the order they came. */
+export interface BatchContext<T extends EventType = EventType> {
+  /** The transaction the effects commit in, together with the events' `processed` marks. */
+  tx: Queryable;
+  events: HandledEvent<T>[];
+  logger: Logger;
+  /** Publishes follow-up events in the same transaction, in one statement; name each one's causationId. */
+  publish: (events: readonly AnyNewEvent[]) => Promise<string[]>;
+}
+
+/** A handler of one event at a time, run in the commit group's transaction. */
+export type TransactionalHandler<T extends EventType = EventType> = (context: HandlerContext<T>) => Promise<void>;
+
+/**
+ * A handler that does the effects of many events of its type at once, in a number of statements
+ * that does not grow with the batch. If it throws, the processor runs it again on each event alone
+ * (under a savepoint each), so one bad event fails only itself: a batch handler must give the
+ * same result for [a, b] as for [a] then [b].
+ */
+export interface BatchHandler<T extends EventType = EventType> {
+  kind: "batch";
+  run(context: BatchContext<T>): Promise<void>;
 }
 
 /**
@@ -32,14 +57,16 @@ export interface HandlerContext<T extends EventType = EventType> {
  */
 export interface ExternalHandler<T extends EventType = EventType> {
   kind: "external";
-  run(context: { prisma: PrismaClient; event: HandledEvent<T>; logger: Logger }): Promise<void>;
+  run(context: { db: Database; event: HandledEvent<T>; logger: Logger }): Promise<void>;
 }
 
-export type TransactionalHandler<T extends EventType = EventType> = (context: HandlerContext<T>) => Promise<void>;
-
-export type EventHandler<T extends EventType = EventType> = TransactionalHandler<T> | ExternalHandler<T>;
+export type EventHandler<T extends EventType = EventType> = TransactionalHandler<T> | BatchHandler<T> | ExternalHandler<T>;
 
 export type HandlerMap = { [T in EventType]?: EventHandler<T> };
+
+export function batch<T extends EventType>(run: BatchHandler<T>["run"]): BatchHandler<T> {
+  return { kind: "batch", run };
+}
 
 export function external<T extends EventType>(run: ExternalHandler<T>["run"]): ExternalHandler<T> {
   return { kind: "external", run };
@@ -47,4 +74,8 @@ export function external<T extends EventType>(run: ExternalHandler<T>["run"]): E
 
 export function defineHandlers(handlers: HandlerMap): HandlerMap {
   return handlers;
+}
+
+export function isExternal(handler: EventHandler | undefined): handler is ExternalHandler {
+  return typeof handler === "object" && handler.kind === "external";
 }

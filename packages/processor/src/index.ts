@@ -1,6 +1,9 @@
 export {
+  batch,
   defineHandlers,
   external,
+  type BatchContext,
+  type BatchHandler,
   type EventHandler,
   type ExternalHandler,
   type HandledEvent,

@@ -1,4 +1,7 @@
+import { InvalidEventError } from "@outbox/events";
+import type { FailedRun } from "@outbox/outbox";
 import type { EventJobData } from "@outbox/queues";
+import { PermanentError } from "./errors.ts";
 
 /** One job as the processor sees it. */
 export interface EventJob {
@@ -24,14 +27,31 @@ export function isFinalAttempt(job: EventJob): boolean {
   return job.attemptsMade + 1 >= job.maxAttempts;
 }
 
+/** A schema failure or a PermanentError is dead at once; any other failure on the last attempt too. */
+export function isDeadFailure(job: EventJob, error: Error): boolean {
+  return error instanceof InvalidEventError || error instanceof PermanentError || isFinalAttempt(job);
+}
+
+export function failedRun(job: EventJob, error: Error): FailedRun {
+  return { id: job.id, error: errorMessage(error), dead: isDeadFailure(job, error) };
+}
+
+export function failedOutcome(job: EventJob, error: Error, started: number): Outcome {
+  return { kind: isDeadFailure(job, error) ? "dead" : "retry", error, durationMs: performance.now() - started };
+}
+
 export function errorMessage(error: Error): string {
   return error.message.slice(0, 4000);
 }
 
+/** Rejects with onTimeout() after timeoutMs; the abandoned work's own failure is then ignored. */
 export async function withTimeout<T>(work: Promise<T>, timeoutMs: number, onTimeout: () => Error): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(onTimeout()), timeoutMs);
+    timer = setTimeout(() => {
+      work.catch(() => undefined);
+      reject(onTimeout());
+    }, timeoutMs);
   });
   try {
     return await Promise.race([work, timeout]);

@@ -1,16 +1,17 @@
 import { UnrecoverableError, Worker, type Job } from "bullmq";
-import type { PrismaClient } from "@outbox/db";
-import { queueNames, type WorkQueue } from "@outbox/events";
+import { isEventType, policyOf, queueNames, type WorkQueue } from "@outbox/events";
 import type { Logger } from "@outbox/logger";
-import type { EventJobData, QueueSet, RedisConnection } from "@outbox/queues";
+import { findRunnableHeads, type AggregateRef } from "@outbox/outbox";
+import { enqueueEvents, type EventJobData, type QueueSet, type RedisConnection } from "@outbox/queues";
+import type { Database } from "@outbox/sql";
 import { CommitGroup } from "./commit-group.ts";
-import type { ExternalHandler, HandlerMap } from "./handler.ts";
+import { isExternal, type EventHandler, type HandlerMap } from "./handler.ts";
 import type { EventJob, Outcome } from "./outcome.ts";
 import { runBatch } from "./run-batch.ts";
 import { runExternal } from "./run-external.ts";
 
 export interface ProcessorOptions {
-  prisma: PrismaClient;
+  db: Database;
   queues: QueueSet;
   /** A worker connection (maxRetriesPerRequest: null); BullMQ duplicates it for blocking reads. */
   connection: RedisConnection;
@@ -23,8 +24,12 @@ export interface ProcessorOptions {
   lockDurationMs: number;
   maxBatchSize?: number;
   maxBatchesInFlight?: number;
+  /** Overrides every type's first retry delay, for the jobs of released events (RETRY_BACKOFF_MS). */
+  retryBackoffMs?: number | undefined;
   /** Reports every run's outcome (metrics, stats). */
   onOutcome?: (type: string, outcome: Outcome) => void;
+  /** Reports every committed batch: its size (the bench counts statements per batch). */
+  onBatch?: (batch: { events: number }) => void;
   /** Puts a dead event into the dead-letter queue, or takes a handled one out of it. */
   deadLetter: {
     send(entry: { eventId: string; type: string; queue: WorkQueue; error: string }): Promise<void>;
@@ -35,14 +40,15 @@ export interface ProcessorOptions {
 /**
  * Consumes the work queues. Transactional handlers of concurrent jobs commit in groups (one
  * transaction per batch); external handlers (webhooks) run one by one with no transaction open.
+ * When an event of an ordered type is handled, the event of its aggregate it held back is queued.
  */
 export class EventProcessor {
   private readonly workers: Worker<EventJobData>[] = [];
   private readonly group: CommitGroup<EventJob, Outcome>;
 
   constructor(private readonly options: ProcessorOptions) {
-    const { prisma, handlers, logger, maxBatchSize = 200, maxBatchesInFlight = 2 } = options;
-    this.group = new CommitGroup((jobs) => runBatch({ prisma, handlers, logger }, jobs), maxBatchSize, maxBatchesInFlight);
+    const { maxBatchSize = 200, maxBatchesInFlight = 2 } = options;
+    this.group = new CommitGroup((jobs) => this.commitBatch(jobs), maxBatchSize, maxBatchesInFlight);
   }
 
   start(queues: WorkQueue[] = [queueNames.events, queueNames.webhooks]): void {
@@ -79,14 +85,43 @@ export class EventProcessor {
     }
   }
 
+  private async commitBatch(jobs: EventJob[]): Promise<Outcome[]> {
+    const { db, handlers, logger, onBatch } = this.options;
+    const outcomes = await runBatch({ db, handlers, logger }, jobs);
+    onBatch?.({ events: jobs.length });
+    await this.releaseHeld(jobs.filter((_, index) => outcomes[index]!.kind === "handled"));
+    return outcomes;
+  }
+
+  /**
+   * Queues the next event of each handled event's aggregate, which waited for it. Runs after the
+   * commit (a read before it could miss an event committed in between). A failure here loses
+   * nothing: the rescuer queues any runnable row whose job is missing.
+   */
+  private async releaseHeld(handled: EventJob[]): Promise<void> {
+    const { db, queues, logger, retryBackoffMs } = this.options;
+    const aggregates: AggregateRef[] = handled
+      .filter((job) => isEventType(job.data.type) && policyOf(job.data.type).ordered)
+      .map((job) => ({ aggregateType: job.data.aggregateType, aggregateId: job.data.aggregateId }));
+    if (aggregates.length === 0) return;
+    try {
+      await enqueueEvents(queues, await findRunnableHeads(db, aggregates), retryBackoffMs);
+    } catch (error) {
+      logger.error({ err: error }, "could not queue the events held behind a handled batch; the rescuer will");
+    }
+  }
+
   private async process(queue: WorkQueue, job: Job<EventJobData>): Promise<void> {
-    const { handlers, prisma, logger, onOutcome, deadLetter } = this.options;
+    const { handlers, db, logger, onOutcome, deadLetter } = this.options;
     const item: EventJob = { id: job.id!, data: job.data, attemptsMade: job.attemptsMade, maxAttempts: job.opts.attempts ?? 1 };
-    const handler = handlers[job.data.type as keyof HandlerMap] as ExternalHandler | undefined;
-    const outcome =
-      handler && typeof handler === "object" && handler.kind === "external"
-        ? await runExternal({ prisma, logger }, handler, item)
-        : await this.group.submit(item);
+    const handler = handlers[job.data.type as keyof HandlerMap] as EventHandler | undefined;
+    let outcome: Outcome;
+    if (isExternal(handler)) {
+      outcome = await runExternal({ db, logger }, handler, item);
+      if (outcome.kind === "handled") await this.releaseHeld([item]);
+    } else {
+      outcome = await this.group.submit(item);
+    }
     onOutcome?.(job.data.type, outcome);
 
     if (outcome.kind === "handled" && outcome.wasDead) await deadLetter.remove(item.id).catch(() => undefined);

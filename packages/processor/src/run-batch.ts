@@ -1,162 +1,213 @@
-import type { PrismaClient, Tx } from "@outbox/db";
-import { InvalidEventError, isEventType, parseEvent, policyOf } from "@outbox/events";
+import { isEventType, parseEvent, policyOf, type EventType } from "@outbox/events";
 import type { Logger } from "@outbox/logger";
-import { publish } from "@outbox/outbox";
-import { HandlerTimeoutError, NoHandlerError, PermanentError } from "./errors.ts";
-import type { HandledEvent, HandlerMap, TransactionalHandler } from "./handler.ts";
-import { attemptOf, errorMessage, isFinalAttempt, withTimeout, type EventJob, type Outcome } from "./outcome.ts";
-import { markProcessed, recordFailures, takeInboxMarks, type FailedRun } from "./sql.ts";
+import { markProcessed, publish, publishMany, recordFailures, revertMarks, type OutboxStatus } from "@outbox/outbox";
+import { isTransientError, type Connection, type Database } from "@outbox/sql";
+import { HandlerTimeoutError, NoHandlerError } from "./errors.ts";
+import { isExternal, type EventHandler, type HandledEvent, type HandlerMap } from "./handler.ts";
+import { attemptOf, failedOutcome, failedRun, withTimeout, type EventJob, type Outcome } from "./outcome.ts";
 
 export interface BatchDeps {
-  prisma: PrismaClient;
+  db: Database;
   handlers: HandlerMap;
   logger: Logger;
 }
 
-/** Thrown inside the transaction to roll it back and run the batch again another way. */
+/** How the next run of a batch goes, after what the previous runs found. */
+interface Plan {
+  /** Run each type's events under a savepoint, and each event under its own when they fail together. */
+  contain: boolean;
+  /** Events whose handler timed out: left out of the run, failed with the timeout. */
+  excluded: Map<string, Error>;
+  /** Events of a batch call that timed out: each runs alone, with its own timeout, to find which. */
+  alone: Set<string>;
+  /** Deadlocks and serialization failures still to absorb by running the whole batch again. */
+  transientLeft: number;
+}
+
+/** Thrown inside the transaction to roll it back and run the batch again with a changed plan. */
 class Restart extends Error {
   constructor(
-    readonly jobId: string,
-    readonly excluded: Error | undefined,
-    readonly transient = false,
+    readonly change: (plan: Plan) => void,
+    /** The connection may still be busy with an abandoned handler: close it instead of rolling back. */
+    readonly abandon = false,
   ) {
     super("restart batch");
   }
 }
 
-/** Deadlocks and serialization failures: the whole batch runs again at once, up to this many times. */
-const transientRetries = 5;
+/** A handler call that outlived its type's timeout, with the events it was running. */
+class TimedOut extends Error {
+  constructor(
+    readonly runs: Run[],
+    readonly error: HandlerTimeoutError,
+  ) {
+    super(error.message);
+  }
+}
 
-/** Postgres 40P01 (deadlock) and 40001 (serialization failure), as Prisma reports them. */
-export function isTransientDatabaseError(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  const code = (error as { code?: unknown }).code;
-  return code === "P2034" || code === "40P01" || code === "40001" || /deadlock detected|could not serialize access/.test(error.message);
+interface Run {
+  job: EventJob;
+  event: HandledEvent;
+}
+
+interface BatchRun {
+  deps: BatchDeps;
+  tx: Connection;
+  plan: Plan;
+  failures: Map<string, Error>;
 }
 
 /**
- * Runs a batch of events in ONE transaction: each event's effects, its inbox mark and its
- * `processed` status commit together, so a crash or a duplicate job can never apply them twice.
+ * Runs a batch of events in ONE transaction: each event's `processed` mark (its lock and its
+ * exactly-once record) comes first, then its handler's effects, and they commit together, so a
+ * crash or a duplicate job can never apply them twice. Events of one type go to their handler
+ * together: a batch handler takes them in one call.
  *
- * The first run takes no savepoints (a failure is rare and savepoints cost a round trip each).
- * When a handler fails, the transaction rolls back and the batch runs again with a savepoint per
- * event, so the failure is contained and the others commit. A handler that times out may still be
- * using the transaction, so it is left out of the next run instead.
+ * The first run takes no savepoints. When a handler fails, the transaction rolls back and the batch
+ * runs again with a savepoint per type, and per event inside a type that fails, so the failure is
+ * contained and the others commit. A deadlock or serialization failure reruns the whole batch. A
+ * handler that times out may still be using the connection: it is closed, and the event is left
+ * out of the next run (a batch call that times out runs again one event at a time to find which).
  */
 export async function runBatch(deps: BatchDeps, jobs: EventJob[]): Promise<Outcome[]> {
-  const excluded = new Map<string, Error>();
-  let savepoints = false;
-  let transientLeft = transientRetries;
+  const plan: Plan = { contain: false, excluded: new Map(), alone: new Set(), transientLeft: 5 };
   for (;;) {
+    const tx = await deps.db.connect();
     try {
-      return await deps.prisma.$transaction((tx) => runInTransaction(deps, tx, jobs, excluded, { savepoints, retryTransient: transientLeft > 0 }), {
-        timeout: transactionTimeoutMs(jobs),
-        maxWait: 10_000,
-      });
+      await tx.run("BEGIN");
+      const outcomes = await runInTransaction({ deps, tx, plan, failures: new Map() }, jobs);
+      await tx.run("COMMIT");
+      tx.release();
+      return outcomes;
     } catch (error) {
+      if (error instanceof Restart && error.abandon) await tx.destroy();
+      else await tx.run("ROLLBACK").then(() => tx.release(), () => tx.destroy());
       if (!(error instanceof Restart)) throw error;
-      if (error.transient) transientLeft--;
-      else if (error.excluded) excluded.set(error.jobId, error.excluded);
-      else savepoints = true;
+      error.change(plan);
     }
   }
 }
 
-function transactionTimeoutMs(jobs: EventJob[]): number {
-  const longest = Math.max(...jobs.map((job) => (isEventType(job.data.type) ? policyOf(job.data.type).timeoutMs : 30_000)));
-  return longest * 2 + 10_000;
+async function runInTransaction(batch: BatchRun, jobs: EventJob[]): Promise<Outcome[]> {
+  const { tx, plan, failures } = batch;
+  const started = performance.now();
+  const marked = await markProcessed(tx, jobs.filter((job) => !plan.excluded.has(job.id)).map((job) => job.id));
+  const previous = new Map(marked.map((row) => [row.id, row.previous_status]));
+  for (const [type, runs] of groupByType(jobs.filter((job) => previous.has(job.id)), failures)) await runType(batch, type, runs);
+
+  const byId = new Map(jobs.map((job) => [job.id, job]));
+  const jobOf = (id: string) => byId.get(id)!;
+  await revertMarks(tx, [...failures].map(([id, error]) => ({ ...failedRun(jobOf(id), error), previousStatus: previous.get(id)! })));
+  await recordFailures(tx, [...plan.excluded].map(([id, error]) => failedRun(jobOf(id), error)));
+  return jobs.map((job) => outcomeOf(job, previous.get(job.id), failures.get(job.id) ?? plan.excluded.get(job.id), started));
 }
 
-async function runInTransaction(
-  deps: BatchDeps,
-  tx: Tx,
-  jobs: EventJob[],
-  excluded: Map<string, Error>,
-  mode: RunMode,
-): Promise<Outcome[]> {
-  const owned = new Map((await takeInboxMarks(tx, jobs.filter((job) => !excluded.has(job.id)).map((job) => job.id))).map((row) => [row.id, row.status]));
-  const outcomes: Outcome[] = [];
-  const failures: FailedRun[] = [];
-  const handled: string[] = [];
+function outcomeOf(job: EventJob, previousStatus: OutboxStatus | undefined, error: Error | undefined, started: number): Outcome {
+  if (error) return failedOutcome(job, error, started);
+  if (previousStatus === undefined) return { kind: "skipped" };
+  return { kind: "handled", durationMs: performance.now() - started, wasDead: previousStatus === "dead" };
+}
 
+/** The marked jobs as events, grouped by type in arrival order; a payload that fails its schema fails its job. */
+function groupByType(jobs: EventJob[], failures: Map<string, Error>): Map<EventType, Run[]> {
+  const groups = new Map<EventType, Run[]>();
   for (const job of jobs) {
-    const started = performance.now();
-    const timedOut = excluded.get(job.id);
-    if (timedOut) {
-      outcomes.push(failed(job, timedOut, started, failures));
-      continue;
-    }
-    const status = owned.get(job.id);
-    if (status === undefined) {
-      outcomes.push({ kind: "skipped" });
-      continue;
-    }
-    const error = await runOne(deps, tx, job, mode);
-    if (error) {
-      outcomes.push(failed(job, error, started, failures));
-    } else {
-      handled.push(job.id);
-      outcomes.push({ kind: "handled", durationMs: performance.now() - started, wasDead: status === "dead" });
+    try {
+      const event = toHandledEvent(job);
+      const group = groups.get(event.type);
+      if (group) group.push({ job, event });
+      else groups.set(event.type, [{ job, event }]);
+    } catch (error) {
+      failures.set(job.id, error as Error);
     }
   }
-  await recordFailures(tx, failures);
-  await markProcessed(tx, handled);
-  return outcomes;
+  return groups;
 }
 
-function failed(job: EventJob, error: Error, started: number, failures: FailedRun[]): Outcome {
-  const dead = error instanceof InvalidEventError || error instanceof PermanentError || isFinalAttempt(job);
-  failures.push({ id: job.id, error: errorMessage(error), dead });
-  return { kind: dead ? "dead" : "retry", error, durationMs: performance.now() - started };
-}
-
-interface RunMode {
-  savepoints: boolean;
-  /** A deadlock or serialization failure reruns the batch instead of failing the event. */
-  retryTransient: boolean;
-}
-
-/** Runs one event's handler. Returns its error, or throws Restart when the batch must run again. */
-async function runOne(deps: BatchDeps, tx: Tx, job: EventJob, { savepoints, retryTransient }: RunMode): Promise<Error | undefined> {
-  let event: HandledEvent;
-  let handler: TransactionalHandler;
-  try {
-    event = toHandledEvent(job);
-    handler = handlerFor(deps.handlers, event.type);
-  } catch (error) {
-    return error as Error;
+async function runType(batch: BatchRun, type: EventType, runs: Run[]): Promise<void> {
+  const handler = batch.deps.handlers[type] as EventHandler | undefined;
+  if (!handler || isExternal(handler)) {
+    const error = handler ? new Error(`${type} has an external handler; it cannot run in a batch`) : new NoHandlerError(type);
+    for (const run of runs) batch.failures.set(run.job.id, error);
+    return;
   }
-  const timeoutMs = policyOf(event.type).timeoutMs;
-  let logger: BatchDeps["logger"] | undefined;
-  const context = {
-    tx,
-    event,
-    // Made on first use: a child logger per event would cost more than most handlers.
-    get logger() {
-      return (logger ??= deps.logger.child({ eventId: event.id, eventType: event.type }));
-    },
-    publish: ((next) => publish(tx, { ...next, causationId: next.causationId ?? event.id })) as Parameters<TransactionalHandler>[0]["publish"],
-  };
-  if (savepoints) await tx.$executeRaw`SAVEPOINT event_handler`;
+  const calls = [runs.filter((run) => !batch.plan.alone.has(run.job.id)), ...runs.filter((run) => batch.plan.alone.has(run.job.id)).map((run) => [run])];
+  for (const call of calls.filter((c) => c.length > 0)) {
+    if (batch.plan.contain) await runContained(batch, handler, call);
+    else await invoke(batch, handler, call).catch((error: unknown) => {
+      throw restartFor(error, batch.plan) ?? new Restart((plan) => (plan.contain = true));
+    });
+  }
+}
+
+/** Runs under a savepoint; an ordinary failure rolls back to it and splits the call into single events. */
+async function runContained(batch: BatchRun, handler: Exclude<EventHandler, { kind: "external" }>, runs: Run[]): Promise<void> {
+  const { tx } = batch;
+  await tx.run("SAVEPOINT handler");
   try {
-    await withTimeout(handler(context), timeoutMs, () => new HandlerTimeoutError(event.type, timeoutMs));
-    if (savepoints) await tx.$executeRaw`RELEASE SAVEPOINT event_handler`;
-    return undefined;
+    await invoke(batch, handler, runs);
+    await tx.run("RELEASE SAVEPOINT handler");
+    return;
   } catch (error) {
-    if (error instanceof HandlerTimeoutError) throw new Restart(job.id, error);
-    if (retryTransient && isTransientDatabaseError(error)) throw new Restart(job.id, undefined, true);
-    if (!savepoints) throw new Restart(job.id, undefined);
-    await tx.$executeRaw`ROLLBACK TO SAVEPOINT event_handler`;
-    return error instanceof Error ? error : new Error(String(error));
+    const restart = restartFor(error, batch.plan);
+    if (restart) throw restart;
+    await tx.run("ROLLBACK TO SAVEPOINT handler; RELEASE SAVEPOINT handler");
+    if (runs.length === 1) {
+      batch.failures.set(runs[0]!.job.id, error instanceof Error ? error : new Error(String(error)));
+      return;
+    }
+  }
+  for (const run of runs) await runContained(batch, handler, [run]);
+}
+
+/** The rerun a failure needs, or undefined when it is the handler's own failure to record. */
+function restartFor(error: unknown, plan: Plan): Restart | undefined {
+  if (error instanceof TimedOut) {
+    const { runs } = error;
+    return new Restart((next) => {
+      if (runs.length > 1) for (const run of runs) next.alone.add(run.job.id);
+      else next.excluded.set(runs[0]!.job.id, error.error);
+    }, true);
+  }
+  if (isTransientError(error) && plan.transientLeft > 0) return new Restart((next) => void next.transientLeft--);
+  return undefined;
+}
+
+/** Calls the handler: a batch handler once for all the runs, a single-event handler once per run. */
+async function invoke({ deps, tx }: BatchRun, handler: Exclude<EventHandler, { kind: "external" }>, runs: Run[]): Promise<void> {
+  const type = runs[0]!.event.type;
+  const timeoutMs = policyOf(type).timeoutMs;
+  const timeout = (timed: Run[]) => () => new TimedOut(timed, new HandlerTimeoutError(type, timeoutMs));
+  if (typeof handler === "object") {
+    const events = runs.map((run) => run.event);
+    const logger = deps.logger.child({ eventType: type, events: events.length });
+    const context = { tx, events, logger, publish: (next: Parameters<typeof publishMany>[1]) => publishMany(tx, next) };
+    await withTimeout(handler.run(context as never), timeoutMs, timeout(runs));
+    return;
+  }
+  for (const run of runs) {
+    const { event } = run;
+    let logger: Logger | undefined;
+    const context = {
+      tx,
+      event,
+      // Made on first use: a child logger per event would cost more than most handlers.
+      get logger() {
+        return (logger ??= deps.logger.child({ eventId: event.id, eventType: event.type }));
+      },
+      publish: (next: Parameters<typeof publish>[1]) => publish(tx, { ...next, causationId: next.causationId ?? event.id }),
+    };
+    await withTimeout(handler(context as never), timeoutMs, timeout([run]));
   }
 }
 
 export function toHandledEvent(job: EventJob): HandledEvent {
   const { data } = job;
   const payload = parseEvent(data.type, data.payload);
+  if (!isEventType(data.type)) throw new Error(`unreachable: ${data.type} parsed`);
   return {
     id: job.id,
-    type: data.type as HandledEvent["type"],
+    type: data.type,
     payload: payload as HandledEvent["payload"],
     aggregateType: data.aggregateType,
     aggregateId: data.aggregateId,
@@ -164,11 +215,4 @@ export function toHandledEvent(job: EventJob): HandledEvent {
     attempt: attemptOf(job),
     createdAt: new Date(data.createdAt),
   };
-}
-
-function handlerFor(handlers: HandlerMap, type: HandledEvent["type"]): TransactionalHandler {
-  const handler = handlers[type] as TransactionalHandler | { kind: "external" } | undefined;
-  if (!handler) throw new NoHandlerError(type);
-  if (typeof handler !== "function") throw new Error(`${type} has an external handler; it cannot run in a batch`);
-  return handler;
 }

@@ -1,65 +1,113 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createPrisma, type PrismaClient } from "@outbox/db";
+import { beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "@outbox/logger";
-import { createTestDatabase, type TestDatabase } from "@outbox/testing";
-import { runBatch, type EventJob, type HandlerMap } from "../src/index.ts";
+import { sql } from "@outbox/sql";
+import { useTestDatabase } from "@outbox/testing";
+import { batch, runBatch, type EventJob, type HandlerMap } from "../src/index.ts";
 
-let db: TestDatabase;
-let prisma: PrismaClient;
+const database = useTestDatabase();
 const logger = createLogger({ level: "silent" });
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  prisma = createPrisma(db.url);
-  await prisma.$executeRawUnsafe("CREATE TABLE effects (event_id uuid NOT NULL, note text)");
-});
-afterAll(async () => {
-  await prisma.$disconnect();
-  await db.drop();
+  await database.sql.execute(sql`CREATE TABLE effects (event_id uuid NOT NULL, note text)`);
 });
 
-async function dispatchedJobs(names: string[]): Promise<EventJob[]> {
+async function pendingJobs(names: string[]): Promise<EventJob[]> {
   const jobs: EventJob[] = [];
   for (const name of names) {
     const id = randomUUID();
     const payload = { tenantId: id, name, slug: `s-${id.slice(0, 8)}`, createdAt: new Date().toISOString() };
-    await prisma.$executeRaw`INSERT INTO event_outbox (id, event_type, aggregate_type, aggregate_id, payload, status)
-      VALUES (${id}::uuid, 'TenantCreated', 'tenant', ${id}, ${JSON.stringify(payload)}::jsonb, 'dispatched')`;
+    await database.sql.execute(sql`INSERT INTO event_outbox (id, event_type, aggregate_type, aggregate_id, payload)
+      VALUES (${id}::uuid, 'TenantCreated', 'tenant', ${id}, ${JSON.stringify(payload)}::jsonb)`);
     jobs.push({ id, attemptsMade: 0, maxAttempts: 3, data: { type: "TenantCreated", payload, aggregateType: "tenant", aggregateId: id, tenantId: id, createdAt: new Date().toISOString(), previousAttempts: 0 } });
   }
   return jobs;
 }
 
-async function effectCount(id: string): Promise<number> {
-  const [row] = await prisma.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM effects WHERE event_id = ${id}::uuid`;
-  return row!.n;
+async function effectCounts(jobs: EventJob[]): Promise<number[]> {
+  const rows = await database.sql.query<{ id: string; n: number }>(sql`
+    SELECT j.id::text AS id, count(e.event_id)::int AS n FROM unnest(${jobs.map((j) => j.id)}::uuid[]) AS j(id)
+    LEFT JOIN effects e ON e.event_id = j.id GROUP BY j.id`);
+  const counts = new Map(rows.map((row) => [row.id, row.n]));
+  return jobs.map((job) => counts.get(job.id)!);
+}
+
+async function rowOf(id: string) {
+  const [row] = await database.sql.query<{ status: string; attempts: number; last_error: string | null }>(sql`
+    SELECT status, attempts, last_error FROM event_outbox WHERE id = ${id}::uuid`);
+  return row!;
+}
+
+const run = (handlers: HandlerMap, jobs: EventJob[]) => runBatch({ db: database.sql, handlers, logger }, jobs);
+
+/** A batch handler: one INSERT for every event of the call; refuses the whole call if one is named "bad". */
+function batchRecorder(calls: number[] = []): HandlerMap {
+  return {
+    TenantCreated: batch(async ({ tx, events }) => {
+      calls.push(events.length);
+      await tx.execute(sql`INSERT INTO effects (event_id) SELECT unnest(${events.map((e) => e.id)}::uuid[])`);
+      const bad = events.find((event) => event.payload.name === "bad");
+      if (bad) throw new Error(`handler refused ${bad.id}`);
+    }),
+  };
 }
 
 describe("runBatch", () => {
-  it("contains one failing handler: the others commit, the failure is recorded, and its effects roll back", async () => {
+  it("gives a batch handler every event in one call, and marks each processed with its effects", async () => {
+    const calls: number[] = [];
+    const jobs = await pendingJobs(["a", "b", "c", "d"]);
+    const outcomes = await run(batchRecorder(calls), jobs);
+    expect(outcomes.map((o) => o.kind)).toEqual(["handled", "handled", "handled", "handled"]);
+    expect(calls).toEqual([4]);
+    expect(await effectCounts(jobs)).toEqual([1, 1, 1, 1]);
+    expect(await rowOf(jobs[0]!.id)).toMatchObject({ status: "processed", attempts: 1, last_error: null });
+  });
+
+  it("a batch in which one event fails: only that event fails, the others commit, its effects roll back", async () => {
+    const calls: number[] = [];
+    const jobs = await pendingJobs(["a", "bad", "c"]);
+    const outcomes = await run(batchRecorder(calls), jobs);
+    expect(outcomes.map((o) => o.kind)).toEqual(["handled", "retry", "handled"]);
+    // The whole call, then the call again under a savepoint, then each event alone.
+    expect(calls).toEqual([3, 3, 1, 1, 1]);
+    expect(await effectCounts(jobs)).toEqual([1, 0, 1]);
+    expect(await rowOf(jobs[1]!.id)).toMatchObject({ status: "pending", attempts: 1, last_error: `handler refused ${jobs[1]!.id}` });
+  });
+
+  it("a single-event handler's failure is contained the same way", async () => {
     const handlers: HandlerMap = {
       TenantCreated: async ({ tx, event }) => {
-        await tx.$executeRaw`INSERT INTO effects (event_id) VALUES (${event.id}::uuid)`;
+        await tx.execute(sql`INSERT INTO effects (event_id) VALUES (${event.id}::uuid)`);
         if (event.payload.name === "bad") throw new Error("handler refused");
       },
     };
-    const jobs = await dispatchedJobs(["a", "bad", "c"]);
-    const outcomes = await runBatch({ prisma, handlers, logger }, jobs);
-    expect(outcomes.map((o) => o.kind)).toEqual(["handled", "retry", "handled"]);
-    expect(await Promise.all(jobs.map((j) => effectCount(j.id)))).toEqual([1, 0, 1]);
-    const failed = await prisma.eventOutbox.findUniqueOrThrow({ where: { id: jobs[1]!.id } });
-    expect(failed).toMatchObject({ status: "dispatched", attempts: 1, lastError: "handler refused" });
-    expect(await prisma.eventInbox.count({ where: { eventId: jobs[1]!.id } })).toBe(0);
+    const jobs = await pendingJobs(["a", "bad", "c"]);
+    expect((await run(handlers, jobs)).map((o) => o.kind)).toEqual(["handled", "retry", "handled"]);
+    expect(await effectCounts(jobs)).toEqual([1, 0, 1]);
   });
 
-  it("skips an event already handled, changing nothing", async () => {
-    const handlers: HandlerMap = { TenantCreated: async ({ tx, event }) => void (await tx.$executeRaw`INSERT INTO effects (event_id) VALUES (${event.id}::uuid)`) };
-    const jobs = await dispatchedJobs(["once"]);
-    expect((await runBatch({ prisma, handlers, logger }, jobs))[0]?.kind).toBe("handled");
-    expect((await runBatch({ prisma, handlers, logger }, jobs))[0]?.kind).toBe("skipped");
-    expect(await effectCount(jobs[0]!.id)).toBe(1);
-    expect((await prisma.eventOutbox.findUniqueOrThrow({ where: { id: jobs[0]!.id } })).attempts).toBe(1);
+  it("a duplicate job of an event already processed, in a batch with new ones, changes nothing of it", async () => {
+    const [done] = await pendingJobs(["done"]);
+    expect((await run(batchRecorder(), [done!]))[0]?.kind).toBe("handled");
+    const fresh = await pendingJobs(["new"]);
+    const outcomes = await run(batchRecorder(), [fresh[0]!, done!]);
+    expect(outcomes.map((o) => o.kind)).toEqual(["handled", "skipped"]);
+    expect(await effectCounts([done!, fresh[0]!])).toEqual([1, 1]);
+    expect((await rowOf(done!.id)).attempts).toBe(1);
+  });
+
+  it("two transactions running the same events at once: each event's effects commit once", async () => {
+    const slow: HandlerMap = {
+      TenantCreated: batch(async ({ tx, events }) => {
+        await tx.execute(sql`INSERT INTO effects (event_id) SELECT unnest(${events.map((e) => e.id)}::uuid[])`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }),
+    };
+    const jobs = await pendingJobs(["x", "y", "z"]);
+    const [first, second] = await Promise.all([run(slow, jobs), run(slow, [...jobs].reverse())]);
+    const handled = [...first!, ...second!].filter((o) => o.kind === "handled").length;
+    expect(handled).toBe(3);
+    expect(await effectCounts(jobs)).toEqual([1, 1, 1]);
   });
 
   it("runs the batch again after a deadlock instead of spending an attempt", async () => {
@@ -67,28 +115,29 @@ describe("runBatch", () => {
     const handlers: HandlerMap = {
       TenantCreated: async ({ tx, event }) => {
         if (event.payload.name === "victim" && deadlocks++ < 2) {
-          await tx.$executeRawUnsafe(`DO $$ BEGIN RAISE EXCEPTION 'deadlock detected' USING ERRCODE = '40P01'; END $$`);
+          await tx.execute(sql`DO $$ BEGIN RAISE EXCEPTION 'deadlock detected' USING ERRCODE = '40P01'; END $$`);
         }
-        await tx.$executeRaw`INSERT INTO effects (event_id) VALUES (${event.id}::uuid)`;
+        await tx.execute(sql`INSERT INTO effects (event_id) VALUES (${event.id}::uuid)`);
       },
     };
-    const jobs = await dispatchedJobs(["first", "victim"]);
-    const outcomes = await runBatch({ prisma, handlers, logger }, jobs);
-    expect(outcomes.map((o) => o.kind)).toEqual(["handled", "handled"]);
-    expect(await Promise.all(jobs.map((j) => effectCount(j.id)))).toEqual([1, 1]);
-    const rows = await prisma.eventOutbox.findMany({ where: { id: { in: jobs.map((j) => j.id) } } });
-    expect(rows.every((row) => row.status === "processed" && row.attempts === 1)).toBe(true);
+    const jobs = await pendingJobs(["first", "victim"]);
+    expect((await run(handlers, jobs)).map((o) => o.kind)).toEqual(["handled", "handled"]);
+    expect(await effectCounts(jobs)).toEqual([1, 1]);
+    expect((await Promise.all(jobs.map((job) => rowOf(job.id)))).map((row) => [row.status, row.attempts])).toEqual([
+      ["processed", 1],
+      ["processed", 1],
+    ]);
   });
 
   it("makes an invalid payload dead at once, and a final failure dead", async () => {
     const handlers: HandlerMap = { TenantCreated: async () => { throw new Error("always"); } };
-    const [invalid, last] = await dispatchedJobs(["x", "y"]);
+    const [invalid, last] = await pendingJobs(["x", "y"]);
     invalid!.data.payload = { tenantId: 1 };
     last!.attemptsMade = 2;
-    const outcomes = await runBatch({ prisma, handlers, logger }, [invalid!, last!]);
+    const outcomes = await run(handlers, [invalid!, last!]);
     expect(outcomes.map((o) => o.kind)).toEqual(["dead", "dead"]);
-    const rows = await prisma.eventOutbox.findMany({ where: { id: { in: [invalid!.id, last!.id] } }, orderBy: { lastError: "asc" } });
-    expect(rows.map((r) => r.status)).toEqual(["dead", "dead"]);
-    expect(rows.map((r) => r.lastError).join(" ")).toMatch(/always.*invalid TenantCreated payload|invalid TenantCreated payload.*always/);
+    expect(await rowOf(invalid!.id)).toMatchObject({ status: "dead", attempts: 1 });
+    expect((await rowOf(invalid!.id)).last_error).toMatch(/invalid TenantCreated payload: tenantId/);
+    expect(await rowOf(last!.id)).toMatchObject({ status: "dead", last_error: "always" });
   });
 });

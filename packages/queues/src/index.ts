@@ -1,4 +1,5 @@
 export { createRedis, type RedisConnection, type RedisSettings } from "./connection.ts";
+export { enqueueEvents, toJob } from "./enqueue.ts";
 export {
   createQueues,
   jobOptions,

@@ -1,3 +1,3 @@
-export { claimPending, claimStatement, nextDueAt, type ClaimedEvent } from "./claim.ts";
 export { OutboxScanner, type ScannerOptions } from "./scanner.ts";
+export { relayOnce, type RelayOptions, type RelayStep } from "./relay.ts";
 export { recoverLostJobs, type RecoveryOptions } from "./recover.ts";

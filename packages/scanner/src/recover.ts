@@ -1,38 +1,42 @@
-import type { PrismaClient } from "@outbox/db";
 import type { Logger } from "@outbox/logger";
-import { groupByQueue, queueOf, type QueueSet } from "@outbox/queues";
+import { eventColumns, heldBehindEarlier, type OutboxEvent } from "@outbox/outbox";
+import { enqueueEvents, groupByQueue, queueOf, type QueueSet } from "@outbox/queues";
+import { sql, type Database } from "@outbox/sql";
 
-interface DispatchedRow {
-  id: string;
-  event_type: string;
-  dispatched_at: Date;
+interface PassedRow extends OutboxEvent {
+  transaction_id: string;
+  sequence: string;
 }
 
 const pageSize = 1000;
 
 /**
- * dispatchedBefore: one page of rows dispatched before the grace cut-off, after a cursor.
- * Reads event_outbox_dispatched_idx only: the check never scans the table.
+ * relayedPending: one page of pending rows the relay has passed (at or before its position, not in
+ * a transaction it still watches) that may run now (not held behind an earlier event), after a key,
+ * in commit order. Each should have a live job. Reads event_outbox_relay_idx up to the position;
+ * plain reads, no locks.
  */
-async function dispatchedBefore(prisma: PrismaClient, graceMs: number, after: DispatchedRow | undefined): Promise<DispatchedRow[]> {
-  const cursorTime = after?.dispatched_at ?? new Date(0);
-  const cursorId = after?.id ?? "00000000-0000-0000-0000-000000000000";
-  return prisma.$queryRaw<DispatchedRow[]>`
-    SELECT id, event_type, dispatched_at FROM event_outbox
-    WHERE status = 'dispatched'
-      AND dispatched_at < now() - make_interval(secs => ${graceMs / 1000})
-      AND (dispatched_at, id) > (${cursorTime}, ${cursorId}::uuid)
-    ORDER BY dispatched_at, id
-    LIMIT ${pageSize}`;
+async function relayedPending(db: Database, cursorName: string, unorderedTypes: readonly string[], after: PassedRow | undefined): Promise<PassedRow[]> {
+  return db.query<PassedRow>(sql`
+    SELECT ${eventColumns}, o.transaction_id::text AS transaction_id, o.sequence::text AS sequence
+    FROM event_outbox o, outbox_relay_cursor c
+    WHERE c.name = ${cursorName} AND o.status = 'pending'
+      AND (o.transaction_id, o.sequence) <= (c.transaction_id, c.sequence)
+      AND (o.transaction_id, o.sequence) > (${after?.transaction_id ?? "0"}::xid8, ${after?.sequence ?? "0"}::bigint)
+      AND NOT (o.transaction_id = ANY(c.watched))
+      AND NOT ${heldBehindEarlier(unorderedTypes)}
+    ORDER BY o.transaction_id, o.sequence
+    LIMIT ${pageSize}`);
 }
 
 /**
  * Which of these rows have no live job: the job hash is gone (Redis restarted, was flushed, or
- * trimmed the job), or the job sits in `failed`/`completed` while the row is still dispatched
- * (the worker died between its last step in Redis and in Postgres).
+ * trimmed the job), or the job sits in `failed`/`completed` while the row is still pending (a job
+ * that stalled too often, or a worker that died between its last step in Redis and in Postgres).
  */
-async function withoutLiveJob(queues: QueueSet, rows: DispatchedRow[]): Promise<DispatchedRow[]> {
-  const lost: DispatchedRow[] = [];
+async function withoutLiveJob(queues: QueueSet, rows: PassedRow[]): Promise<{ missing: PassedRow[]; finished: PassedRow[] }> {
+  const missing: PassedRow[] = [];
+  const finished: PassedRow[] = [];
   for (const [name, group] of groupByQueue(rows, (row) => row.event_type)) {
     const queue = queues.byName(name)!;
     const pipeline = queues.connection.pipeline();
@@ -47,39 +51,41 @@ async function withoutLiveJob(queues: QueueSet, rows: DispatchedRow[]): Promise<
         if (error) throw error;
         return value;
       });
-      if (exists === 0 || failed !== null || completed !== null) lost.push(row);
+      if (exists === 0) missing.push(row);
+      else if (failed !== null || completed !== null) finished.push(row);
     });
   }
-  return lost;
-}
-
-/** Sends rows whose job is lost back to pending; the update's NOTIFY wakes the scanners. */
-async function redispatch(prisma: PrismaClient, queues: QueueSet, rows: DispatchedRow[]): Promise<number> {
-  await Promise.all(rows.map((row) => queues.byName(queueOf(row.event_type))!.remove(row.id).catch(() => 0)));
-  return prisma.$executeRaw`
-    UPDATE event_outbox SET status = 'pending', dispatched_at = NULL
-    WHERE id = ANY(${rows.map((row) => row.id)}::uuid[]) AND status = 'dispatched'`;
+  return { missing, finished };
 }
 
 export interface RecoveryOptions {
-  prisma: PrismaClient;
+  db: Database;
   queues: QueueSet;
   logger: Logger;
-  /** Rows dispatched more recently than this are left alone: their jobs may be on the way. */
-  graceMs: number;
+  unorderedTypes: readonly string[];
+  retryBackoffMs?: number | undefined;
+  cursorName?: string;
 }
 
-/** One recovery pass over every dispatched row past the grace period. Returns how many it redispatched. */
-export async function recoverLostJobs({ prisma, queues, logger, graceMs }: RecoveryOptions): Promise<number> {
+/**
+ * One rescue pass: every pending row the relay has passed whose job is lost is queued again (a
+ * finished job is removed first, so the new one is not taken for a duplicate). Safe at any time and
+ * in any number of processes: adding a job that exists adds nothing, and a job of an event that
+ * was handled meanwhile finds it processed and does nothing. Returns how many it queued.
+ */
+export async function recoverLostJobs({ db, queues, logger, unorderedTypes, retryBackoffMs, cursorName = "default" }: RecoveryOptions): Promise<number> {
   let recovered = 0;
-  let page: DispatchedRow[];
-  let cursor: DispatchedRow | undefined;
+  let page: PassedRow[];
+  let after: PassedRow | undefined;
   do {
-    page = await dispatchedBefore(prisma, graceMs, cursor);
-    cursor = page.at(-1);
-    const lost = await withoutLiveJob(queues, page);
-    if (lost.length) recovered += await redispatch(prisma, queues, lost);
+    page = await relayedPending(db, cursorName, unorderedTypes, after);
+    after = page.at(-1);
+    const { missing, finished } = await withoutLiveJob(queues, page);
+    await Promise.all(finished.map((row) => queues.byName(queueOf(row.event_type))!.remove(row.id).catch(() => 0)));
+    const lost = [...missing, ...finished];
+    await enqueueEvents(queues, lost, retryBackoffMs);
+    recovered += lost.length;
   } while (page.length === pageSize);
-  if (recovered) logger.warn({ recovered }, "dispatched events had lost their jobs; dispatched them again");
+  if (recovered) logger.warn({ recovered }, "pending events had lost their jobs; queued them again");
   return recovered;
 }

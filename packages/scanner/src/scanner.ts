@@ -1,18 +1,17 @@
 import { CronJob } from "cron";
-import type { PrismaClient } from "@outbox/db";
-import { unorderedEventTypes } from "@outbox/events";
 import type { Logger } from "@outbox/logger";
 import { listenForOutbox, type OutboxListener } from "@outbox/outbox";
 import type { QueueSet } from "@outbox/queues";
-import { claimPending, nextDueAt } from "./claim.ts";
-import { enqueue, releaseClaim } from "./dispatch.ts";
+import type { Database } from "@outbox/sql";
+import { relayOnce } from "./relay.ts";
 
 export interface ScannerOptions {
-  prisma: PrismaClient;
+  db: Database;
   queues: QueueSet;
   logger: Logger;
   databaseUrl: string;
   batchSize: number;
+  unorderedTypes: readonly string[];
   /** The safety-net tick (the `cron` package's syntax, seconds allowed). */
   scanCron: string;
   errorBackoffMs?: number;
@@ -23,17 +22,16 @@ export interface ScannerOptions {
 
 /**
  * Relays committed outbox rows to their queues. Wakes on NOTIFY (bursts coalesce into one more
- * pass), on the cron tick, and when a delayed row falls due; each pass claims and enqueues batches
- * until a batch comes back short, so a backlog never waits for a tick.
+ * pass) and on the cron tick; each pass steps the relay until a step reads a short batch, so a
+ * backlog never waits for a tick.
  */
 export class OutboxScanner {
   private listener: OutboxListener | undefined;
   private tick: CronJob | undefined;
-  private dueTimer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
   private pass: Promise<void> | undefined;
   private wakeAgain = false;
   private stopped = false;
-  private dueCheckedAt = 0;
 
   constructor(private readonly options: ScannerOptions) {}
 
@@ -64,11 +62,11 @@ export class OutboxScanner {
     });
   }
 
-  /** Stops claiming; resolves when the pass under way has enqueued what it claimed. */
+  /** Stops relaying; resolves when the pass under way has committed what it queued. */
   async stop(): Promise<void> {
     this.stopped = true;
     void this.tick?.stop();
-    clearTimeout(this.dueTimer);
+    clearTimeout(this.retryTimer);
     await this.listener?.close();
     await this.pass;
   }
@@ -76,45 +74,23 @@ export class OutboxScanner {
   private async runPass(): Promise<void> {
     const { batchSize, logger, errorBackoffMs = 1000 } = this.options;
     try {
-      let claimed: number;
+      let read: number;
       do {
         this.wakeAgain = false;
-        claimed = await this.scanOnce();
-      } while (claimed === batchSize && !this.stopped);
-      await this.scheduleNextDue();
+        read = await this.relayStep();
+      } while (read === batchSize && !this.stopped);
     } catch (error) {
-      logger.error({ err: error }, "outbox scan failed; trying again");
-      clearTimeout(this.dueTimer);
-      this.dueTimer = setTimeout(() => this.wake(), errorBackoffMs);
+      logger.error({ err: error }, "outbox relay failed; trying again");
+      clearTimeout(this.retryTimer);
+      this.retryTimer = setTimeout(() => this.wake(), errorBackoffMs);
     }
   }
 
-  /** One claim and enqueue. Returns how many rows it claimed. */
-  async scanOnce(): Promise<number> {
-    const { prisma, queues, batchSize, onDispatched } = this.options;
-    const events = await claimPending(prisma, batchSize, unorderedEventTypes);
-    if (events.length === 0) return 0;
-    try {
-      await enqueue(queues, events, this.options.retryBackoffMs);
-    } catch (error) {
-      await releaseClaim(prisma, events.map((event) => event.id));
-      throw error;
-    }
-    onDispatched?.(events.length);
-    return events.length;
-  }
-
-  /**
-   * Sets a timer for the earliest delayed row. At most once a second: under a steady stream of
-   * passes the query would cost more than the precision it buys (the tick is the safety net).
-   */
-  private async scheduleNextDue(): Promise<void> {
-    if (Date.now() - this.dueCheckedAt < 1000) return;
-    this.dueCheckedAt = Date.now();
-    const due = await nextDueAt(this.options.prisma);
-    clearTimeout(this.dueTimer);
-    if (!due || this.stopped) return;
-    const delayMs = Math.min(Math.max(due.getTime() - Date.now(), 0) + 5, 2 ** 31 - 1);
-    this.dueTimer = setTimeout(() => this.wake(), delayMs);
+  /** One relay step. Returns how many rows it read. */
+  async relayStep(): Promise<number> {
+    const { db, queues, batchSize, unorderedTypes, retryBackoffMs, onDispatched } = this.options;
+    const step = await relayOnce({ db, queues, batchSize, unorderedTypes, retryBackoffMs });
+    if (step.queued > 0) onDispatched?.(step.queued);
+    return step.read;
   }
 }
