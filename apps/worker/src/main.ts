@@ -22,8 +22,8 @@ const worker = await startWorker({
     ),
   }),
 });
-// One Prisma client (and one WebAssembly engine) per process: the mailer shares the worker's.
-const mailer = startMailer({ prisma: worker.prisma, logger: logger.child({ component: "mailer" }), smtpUrl: config.SMTP_URL });
+// One pool per process: the mailer shares the worker's.
+const mailer = startMailer({ db: worker.db, logger: logger.child({ component: "mailer" }), smtpUrl: config.SMTP_URL });
 
 stopOnSignals(
   async () => {

@@ -1,6 +1,6 @@
 import type { Env } from "@outbox/config";
-import { createPrisma, type PrismaClient } from "@outbox/db";
 import { sendToDeadLetter, startDeadLetterWorker } from "@outbox/dead-letter";
+import { unorderedEventTypes } from "@outbox/events";
 import type { Logger } from "@outbox/logger";
 import { postgresCheck, redisCheck, startHealthServer } from "@outbox/health";
 import { createMetrics, type Metrics } from "@outbox/metrics";
@@ -8,6 +8,7 @@ import { EventProcessor, type HandlerMap, type Outcome } from "@outbox/processor
 import { createQueues, createRedis } from "@outbox/queues";
 import { OutboxScanner, recoverLostJobs } from "@outbox/scanner";
 import { startSchedules } from "@outbox/schedules";
+import { Database } from "@outbox/sql";
 import { collectStats, startStatsLog } from "@outbox/stats";
 
 export interface WorkerOptions {
@@ -16,30 +17,37 @@ export interface WorkerOptions {
   handlers: HandlerMap | ((context: { metrics: Metrics }) => HandlerMap);
   logger: Logger;
   onOutcome?: (type: string, outcome: Outcome) => void;
+  /** Reports every committed batch of the processor (the bench counts statements per batch). */
+  onBatch?: (batch: { events: number }) => void;
 }
 
 export interface RunningWorker {
   /** The port of the health and metrics listener (WORKER_PORT, or the one picked for 0). */
   healthPort: number;
-  /** The worker's Prisma client, for companions that live and stop with it (the mailer). */
-  prisma: PrismaClient;
+  /** The worker's pool, for companions that live and stop with it (the mailer). */
+  db: Database;
   stop(): Promise<void>;
 }
 
 /**
- * The worker process: scanner (claim and enqueue), processor (run handlers), lost-job recovery, the
- * dead-letter queue's worker, the scheduled jobs, the stats log line, and the health and metrics
- * listener. `stop()` shuts down in a fixed order: stop claiming, let active
- * jobs finish within SHUTDOWN_TIMEOUT_MS, then close queues and connections.
+ * The worker process: relay (read the outbox in commit order, queue jobs), processor (run
+ * handlers), lost-job recovery, the dead-letter queue's worker, the scheduled jobs, the stats log
+ * line, and the health and metrics listener. No Prisma: every statement goes through one `pg`
+ * pool. `stop()` shuts down in a fixed order: stop relaying, let active jobs finish within
+ * SHUTDOWN_TIMEOUT_MS, then close queues and connections.
  */
-export async function startWorker({ config, handlers, logger, onOutcome }: WorkerOptions): Promise<RunningWorker> {
-  const prisma = createPrisma(config.DATABASE_URL, { poolSize: 10 });
+export async function startWorker({ config, handlers, logger, onOutcome, onBatch }: WorkerOptions): Promise<RunningWorker> {
+  const db = new Database(config.DATABASE_URL, {
+    poolSize: 10,
+    applicationName: "outbox-worker",
+    onIdleError: (error) => logger.warn({ err: error }, "an idle Postgres connection failed; the pool replaces it"),
+  });
   const redis = { url: config.REDIS_URL, ...(config.REDIS_CLUSTER_NODES ? { clusterNodes: config.REDIS_CLUSTER_NODES } : {}) };
   const connection = createRedis(redis, "worker");
   const probe = createRedis(redis, "producer");
   const queues = createQueues(connection, config.QUEUE_PREFIX);
-  const metrics = createMetrics({ stats: () => collectStats(prisma, queues) });
-  const statsLog = startStatsLog({ prisma, queues, logger, intervalMs: config.STATS_INTERVAL_MS });
+  const metrics = createMetrics({ stats: () => collectStats(db, queues) });
+  const statsLog = startStatsLog({ db, queues, logger, intervalMs: config.STATS_INTERVAL_MS });
   const outcomeObservers = (type: string, outcome: Outcome) => {
     metrics.recordOutcome(type, outcome);
     statsLog.record(outcome);
@@ -47,7 +55,7 @@ export async function startWorker({ config, handlers, logger, onOutcome }: Worke
   };
 
   const processor = new EventProcessor({
-    prisma,
+    db,
     queues,
     connection,
     handlers: typeof handlers === "function" ? handlers({ metrics }) : handlers,
@@ -55,7 +63,9 @@ export async function startWorker({ config, handlers, logger, onOutcome }: Worke
     concurrency: config.WORKER_CONCURRENCY,
     webhookConcurrency: config.WEBHOOK_CONCURRENCY,
     lockDurationMs: config.JOB_LOCK_MS,
+    retryBackoffMs: config.RETRY_BACKOFF_MS,
     onOutcome: outcomeObservers,
+    ...(onBatch ? { onBatch } : {}),
     deadLetter: {
       send: (entry) => sendToDeadLetter(queues, entry),
       remove: async (eventId) => {
@@ -63,29 +73,20 @@ export async function startWorker({ config, handlers, logger, onOutcome }: Worke
       },
     },
   });
-  const deadLetterWorker = startDeadLetterWorker({ prisma, queues, connection, logger });
-  const scanner = new OutboxScanner({
-    prisma,
-    queues,
-    logger,
-    databaseUrl: config.DATABASE_URL,
-    batchSize: config.SCAN_BATCH_SIZE,
-    scanCron: config.SCAN_CRON,
-    retryBackoffMs: config.RETRY_BACKOFF_MS,
-  });
+  const deadLetterWorker = startDeadLetterWorker({ db, queues, connection, logger });
+  const relay = { db, queues, logger, unorderedTypes: unorderedEventTypes, retryBackoffMs: config.RETRY_BACKOFF_MS };
+  const scanner = new OutboxScanner({ ...relay, databaseUrl: config.DATABASE_URL, batchSize: config.SCAN_BATCH_SIZE, scanCron: config.SCAN_CRON });
 
   const recover = () =>
-    recoverLostJobs({ prisma, queues, logger, graceMs: config.RECOVERY_GRACE_MS }).catch((error: unknown) =>
-      logger.error({ err: error }, "lost-job recovery failed; it runs again at the next interval"),
-    );
+    recoverLostJobs(relay).catch((error: unknown) => logger.error({ err: error }, "lost-job recovery failed; it runs again at the next interval"));
   await recover();
   processor.start();
   await scanner.start();
-  const schedules = await startSchedules({ prisma, connection, prefix: config.QUEUE_PREFIX, config, logger });
+  const schedules = await startSchedules({ db, connection, prefix: config.QUEUE_PREFIX, config, logger });
   const health = await startHealthServer({
     port: config.WORKER_PORT,
     host: config.HOST,
-    checks: { postgres: postgresCheck(prisma), redis: redisCheck(probe) },
+    checks: { postgres: postgresCheck(db), redis: redisCheck(probe) },
     registry: metrics.registry,
   });
   let recovering: Promise<unknown> = Promise.resolve();
@@ -96,7 +97,7 @@ export async function startWorker({ config, handlers, logger, onOutcome }: Worke
 
   return {
     healthPort: health.port,
-    prisma,
+    db,
     async stop() {
       clearInterval(recovery);
       await scanner.stop();
@@ -107,7 +108,7 @@ export async function startWorker({ config, handlers, logger, onOutcome }: Worke
       await queues.close();
       connection.disconnect();
       probe.disconnect();
-      await prisma.$disconnect();
+      await db.close();
       logger.info("worker stopped");
     },
   };

@@ -6,6 +6,7 @@ import { createPrisma, type PrismaClient } from "@outbox/db";
 import { createLogger } from "@outbox/logger";
 import { publishMany, type NewEvent } from "@outbox/outbox";
 import { createQueues, createRedis, type QueueSet } from "@outbox/queues";
+import { Database } from "@outbox/sql";
 import { createTestDatabase, createTestRedis, waitFor, type TestDatabase, type TestRedis } from "@outbox/testing";
 import { startWorker, type RunningWorker } from "../src/runtime.ts";
 import { testEffectsTable, testHandlers } from "./fixtures/test-handlers.ts";
@@ -14,6 +15,8 @@ export interface PipelineEnv {
   db: TestDatabase;
   redis: TestRedis;
   prisma: PrismaClient;
+  /** The engine's pool on the pipeline's database (dead-letter operations take it). */
+  sql: Database;
   env: Record<string, string>;
   config(overrides?: Record<string, string>): Env;
   /** Producer-side queues on this pipeline's Redis prefix; closed (with their connection) by the caller. */
@@ -25,6 +28,7 @@ export async function setupPipeline(overrides: Record<string, string> = {}): Pro
   const db = await createTestDatabase();
   const redis = createTestRedis();
   const prisma = createPrisma(db.url);
+  const sql = new Database(db.url, { poolSize: 4 });
   for (const statement of testEffectsTable.split(";").filter((s) => s.trim())) await prisma.$executeRawUnsafe(statement);
   const env = {
     DATABASE_URL: db.url,
@@ -33,7 +37,6 @@ export async function setupPipeline(overrides: Record<string, string> = {}): Pro
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
     SCAN_CRON: "*/1 * * * * *",
     RECOVERY_INTERVAL_MS: "1000",
-    RECOVERY_GRACE_MS: "1000",
     JOB_LOCK_MS: "2000",
     RETRY_BACKOFF_MS: "200",
     SHUTDOWN_TIMEOUT_MS: "10000",
@@ -44,6 +47,7 @@ export async function setupPipeline(overrides: Record<string, string> = {}): Pro
     db,
     redis,
     prisma,
+    sql,
     env,
     config: (more = {}) => loadConfig({ ...env, ...more }),
     openQueues() {
@@ -57,6 +61,7 @@ export async function setupPipeline(overrides: Record<string, string> = {}): Pro
     },
     async cleanup() {
       await prisma.$disconnect();
+      await sql.close();
       await redis.clean();
       await db.drop();
     },

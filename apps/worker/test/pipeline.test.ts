@@ -52,7 +52,6 @@ describe("the pipeline, end to end", () => {
     await waitForStatus(pipeline.prisma, ids, "processed", 60_000);
     const effects = await effectsPerEvent(pipeline.prisma);
     expect(ids.every((id) => effects.get(id) === 1)).toBe(true);
-    expect(await pipeline.prisma.eventInbox.count({ where: { eventId: { in: ids } } })).toBe(1000);
     const rows = await pipeline.prisma.eventOutbox.findMany({ where: { id: { in: ids } }, select: { attempts: true, processedAt: true } });
     expect(rows.every((row) => row.attempts === 1 && row.processedAt !== null)).toBe(true);
   });
@@ -98,7 +97,7 @@ describe("the pipeline, end to end", () => {
     await pipeline.prisma.$executeRaw`DELETE FROM test_faults WHERE aggregate_id = ${aggregate}`;
     const queues = pipeline.openQueues();
     try {
-      await retryDead(pipeline.prisma, queues, id!);
+      await retryDead(pipeline.sql, queues, id!);
     } finally {
       await queues.shut();
     }
@@ -143,7 +142,7 @@ describe("the pipeline, end to end", () => {
 
     const queues = pipeline.openQueues();
     try {
-      await skipDead(pipeline.prisma, queues, first!);
+      await skipDead(pipeline.sql, queues, first!);
     } finally {
       await queues.shut();
     }

@@ -25,6 +25,16 @@ async function pipelineFor(overrides: Record<string, string> = {}): Promise<Pipe
   return pipeline;
 }
 
+/** Waits until a worker has taken the event's job. */
+async function waitForActive(pipeline: PipelineEnv, id: string) {
+  const queues = pipeline.openQueues();
+  try {
+    await waitFor(async () => (await queues.events.getJobState(id)) === "active", { message: `the job of ${id} to be active` });
+  } finally {
+    await queues.shut();
+  }
+}
+
 async function expectExactlyOnce(pipeline: PipelineEnv, ids: string[]) {
   const effects = await effectsPerEvent(pipeline.prisma);
   const wrong = ids.filter((id) => effects.get(id) !== 1);
@@ -70,7 +80,7 @@ describe("resilience", () => {
     const pipeline = await pipelineFor();
     const first = await spawnWorker(pipeline.env);
     const [id] = await publishAll(pipeline.prisma, [tenantEvent("delay:3000")]);
-    await waitFor(async () => (await pipeline.prisma.eventOutbox.findUnique({ where: { id: id! } }))?.status === "dispatched");
+    await waitForActive(pipeline, id!);
     await new Promise((resolve) => setTimeout(resolve, 500)); // let the handler start its delay
     first.child.kill("SIGKILL");
     await first.exited;
@@ -91,7 +101,7 @@ describe("resilience", () => {
     const pipeline = await pipelineFor();
     const worker = await spawnWorker(pipeline.env);
     const [id] = await publishAll(pipeline.prisma, [tenantEvent("delay:1500")]);
-    await waitFor(async () => (await pipeline.prisma.eventOutbox.findUnique({ where: { id: id! } }))?.status === "dispatched");
+    await waitForActive(pipeline, id!);
     await new Promise((resolve) => setTimeout(resolve, 300));
     worker.child.kill("SIGTERM");
     expect(await worker.exited).toBe(0);

@@ -26,19 +26,22 @@ export interface DatabaseOptions {
 export class Connection implements Queryable {
   constructor(
     private readonly client: pg.PoolClient,
-    private readonly pool: pg.Pool,
+    private readonly database: Database,
   ) {}
 
   async query<Row>(statement: Sql): Promise<Row[]> {
+    this.database.statementCount++;
     return (await this.client.query({ text: statement.text, values: statement.values })).rows as Row[];
   }
 
   async execute(statement: Sql): Promise<number> {
+    this.database.statementCount++;
     return (await this.client.query({ text: statement.text, values: statement.values })).rowCount ?? 0;
   }
 
   /** Runs a statement with no parameters (BEGIN, SAVEPOINT, …). */
   async run(command: string): Promise<void> {
+    this.database.statementCount++;
     await this.client.query(command);
   }
 
@@ -49,7 +52,7 @@ export class Connection implements Queryable {
   /** Ends the backend from another connection (its statement stops at once), then drops this one. */
   async destroy(): Promise<void> {
     const pid = (this.client as unknown as { processID?: number }).processID;
-    if (pid) await this.pool.query("SELECT pg_terminate_backend($1)", [pid]).catch(() => undefined);
+    if (pid) await this.database.pool.query("SELECT pg_terminate_backend($1)", [pid]).catch(() => undefined);
     this.client.release(true);
   }
 }
@@ -59,6 +62,8 @@ export type IsolationLevel = "read committed" | "repeatable read" | "serializabl
 /** The pool. Every statement takes a connection for itself; `transaction` holds one throughout. */
 export class Database implements Queryable {
   readonly pool: pg.Pool;
+  /** Statements sent so far, through the pool and its transactions (the bench reports statements per batch). */
+  statementCount = 0;
 
   constructor(url: string, { poolSize = 10, applicationName, onIdleError }: DatabaseOptions = {}) {
     this.pool = new pg.Pool({ connectionString: url, max: poolSize, ...(applicationName ? { application_name: applicationName } : {}) });
@@ -66,15 +71,17 @@ export class Database implements Queryable {
   }
 
   async query<Row>(statement: Sql): Promise<Row[]> {
+    this.statementCount++;
     return (await this.pool.query({ text: statement.text, values: statement.values })).rows as Row[];
   }
 
   async execute(statement: Sql): Promise<number> {
+    this.statementCount++;
     return (await this.pool.query({ text: statement.text, values: statement.values })).rowCount ?? 0;
   }
 
   async connect(): Promise<Connection> {
-    return new Connection(await this.pool.connect(), this.pool);
+    return new Connection(await this.pool.connect(), this);
   }
 
   /** Runs `work` in one transaction: committed when it resolves, rolled back when it throws. */

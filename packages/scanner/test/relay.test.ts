@@ -1,0 +1,126 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { unorderedEventTypes } from "@outbox/events";
+import { createLogger } from "@outbox/logger";
+import { createQueues, createRedis, type QueueSet } from "@outbox/queues";
+import { sql, type Queryable } from "@outbox/sql";
+import { createTestRedis, useTestDatabase } from "@outbox/testing";
+import { recoverLostJobs, relayOnce } from "../src/index.ts";
+
+const database = useTestDatabase();
+const redis = createTestRedis();
+let queues: QueueSet;
+const logger = createLogger({ level: "silent" });
+
+beforeAll(() => {
+  queues = createQueues(createRedis({ url: redis.url }, "worker"), redis.prefix);
+});
+afterAll(async () => {
+  await queues.close();
+  queues.connection.disconnect();
+  await redis.clean();
+});
+beforeEach(async () => {
+  await queues.events.obliterate({ force: true });
+  await database.sql.execute(sql`DELETE FROM event_outbox`);
+});
+
+const options = () => ({ db: database.sql, queues, batchSize: 100, unorderedTypes: unorderedEventTypes });
+
+function cancelled(orderId: string, reason = "r") {
+  return { orderId, tenantId: "t", reason, cancelledAt: new Date().toISOString() };
+}
+
+/** Inserts OrderCancelled rows by plain SQL, as any program may; returns their ids. */
+async function insert(rows: { orderId: string; availableAt?: Date }[], executor: Queryable = database.sql): Promise<string[]> {
+  const ids: string[] = [];
+  for (const row of rows) {
+    const id = randomUUID();
+    await executor.execute(sql`INSERT INTO event_outbox (id, event_type, aggregate_type, aggregate_id, payload, available_at)
+      VALUES (${id}::uuid, 'OrderCancelled', 'order', ${row.orderId}, ${JSON.stringify(cancelled(row.orderId))}::jsonb, ${row.availableAt ?? new Date()})`);
+    ids.push(id);
+  }
+  return ids;
+}
+
+async function queued(ids: string[]): Promise<boolean[]> {
+  return Promise.all(ids.map(async (id) => (await queues.events.getJob(id)) !== undefined));
+}
+
+async function relayAll(): Promise<void> {
+  while ((await relayOnce(options())).read === options().batchSize);
+}
+
+describe("relay", () => {
+  it("queues committed rows once each, in commit order, and reads nothing twice", async () => {
+    const ids = await insert(Array.from({ length: 250 }, () => ({ orderId: randomUUID() })));
+    const steps = [await relayOnce(options()), await relayOnce(options()), await relayOnce(options()), await relayOnce(options())];
+    expect(steps.map((step) => step.read)).toEqual([100, 100, 50, 0]);
+    expect((await queued(ids)).every(Boolean)).toBe(true);
+    const jobs = await queues.events.getJobs(["prioritized", "waiting"]);
+    expect(jobs.length).toBe(250);
+  });
+
+  it("a transaction still open when the relay passes later rows: its rows are queued when it commits", async () => {
+    const slow = await database.sql.connect();
+    try {
+      await slow.run("BEGIN");
+      const [late] = await insert([{ orderId: randomUUID() }], slow); // gets its transaction id first
+      const [early] = await insert([{ orderId: randomUUID() }]); // commits first, with a later transaction id
+      await relayAll();
+      expect(await queued([early!, late!])).toEqual([true, false]);
+      await slow.run("COMMIT");
+      await relayAll();
+      expect(await queued([late!])).toEqual([true]);
+    } finally {
+      slow.release();
+    }
+  });
+
+  it("holds a later event of an aggregate until the earlier one finishes, then the rescuer or the release queues it", async () => {
+    const orderId = randomUUID();
+    const [first, second] = await insert([{ orderId }, { orderId }]);
+    await relayAll();
+    expect(await queued([first!, second!])).toEqual([true, false]);
+    // The rescuer does not queue a held row either.
+    await recoverLostJobs({ ...options(), logger });
+    expect(await queued([second!])).toEqual([false]);
+    await database.sql.execute(sql`UPDATE event_outbox SET status = 'processed' WHERE id = ${first}::uuid`);
+    await recoverLostJobs({ ...options(), logger });
+    expect(await queued([second!])).toEqual([true]);
+  });
+
+  it("queues a delayed row as a delayed job, due at its available_at", async () => {
+    const due = new Date(Date.now() + 60_000);
+    const [id] = await insert([{ orderId: randomUUID(), availableAt: due }]);
+    await relayAll();
+    const job = await queues.events.getJob(id!);
+    expect(await job?.getState()).toBe("delayed");
+    expect(Math.abs(job!.timestamp + job!.delay - due.getTime())).toBeLessThan(2000);
+  });
+
+  it("after Redis lost every job, the rescuer queues each passed pending row again", async () => {
+    const ids = await insert(Array.from({ length: 30 }, () => ({ orderId: randomUUID() })));
+    await relayAll();
+    await queues.events.obliterate({ force: true });
+    expect((await queued(ids)).some(Boolean)).toBe(false);
+    expect(await recoverLostJobs({ ...options(), logger })).toBe(30);
+    expect((await queued(ids)).every(Boolean)).toBe(true);
+    expect(await recoverLostJobs({ ...options(), logger })).toBe(0);
+  });
+
+  it("two relays at once: one holds the cursor, the other steps aside; nothing is read twice", async () => {
+    const ids = await insert(Array.from({ length: 50 }, () => ({ orderId: randomUUID() })));
+    const steps = await Promise.all([relayOnce(options()), relayOnce(options())]);
+    expect(steps.map((s) => s.read).sort((a, b) => a - b)).toEqual([0, 50]);
+    expect((await queued(ids)).every(Boolean)).toBe(true);
+  });
+
+  it("reads forward from its position: the plan starts at the cursor in event_outbox_relay_idx", async () => {
+    const text = (await database.sql.query<{ "QUERY PLAN": string }>(sql`
+      EXPLAIN SELECT id FROM event_outbox o WHERE o.status = 'pending' AND (o.transaction_id, o.sequence) > ('1'::xid8, 1::bigint)
+      ORDER BY o.transaction_id, o.sequence LIMIT 100`)).map((row) => row["QUERY PLAN"]).join("\n");
+    expect(text).toMatch(/Index Scan using event_outbox_relay_idx/);
+    expect(text).toMatch(/Index Cond: \(ROW\(transaction_id, sequence\) > ROW/);
+  });
+});
