@@ -2,7 +2,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["**/node_modules/**", "packages/db/src/generated/**", "**/.turbo/**"] },
+  { ignores: ["**/node_modules/**", "**/dist/**", "packages/db/src/generated/**", "**/.turbo/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -1,18 +1,18 @@
-// `pnpm start`: migrates the database (creating it if missing), then runs the API and the worker
-// as two processes, forwards SIGTERM/SIGINT to both, and exits when both have exited. If one
-// dies, the other is stopped too.
+// `pnpm start` (after scripts/build.mjs): migrates the database (creating it if missing), then runs
+// the API and the worker as two processes from their bundles, forwards SIGTERM/SIGINT to both, and
+// exits when both have exited. If one dies, the other is stopped too.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import path from "node:path";
 
 const root = path.resolve(import.meta.dirname, "..");
-const apps = ["apps/api/src/main.ts", "apps/worker/src/main.ts"];
+const apps = ["apps/api/dist/main.js", "apps/worker/dist/main.js"];
 
-const migration = spawnSync(process.execPath, ["--import", "tsx", path.join(root, "packages/db/src/bin/migrate.ts")], { stdio: "inherit" });
+const migration = spawnSync(process.execPath, ["--enable-source-maps", path.join(root, "packages/db/dist/migrate.js")], { stdio: "inherit" });
 if (migration.status !== 0) process.exit(migration.status ?? 1);
 
 const children: ChildProcess[] = apps.map((entry) =>
   // Own process groups: a terminal's Ctrl-C or a group kill reaches them once, through this launcher.
-  spawn(process.execPath, ["--import", "tsx", path.join(root, entry)], { stdio: "inherit", env: process.env, detached: true }),
+  spawn(process.execPath, ["--enable-source-maps", path.join(root, entry)], { stdio: "inherit", env: process.env, detached: true }),
 );
 
 let exitCode = 0;

@@ -1,21 +1,30 @@
-// One measured process, driven by the parent over IPC: an outbox worker (scanner + processor,
-// no-op handler) or a raw BullMQ worker that adds its share of jobs and processes the queue.
-// It reports how many jobs it has finished every 50 ms, and its peak RSS when told to stop.
+// One measured process, driven by the parent over IPC: an outbox worker (relay + processor, with a
+// no-op handler or the real domain handlers and the mailer) or a raw BullMQ worker that adds its
+// share of jobs and processes the queue. It reports how many jobs it has finished every 50 ms, and
+// when told to stop its peak RSS, its idle RSS (before the first job) and the statements it sent
+// per committed batch. The parent runs it as a bundle (plain JavaScript, as production runs).
 import { Queue, Worker } from "bullmq";
 import { loadConfig } from "@outbox/config";
+import { createDomainHandlers } from "@outbox/handlers";
 import { createLogger } from "@outbox/logger";
+import { startMailer } from "@outbox/mailer";
 import type { HandlerMap } from "@outbox/processor";
 import { createRedis } from "@outbox/queues";
 import { startWorker } from "@outbox/worker";
 
 export type ChildCommand =
-  | { run: "outbox"; recordStarts?: boolean }
+  | { run: "outbox"; recordStarts?: boolean; handlers?: "noop" | "domain" }
   | { run: "raw"; share: number; offset: number; concurrency: number; prefix: string };
 export type ParentMessage = { go: true } | { stop: true };
-export type ChildMessage =
-  | { ready: true }
-  | { done: number; at: number }
-  | { stopped: true; maxRssMb: number; starts: [string, number][] };
+export interface ChildReport {
+  stopped: true;
+  maxRssMb: number;
+  idleRssMb: number;
+  starts: [string, number][];
+  batches: number;
+  statements: number;
+}
+export type ChildMessage = { ready: true } | { done: number; at: number } | ChildReport;
 
 const now = () => performance.timeOrigin + performance.now();
 const send = (message: ChildMessage) => process.send!(message);
@@ -32,28 +41,40 @@ function reportProgress(count: () => number): NodeJS.Timeout {
   }, 50);
 }
 
-async function runOutbox(recordStarts: boolean) {
+const rssMb = () => process.memoryUsage().rss / 2 ** 20;
+
+async function runOutbox(recordStarts: boolean, kind: "noop" | "domain") {
   const starts: [string, number][] = [];
   let handled = 0;
-  const handlers = {
+  let batches = 0;
+  const noop = {
     TenantCreated: async ({ event }: { event: { id: string } }) => {
       if (recordStarts) starts.push([event.id, now()]);
     },
   } as HandlerMap;
+  const config = loadConfig(process.env);
+  const logger = createLogger({ level: "warn" });
   const worker = await startWorker({
-    config: loadConfig(process.env),
-    handlers,
-    logger: createLogger({ level: "warn" }),
+    config,
+    handlers: kind === "domain" ? createDomainHandlers() : noop,
+    logger,
     onOutcome: (_type, outcome) => {
       if (outcome.kind === "handled") handled++;
     },
+    onBatch: () => batches++,
   });
+  const mailer = kind === "domain" ? startMailer({ db: worker.db, logger }) : undefined;
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const idleRssMb = rssMb();
+  const statementsBefore = worker.db.statementCount;
   const progress = reportProgress(() => handled);
   send({ ready: true });
   await nextMessage();
   clearInterval(progress);
+  const statements = worker.db.statementCount - statementsBefore;
+  await mailer?.stop();
   await worker.stop();
-  await sendLast({ stopped: true, maxRssMb: process.resourceUsage().maxRSS / 1024, starts });
+  await sendLast({ stopped: true, maxRssMb: process.resourceUsage().maxRSS / 1024, idleRssMb, starts, batches, statements });
 }
 
 async function runRaw({ share, offset, concurrency, prefix }: Extract<ChildCommand, { run: "raw" }>) {
@@ -82,11 +103,11 @@ async function runRaw({ share, offset, concurrency, prefix }: Extract<ChildComma
   await worker.close();
   await queue.close();
   connection.disconnect();
-  await sendLast({ stopped: true, maxRssMb: process.resourceUsage().maxRSS / 1024, starts: [] });
+  await sendLast({ stopped: true, maxRssMb: process.resourceUsage().maxRSS / 1024, idleRssMb: 0, starts: [], batches: 0, statements: 0 });
 }
 
 process.once("message", (command: ChildCommand) => {
-  const run = command.run === "outbox" ? runOutbox(command.recordStarts ?? false) : runRaw(command);
+  const run = command.run === "outbox" ? runOutbox(command.recordStarts ?? false, command.handlers ?? "noop") : runRaw(command);
   run.then(
     () => process.exit(0),
     (error: unknown) => {

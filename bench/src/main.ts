@@ -1,23 +1,27 @@
-// pnpm bench [--scenarios drain,steady,api,scale,large,cluster] [--events N] [--runs R]
-//            [--rate EPS] [--seconds S] [--api-rate EPS] [--api-seconds S] [--concurrency C]
+// pnpm bench [--scenarios real,drain,steady,statements,api,scale,large,cluster] [--events N]
+//            [--real-events N] [--runs R] [--rate EPS] [--seconds S] [--api-rate EPS]
+//            [--api-seconds S] [--concurrency C]
 // Every throughput figure is compared with raw BullMQ doing the same number of jobs in the same
 // run on this machine; prints one table per scenario and writes bench/results/<timestamp>.json.
+// Measured processes run as bundles (plain JavaScript), as `pnpm start` runs them.
 import { mkdir, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { startRedisCluster } from "@outbox/testing";
-import { median } from "./measure.ts";
+import { buildChild, median } from "./measure.ts";
 import { apiLoad } from "./scenarios/api-load.ts";
 import { drain, type DrainResult } from "./scenarios/drain.ts";
 import { largeTable } from "./scenarios/large-table.ts";
+import { statementsPerBatch } from "./scenarios/statements.ts";
 import { steadyLoad } from "./scenarios/steady.ts";
 import { createBenchSetup } from "./setup.ts";
 
 const { values: args } = parseArgs({
   options: {
-    scenarios: { type: "string", default: "drain,steady,api,scale,large,cluster" },
+    scenarios: { type: "string", default: "real,drain,steady,statements,api,scale,large,cluster" },
     events: { type: "string", default: "100000" },
+    "real-events": { type: "string", default: "20000" },
     runs: { type: "string", default: "3" },
     rate: { type: "string", default: "1000" },
     seconds: { type: "string", default: "30" },
@@ -37,12 +41,33 @@ function summarizeDrains(runs: DrainResult[]) {
   return {
     workers: runs[0]!.workers,
     events: runs[0]!.events,
+    handlers: runs[0]!.handlers,
     rawPerSecond: median(runs.map((r) => r.rawPerSecond)),
     outboxPerSecond: median(runs.map((r) => r.outboxPerSecond)),
     ratio: median(runs.map((r) => r.ratio)),
     ratios: runs.map((r) => r.ratio),
     workerPeakRssMb: Math.max(...runs.map((r) => r.outboxPeakRssMb)),
+    workerIdleRssMb: Math.max(...runs.map((r) => r.outboxIdleRssMb)),
+    eventsPerBatch: median(runs.map((r) => r.eventsPerBatch)),
+    statementsPerBatch: median(runs.map((r) => r.statementsPerBatch)),
   };
+}
+
+async function drains(label: string, options: Parameters<typeof drain>[1]) {
+  const runs: DrainResult[] = [];
+  for (let run = 0; run < Number(args.runs); run++) {
+    runs.push(await drain(setup, options));
+    log(`${label} run ${run + 1}: raw ${fixed(runs.at(-1)!.rawPerSecond)}/s, outbox ${fixed(runs.at(-1)!.outboxPerSecond)}/s`);
+  }
+  const drained = summarizeDrains(runs);
+  console.table({
+    "raw BullMQ add + process, no-op (jobs/s)": fixed(drained.rawPerSecond),
+    "outbox commit → processed (events/s)": fixed(drained.outboxPerSecond),
+    "ratio outbox / raw (median of runs)": `${fixed(drained.ratio, 2)} (runs ${drained.ratios.map((r) => fixed(r, 2)).join(", ")})`,
+    "events / statements per processor batch": `${fixed(drained.eventsPerBatch, 1)} / ${fixed(drained.statementsPerBatch, 1)}`,
+    "worker RSS idle / peak (MB)": `${fixed(drained.workerIdleRssMb)} / ${fixed(drained.workerPeakRssMb)}`,
+  });
+  return drained;
 }
 
 const results: Record<string, unknown> = {
@@ -50,23 +75,17 @@ const results: Record<string, unknown> = {
   machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version },
   settings: args,
 };
+await buildChild();
 const setup = await createBenchSetup(concurrency);
 try {
+  if (scenarios.has("real")) {
+    const realEvents = Number(args["real-events"]);
+    console.log(`\n(0) drain ${realEvents} events through the real domain handlers (UserCreated, ProductCreated, OrderCreated for seeded entities) and the mailer, 1 worker process`);
+    results.real = await drains("real", { events: realEvents, workers: 1, concurrency, handlers: "domain" });
+  }
   if (scenarios.has("drain")) {
-    const runs: DrainResult[] = [];
-    for (let run = 0; run < Number(args.runs); run++) {
-      runs.push(await drain(setup, { events, workers: 1, concurrency }));
-      log(`drain run ${run + 1}: raw ${fixed(runs.at(-1)!.rawPerSecond)}/s, outbox ${fixed(runs.at(-1)!.outboxPerSecond)}/s`);
-    }
-    const drained = summarizeDrains(runs);
-    results.drain = drained;
     console.log(`\n(1) drain a backlog of ${events} events, no-op handler, 1 worker process`);
-    console.table({
-      "raw BullMQ add + process (jobs/s)": fixed(drained.rawPerSecond),
-      "outbox commit → processed (events/s)": fixed(drained.outboxPerSecond),
-      "ratio outbox / raw (median of runs)": fixed(drained.ratio, 2),
-      "(5) worker peak RSS (MB)": fixed(drained.workerPeakRssMb),
-    });
+    results.drain = await drains("drain", { events, workers: 1, concurrency });
   }
   if (scenarios.has("steady")) {
     const steady = await steadyLoad(setup, Number(args.rate), Number(args.seconds));
@@ -76,6 +95,12 @@ try {
       "commit → handler start p50 / p95 / p99 (ms)": [steady.latencyP50Ms, steady.latencyP95Ms, steady.latencyP99Ms].map((v) => fixed(v, 1)).join(" / "),
       "outbox lag p50 / max (ms)": `${fixed(steady.lagP50Ms)} / ${fixed(steady.lagMaxMs)}`,
     });
+  }
+  if (scenarios.has("statements")) {
+    const counts = await statementsPerBatch(setup);
+    results.statements = counts;
+    console.log("\n(6) statements one processor batch sends, real domain handlers, by batch size");
+    console.table(Object.fromEntries(Object.entries(counts).map(([type, bySize]) => [type, Object.fromEntries(Object.entries(bySize).map(([size, n]) => [`batch of ${size}`, n]))])));
   }
   if (scenarios.has("api")) {
     const api = await apiLoad(setup, Number(args["api-rate"]), Number(args["api-seconds"]));
@@ -103,9 +128,9 @@ try {
     results.large = large;
     console.log(`\n(4) ${large.pending} pending rows, then ${large.processed} processed rows beside them`);
     console.table({
-      "claim of 500 (ms) small → large": `${fixed(large.claimMsSmall, 2)} → ${fixed(large.claimMsLarge, 2)} (×${fixed(large.claimRatio, 2)})`,
+      "relay read of 500 (ms) small → large": `${fixed(large.relayReadMsSmall, 2)} → ${fixed(large.relayReadMsLarge, 2)} (×${fixed(large.relayReadRatio, 2)})`,
       "stats (ms) small → large": `${fixed(large.statsMsSmall, 2)} → ${fixed(large.statsMsLarge, 2)} (×${fixed(large.statsRatio, 2)})`,
-      "claim reads event_outbox_pending_idx": String(large.claimUsesPendingIndex),
+      "relay reads event_outbox_relay_idx": String(large.relayReadsRelayIndex),
     });
   }
   if (scenarios.has("cluster")) {

@@ -1,6 +1,8 @@
 import { fork, type ChildProcess } from "node:child_process";
 import path from "node:path";
-import type { ChildCommand, ChildMessage, ParentMessage } from "./child.ts";
+// @ts-expect-error: a plain-JavaScript module of the repository's scripts, without types
+import { bundle } from "../../scripts/bundle.mjs";
+import type { ChildCommand, ChildMessage, ChildReport, ParentMessage } from "./child.ts";
 
 export const now = () => performance.timeOrigin + performance.now();
 
@@ -11,16 +13,24 @@ export interface MeasuredChild {
   done(): number;
   /** Resolves the first time the reported total of `children` reaches `target`, with that moment. */
   send(message: ParentMessage): void;
-  stopped: Promise<{ maxRssMb: number; starts: [string, number][] }>;
+  stopped: Promise<ChildReport>;
   onProgress(listener: () => void): void;
   lastReportAt(): number;
+}
+
+const childBundle = path.resolve(import.meta.dirname, "../dist/child.js");
+
+/** Bundles the measured child (plain JavaScript, as production runs the worker). Once per bench run. */
+export async function buildChild(): Promise<void> {
+  const problems = (await bundle({ entry: "bench/src/child.ts", out: "bench/dist/child.js", owner: "bench" })) as string[];
+  if (problems.length > 0) throw new Error(problems.join("\n"));
 }
 
 /** Starts a measured child process with the given environment and command. */
 export function startChild(env: Record<string, string>, command: ChildCommand): MeasuredChild {
   const profile = process.env.BENCH_CPU_PROF;
-  const child = fork(path.join(import.meta.dirname, "child.ts"), {
-    execArgv: ["--import", "tsx", ...(profile ? ["--cpu-prof", `--cpu-prof-dir=${profile}`] : [])],
+  const child = fork(childBundle, {
+    execArgv: ["--enable-source-maps", ...(profile ? ["--cpu-prof", `--cpu-prof-dir=${profile}`] : [])],
     env: { ...process.env, ...env },
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
@@ -29,7 +39,7 @@ export function startChild(env: Record<string, string>, command: ChildCommand): 
   const listeners: (() => void)[] = [];
   let markReady: () => void;
   const ready = new Promise<void>((resolve) => (markReady = resolve));
-  const stopped = new Promise<{ maxRssMb: number; starts: [string, number][] }>((resolve, reject) => {
+  const stopped = new Promise<ChildReport>((resolve, reject) => {
     child.on("message", (message: ChildMessage) => {
       if ("ready" in message) markReady();
       else if ("done" in message) {

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
 import path from "node:path";
 import { percentile } from "../measure.ts";
@@ -33,8 +33,9 @@ function freePort(): Promise<number> {
   });
 }
 
-function startApp(entry: string, env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ["--import", "tsx", path.join(root, entry)], { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "inherit"] });
+/** Runs an app from its bundle, as `pnpm start` does (scripts/build.mjs builds what is stale). */
+function startApp(bundle: string, env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, ["--enable-source-maps", path.join(root, bundle)], { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "inherit"] });
 }
 
 async function post(url: string, body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
@@ -47,7 +48,9 @@ export async function apiLoad(setup: BenchSetup, rate: number, seconds: number):
   await setup.reset();
   const [apiPort, workerPort] = [await freePort(), await freePort()];
   const env = setup.env({ PORT: String(apiPort), WORKER_PORT: String(workerPort), HOST: "127.0.0.1" });
-  const processes = [startApp("apps/api/src/main.ts", env), startApp("apps/worker/src/main.ts", env)];
+  const build = spawnSync(process.execPath, [path.join(root, "scripts/build.mjs")], { stdio: "inherit" });
+  if (build.status !== 0) throw new Error("scripts/build.mjs failed");
+  const processes = [startApp("apps/api/dist/main.js", env), startApp("apps/worker/dist/main.js", env)];
   try {
     const base = `http://127.0.0.1:${apiPort}`;
     for (let i = 0; ; i++) {

@@ -1,14 +1,22 @@
 import { startChild, whenTotalReaches, now } from "../measure.ts";
 import type { BenchSetup } from "../setup.ts";
 
+export type HandlerKind = "noop" | "domain";
+
 export interface DrainResult {
   workers: number;
   events: number;
+  handlers: HandlerKind;
   rawPerSecond: number;
   outboxPerSecond: number;
   ratio: number;
   outboxPeakRssMb: number;
+  outboxIdleRssMb: number;
   rawPeakRssMb: number;
+  /** Processor batches committed, events per batch and statements per batch (every statement of the worker's pool while draining). */
+  batches: number;
+  eventsPerBatch: number;
+  statementsPerBatch: number;
 }
 
 /** Raw BullMQ: each of `workers` processes adds its share of jobs and processes the queue. */
@@ -34,35 +42,54 @@ async function drainRaw(setup: BenchSetup, events: number, workers: number, conc
   return { seconds, peakRssMb: Math.max(...reports.map((r) => r.maxRssMb)) };
 }
 
-/** The outbox: `workers` idle worker processes; the whole backlog commits at once and wakes them. */
-async function drainOutbox(setup: BenchSetup, events: number, workers: number, env: Record<string, string>) {
-  const children = Array.from({ length: workers }, () => startChild(env, { run: "outbox" }));
+/**
+ * The outbox: `workers` idle worker processes; the whole backlog commits at once and wakes them.
+ * With the domain handlers, the entities the events name are seeded first (not timed).
+ */
+async function drainOutbox(setup: BenchSetup, events: number, workers: number, env: Record<string, string>, handlers: HandlerKind) {
+  const children = Array.from({ length: workers }, () => startChild(env, { run: "outbox", handlers }));
   await Promise.all(children.map((c) => c.ready));
   const finished = whenTotalReaches(children, events);
-  await setup.insertBacklog(events);
+  if (handlers === "domain") await setup.insertDomainBacklog(events);
+  else await setup.insertBacklog(events);
   const committed = now();
   const seconds = ((await finished) - committed) / 1000;
   for (const child of children) child.send({ stop: true });
   const reports = await Promise.all(children.map((c) => c.stopped));
   const processed = await setup.prisma.eventOutbox.count({ where: { status: "processed" } });
   if (processed !== events) throw new Error(`only ${processed} of ${events} rows are processed`);
-  return { seconds, peakRssMb: Math.max(...reports.map((r) => r.maxRssMb)) };
+  const batches = reports.reduce((sum, r) => sum + r.batches, 0);
+  return {
+    seconds,
+    peakRssMb: Math.max(...reports.map((r) => r.maxRssMb)),
+    idleRssMb: Math.max(...reports.map((r) => r.idleRssMb)),
+    batches,
+    statements: reports.reduce((sum, r) => sum + r.statements, 0),
+  };
 }
 
-export async function drain(setup: BenchSetup, options: { events: number; workers: number; concurrency: number; env?: Record<string, string> }): Promise<DrainResult> {
-  const { events, workers, concurrency } = options;
+export async function drain(
+  setup: BenchSetup,
+  options: { events: number; workers: number; concurrency: number; env?: Record<string, string>; handlers?: HandlerKind },
+): Promise<DrainResult> {
+  const { events, workers, concurrency, handlers = "noop" } = options;
   const env = setup.env(options.env);
   await setup.reset();
   const raw = await drainRaw(setup, events, workers, concurrency, env);
   await setup.reset();
-  const outbox = await drainOutbox(setup, events, workers, env);
+  const outbox = await drainOutbox(setup, events, workers, env, handlers);
   return {
     workers,
     events,
+    handlers,
     rawPerSecond: events / raw.seconds,
     outboxPerSecond: events / outbox.seconds,
     ratio: raw.seconds / outbox.seconds,
     outboxPeakRssMb: outbox.peakRssMb,
+    outboxIdleRssMb: outbox.idleRssMb,
     rawPeakRssMb: raw.peakRssMb,
+    batches: outbox.batches,
+    eventsPerBatch: events / outbox.batches,
+    statementsPerBatch: outbox.statements / outbox.batches,
   };
 }

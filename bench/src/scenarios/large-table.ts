@@ -1,7 +1,7 @@
-import { Prisma } from "@outbox/db";
 import { unorderedEventTypes } from "@outbox/events";
 import { createQueues, createRedis } from "@outbox/queues";
-import { claimStatement } from "@outbox/scanner";
+import { lockCursor, readAfterCursor } from "@outbox/scanner";
+import { Database, sql } from "@outbox/sql";
 import { collectStats } from "@outbox/stats";
 import { median } from "../measure.ts";
 import type { BenchSetup } from "../setup.ts";
@@ -9,74 +9,81 @@ import type { BenchSetup } from "../setup.ts";
 export interface LargeTableResult {
   pending: number;
   processed: number;
-  claimMsSmall: number;
-  claimMsLarge: number;
+  relayReadMsSmall: number;
+  relayReadMsLarge: number;
   statsMsSmall: number;
   statsMsLarge: number;
-  claimRatio: number;
+  relayReadRatio: number;
   statsRatio: number;
-  claimUsesPendingIndex: boolean;
-  claimPlan: string;
+  relayReadsRelayIndex: boolean;
 }
 
 class Rollback extends Error {}
 
-/** One claim of a full batch, rolled back so the table stays as it is. Returns ms and the plan. */
-async function claimOnce(setup: BenchSetup): Promise<{ ms: number; plan: string }> {
-  let result = { ms: 0, plan: "" };
-  await setup.prisma
-    .$transaction(async (tx) => {
-      const rows = await tx.$queryRaw<{ "QUERY PLAN": string }[]>(Prisma.sql`EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY ON) ${claimStatement(500, unorderedEventTypes)}`);
-      const plan = rows.map((row) => row["QUERY PLAN"]).join("\n");
-      result = { ms: Number(/Execution Time: ([\d.]+) ms/.exec(plan)?.[1] ?? Number.NaN), plan };
-      throw new Rollback();
-    })
+/** One relay read of 500 rows after the cursor, rolled back so the cursor stays where it is. */
+async function relayReadOnce(db: Database): Promise<number> {
+  let ms = 0;
+  await db
+    .transaction(
+      async (tx) => {
+        const cursor = (await lockCursor(tx, "default"))!;
+        const started = performance.now();
+        await readAfterCursor(tx, cursor, 500, unorderedEventTypes);
+        ms = performance.now() - started;
+        throw new Rollback();
+      },
+      { isolation: "repeatable read" },
+    )
     .catch((error: unknown) => {
       if (!(error instanceof Rollback)) throw error;
     });
-  return result;
+  return ms;
 }
 
-async function measure(setup: BenchSetup, runs: number) {
+async function measure(setup: BenchSetup, db: Database, runs: number) {
   const queues = createQueues(createRedis({ url: setup.env().REDIS_URL! }, "producer"), setup.prefix);
   try {
-    const claims: number[] = [];
+    const reads: number[] = [];
     const stats: number[] = [];
-    let plan = "";
     for (let i = 0; i < runs; i++) {
-      const claim = await claimOnce(setup);
-      claims.push(claim.ms);
-      plan = claim.plan;
+      reads.push(await relayReadOnce(db));
       const started = performance.now();
-      await collectStats(setup.prisma, queues);
+      await collectStats(db, queues);
       stats.push(performance.now() - started);
     }
-    return { claimMs: median(claims), statsMs: median(stats), plan };
+    return { readMs: median(reads), statsMs: median(stats) };
   } finally {
     await queues.close();
     queues.connection.disconnect();
   }
 }
 
-/** Claim and stats cost with 10,000 pending rows, then with 1,000,000 processed rows beside them. */
+/** Relay read and stats cost with 10,000 pending rows, then with 1,000,000 processed rows beside them. */
 export async function largeTable(setup: BenchSetup, { pending = 10_000, processed = 1_000_000, runs = 15 } = {}): Promise<LargeTableResult> {
-  await setup.reset();
-  await setup.insertBacklog(pending);
-  await setup.prisma.$executeRawUnsafe("ANALYZE event_outbox");
-  const small = await measure(setup, runs);
-  await setup.insertBacklog(processed, "processed");
-  await setup.prisma.$executeRawUnsafe("VACUUM ANALYZE event_outbox");
-  const large = await measure(setup, runs);
-  return {
-    pending,
-    processed,
-    claimMsSmall: small.claimMs,
-    claimMsLarge: large.claimMs,
-    statsMsSmall: small.statsMs,
-    statsMsLarge: large.statsMs,
-    claimRatio: large.claimMs / small.claimMs,
-    statsRatio: large.statsMs / small.statsMs,
-    claimUsesPendingIndex: large.plan.includes("event_outbox_pending_idx"),
-    claimPlan: large.plan,
-  };
+  const db = new Database(setup.dbUrl, { poolSize: 2 });
+  try {
+    await setup.reset();
+    await setup.insertBacklog(pending);
+    await db.execute(sql`ANALYZE event_outbox`);
+    const small = await measure(setup, db, runs);
+    await setup.insertBacklog(processed, "processed");
+    await db.execute(sql`VACUUM ANALYZE event_outbox`);
+    const large = await measure(setup, db, runs);
+    const plan = (await db.query<{ "QUERY PLAN": string }>(sql`
+      EXPLAIN SELECT id FROM event_outbox o WHERE o.status = 'pending' AND (o.transaction_id, o.sequence) > ('1'::xid8, 1::bigint)
+      ORDER BY o.transaction_id, o.sequence LIMIT 500`)).map((row) => row["QUERY PLAN"]).join("\n");
+    return {
+      pending,
+      processed,
+      relayReadMsSmall: small.readMs,
+      relayReadMsLarge: large.readMs,
+      statsMsSmall: small.statsMs,
+      statsMsLarge: large.statsMs,
+      relayReadRatio: large.readMs / small.readMs,
+      statsRatio: large.statsMs / small.statsMs,
+      relayReadsRelayIndex: plan.includes("event_outbox_relay_idx"),
+    };
+  } finally {
+    await db.close();
+  }
 }

@@ -1,9 +1,18 @@
 import { createHash, randomUUID } from "node:crypto";
+import { existsSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import pg from "pg";
 
-export const migrationsDir = path.resolve(import.meta.dirname, "../../../prisma/migrations");
+/** prisma/migrations of the repository this module runs from: its source (src/) or a bundle (dist/). */
+export const migrationsDir = findUp(import.meta.dirname, "prisma/migrations");
+
+function findUp(from: string, relative: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, relative))) return path.join(dir, relative);
+    if (path.dirname(dir) === dir) throw new Error(`no ${relative} above ${from}`);
+  }
+}
 
 /** Prisma Migrate's own bookkeeping table, created exactly as `prisma migrate deploy` creates it. */
 const createMigrationsTable = `
