@@ -1,4 +1,4 @@
-import type { Tx } from "@outbox/db";
+import { sql, type Queryable } from "@outbox/sql";
 
 export interface DailyStatsDelta {
   ordersCreated?: number;
@@ -10,23 +10,47 @@ export interface DailyStatsDelta {
   refundsAmount?: number;
 }
 
+/** What one event adds to its tenant's counters, on the UTC day of the event's own time. */
+export interface DailyStatsBump {
+  tenantId: string;
+  at: Date | string;
+  delta: DailyStatsDelta;
+}
+
+const zero: Required<DailyStatsDelta> = {
+  ordersCreated: 0,
+  ordersCancelled: 0,
+  grossAmount: 0,
+  paymentsCompleted: 0,
+  paymentsFailed: 0,
+  paymentsAmount: 0,
+  refundsAmount: 0,
+};
+
 /** The UTC calendar day of a moment, as the `date` column stores it. */
 export function utcDay(at: Date | string): string {
   return new Date(at).toISOString().slice(0, 10);
 }
 
 /**
- * bumpDailyStats: adds to a tenant's counters for one UTC day, creating the day's row on first use.
- * One INSERT ... ON CONFLICT statement, so two transactions bumping the same day never lose a count.
- * The day comes from the event's own time, so a re-run of the event counts on the same day.
+ * bumpDailyStats: $1 the bumps as one JSON array. Sums them per (tenant, day) first (an upsert
+ * cannot touch a row twice), then adds the sums to the counters, creating a day's row on first
+ * use; two transactions bumping the same day never lose a count. Rows are written in key order,
+ * so batches bumping the same days lock them in the same order. The day comes from the event's own
+ * time, so a re-run of the event counts on the same day.
  */
-export async function bumpDailyStats(tx: Tx, tenantId: string, at: Date | string, delta: DailyStatsDelta): Promise<void> {
-  const d = { ordersCreated: 0, ordersCancelled: 0, grossAmount: 0, paymentsCompleted: 0, paymentsFailed: 0, paymentsAmount: 0, refundsAmount: 0, ...delta };
-  await tx.$executeRaw`
+export async function bumpDailyStats(tx: Queryable, bumps: readonly DailyStatsBump[]): Promise<void> {
+  if (bumps.length === 0) return;
+  const rows = bumps.map(({ tenantId, at, delta }) => ({ ...zero, ...delta, tenantId, day: utcDay(at) }));
+  await tx.execute(sql`
     INSERT INTO tenant_daily_stats AS s (tenant_id, day, orders_created, orders_cancelled, gross_amount,
       payments_completed, payments_failed, payments_amount, refunds_amount)
-    VALUES (${tenantId}::uuid, ${utcDay(at)}::date, ${d.ordersCreated}, ${d.ordersCancelled}, ${d.grossAmount},
-      ${d.paymentsCompleted}, ${d.paymentsFailed}, ${d.paymentsAmount}, ${d.refundsAmount})
+    SELECT b."tenantId", b.day, sum(b."ordersCreated"), sum(b."ordersCancelled"), sum(b."grossAmount"),
+      sum(b."paymentsCompleted"), sum(b."paymentsFailed"), sum(b."paymentsAmount"), sum(b."refundsAmount")
+    FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS b("tenantId" uuid, day date, "ordersCreated" int,
+      "ordersCancelled" int, "grossAmount" int, "paymentsCompleted" int, "paymentsFailed" int, "paymentsAmount" int, "refundsAmount" int)
+    GROUP BY b."tenantId", b.day
+    ORDER BY b."tenantId", b.day
     ON CONFLICT (tenant_id, day) DO UPDATE SET
       orders_created = s.orders_created + EXCLUDED.orders_created,
       orders_cancelled = s.orders_cancelled + EXCLUDED.orders_cancelled,
@@ -34,5 +58,5 @@ export async function bumpDailyStats(tx: Tx, tenantId: string, at: Date | string
       payments_completed = s.payments_completed + EXCLUDED.payments_completed,
       payments_failed = s.payments_failed + EXCLUDED.payments_failed,
       payments_amount = s.payments_amount + EXCLUDED.payments_amount,
-      refunds_amount = s.refunds_amount + EXCLUDED.refunds_amount`;
+      refunds_amount = s.refunds_amount + EXCLUDED.refunds_amount`);
 }

@@ -1,4 +1,4 @@
-import type { Prisma, Tx } from "@outbox/db";
+import { sql, type Queryable } from "@outbox/sql";
 
 export type EmailTemplate = "order_confirmation" | "order_rejected" | "order_cancelled" | "welcome" | "tenant_onboarding";
 
@@ -7,16 +7,20 @@ export interface QueuedEmail {
   tenantId: string | null;
   recipient: string;
   template: EmailTemplate;
-  data: Prisma.InputJsonObject;
+  data: Record<string, unknown>;
 }
 
 /**
- * Queues one email row for the mailer. (event_id, template) is unique, so an event queues each of
- * its emails at most once even if its handler's work were applied twice.
+ * queueEmails: $1 the emails as one JSON array. One row per email for the mailer, `pending`.
+ * (event_id, template) is unique, so an event queues each of its emails at most once, even if its
+ * handler's work were applied twice.
  */
-export async function queueEmail(tx: Tx, email: QueuedEmail): Promise<void> {
-  await tx.email.createMany({
-    data: [{ eventId: email.eventId, tenantId: email.tenantId, recipient: email.recipient, template: email.template, data: email.data }],
-    skipDuplicates: true,
-  });
+export async function queueEmails(tx: Queryable, emails: readonly QueuedEmail[]): Promise<void> {
+  if (emails.length === 0) return;
+  await tx.execute(sql`
+    INSERT INTO emails (id, event_id, tenant_id, recipient, template, data)
+    SELECT gen_random_uuid(), e."eventId", e."tenantId", e.recipient, e.template, e.data
+    FROM jsonb_to_recordset(${JSON.stringify(emails)}::jsonb)
+      AS e("eventId" uuid, "tenantId" uuid, recipient text, template text, data jsonb)
+    ON CONFLICT (event_id, template) DO NOTHING`);
 }

@@ -12,7 +12,10 @@ export interface DomainHandlerOptions {
   onboardingRecipient?: string;
 }
 
-/** The business handlers, one per domain event. WebhookDelivery is the webhooks package's. */
+/**
+ * The business handlers, one batch handler per domain event: each takes every event of its type
+ * in a commit group in one call. WebhookDelivery is the webhooks package's.
+ */
 export function createDomainHandlers({ onboardingRecipient = defaultOnboardingRecipient }: DomainHandlerOptions = {}): HandlerMap {
   return defineHandlers({
     OrderCreated: handleOrderCreated,
@@ -27,9 +30,12 @@ export function createDomainHandlers({ onboardingRecipient = defaultOnboardingRe
 
 export const domainHandlers: HandlerMap = createDomainHandlers();
 
-export { bumpDailyStats, utcDay, type DailyStatsDelta } from "./daily-stats.ts";
-export { queueEmail, type EmailTemplate, type QueuedEmail } from "./emails.ts";
-export { fanOutWebhooks } from "./webhook-fan-out.ts";
+export { bumpDailyStats, utcDay, type DailyStatsBump, type DailyStatsDelta } from "./daily-stats.ts";
+export { queueEmails, type EmailTemplate, type QueuedEmail } from "./emails.ts";
+export { fanOutWebhooks, type WebhookNotification } from "./webhook-fan-out.ts";
+export { lockOrders, lockPayments, type LockedOrder, type LockedPayment } from "./locks.ts";
+export { refundCompletedPayments, type MadeRefund, type RefundRequest } from "./refunds.ts";
+export { allocateStock, type Allocation, type StockRequest } from "./stock-allocation.ts";
 export { orderStatus, paymentStatus, type OrderStatus, type PaymentStatus } from "./statuses.ts";
 export { defaultOnboardingRecipient, defaultTenantSettings } from "./tenant-created.ts";
 export { defaultUserPreferences } from "./user-created.ts";

@@ -1,74 +1,77 @@
-import type { Tx } from "@outbox/db";
-import type { HandlerContext } from "@outbox/processor";
+import { batch, type HandledEvent } from "@outbox/processor";
 import { bumpDailyStats } from "./daily-stats.ts";
-import { queueEmail } from "./emails.ts";
-import { lockOrder } from "./order-created.ts";
-import { orderStatus, paymentStatus } from "./statuses.ts";
+import { queueEmails } from "./emails.ts";
+import { firstPerKey } from "./ids.ts";
+import { lockOrders, type LockedOrder } from "./locks.ts";
+import { refundCompletedPayments, refundedBy } from "./refunds.ts";
+import { setOrderStatuses } from "./status-changes.ts";
+import { orderStatus } from "./statuses.ts";
+import { releaseReservations, type ReservedLine, type StockLine } from "./stock.ts";
 import { fanOutWebhooks } from "./webhook-fan-out.ts";
 
+type OrderCancelledEvent = HandledEvent<"OrderCancelled">;
+
+interface Cancellation {
+  event: OrderCancelledEvent;
+  order: LockedOrder;
+  restored: StockLine[];
+  refunded: number;
+}
+
 /**
- * Cancels the order (the API has usually marked it already), gives back exactly the stock it
+ * Cancels the orders (the API has usually marked them already), gives back exactly the stock each
  * reserved and refunds every completed payment. Each effect is keyed so it happens once: a
- * reservation is released only while released_at is null, a refund is unique per payment.
+ * reservation is released only while released_at is null, a refund is unique per payment. The
+ * first event naming an order gets what was released and refunded, as it would one at a time; a
+ * later cancel of the same order finds nothing left, and its reason is the one the order keeps.
  */
-export async function handleOrderCancelled(ctx: HandlerContext<"OrderCancelled">): Promise<void> {
-  const { tx, event } = ctx;
-  const { payload } = event;
-  const order = await lockOrder(tx, payload.orderId);
-  const row = await tx.order.update({
-    where: { id: order.id },
-    data: { status: orderStatus.cancelled, statusReason: payload.reason },
-    select: { customerEmail: true, orderNumber: true, totalAmount: true, currency: true },
+export const handleOrderCancelled = batch<"OrderCancelled">(async (ctx) => {
+  const { tx, events } = ctx;
+  const orders = await lockOrders(tx, events.map((event) => event.payload.orderId));
+  const orderOf = (event: OrderCancelledEvent) => orders.get(event.payload.orderId)!;
+  await setOrderStatuses(tx, events.map((event) => ({ id: orderOf(event).id, status: orderStatus.cancelled, reason: event.payload.reason })));
+
+  const first = firstPerKey(events, (event) => orderOf(event).id);
+  const refunds = await refundCompletedPayments(
+    tx,
+    first.map((event) => ({ orderId: orderOf(event).id, tenantId: orderOf(event).tenantId, reason: event.payload.reason })),
+  );
+  const released = await releaseReservations(tx, first.map((event) => orderOf(event).id));
+  const refundedByOrder = refundedBy(refunds, (refund) => refund.orderId);
+  const restoredByOrder = linesByOrder(released);
+  const firstIds = new Set(first.map((event) => event.id));
+  const cancellations: Cancellation[] = events.map((event) => {
+    const order = orderOf(event);
+    if (!firstIds.has(event.id)) return { event, order, restored: [], refunded: 0 };
+    return { event, order, restored: restoredByOrder.get(order.id) ?? [], refunded: refundedByOrder.get(order.id) ?? 0 };
   });
 
-  const restored = await releaseReservations(tx, order.id);
-  const refunded = await refundCompletedPayments(tx, order.id, order.tenant_id, payload.reason);
-
-  await queueEmail(tx, {
+  await queueEmails(tx, cancellations.map(({ event, order, refunded }) => ({
     eventId: event.id,
-    tenantId: order.tenant_id,
-    recipient: row.customerEmail,
-    template: "order_cancelled",
-    data: { orderNumber: row.orderNumber, reason: payload.reason, refundedAmount: refunded, currency: row.currency },
-  });
-  await bumpDailyStats(tx, order.tenant_id, payload.cancelledAt, { ordersCancelled: 1, refundsAmount: refunded });
-  await fanOutWebhooks(ctx, order.tenant_id, "order.cancelled", {
-    orderId: order.id,
-    orderNumber: row.orderNumber,
-    reason: payload.reason,
-    restoredStock: restored,
-    refundedAmount: refunded,
-    currency: row.currency,
-  });
-}
+    tenantId: order.tenantId,
+    recipient: order.customerEmail,
+    template: "order_cancelled" as const,
+    data: { orderNumber: order.orderNumber, reason: event.payload.reason, refundedAmount: refunded, currency: order.currency },
+  })));
+  await bumpDailyStats(tx, cancellations.map(({ event, order, refunded }) => ({
+    tenantId: order.tenantId,
+    at: event.payload.cancelledAt,
+    delta: { ordersCancelled: 1, refundsAmount: refunded },
+  })));
+  await fanOutWebhooks(ctx, cancellations.map(({ event, order, restored, refunded }) => ({
+    sourceEventId: event.id,
+    tenantId: order.tenantId,
+    type: "order.cancelled" as const,
+    data: { orderId: order.id, orderNumber: order.orderNumber, reason: event.payload.reason, restoredStock: restored, refundedAmount: refunded, currency: order.currency },
+  })));
+});
 
-/**
- * releaseReservations: marks the order's open reservations released and puts their quantities
- * back, products in id order (the same lock order as the reservation).
- */
-async function releaseReservations(tx: Tx, orderId: string): Promise<{ productId: string; quantity: number }[]> {
-  const released = await tx.$queryRaw<{ productId: string; quantity: number }[]>`
-    UPDATE stock_reservations SET released_at = now()
-    WHERE order_id = ${orderId}::uuid AND released_at IS NULL
-    RETURNING product_id::text AS "productId", quantity`;
-  released.sort((a, b) => a.productId.localeCompare(b.productId));
-  for (const { productId, quantity } of released) {
-    await tx.$executeRaw`UPDATE products SET stock = stock + ${quantity}, updated_at = now() WHERE id = ${productId}::uuid`;
+function linesByOrder(lines: readonly ReservedLine[]): Map<string, StockLine[]> {
+  const byOrder = new Map<string, StockLine[]>();
+  for (const { orderId, productId, quantity } of lines) {
+    const list = byOrder.get(orderId);
+    if (list) list.push({ productId, quantity });
+    else byOrder.set(orderId, [{ productId, quantity }]);
   }
-  return released;
-}
-
-/** Refunds each completed payment of the order that has no refund yet; returns the amount refunded. */
-export async function refundCompletedPayments(tx: Tx, orderId: string, tenantId: string, reason: string): Promise<number> {
-  const payments = await tx.payment.findMany({
-    where: { orderId, status: paymentStatus.completed, refunds: { none: {} } },
-    select: { id: true, amount: true },
-    orderBy: { id: "asc" },
-  });
-  if (payments.length === 0) return 0;
-  await tx.refund.createMany({
-    data: payments.map((payment) => ({ tenantId, orderId, paymentId: payment.id, amount: payment.amount, reason })),
-    skipDuplicates: true,
-  });
-  return payments.reduce((sum, payment) => sum + payment.amount, 0);
+  return byOrder;
 }

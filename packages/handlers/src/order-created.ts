@@ -1,109 +1,87 @@
-import type { Tx } from "@outbox/db";
-import { PermanentError, type HandlerContext } from "@outbox/processor";
+import { batch, type HandledEvent } from "@outbox/processor";
 import { bumpDailyStats } from "./daily-stats.ts";
-import { queueEmail } from "./emails.ts";
+import { queueEmails, type QueuedEmail } from "./emails.ts";
+import { firstPerKey } from "./ids.ts";
+import { lockOrders, type LockedOrder } from "./locks.ts";
+import { setOrderStatuses } from "./status-changes.ts";
 import { orderStatus } from "./statuses.ts";
-import { fanOutWebhooks } from "./webhook-fan-out.ts";
+import { lockItemsAndProducts, reserveStock } from "./stock.ts";
+import { allocateStock, type Allocation } from "./stock-allocation.ts";
+import { fanOutWebhooks, type WebhookNotification } from "./webhook-fan-out.ts";
 
-interface LockedOrder {
-  id: string;
-  tenant_id: string;
-  status: string;
-}
+type OrderCreatedEvent = HandledEvent<"OrderCreated">;
 
-interface Shortage {
-  productId: string;
-  requested: number;
-  available: number;
+interface Decision {
+  event: OrderCreatedEvent;
+  order: LockedOrder;
+  allocation: Allocation;
 }
 
 /**
- * Reserves the order's stock all or nothing. The order's products are locked in id order (two
- * orders sharing products lock them in the same order and cannot deadlock), checked, then taken
- * with conditional updates that can never make stock negative. An order that cannot be filled is
- * `rejected` with the reason and reserves nothing. Only a `pending` order is worked on: one
+ * Reserves each order's stock all or nothing. The orders are locked, then their products (each in
+ * id order, so batches sharing them cannot deadlock); the stock is allocated in the batch's event
+ * order (an earlier order wins), then reservations, statuses, emails, stats and webhooks are
+ * written for all of them at once. An order that cannot be filled is `rejected` with the reason
+ * and reserves nothing. Only a `pending` order is worked on, by the first event naming it: one
  * cancelled before this ran keeps its state.
  */
-export async function handleOrderCreated(ctx: HandlerContext<"OrderCreated">): Promise<void> {
-  const { tx, event } = ctx;
-  const { payload } = event;
-  const order = await lockOrder(tx, payload.orderId);
-  if (order.status !== orderStatus.pending) {
-    ctx.logger.info({ orderId: order.id, status: order.status }, "order is no longer pending; nothing to reserve");
-    return;
+export const handleOrderCreated = batch<"OrderCreated">(async (ctx) => {
+  const { tx, events, logger } = ctx;
+  const orders = await lockOrders(tx, events.map((event) => event.payload.orderId));
+  const orderOf = (event: OrderCreatedEvent) => orders.get(event.payload.orderId)!;
+  const first = firstPerKey(events, (event) => orderOf(event).id);
+  const toReserve = first.filter((event) => orderOf(event).status === orderStatus.pending);
+  const reserving = new Set(toReserve.map((event) => event.id));
+  for (const event of events.filter((e) => !reserving.has(e.id))) {
+    logger.info({ eventId: event.id, orderId: orderOf(event).id, status: orderOf(event).status }, "order is no longer pending; nothing to reserve");
   }
-  const wanted = await wantedQuantities(tx, order.id);
-  const shortages = await lockAndCheckStock(tx, order.tenant_id, wanted);
-  const accepted = shortages.length === 0;
-  const reason = accepted ? null : describeShortages(shortages);
-  if (accepted) await reserve(tx, order.id, wanted);
-  await tx.order.update({
-    where: { id: order.id },
-    data: { status: accepted ? orderStatus.awaitingPayment : orderStatus.rejected, statusReason: reason },
-  });
+  if (toReserve.length === 0) return;
 
-  await queueEmail(tx, {
-    eventId: event.id,
-    tenantId: order.tenant_id,
-    recipient: payload.customerEmail,
-    template: accepted ? "order_confirmation" : "order_rejected",
-    data: { orderNumber: payload.orderNumber, totalAmount: payload.totalAmount, currency: payload.currency, items: payload.items, reason },
-  });
+  const { lines, products } = await lockItemsAndProducts(tx, toReserve.map((event) => orderOf(event).id));
+  const requests = toReserve.map((event) => ({ orderId: orderOf(event).id, tenantId: orderOf(event).tenantId, lines: lines.get(orderOf(event).id)! }));
+  const decisions: Decision[] = allocateStock(requests, products).map((allocation, i) => ({ event: toReserve[i]!, order: orderOf(toReserve[i]!), allocation }));
+
+  const accepted = decisions.filter((d) => d.allocation.accepted);
+  await reserveStock(tx, accepted.flatMap(({ allocation }) => allocation.lines.map((line) => ({ orderId: allocation.orderId, ...line }))));
+  await setOrderStatuses(tx, decisions.map(({ allocation }) => ({ id: allocation.orderId, status: statusOf(allocation), reason: allocation.reason })));
+  await queueEmails(tx, decisions.map(decisionEmail));
   // Only accepted orders count: a rejected order sold nothing.
-  if (accepted) await bumpDailyStats(tx, order.tenant_id, payload.createdAt, { ordersCreated: 1, grossAmount: payload.totalAmount });
-  await fanOutWebhooks(ctx, order.tenant_id, "order.created", {
-    orderId: order.id,
-    orderNumber: payload.orderNumber,
-    status: accepted ? orderStatus.awaitingPayment : orderStatus.rejected,
-    statusReason: reason,
-    totalAmount: payload.totalAmount,
-    currency: payload.currency,
-    items: payload.items,
-  });
+  await bumpDailyStats(
+    tx,
+    accepted.map(({ event, order }) => ({ tenantId: order.tenantId, at: event.payload.createdAt, delta: { ordersCreated: 1, grossAmount: event.payload.totalAmount } })),
+  );
+  await fanOutWebhooks(ctx, decisions.map(decisionNotification));
+});
+
+function statusOf(allocation: Allocation) {
+  return allocation.accepted ? orderStatus.awaitingPayment : orderStatus.rejected;
 }
 
-export async function lockOrder(tx: Tx, orderId: string): Promise<LockedOrder> {
-  const [order] = await tx.$queryRaw<LockedOrder[]>`
-    SELECT id::text, tenant_id::text, status FROM orders WHERE id = ${orderId}::uuid FOR UPDATE`;
-  if (!order) throw new PermanentError(`order ${orderId} does not exist`);
-  return order;
+function decisionEmail({ event, order, allocation }: Decision): QueuedEmail {
+  const { payload } = event;
+  return {
+    eventId: event.id,
+    tenantId: order.tenantId,
+    recipient: payload.customerEmail,
+    template: allocation.accepted ? "order_confirmation" : "order_rejected",
+    data: { orderNumber: payload.orderNumber, totalAmount: payload.totalAmount, currency: payload.currency, items: payload.items, reason: allocation.reason },
+  };
 }
 
-/** The order's quantities per product, in product id order (the lock order). */
-async function wantedQuantities(tx: Tx, orderId: string): Promise<Map<string, number>> {
-  const rows = await tx.orderItem.groupBy({ by: ["productId"], where: { orderId }, _sum: { quantity: true }, orderBy: { productId: "asc" } });
-  if (rows.length === 0) throw new PermanentError(`order ${orderId} has no items`);
-  return new Map(rows.map((row) => [row.productId, row._sum.quantity ?? 0]));
-}
-
-/** lockProducts: FOR UPDATE in id order, so the check below holds until the transaction ends. */
-async function lockAndCheckStock(tx: Tx, tenantId: string, wanted: Map<string, number>): Promise<Shortage[]> {
-  const ids = [...wanted.keys()];
-  const rows = await tx.$queryRaw<{ id: string; stock: number }[]>`
-    SELECT id::text, stock FROM products
-    WHERE id = ANY(${ids}::uuid[]) AND tenant_id = ${tenantId}::uuid
-    ORDER BY id FOR UPDATE`;
-  const stock = new Map(rows.map((row) => [row.id, row.stock]));
-  return ids
-    .map((productId) => ({ productId, requested: wanted.get(productId)!, available: stock.get(productId) ?? 0 }))
-    .filter((line) => line.available < line.requested);
-}
-
-async function reserve(tx: Tx, orderId: string, wanted: Map<string, number>): Promise<void> {
-  for (const [productId, quantity] of wanted) {
-    const taken = await tx.$executeRaw`
-      UPDATE products SET stock = stock - ${quantity}, updated_at = now()
-      WHERE id = ${productId}::uuid AND stock >= ${quantity}`;
-    // The rows are locked and were checked; zero rows means a bug, and throwing rolls everything back.
-    if (taken !== 1) throw new Error(`stock of product ${productId} changed under its lock`);
-  }
-  await tx.stockReservation.createMany({
-    data: [...wanted].map(([productId, quantity]) => ({ orderId, productId, quantity })),
-  });
-}
-
-function describeShortages(shortages: Shortage[]): string {
-  return `insufficient stock: ${shortages
-    .map((s) => `product ${s.productId} requested ${s.requested}, available ${s.available}`)
-    .join("; ")}`;
+function decisionNotification({ event, order, allocation }: Decision): WebhookNotification {
+  const { payload } = event;
+  return {
+    sourceEventId: event.id,
+    tenantId: order.tenantId,
+    type: "order.created",
+    data: {
+      orderId: order.id,
+      orderNumber: payload.orderNumber,
+      status: statusOf(allocation),
+      statusReason: allocation.reason,
+      totalAmount: payload.totalAmount,
+      currency: payload.currency,
+      items: payload.items,
+    },
+  };
 }

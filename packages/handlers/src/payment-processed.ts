@@ -1,60 +1,104 @@
-import type { Tx } from "@outbox/db";
-import { PermanentError, type HandlerContext } from "@outbox/processor";
+import type { Logger } from "@outbox/logger";
+import { batch, type HandledEvent } from "@outbox/processor";
 import { bumpDailyStats } from "./daily-stats.ts";
-import { refundCompletedPayments } from "./order-cancelled.ts";
-import { lockOrder } from "./order-created.ts";
+import { lockOrders, lockPayments, type LockedOrder, type LockedPayment } from "./locks.ts";
+import { refundCompletedPayments, refundedBy } from "./refunds.ts";
+import { setOrderStatuses, setPaymentStatuses, type OrderChange } from "./status-changes.ts";
 import { orderStatus, paymentStatus } from "./statuses.ts";
 import { fanOutWebhooks } from "./webhook-fan-out.ts";
 
+type PaymentProcessedEvent = HandledEvent<"PaymentProcessed">;
+
 const payableOrderStatuses: string[] = [orderStatus.pending, orderStatus.awaitingPayment, orderStatus.paymentPending];
 
-/**
- * Settles a payment. A completed payment makes its order `paid`; if the order was cancelled or
- * paid by another payment meanwhile, the money is refunded at once. A failed payment puts the
- * order back to `awaiting_payment` so the customer can pay again.
- */
-export async function handlePaymentProcessed(ctx: HandlerContext<"PaymentProcessed">): Promise<void> {
-  const { tx, event } = ctx;
-  const { payload } = event;
-  const order = await lockOrder(tx, payload.orderId);
-  const payment = await lockPayment(tx, payload.paymentId);
-  if (payment.status === paymentStatus.completed || payment.status === paymentStatus.failed) {
-    ctx.logger.info({ paymentId: payment.id, status: payment.status }, "payment already settled");
-    return;
-  }
-  const succeeded = payload.status === "succeeded";
-  await tx.payment.update({
-    where: { id: payment.id },
-    data: { status: succeeded ? paymentStatus.completed : paymentStatus.failed, processedAt: new Date(payload.processedAt) },
-  });
-
-  let refunded = 0;
-  if (succeeded && payableOrderStatuses.includes(order.status)) {
-    await tx.order.update({ where: { id: order.id }, data: { status: orderStatus.paid, statusReason: null } });
-  } else if (succeeded) {
-    refunded = await refundCompletedPayments(tx, order.id, order.tenant_id, `payment completed after the order became ${order.status}`);
-  } else if (order.status === orderStatus.paymentPending) {
-    await tx.order.update({ where: { id: order.id }, data: { status: orderStatus.awaitingPayment, statusReason: "payment failed" } });
-  }
-
-  await bumpDailyStats(
-    tx,
-    order.tenant_id,
-    payload.processedAt,
-    succeeded ? { paymentsCompleted: 1, paymentsAmount: payment.amount, refundsAmount: refunded } : { paymentsFailed: 1 },
-  );
-  await fanOutWebhooks(ctx, order.tenant_id, succeeded ? "payment.completed" : "payment.failed", {
-    paymentId: payment.id,
-    orderId: order.id,
-    amount: payment.amount,
-    status: succeeded ? paymentStatus.completed : paymentStatus.failed,
-    refundedAmount: refunded,
-  });
+interface Settlement {
+  event: PaymentProcessedEvent;
+  order: LockedOrder;
+  payment: LockedPayment;
+  succeeded: boolean;
+  /** Set when a completed payment's order moved on (cancelled, or paid by another payment): refund it. */
+  refundReason: string | null;
 }
 
-export async function lockPayment(tx: Tx, paymentId: string): Promise<{ id: string; status: string; amount: number }> {
-  const [payment] = await tx.$queryRaw<{ id: string; status: string; amount: number }[]>`
-    SELECT id::text, status, amount FROM payments WHERE id = ${paymentId}::uuid FOR UPDATE`;
-  if (!payment) throw new PermanentError(`payment ${paymentId} does not exist`);
-  return payment;
+/**
+ * Settles payments. A completed payment makes its order `paid`; if the order was cancelled or paid
+ * by another payment meanwhile, that payment is refunded at once. A failed payment puts the order
+ * back to `awaiting_payment` so the customer can pay again. A payment already settled, before or
+ * by an earlier event of the batch, changes nothing.
+ */
+export const handlePaymentProcessed = batch<"PaymentProcessed">(async (ctx) => {
+  const { tx, events, logger } = ctx;
+  const orders = await lockOrders(tx, events.map((event) => event.payload.orderId));
+  const payments = await lockPayments(tx, events.map((event) => event.payload.paymentId));
+  const { settlements, orderChanges } = settleInOrder(events, orders, payments, logger);
+
+  await setPaymentStatuses(tx, settlements.map(({ event, payment, succeeded }) => ({
+    id: payment.id,
+    status: succeeded ? paymentStatus.completed : paymentStatus.failed,
+    processedAt: event.payload.processedAt,
+  })));
+  await setOrderStatuses(tx, orderChanges);
+  const refunds = await refundCompletedPayments(tx, settlements.flatMap(({ order, payment, refundReason }) =>
+    refundReason ? [{ orderId: order.id, tenantId: order.tenantId, reason: refundReason, paymentId: payment.id }] : []));
+  const refundedByPayment = refundedBy(refunds, (refund) => refund.paymentId);
+  const refundedOf = (payment: LockedPayment) => refundedByPayment.get(payment.id) ?? 0;
+
+  await bumpDailyStats(tx, settlements.map(({ event, order, payment, succeeded }) => ({
+    tenantId: order.tenantId,
+    at: event.payload.processedAt,
+    delta: succeeded ? { paymentsCompleted: 1, paymentsAmount: payment.amount, refundsAmount: refundedOf(payment) } : { paymentsFailed: 1 },
+  })));
+  await fanOutWebhooks(ctx, settlements.map(({ event, order, payment, succeeded }) => ({
+    sourceEventId: event.id,
+    tenantId: order.tenantId,
+    type: succeeded ? ("payment.completed" as const) : ("payment.failed" as const),
+    data: {
+      paymentId: payment.id,
+      orderId: order.id,
+      amount: payment.amount,
+      status: succeeded ? paymentStatus.completed : paymentStatus.failed,
+      refundedAmount: refundedOf(payment),
+    },
+  })));
+});
+
+/**
+ * Decides each event in the batch's order against the locked rows, carrying each order's status
+ * from one event to the next, as one at a time would.
+ */
+function settleInOrder(
+  events: readonly PaymentProcessedEvent[],
+  orders: Map<string, LockedOrder>,
+  payments: Map<string, LockedPayment>,
+  logger: Logger,
+): { settlements: Settlement[]; orderChanges: OrderChange[] } {
+  const statusNow = new Map<string, string>();
+  const settled = new Set<string>();
+  const settlements: Settlement[] = [];
+  const orderChanges: OrderChange[] = [];
+  for (const event of events) {
+    const order = orders.get(event.payload.orderId)!;
+    const payment = payments.get(event.payload.paymentId)!;
+    if (settled.has(payment.id) || payment.status === paymentStatus.completed || payment.status === paymentStatus.failed) {
+      logger.info({ eventId: event.id, paymentId: payment.id }, "payment already settled");
+      continue;
+    }
+    settled.add(payment.id);
+    const status = statusNow.get(order.id) ?? order.status;
+    const succeeded = event.payload.status === "succeeded";
+    const change = orderChangeOf(order, status, succeeded);
+    if (change) {
+      orderChanges.push(change);
+      statusNow.set(order.id, change.status);
+    }
+    const refundReason = succeeded && !change ? `payment completed after the order became ${status}` : null;
+    settlements.push({ event, order, payment, succeeded, refundReason });
+  }
+  return { settlements, orderChanges };
+}
+
+function orderChangeOf(order: LockedOrder, status: string, succeeded: boolean): OrderChange | null {
+  if (succeeded && payableOrderStatuses.includes(status)) return { id: order.id, status: orderStatus.paid, reason: null };
+  if (!succeeded && status === orderStatus.paymentPending) return { id: order.id, status: orderStatus.awaitingPayment, reason: "payment failed" };
+  return null;
 }

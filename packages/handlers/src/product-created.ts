@@ -1,19 +1,32 @@
-import type { HandlerContext } from "@outbox/processor";
+import { batch } from "@outbox/processor";
+import { sql, type Queryable } from "@outbox/sql";
+import { requireUuid } from "./ids.ts";
 import { fanOutWebhooks } from "./webhook-fan-out.ts";
 
-/** Counts the product in its category (one upsert; the inbox keeps it to once) and tells webhooks. */
-export async function handleProductCreated(ctx: HandlerContext<"ProductCreated">): Promise<void> {
-  const { tx, event } = ctx;
-  const { payload } = event;
-  await tx.$executeRaw`
+/** Counts the products in their categories and tells webhooks. */
+export const handleProductCreated = batch<"ProductCreated">(async (ctx) => {
+  const { tx, events } = ctx;
+  const products = events.map(({ id, payload }) => ({ eventId: id, ...payload, tenantId: requireUuid("tenant", payload.tenantId) }));
+  await countInCategories(tx, products.map(({ tenantId, categoryId }) => ({ tenantId, categoryId })));
+  await fanOutWebhooks(ctx, products.map(({ eventId, tenantId, productId, name, sellerId, categoryId, price }) => ({
+    sourceEventId: eventId,
+    tenantId,
+    type: "product.created" as const,
+    data: { productId, name, sellerId, categoryId, price },
+  })));
+});
+
+/**
+ * countInCategories: $1 the products as JSON [{tenantId, categoryId}]. Counts them per category
+ * first (an upsert cannot touch a row twice), then adds the counts, creating a category's row on
+ * first use; rows in key order, so batches counting the same categories lock them in one order.
+ */
+async function countInCategories(tx: Queryable, products: readonly { tenantId: string; categoryId: string }[]): Promise<void> {
+  await tx.execute(sql`
     INSERT INTO category_product_counts AS c (tenant_id, category_id, product_count, updated_at)
-    VALUES (${payload.tenantId}::uuid, ${payload.categoryId}, 1, now())
-    ON CONFLICT (tenant_id, category_id) DO UPDATE SET product_count = c.product_count + 1, updated_at = now()`;
-  await fanOutWebhooks(ctx, payload.tenantId, "product.created", {
-    productId: payload.productId,
-    name: payload.name,
-    sellerId: payload.sellerId,
-    categoryId: payload.categoryId,
-    price: payload.price,
-  });
+    SELECT p."tenantId", p."categoryId", count(*), now()
+    FROM jsonb_to_recordset(${JSON.stringify(products)}::jsonb) AS p("tenantId" uuid, "categoryId" text)
+    GROUP BY p."tenantId", p."categoryId"
+    ORDER BY p."tenantId", p."categoryId"
+    ON CONFLICT (tenant_id, category_id) DO UPDATE SET product_count = c.product_count + EXCLUDED.product_count, updated_at = now()`);
 }

@@ -1,5 +1,7 @@
-import { PermanentError, type TransactionalHandler } from "@outbox/processor";
-import { queueEmail } from "./emails.ts";
+import { batch, type BatchHandler } from "@outbox/processor";
+import { sql, type Queryable } from "@outbox/sql";
+import { queueEmails } from "./emails.ts";
+import { requireEach, uuidsOf } from "./ids.ts";
 
 /**
  * A new tenant has no contact address (POST /api/tenants takes a name and a slug), so the
@@ -9,19 +11,32 @@ export const defaultOnboardingRecipient = "onboarding@example.com";
 
 export const defaultTenantSettings = { currency: "USD", timezone: "UTC", settings: { locale: "en", emailNotifications: true } };
 
-/** Default settings (kept if some exist) and the onboarding email. */
-export function tenantCreatedHandler(onboardingRecipient = defaultOnboardingRecipient): TransactionalHandler<"TenantCreated"> {
-  return async ({ tx, event }) => {
-    const { payload } = event;
-    const tenant = await tx.tenant.findUnique({ where: { id: payload.tenantId }, select: { id: true } });
-    if (!tenant) throw new PermanentError(`tenant ${payload.tenantId} does not exist`);
-    await tx.tenantSettings.createMany({ data: [{ tenantId: tenant.id, ...defaultTenantSettings }], skipDuplicates: true });
-    await queueEmail(tx, {
-      eventId: event.id,
-      tenantId: tenant.id,
+/** Default settings (kept if some exist) and the onboarding email, per tenant. */
+export function tenantCreatedHandler(onboardingRecipient = defaultOnboardingRecipient): BatchHandler<"TenantCreated"> {
+  return batch<"TenantCreated">(async ({ tx, events }) => {
+    const tenants = await findTenants(tx, events.map((event) => event.payload.tenantId));
+    await createSettings(tx, [...tenants.values()].map((tenant) => tenant.id));
+    await queueEmails(tx, events.map(({ id, payload }) => ({
+      eventId: id,
+      tenantId: tenants.get(payload.tenantId)!.id,
       recipient: onboardingRecipient,
-      template: "tenant_onboarding",
-      data: { tenantId: tenant.id, name: payload.name, slug: payload.slug },
-    });
-  };
+      template: "tenant_onboarding" as const,
+      data: { tenantId: tenants.get(payload.tenantId)!.id, name: payload.name, slug: payload.slug },
+    })));
+  });
+}
+
+/** findTenants: $1 the tenants' ids. No lock: only the API changes a tenant. A missing tenant is a PermanentError. */
+async function findTenants(tx: Queryable, tenantIds: readonly string[]) {
+  const rows = await tx.query<{ id: string }>(sql`SELECT id::text AS id FROM tenants WHERE id = ANY(${uuidsOf(tenantIds)}::uuid[])`);
+  return requireEach("tenant", tenantIds, rows);
+}
+
+/** createSettings: $1 the tenants' ids. The default settings each; existing settings are kept. */
+async function createSettings(tx: Queryable, tenantIds: readonly string[]): Promise<void> {
+  const { currency, timezone, settings } = defaultTenantSettings;
+  await tx.execute(sql`
+    INSERT INTO tenant_settings (tenant_id, currency, timezone, settings)
+    SELECT DISTINCT id, ${currency}, ${timezone}, ${JSON.stringify(settings)}::jsonb FROM unnest(${tenantIds}::uuid[]) AS t(id)
+    ON CONFLICT (tenant_id) DO NOTHING`);
 }

@@ -2,77 +2,121 @@ import { randomUUID } from "node:crypto";
 import type { PrismaClient } from "@outbox/db";
 import type { EventPayload, EventType } from "@outbox/events";
 import { createLogger } from "@outbox/logger";
-import { publish } from "@outbox/outbox";
-import type { HandlerContext, HandlerMap, TransactionalHandler } from "@outbox/processor";
-import { orderStatus } from "../src/index.ts";
+import { eventColumns, publishMany, type AnyNewEvent, type OutboxEvent } from "@outbox/outbox";
+import { batch, runBatch, type BatchHandler, type EventJob, type HandlerMap, type Outcome } from "@outbox/processor";
+import { sql, type Database } from "@outbox/sql";
+import { domainHandlers, orderStatus } from "../src/index.ts";
 
 export const logger = createLogger({ level: "silent" });
 
-/** Runs one handler the way the processor does: in its own transaction, publishing through it. */
-export async function runHandler<T extends EventType>(
-  prisma: PrismaClient,
-  handlers: HandlerMap,
-  type: T,
-  payload: EventPayload<T>,
-  eventId: string = randomUUID(),
-): Promise<string> {
-  const handler = handlers[type] as TransactionalHandler<T>;
-  await prisma.$transaction(
-    async (tx) => {
-      const context: HandlerContext<T> = {
-        tx,
-        logger,
-        event: { id: eventId, type, payload, aggregateType: "test", aggregateId: "test", tenantId: null, attempt: 1, createdAt: new Date() },
-        publish: (next) => publish(tx, { ...next, causationId: eventId }),
-      };
-      await handler(context);
-    },
-    { timeout: 30_000, maxWait: 30_000 },
-  );
-  return eventId;
+/** Writes events as a producer does: pending outbox rows, in one transaction. Returns their ids. */
+export async function publishEvents(db: Database, events: readonly AnyNewEvent[]): Promise<string[]> {
+  return db.transaction((tx) => publishMany(tx, events));
 }
 
-export async function seedTenant(prisma: PrismaClient, name = "Acme"): Promise<string> {
-  const tenant = await prisma.tenant.create({ data: { name, slug: `t-${randomUUID().slice(0, 12)}` } });
+/** The jobs the relay would queue for these outbox rows, in the order given. */
+export async function jobsOf(db: Database, eventIds: readonly string[]): Promise<EventJob[]> {
+  const rows = await db.query<OutboxEvent>(sql`SELECT ${eventColumns} FROM event_outbox o WHERE o.id = ANY(${eventIds}::uuid[])`);
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  return eventIds.map((id) => {
+    const row = byId.get(id)!;
+    const data = {
+      type: row.event_type,
+      payload: row.payload,
+      aggregateType: row.aggregate_type,
+      aggregateId: row.aggregate_id,
+      tenantId: row.tenant_id,
+      createdAt: row.created_at.toISOString(),
+      previousAttempts: row.attempts,
+    };
+    return { id, data, attemptsMade: 0, maxAttempts: 3 };
+  });
+}
+
+/** Runs jobs as the processor does: one transaction, their marks first, one call per type, savepoints on failure. */
+export function runJobs(db: Database, jobs: EventJob[], handlers: HandlerMap = domainHandlers): Promise<Outcome[]> {
+  return runBatch({ db, handlers, logger }, jobs);
+}
+
+/** Publishes the events and runs them as one batch; throws unless every one was handled. Returns their ids. */
+export async function handleBatch(db: Database, events: readonly AnyNewEvent[], handlers: HandlerMap = domainHandlers): Promise<string[]> {
+  const ids = await publishEvents(db, events);
+  const outcomes = await runJobs(db, await jobsOf(db, ids), handlers);
+  for (const outcome of outcomes) {
+    if (outcome.kind === "retry" || outcome.kind === "dead") throw outcome.error;
+    if (outcome.kind !== "handled") throw new Error(`an event was ${outcome.kind}`);
+  }
+  return ids;
+}
+
+/** Publishes one event and runs it through the processor's batch path. Returns its id. */
+export async function runHandler<T extends EventType>(db: Database, type: T, payload: EventPayload<T>, handlers: HandlerMap = domainHandlers): Promise<string> {
+  const [id] = await handleBatch(db, [{ type, payload } as AnyNewEvent], handlers);
+  return id!;
+}
+
+/** The domain handlers, recording the number of events each batch call got, by type. */
+export function recordingCalls(calls: Record<string, number[]>, handlers: HandlerMap = domainHandlers): HandlerMap {
+  const recording = ([type, handler]: [string, unknown]) => {
+    const inner = handler as BatchHandler;
+    return [type, batch((context) => {
+      (calls[type] ??= []).push(context.events.length);
+      return inner.run(context);
+    })];
+  };
+  return Object.fromEntries(Object.entries(handlers).map(recording)) as HandlerMap;
+}
+
+export async function seedTenant(prisma: PrismaClient, name = "Acme", id: string = randomUUID()): Promise<string> {
+  const tenant = await prisma.tenant.create({ data: { id, name, slug: `t-${randomUUID().slice(0, 12)}` } });
   return tenant.id;
 }
 
-export async function seedProduct(prisma: PrismaClient, tenantId: string, stock: number, price = 1000): Promise<string> {
+export async function seedProduct(prisma: PrismaClient, tenantId: string, stock: number, price = 1000, id: string = randomUUID()): Promise<string> {
   const product = await prisma.product.create({
-    data: { tenantId, sellerId: randomUUID(), categoryId: "books", name: "A book", price, stock },
+    data: { id, tenantId, sellerId: randomUUID(), categoryId: "books", name: "A book", price, stock },
   });
   return product.id;
 }
 
 const address = { firstName: "Ada", lastName: "Lovelace", address1: "1 Main St", city: "London", postalCode: "N1", country: "GB" };
 
+export interface SeedOrderOptions {
+  id?: string;
+  orderNumber?: string;
+  createdAt?: Date;
+}
+
 /** A `pending` order as the API writes it, and the OrderCreated payload the API publishes with it. */
 export async function seedOrder(
   prisma: PrismaClient,
   tenantId: string,
   items: { productId: string; quantity: number; unitPrice: number }[],
+  { id = randomUUID(), orderNumber, createdAt = new Date() }: SeedOrderOptions = {},
 ): Promise<EventPayload<"OrderCreated">> {
-  const [next] = await prisma.$queryRaw<{ value: number }[]>`SELECT nextval('order_number_seq')::int AS value`;
-  const orderNumber = `ORD-${String(next!.value).padStart(6, "0")}`;
+  const number = orderNumber ?? (await nextOrderNumber(prisma));
   const totalAmount = items.reduce((sum, item) => sum + item.quantity * item.unitPrice, 0);
+  const customerId = "00000000-0000-4000-8000-000000000001";
   const order = await prisma.order.create({
     data: {
+      id,
       tenantId,
-      orderNumber,
-      customerId: randomUUID(),
+      orderNumber: number,
+      customerId,
       customerEmail: "ada@example.com",
       status: orderStatus.pending,
       totalAmount,
       currency: "USD",
       shippingAddress: address,
+      createdAt,
       items: { create: items },
     },
   });
   return {
     orderId: order.id,
-    orderNumber,
+    orderNumber: number,
     tenantId,
-    customerId: order.customerId,
+    customerId,
     customerEmail: order.customerEmail,
     totalAmount,
     currency: "USD",
@@ -82,8 +126,14 @@ export async function seedOrder(
   };
 }
 
-export async function seedPayment(prisma: PrismaClient, order: EventPayload<"OrderCreated">, status = "pending"): Promise<string> {
-  const payment = await prisma.payment.create({ data: { tenantId: order.tenantId, orderId: order.orderId, amount: order.totalAmount, status } });
+async function nextOrderNumber(prisma: PrismaClient): Promise<string> {
+  const [next] = await prisma.$queryRaw<{ value: number }[]>`SELECT nextval('order_number_seq')::int AS value`;
+  return `ORD-${String(next!.value).padStart(6, "0")}`;
+}
+
+/** A payment the API opened: the order waits on it (`payment_pending`). */
+export async function seedPayment(prisma: PrismaClient, order: EventPayload<"OrderCreated">, status = "pending", id: string = randomUUID()): Promise<string> {
+  const payment = await prisma.payment.create({ data: { id, tenantId: order.tenantId, orderId: order.orderId, amount: order.totalAmount, status } });
   await prisma.order.update({ where: { id: order.orderId }, data: { status: orderStatus.paymentPending } });
   return payment.id;
 }
@@ -95,3 +145,5 @@ export async function stockOf(prisma: PrismaClient, productId: string): Promise<
 export async function statsOf(prisma: PrismaClient, tenantId: string) {
   return prisma.tenantDailyStats.findMany({ where: { tenantId } });
 }
+
+export const now = () => new Date().toISOString();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { useTestDatabase } from "@outbox/testing";
-import { domainHandlers, orderStatus, utcDay } from "../src/index.ts";
+import { orderStatus, utcDay } from "../src/index.ts";
 import { runHandler, seedOrder, seedPayment, seedProduct, seedTenant, statsOf, stockOf } from "./helpers.ts";
 
 const database = useTestDatabase();
@@ -16,7 +16,7 @@ describe("OrderCreated", () => {
       { productId: book, quantity: 2, unitPrice: 1000 },
       { productId: pen, quantity: 3, unitPrice: 250 },
     ]);
-    const eventId = await runHandler(database.prisma, domainHandlers, "OrderCreated", order);
+    const eventId = await runHandler(database.sql, "OrderCreated", order);
 
     expect(await stockOf(database.prisma, book)).toBe(3);
     expect(await stockOf(database.prisma, pen)).toBe(0);
@@ -39,7 +39,7 @@ describe("OrderCreated", () => {
       { productId: plenty, quantity: 4, unitPrice: 1000 },
       { productId: scarce, quantity: 2, unitPrice: 1000 },
     ]);
-    const eventId = await runHandler(database.prisma, domainHandlers, "OrderCreated", order);
+    const eventId = await runHandler(database.sql, "OrderCreated", order);
 
     expect(await stockOf(database.prisma, plenty)).toBe(10);
     expect(await stockOf(database.prisma, scarce)).toBe(1);
@@ -57,7 +57,7 @@ describe("OrderCreated", () => {
     const orders = [];
     for (let i = 0; i < 50; i++) orders.push(await seedOrder(database.prisma, tenantId, [{ productId: product, quantity: 1, unitPrice: 1000 }]));
 
-    await Promise.all(orders.map((order) => runHandler(database.prisma, domainHandlers, "OrderCreated", order)));
+    await Promise.all(orders.map((order) => runHandler(database.sql, "OrderCreated", order)));
 
     const statuses = await database.prisma.order.groupBy({ by: ["status"], where: { tenantId }, _count: { _all: true } });
     expect(Object.fromEntries(statuses.map((s) => [s.status, s._count._all]))).toEqual({ awaiting_payment: 10, rejected: 40 });
@@ -71,7 +71,7 @@ describe("OrderCreated", () => {
     const product = await seedProduct(database.prisma, tenantId, 5);
     const order = await seedOrder(database.prisma, tenantId, [{ productId: product, quantity: 1, unitPrice: 1000 }]);
     await database.prisma.order.update({ where: { id: order.orderId }, data: { status: orderStatus.cancelled } });
-    await runHandler(database.prisma, domainHandlers, "OrderCreated", order);
+    await runHandler(database.sql, "OrderCreated", order);
     expect(await stockOf(database.prisma, product)).toBe(5);
     expect((await database.prisma.order.findUniqueOrThrow({ where: { id: order.orderId } })).status).toBe(orderStatus.cancelled);
   });
@@ -82,14 +82,14 @@ describe("PaymentProcessed, PaymentExpired and OrderCancelled", () => {
     const tenantId = await seedTenant(database.prisma);
     const product = await seedProduct(database.prisma, tenantId, stock);
     const order = await seedOrder(database.prisma, tenantId, [{ productId: product, quantity, unitPrice: 1000 }]);
-    await runHandler(database.prisma, domainHandlers, "OrderCreated", order);
+    await runHandler(database.sql, "OrderCreated", order);
     return { tenantId, product, order };
   }
 
   it("a completed payment makes the order paid; its cancel restores the stock once and refunds once", async () => {
     const { tenantId, product, order } = await acceptedOrder();
     const paymentId = await seedPayment(database.prisma, order);
-    await runHandler(database.prisma, domainHandlers, "PaymentProcessed", {
+    await runHandler(database.sql, "PaymentProcessed", {
       paymentId, orderId: order.orderId, tenantId, amount: 2000, status: "succeeded", processedAt: now(),
     });
     expect((await database.prisma.payment.findUniqueOrThrow({ where: { id: paymentId } })).status).toBe("completed");
@@ -97,9 +97,9 @@ describe("PaymentProcessed, PaymentExpired and OrderCancelled", () => {
     expect(await stockOf(database.prisma, product)).toBe(3);
 
     const cancel = { orderId: order.orderId, tenantId, reason: "changed my mind", cancelledAt: now() };
-    const cancelEvent = await runHandler(database.prisma, domainHandlers, "OrderCancelled", cancel);
+    const cancelEvent = await runHandler(database.sql, "OrderCancelled", cancel);
     // A second cancel event (a second request) finds nothing left to restore or refund.
-    await runHandler(database.prisma, domainHandlers, "OrderCancelled", cancel);
+    await runHandler(database.sql, "OrderCancelled", cancel);
 
     expect(await stockOf(database.prisma, product)).toBe(5);
     const row = await database.prisma.order.findUniqueOrThrow({ where: { id: order.orderId } });
@@ -113,7 +113,7 @@ describe("PaymentProcessed, PaymentExpired and OrderCancelled", () => {
 
   it("a cancel of an unpaid order restores stock and refunds nothing", async () => {
     const { tenantId, product, order } = await acceptedOrder();
-    await runHandler(database.prisma, domainHandlers, "OrderCancelled", { orderId: order.orderId, tenantId, reason: "too slow", cancelledAt: now() });
+    await runHandler(database.sql, "OrderCancelled", { orderId: order.orderId, tenantId, reason: "too slow", cancelledAt: now() });
     expect(await stockOf(database.prisma, product)).toBe(5);
     expect(await database.prisma.refund.count({ where: { orderId: order.orderId } })).toBe(0);
   });
@@ -121,7 +121,7 @@ describe("PaymentProcessed, PaymentExpired and OrderCancelled", () => {
   it("a failed payment puts the order back to awaiting_payment and counts the failure", async () => {
     const { tenantId, order } = await acceptedOrder();
     const paymentId = await seedPayment(database.prisma, order);
-    await runHandler(database.prisma, domainHandlers, "PaymentProcessed", {
+    await runHandler(database.sql, "PaymentProcessed", {
       paymentId, orderId: order.orderId, tenantId, amount: 2000, status: "failed", processedAt: now(),
     });
     expect((await database.prisma.payment.findUniqueOrThrow({ where: { id: paymentId } })).status).toBe("failed");
@@ -132,8 +132,8 @@ describe("PaymentProcessed, PaymentExpired and OrderCancelled", () => {
   it("a payment completing after the cancel is refunded at once", async () => {
     const { tenantId, order } = await acceptedOrder();
     const paymentId = await seedPayment(database.prisma, order);
-    await runHandler(database.prisma, domainHandlers, "OrderCancelled", { orderId: order.orderId, tenantId, reason: "gone", cancelledAt: now() });
-    await runHandler(database.prisma, domainHandlers, "PaymentProcessed", {
+    await runHandler(database.sql, "OrderCancelled", { orderId: order.orderId, tenantId, reason: "gone", cancelledAt: now() });
+    await runHandler(database.sql, "PaymentProcessed", {
       paymentId, orderId: order.orderId, tenantId, amount: 2000, status: "succeeded", processedAt: now(),
     });
     expect((await database.prisma.order.findUniqueOrThrow({ where: { id: order.orderId } })).status).toBe(orderStatus.cancelled);
@@ -143,7 +143,7 @@ describe("PaymentProcessed, PaymentExpired and OrderCancelled", () => {
   it("an expired payment puts the order back to awaiting_payment", async () => {
     const { tenantId, order } = await acceptedOrder();
     const paymentId = await seedPayment(database.prisma, order);
-    await runHandler(database.prisma, domainHandlers, "PaymentExpired", { paymentId, orderId: order.orderId, tenantId, expiredAt: now() });
+    await runHandler(database.sql, "PaymentExpired", { paymentId, orderId: order.orderId, tenantId, expiredAt: now() });
     expect((await database.prisma.payment.findUniqueOrThrow({ where: { id: paymentId } })).status).toBe("expired");
     expect((await database.prisma.order.findUniqueOrThrow({ where: { id: order.orderId } })).status).toBe(orderStatus.awaitingPayment);
   });

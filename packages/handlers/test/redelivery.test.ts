@@ -1,58 +1,22 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import type { EventType } from "@outbox/events";
-import { publish, type NewEvent } from "@outbox/outbox";
-import { runBatch, type EventJob } from "@outbox/processor";
+import type { AnyNewEvent } from "@outbox/outbox";
 import { useTestDatabase } from "@outbox/testing";
-import { domainHandlers } from "../src/index.ts";
-import { logger, runHandler, seedOrder, seedPayment, seedProduct, seedTenant } from "./helpers.ts";
+import { jobsOf, publishEvents, runHandler, runJobs, seedOrder, seedPayment, seedProduct, seedTenant } from "./helpers.ts";
+import { snapshot } from "./snapshot.ts";
 
 const database = useTestDatabase();
 
-/** Every domain table's rows, as JSON, in a stable order. */
-async function snapshot(): Promise<Record<string, unknown[]>> {
-  const tables = await database.prisma.$queryRaw<{ name: string }[]>`
-    SELECT table_name AS name FROM information_schema.tables
-    WHERE table_schema = 'public' AND table_type = 'BASE TABLE'
-      AND table_name NOT IN ('event_outbox', 'event_inbox', '_prisma_migrations')
-    ORDER BY table_name`;
-  const result: Record<string, unknown[]> = {};
-  for (const { name } of tables) {
-    const rows = await database.prisma.$queryRawUnsafe<{ row: unknown }[]>(`SELECT to_jsonb(t) AS row FROM "${name}" t ORDER BY to_jsonb(t)::text`);
-    result[name] = rows.map((r) => r.row);
-  }
-  result.event_outbox = await database.prisma.eventOutbox.findMany({ select: { id: true, eventType: true, payload: true }, orderBy: { id: "asc" } });
-  return result;
-}
-
-async function jobOf(eventId: string): Promise<EventJob> {
-  const row = await database.prisma.eventOutbox.findUniqueOrThrow({ where: { id: eventId } });
-  return {
-    id: row.id,
-    data: {
-      type: row.eventType,
-      payload: row.payload,
-      aggregateType: row.aggregateType,
-      aggregateId: row.aggregateId,
-      tenantId: row.tenantId,
-      createdAt: row.createdAt.toISOString(),
-      previousAttempts: row.attempts,
-    },
-    attemptsMade: 0,
-    maxAttempts: 3,
-  };
-}
-
 /** Runs the event through the processor, then delivers the same job again (a stale duplicate). */
-async function deliverTwice<T extends EventType>(event: NewEvent<T>) {
-  const eventId = await database.prisma.$transaction((tx) => publish(tx, event));
-  const first = await runBatch({ prisma: database.prisma, handlers: domainHandlers, logger }, [await jobOf(eventId)]);
+async function deliverTwice(event: AnyNewEvent) {
+  const [eventId] = await publishEvents(database.sql, [event]);
+  const job = (await jobsOf(database.sql, [eventId!]))[0]!;
+  const first = await runJobs(database.sql, [job]);
   expect(first).toMatchObject([{ kind: "handled" }]);
-  const after = await snapshot();
-  await database.prisma.eventOutbox.update({ where: { id: eventId }, data: { status: "dispatched" } });
-  const second = await runBatch({ prisma: database.prisma, handlers: domainHandlers, logger }, [await jobOf(eventId)]);
+  const after = await snapshot(database.sql);
+  const second = await runJobs(database.sql, [job]);
   expect(second).toEqual([{ kind: "skipped" }]);
-  expect(await snapshot()).toEqual(after);
+  expect(await snapshot(database.sql)).toEqual(after);
   return after;
 }
 
@@ -102,14 +66,14 @@ describe("UserCreated, ProductCreated, TenantCreated and webhook fan-out", () =>
   it("writes a profile with defaults and a welcome email", async () => {
     const tenantId = await seedTenant(database.prisma);
     const user = await database.prisma.user.create({ data: { tenantId, email: "cy@example.com", role: "seller" } });
-    const eventId = await runHandler(database.prisma, domainHandlers, "UserCreated", { userId: user.id, tenantId, email: user.email, role: "seller", createdAt: now() });
+    const eventId = await runHandler(database.sql, "UserCreated", { userId: user.id, tenantId, email: user.email, role: "seller", createdAt: now() });
     expect(await database.prisma.userProfile.findUnique({ where: { userId: user.id } })).toMatchObject({ preferences: { language: "en", orderUpdates: true } });
     expect(await database.prisma.email.findMany({ where: { eventId } })).toMatchObject([{ recipient: "cy@example.com", template: "welcome" }]);
   });
 
   it("writes default tenant settings and the onboarding email", async () => {
     const tenantId = await seedTenant(database.prisma);
-    const eventId = await runHandler(database.prisma, domainHandlers, "TenantCreated", { tenantId, name: "Acme", slug: "acme", createdAt: now() });
+    const eventId = await runHandler(database.sql, "TenantCreated", { tenantId, name: "Acme", slug: "acme", createdAt: now() });
     expect(await database.prisma.tenantSettings.findUnique({ where: { tenantId } })).toMatchObject({ currency: "USD", timezone: "UTC" });
     expect(await database.prisma.email.findMany({ where: { eventId } })).toMatchObject([{ recipient: "onboarding@example.com", template: "tenant_onboarding" }]);
   });
@@ -124,9 +88,9 @@ describe("UserCreated, ProductCreated, TenantCreated and webhook fan-out", () =>
     await database.prisma.webhookEndpoint.create({ data: { tenantId: other, url: "https://e.example/h", events: ["*"], secretEncrypted: "x" } });
 
     const product = (categoryId: string) => ({ productId: randomUUID(), tenantId, name: "P", sellerId: randomUUID(), categoryId, price: 5, createdAt: now() });
-    const eventId = await runHandler(database.prisma, domainHandlers, "ProductCreated", product("games"));
-    await runHandler(database.prisma, domainHandlers, "ProductCreated", product("games"));
-    await runHandler(database.prisma, domainHandlers, "ProductCreated", product("toys"));
+    const eventId = await runHandler(database.sql, "ProductCreated", product("games"));
+    await runHandler(database.sql, "ProductCreated", product("games"));
+    await runHandler(database.sql, "ProductCreated", product("toys"));
 
     const counts = await database.prisma.categoryProductCount.findMany({ where: { tenantId }, orderBy: { categoryId: "asc" } });
     expect(counts.map((c) => [c.categoryId, c.productCount])).toEqual([["games", 2], ["toys", 1]]);
