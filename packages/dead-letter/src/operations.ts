@@ -1,6 +1,8 @@
-import type { PrismaClient } from "@outbox/db";
+import { eventColumns, type OutboxEvent } from "@outbox/outbox";
 import type { QueueSet } from "@outbox/queues";
+import { sql, type Database, type Queryable } from "@outbox/sql";
 import { clearJobs } from "./queue.ts";
+import { queueReleased } from "./release.ts";
 
 export class DeadLetterError extends Error {
   constructor(
@@ -22,50 +24,78 @@ export interface DeadEvent {
   createdAt: Date;
 }
 
-/** listDead: dead events, oldest first, from Postgres (the DLQ outlives Redis). Reads event_outbox_dead_idx. */
-export async function listDead(prisma: PrismaClient, { type, limit = 100 }: { type?: string; limit?: number } = {}): Promise<DeadEvent[]> {
-  return prisma.eventOutbox.findMany({
-    where: { status: "dead", ...(type ? { eventType: type } : {}) },
-    orderBy: { createdAt: "asc" },
-    take: limit,
-    select: { id: true, eventType: true, aggregateType: true, aggregateId: true, attempts: true, lastError: true, createdAt: true },
-  });
+export interface ReleaseOptions {
+  /** RETRY_BACKOFF_MS: the first retry delay of the jobs queued, instead of each type's. */
+  retryBackoffMs?: number | undefined;
 }
 
-async function requireDead(prisma: PrismaClient, eventId: string): Promise<{ eventType: string }> {
-  const row = await prisma.eventOutbox.findUnique({ where: { id: eventId }, select: { status: true, eventType: true } });
+/**
+ * listDead: dead events, oldest first, from Postgres (the DLQ outlives Redis). $1 an event type or
+ * null for every type, $2 at most this many. Reads event_outbox_dead_idx (created_at WHERE status =
+ * 'dead') in order; plain reads, no locks.
+ */
+export async function listDead(db: Queryable, { type, limit = 100 }: { type?: string; limit?: number } = {}): Promise<DeadEvent[]> {
+  return db.query<DeadEvent>(sql`
+    SELECT id::text AS id, event_type AS "eventType", aggregate_type AS "aggregateType", aggregate_id AS "aggregateId",
+      attempts, last_error AS "lastError", created_at AS "createdAt"
+    FROM event_outbox
+    WHERE status = 'dead' AND (${type ?? null}::text IS NULL OR event_type = ${type ?? null}::text)
+    ORDER BY created_at, id
+    LIMIT ${limit}`);
+}
+
+/** eventStatus: $1 the event id. Reads the primary key; no lock (the change below checks `dead` again). */
+async function requireDead(db: Queryable, eventId: string): Promise<{ eventType: string }> {
+  const [row] = await db.query<{ status: string; eventType: string }>(sql`
+    SELECT status, event_type AS "eventType" FROM event_outbox WHERE id = ${eventId}::uuid`);
   if (!row) throw new DeadLetterError("EVENT_NOT_FOUND", `no event with id ${eventId}`);
   if (row.status !== "dead") throw new DeadLetterError("EVENT_NOT_DEAD", `event ${eventId} is ${row.status}, not dead`);
   return row;
 }
 
 /**
- * retryDead: sends a dead event back to pending with its attempts reset; the scanner dispatches
- * it again (its update wakes the scanners). Its old jobs are removed first so the new dispatch,
- * with the same job id, is not taken for a duplicate.
+ * leaveDeadLetter: the dead row `$1` becomes `$2` (pending, with its attempts reset and due now; or
+ * skipped, finished now). Only while it is still dead: the row lock orders it after a concurrent
+ * change, and zero rows means another admin or a retried job got there first.
+ */
+async function leaveDeadLetter(db: Queryable, eventId: string, status: "pending" | "skipped"): Promise<OutboxEvent & { status: string }> {
+  const [row] = await db.query<OutboxEvent & { status: string }>(sql`
+    UPDATE event_outbox o
+    SET status = ${status},
+        attempts = CASE WHEN ${status} = 'pending' THEN 0 ELSE o.attempts END,
+        available_at = CASE WHEN ${status} = 'pending' THEN now() ELSE o.available_at END,
+        processed_at = CASE WHEN ${status} = 'skipped' THEN now() ELSE o.processed_at END
+    WHERE o.id = ${eventId}::uuid AND o.status = 'dead'
+    RETURNING ${eventColumns}, o.status`);
+  if (!row) throw new DeadLetterError("EVENT_NOT_DEAD", `event ${eventId} is no longer dead`);
+  return row;
+}
+
+/**
+ * retryDead: sends a dead event back to pending with its attempts reset, and queues its job at
+ * once: the row is behind the relay's cursor, so the relay will not read it again. Its old jobs
+ * are removed first so the new one, with the same job id, is not taken for a duplicate.
  */
 export async function retryDead(
-  prisma: PrismaClient,
+  db: Database,
   queues: QueueSet,
   eventId: string,
-  options: { keepDeadLetterJob?: boolean } = {},
+  options: { keepDeadLetterJob?: boolean } & ReleaseOptions = {},
 ): Promise<void> {
-  const { eventType } = await requireDead(prisma, eventId);
+  const { eventType } = await requireDead(db, eventId);
   await clearJobs(queues, eventId, eventType, options);
-  const updated = await prisma.$executeRaw`
-    UPDATE event_outbox SET status = 'pending', attempts = 0, dispatched_at = NULL, available_at = now()
-    WHERE id = ${eventId}::uuid AND status = 'dead'`;
-  if (updated === 0) throw new DeadLetterError("EVENT_NOT_DEAD", `event ${eventId} is no longer dead`);
+  const event = await leaveDeadLetter(db, eventId, "pending");
+  await queueReleased(db, queues, event, options);
 }
 
 /** retryAllDead: retries every dead event (of one type, if given). Returns the ids retried. */
-export async function retryAllDead(prisma: PrismaClient, queues: QueueSet, { type }: { type?: string } = {}): Promise<string[]> {
+export async function retryAllDead(db: Database, queues: QueueSet, { type, ...options }: { type?: string } & ReleaseOptions = {}): Promise<string[]> {
   const retried: string[] = [];
   for (;;) {
-    const batch = await listDead(prisma, { ...(type ? { type } : {}), limit: 500 });
+    const batch = await listDead(db, { ...(type ? { type } : {}), limit: 500 });
     if (batch.length === 0) return retried;
     for (const event of batch) {
-      await retryDead(prisma, queues, event.id).catch((error: unknown) => {
+      await retryDead(db, queues, event.id, options).catch((error: unknown) => {
         if (!(error instanceof DeadLetterError)) throw error;
       });
       retried.push(event.id);
@@ -73,11 +103,13 @@ export async function retryAllDead(prisma: PrismaClient, queues: QueueSet, { typ
   }
 }
 
-/** skipDead: passes over a dead event for good (`skipped`), releasing the later events of its aggregate. */
-export async function skipDead(prisma: PrismaClient, queues: QueueSet, eventId: string): Promise<void> {
-  const { eventType } = await requireDead(prisma, eventId);
-  const updated = await prisma.$executeRaw`
-    UPDATE event_outbox SET status = 'skipped', processed_at = now() WHERE id = ${eventId}::uuid AND status = 'dead'`;
-  if (updated === 0) throw new DeadLetterError("EVENT_NOT_DEAD", `event ${eventId} is no longer dead`);
+/**
+ * skipDead: passes over a dead event for good (`skipped`), and queues the event of its aggregate
+ * it was holding back, which may run now.
+ */
+export async function skipDead(db: Database, queues: QueueSet, eventId: string, options: ReleaseOptions = {}): Promise<void> {
+  const { eventType } = await requireDead(db, eventId);
+  const event = await leaveDeadLetter(db, eventId, "skipped");
   await clearJobs(queues, eventId, eventType);
+  await queueReleased(db, queues, event, options);
 }

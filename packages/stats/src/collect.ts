@@ -1,5 +1,5 @@
-import type { PrismaClient } from "@outbox/db";
 import type { QueueSet } from "@outbox/queues";
+import type { Queryable } from "@outbox/sql";
 import { collectOutboxFigures, type OutboxCounts } from "./outbox-counts.ts";
 
 export interface QueueCounts {
@@ -45,8 +45,8 @@ export async function collectQueueCounts(queues: Pick<QueueSet, "all">): Promise
  * aggregates. Cheap on a table of millions of rows: exact counts only through the partial indexes
  * of the small states, estimates for the finished bulk (see outbox-counts.ts).
  */
-export async function collectStats(prisma: PrismaClient, queues: Pick<QueueSet, "all">): Promise<OutboxStats> {
-  const [figures, queueCounts] = await Promise.all([collectOutboxFigures(prisma), collectQueueCounts(queues)]);
+export async function collectStats(db: Queryable, queues: Pick<QueueSet, "all">): Promise<OutboxStats> {
+  const [figures, queueCounts] = await Promise.all([collectOutboxFigures(db), collectQueueCounts(queues)]);
   return {
     outbox: figures.counts,
     outboxEstimated: { processed: true, skipped: true },

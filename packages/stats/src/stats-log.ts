@@ -1,11 +1,11 @@
-import type { PrismaClient } from "@outbox/db";
 import type { Logger } from "@outbox/logger";
 import type { Outcome } from "@outbox/processor";
 import type { QueueSet } from "@outbox/queues";
+import type { Queryable } from "@outbox/sql";
 import { collectStats, type StatsLine } from "./collect.ts";
 
 export interface StatsLogOptions {
-  prisma: PrismaClient;
+  db: Queryable;
   queues: Pick<QueueSet, "all">;
   logger: Logger;
   /** STATS_INTERVAL_MS. */
@@ -26,14 +26,14 @@ export interface RunningStatsLog {
  * handled / failed (an attempt that threw: retried or dead) / dead since the previous line. A
  * collection that fails is logged as a warning and its counts carry over to the next line.
  */
-export function startStatsLog({ prisma, queues, logger, intervalMs }: StatsLogOptions): RunningStatsLog {
+export function startStatsLog({ db, queues, logger, intervalMs }: StatsLogOptions): RunningStatsLog {
   let handled = 0;
   let failed = 0;
   let dead = 0;
   let running: Promise<unknown> = Promise.resolve();
 
   const logNow = async (): Promise<StatsLine> => {
-    const stats = await collectStats(prisma, queues);
+    const stats = await collectStats(db, queues);
     const line: StatsLine = { ...stats, handledSinceLast: handled, failedSinceLast: failed, deadSinceLast: dead };
     handled -= line.handledSinceLast;
     failed -= line.failedSinceLast;

@@ -5,12 +5,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPrisma, type PrismaClient } from "@outbox/db";
 import { createLogger } from "@outbox/logger";
 import { createQueues, type QueueSet } from "@outbox/queues";
+import { Database } from "@outbox/sql";
 import { createTestDatabase, createTestRedis, waitFor, type TestDatabase, type TestRedis } from "@outbox/testing";
 import { collectStats, startStatsLog, type StatsLine } from "../src/index.ts";
+import { moveRelayPastEveryRow } from "./relay.ts";
 
 let db: TestDatabase;
 let redis: TestRedis;
 let prisma: PrismaClient;
+let sql: Database;
 let connection: Redis;
 let queues: QueueSet;
 let releaseActive: () => void = () => {};
@@ -32,29 +35,31 @@ beforeAll(async () => {
   db = await createTestDatabase();
   redis = createTestRedis();
   prisma = createPrisma(db.url);
+  sql = new Database(db.url, { poolSize: 4 });
   connection = new Redis(redis.url, { maxRetriesPerRequest: null });
   queues = createQueues(connection, redis.prefix);
 
   // Outbox: 30 processed, 2 skipped, 3 pending (oldest due one 60 s old, one not yet due), 1 dispatched,
   // 3 dead: two hold later pending events of their aggregate (one of them twice), one holds nothing.
+  // "Dispatched" is a pending row the relay has passed (its cursor is moved past it) that is not held;
+  // the 60 s old pending row is passed too, but held behind a dead event, so it still counts as pending.
   const held1 = randomUUID();
   const held2 = randomUUID();
   const future = { ...row("pending"), availableAt: new Date(Date.now() + 3600_000) };
   await prisma.eventOutbox.createMany({ data: [row("dead", { aggregateId: held1 }), row("dead", { aggregateId: held2 }), row("dead")] });
-  await prisma.eventOutbox.createMany({
-    data: [
-      ...Array.from({ length: 30 }, () => row("processed")),
-      row("skipped"),
-      row("skipped"),
-      row("pending", { aggregateId: held1, ageMs: 60_000 }),
-      row("pending", { aggregateId: held2 }),
-      future,
-      row("dispatched"),
-    ],
-  });
   // A later pending webhook delivery is never held (unordered), so it adds no held aggregate.
   await prisma.eventOutbox.create({ data: { ...row("dead", { aggregateId: "endpoint-1", type: "WebhookDelivery" }), aggregateType: "webhook_endpoint" } });
-  await prisma.eventOutbox.create({ data: { ...row("dispatched", { aggregateId: "endpoint-1", type: "WebhookDelivery" }), aggregateType: "webhook_endpoint" } });
+  await prisma.eventOutbox.createMany({
+    data: [
+      row("pending", { aggregateId: held1, ageMs: 60_000 }),
+      row("pending"),
+      { ...row("pending", { aggregateId: "endpoint-1", type: "WebhookDelivery" }), aggregateType: "webhook_endpoint" },
+    ],
+  });
+  await moveRelayPastEveryRow(sql);
+  await prisma.eventOutbox.createMany({
+    data: [...Array.from({ length: 30 }, () => row("processed")), row("skipped"), row("skipped"), row("pending", { aggregateId: held2 }), future],
+  });
   await prisma.$executeRaw`ANALYZE event_outbox`;
 
   // Queues: events 2 waiting (one plain, one prioritized) + 1 delayed; webhooks 1 active; dead-letter 1 failed.
@@ -77,6 +82,7 @@ afterAll(async () => {
   await queues.close();
   connection.disconnect();
   await prisma.$disconnect();
+  await sql.close();
   await redis.clean();
   await db.drop();
 });
@@ -89,7 +95,7 @@ const expectedQueues = {
 
 describe("collectStats", () => {
   it("reports exact open counts, estimated finished counts, lag, queue counts, DLQ size and held aggregates", async () => {
-    const stats = await collectStats(prisma, queues);
+    const stats = await collectStats(sql, queues);
     expect(stats.outbox).toEqual({ pending: 3, dispatched: 2, dead: 4, processed: 30, skipped: 2 });
     expect(stats.dlqSize).toBe(4);
     expect(stats.heldAggregates).toBe(2);
@@ -103,7 +109,7 @@ describe("startStatsLog", () => {
   it("writes one 'outbox stats' line per interval with the figures and the outcomes since the last line", async () => {
     const lines: StatsLine[] = [];
     const logger = createLogger({ level: "info", destination: { write: (text: string) => void lines.push(JSON.parse(text) as StatsLine) } });
-    const statsLog = startStatsLog({ prisma, queues, logger, intervalMs: 1000 });
+    const statsLog = startStatsLog({ db: sql, queues, logger, intervalMs: 1000 });
     try {
       for (let i = 0; i < 3; i += 1) statsLog.record({ kind: "handled" });
       statsLog.record({ kind: "retry" });
@@ -133,9 +139,9 @@ describe("startStatsLog", () => {
 
 describe("collectStats on a table that grew since ANALYZE", () => {
   it("follows the table's growth between ANALYZE runs through its size in pages", async () => {
-    const before = await collectStats(prisma, queues);
+    const before = await collectStats(sql, queues);
     await prisma.eventOutbox.createMany({ data: Array.from({ length: 3000 }, () => row("processed")) });
-    const after = await collectStats(prisma, queues);
+    const after = await collectStats(sql, queues);
     // An estimate: the planner's rows-per-page times the new page count. Near 3030, not exact.
     expect(after.outbox.processed + after.outbox.skipped).toBeGreaterThan(before.outbox.processed + 2000);
     expect(after.outbox.pending).toBe(3);

@@ -1,0 +1,142 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createLogger } from "@outbox/logger";
+import { createQueues, createRedis, type QueueSet } from "@outbox/queues";
+import { sql } from "@outbox/sql";
+import { createTestRedis, useTestDatabase, waitFor, type TestRedis } from "@outbox/testing";
+import { DeadLetterError, listDead, retryAllDead, retryDead, sendToDeadLetter, skipDead, startDeadLetterWorker } from "../src/index.ts";
+
+const database = useTestDatabase();
+let redis: TestRedis;
+let queues: QueueSet;
+
+beforeAll(() => {
+  redis = createTestRedis();
+  queues = createQueues(createRedis({ url: redis.url }, "worker"), redis.prefix);
+});
+afterAll(async () => {
+  await queues.close();
+  queues.connection.disconnect();
+  await redis.clean();
+});
+
+interface Row {
+  status: string;
+  type?: string;
+  aggregateId?: string;
+  createdAt?: Date;
+}
+
+/** Outbox rows by plain SQL, in this order (their `sequence` order); the relay's cursor is moved past them. */
+async function insert(...rows: Row[]): Promise<string[]> {
+  const ids = rows.map(() => randomUUID());
+  for (const [i, row] of rows.entries()) {
+    const aggregateId = row.aggregateId ?? randomUUID();
+    const type = row.type ?? "TenantCreated";
+    const payload = { tenantId: aggregateId, name: "Acme", slug: `acme-${aggregateId.slice(0, 8)}`, createdAt: new Date().toISOString() };
+    await database.sql.execute(sql`
+      INSERT INTO event_outbox (id, event_type, aggregate_type, aggregate_id, payload, status, attempts, last_error, created_at)
+      VALUES (${ids[i]}::uuid, ${type}, 'tenant', ${aggregateId}, ${JSON.stringify(payload)}::jsonb, ${row.status},
+        ${row.status === "dead" ? 3 : 0}, ${row.status === "dead" ? "boom" : null}, ${row.createdAt ?? new Date()})`);
+  }
+  await database.sql.execute(sql`
+    UPDATE outbox_relay_cursor c SET transaction_id = last.transaction_id, sequence = last.sequence
+    FROM (SELECT transaction_id, sequence FROM event_outbox ORDER BY transaction_id DESC, sequence DESC LIMIT 1) AS last
+    WHERE c.name = 'default'`);
+  return ids;
+}
+
+const rowOf = async (id: string) =>
+  (await database.sql.query<{ status: string; attempts: number }>(sql`SELECT status, attempts FROM event_outbox WHERE id = ${id}::uuid`))[0];
+
+describe("retryDead", () => {
+  it("sends the event back to pending and has its job in the queue as soon as it returns", async () => {
+    const [id] = await insert({ status: "dead" });
+    await queues.events.add("TenantCreated", {} as never, { jobId: id! });
+    await sendToDeadLetter(queues, { eventId: id!, type: "TenantCreated", queue: "events", error: "boom" });
+
+    await retryDead(database.sql, queues, id!);
+
+    expect(await rowOf(id!)).toEqual({ status: "pending", attempts: 0 });
+    const job = await queues.events.getJob(id!);
+    expect(job?.data).toMatchObject({ type: "TenantCreated", previousAttempts: 0 });
+    expect(await job?.getState()).toMatch(/^(waiting|prioritized)$/);
+    expect(await queues.deadLetter.getJob(id!)).toBeUndefined();
+  });
+
+  it("queues a retried webhook delivery even behind an earlier pending delivery of its endpoint (unordered)", async () => {
+    const endpoint = randomUUID();
+    const [earlier, dead] = await insert(
+      { status: "pending", type: "WebhookDelivery", aggregateId: endpoint },
+      { status: "dead", type: "WebhookDelivery", aggregateId: endpoint },
+    );
+    await retryDead(database.sql, queues, dead!);
+    expect(await queues.webhooks.getJob(dead!)).toBeDefined();
+    expect(await queues.webhooks.getJob(earlier!)).toBeDefined();
+  });
+
+  it("refuses an unknown or not-dead event, changing nothing", async () => {
+    const [processed] = await insert({ status: "processed" });
+    await expect(retryDead(database.sql, queues, randomUUID())).rejects.toMatchObject({ code: "EVENT_NOT_FOUND" });
+    await expect(retryDead(database.sql, queues, processed!)).rejects.toThrow(DeadLetterError);
+    await expect(retryDead(database.sql, queues, processed!)).rejects.toThrow(`event ${processed} is processed, not dead`);
+    expect(await queues.events.getJob(processed!)).toBeUndefined();
+  });
+});
+
+describe("skipDead", () => {
+  it("skips the dead event and queues the next event of its aggregate at once, and only that one", async () => {
+    const aggregateId = randomUUID();
+    const [dead, next, after] = await insert({ status: "dead", aggregateId }, { status: "pending", aggregateId }, { status: "pending", aggregateId });
+    await skipDead(database.sql, queues, dead!);
+    expect((await rowOf(dead!))?.status).toBe("skipped");
+    expect(await queues.events.getJob(next!)).toBeDefined();
+    expect(await queues.events.getJob(after!)).toBeUndefined();
+    await expect(skipDead(database.sql, queues, dead!)).rejects.toThrow("is skipped, not dead");
+  });
+});
+
+describe("listDead and retryAllDead", () => {
+  it("lists dead events oldest first, filtered by type, and retries them all, queueing each", async () => {
+    await database.sql.execute(sql`DELETE FROM event_outbox`);
+    const [younger, older, user] = await insert(
+      { status: "dead", createdAt: new Date(Date.now() - 60_000) },
+      { status: "dead", createdAt: new Date(Date.now() - 120_000) },
+      { status: "dead", type: "UserCreated", createdAt: new Date(Date.now() - 30_000) },
+    );
+    expect((await listDead(database.sql)).map((e) => e.id)).toEqual([older, younger, user]);
+    expect(await listDead(database.sql, { type: "UserCreated" })).toEqual([
+      {
+        id: user,
+        eventType: "UserCreated",
+        aggregateType: "tenant",
+        aggregateId: expect.any(String) as unknown,
+        attempts: 3,
+        lastError: "boom",
+        createdAt: expect.any(Date) as unknown,
+      },
+    ]);
+    expect(await retryAllDead(database.sql, queues, { type: "TenantCreated" })).toEqual([older, younger]);
+    expect((await rowOf(user!))?.status).toBe("dead");
+    expect(await retryAllDead(database.sql, queues)).toEqual([user]);
+    for (const id of [older, younger, user]) expect(await queues.events.getJob(id!)).toBeDefined();
+  });
+});
+
+describe("the dead-letter worker", () => {
+  it("fails a new entry with the event's error, and a retry from Bull Board sends the event back with its job queued", async () => {
+    const [id] = await insert({ status: "dead" });
+    const worker = startDeadLetterWorker({ db: database.sql, queues, connection: queues.connection, logger: createLogger({ level: "silent" }) });
+    try {
+      await sendToDeadLetter(queues, { eventId: id!, type: "TenantCreated", queue: "events", error: "boom" });
+      await waitFor(async () => (await queues.deadLetter.getJobState(id!)) === "failed", { message: "the DLQ entry to fail" });
+      expect((await queues.deadLetter.getJob(id!))?.failedReason).toBe("boom");
+
+      await (await queues.deadLetter.getJob(id!))!.retry();
+      await waitFor(async () => (await rowOf(id!))?.status === "pending", { message: "the event to be pending again" });
+      await waitFor(() => queues.events.getJob(id!), { message: "the event's job" });
+    } finally {
+      await worker.close();
+    }
+  });
+});
