@@ -1,10 +1,10 @@
-import type { PrismaClient } from "@outbox/db";
 import type { RedisConnection } from "@outbox/queues";
+import { sql, type Queryable } from "@outbox/sql";
 
-/** Postgres answers a trivial query. */
-export function postgresCheck(prisma: PrismaClient): () => Promise<void> {
+/** Postgres answers a trivial query (a connection from the pool, `SELECT 1`, no table read). */
+export function postgresCheck(db: Queryable): () => Promise<void> {
   return async () => {
-    await prisma.$queryRaw`SELECT 1`;
+    await db.query(sql`SELECT 1`);
   };
 }
 

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createPrisma, type PrismaClient } from "@outbox/db";
 import { createMetrics } from "@outbox/metrics";
 import { createRedis, type RedisConnection } from "@outbox/queues";
+import { Database } from "@outbox/sql";
 import { createTestDatabase, startPrivateRedis, waitFor, type TestDatabase } from "@outbox/testing";
 import { postgresCheck, redisCheck, startHealthServer, type RunningHealthServer } from "../src/index.ts";
 
 let db: TestDatabase;
-let prisma: PrismaClient;
+let sql: Database;
 let redis: Awaited<ReturnType<typeof startPrivateRedis>>;
 let connection: RedisConnection;
 let server: RunningHealthServer;
@@ -14,14 +14,14 @@ const metrics = createMetrics({ defaultMetrics: false });
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  prisma = createPrisma(db.url);
+  sql = new Database(db.url, { poolSize: 2 });
   redis = await startPrivateRedis();
   connection = createRedis({ url: redis.url }, "producer");
   connection.on("error", () => {}); // reconnect attempts while the test stops Redis; readiness reports them
   server = await startHealthServer({
     port: 0,
     host: "127.0.0.1",
-    checks: { postgres: postgresCheck(prisma), redis: redisCheck(connection) },
+    checks: { postgres: postgresCheck(sql), redis: redisCheck(connection) },
     registry: metrics.registry,
     checkTimeoutMs: 1000,
   });
@@ -30,7 +30,7 @@ afterAll(async () => {
   await server.close();
   connection.disconnect();
   await redis.stop();
-  await prisma.$disconnect();
+  await sql.close();
   await db.drop();
 });
 

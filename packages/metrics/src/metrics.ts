@@ -3,7 +3,7 @@ import type { Outcome } from "@outbox/processor";
 import type { OutboxStats } from "@outbox/stats";
 
 export interface CreateMetricsOptions {
-  /** Read at scrape time for the outbox and queue gauges (e.g. () => collectStats(prisma, queues)). */
+  /** Read at scrape time for the outbox and queue gauges (e.g. () => collectStats(db, queues)). */
   stats?: () => Promise<OutboxStats>;
   /** A scrape reuses stats younger than this instead of collecting again. */
   statsMaxAgeMs?: number;

@@ -1,4 +1,4 @@
-import type { PrismaClient } from "@outbox/db";
+import { sql, type Queryable } from "@outbox/sql";
 
 export interface PruneOutboxOptions {
   /** Rows deleted per statement. */
@@ -10,16 +10,15 @@ export interface PruneOutboxOptions {
 /**
  * pruneOutbox: deletes finished outbox rows (`processed` or `skipped`) that finished before
  * `olderThan`, oldest first, one small statement at a time so no lock is held for long and
- * replication and vacuum keep up. Pending, dispatched and dead rows are never touched.
+ * replication and vacuum keep up. Pending and dead rows are never touched.
  *
- * The inbox (event_inbox) is kept on purpose: its rows are what make a redelivered event a no-op.
- * A job can outlive its outbox row in Redis (a late retry, a job restored with a Redis snapshot);
- * its inbox row is what stops it from applying its effects a second time. They are one narrow
- * row per event; removing them, if ever, is a separate decision with a far longer horizon.
- * Returns the number of outbox rows deleted.
+ * There is no inbox: an event's `processed` mark is its exactly-once record. A job can outlive its
+ * outbox row in Redis (a late retry, a job restored with a Redis snapshot); when it runs, it finds
+ * no row to mark (only pending or dead rows are marked) and does nothing, so pruning a finished
+ * row cannot make its effects happen twice. Returns the number of outbox rows deleted.
  */
 export async function pruneOutbox(
-  prisma: PrismaClient,
+  db: Queryable,
   olderThan: Date,
   { batchSize = 1000, maxBatches = 1000 }: PruneOutboxOptions = {},
 ): Promise<number> {
@@ -29,7 +28,7 @@ export async function pruneOutbox(
     // Reads event_outbox_finished_idx (processed_at WHERE status IN ('processed','skipped')) in
     // order, so each batch touches only the rows it deletes. FOR UPDATE SKIP LOCKED: a row another
     // session holds (an admin action, a second pruner) is left for the next batch, never waited on.
-    const count = await prisma.$executeRaw`
+    const count = await db.execute(sql`
       DELETE FROM event_outbox
       WHERE id IN (
         SELECT id FROM event_outbox
@@ -37,7 +36,7 @@ export async function pruneOutbox(
         ORDER BY processed_at
         LIMIT ${batchSize}
         FOR UPDATE SKIP LOCKED
-      )`;
+      )`);
     deleted += count;
     if (count < batchSize) break;
   }

@@ -1,4 +1,4 @@
-import type { PrismaClient } from "@outbox/db";
+import { sql, type Database } from "@outbox/sql";
 
 export interface SettlementRow {
   tenantId: string;
@@ -27,15 +27,15 @@ export function previousUtcDay(at: Date): string {
  * nothing since the last run) is removed, all in one transaction: running it twice for a day
  * leaves the same report. Returns the rows written.
  */
-export async function buildSettlement(prisma: PrismaClient, day: string): Promise<SettlementRow[]> {
+export async function buildSettlement(db: Database, day: string): Promise<SettlementRow[]> {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) throw new TypeError(`day must be YYYY-MM-DD, got ${day}`);
   const from = new Date(`${day}T00:00:00.000Z`);
   const to = new Date(from.getTime() + 24 * 3600_000);
-  return prisma.$transaction(async (tx) => {
+  return db.transaction(async (tx) => {
     // upsertSettlement: $1 day start, $2 next day start (UTC), $3 the day.
     // Reads orders(tenant_id, created_at), payments and refunds(tenant_id, created_at) under the
     // statement's snapshot, without locks; the upsert locks only this day's report rows.
-    const rows = await tx.$queryRaw<SettlementRow[]>`
+    const rows = await tx.query<SettlementRow>(sql`
       WITH day_orders AS (
         SELECT tenant_id, count(*)::int AS orders, coalesce(sum(total_amount), 0)::int AS gross
         FROM orders WHERE created_at >= ${from} AND created_at < ${to} AND status <> 'rejected'
@@ -65,11 +65,11 @@ export async function buildSettlement(prisma: PrismaClient, day: string): Promis
         net_amount = EXCLUDED.net_amount, generated_at = EXCLUDED.generated_at
       RETURNING r.tenant_id::text AS "tenantId", to_char(r.day, 'YYYY-MM-DD') AS day, r.orders,
         r.gross_amount AS "grossAmount", r.payments_completed AS "paymentsCompleted",
-        r.refunds_amount AS "refundsAmount", r.net_amount AS "netAmount"`;
+        r.refunds_amount AS "refundsAmount", r.net_amount AS "netAmount"`);
     // removeStaleSettlement: $1 the day, $2 tenants reported above. Locks only the rows it deletes.
-    await tx.$executeRaw`
+    await tx.execute(sql`
       DELETE FROM settlement_reports
-      WHERE day = ${day}::date AND NOT (tenant_id::text = ANY(${rows.map((row) => row.tenantId)}::text[]))`;
+      WHERE day = ${day}::date AND NOT (tenant_id::text = ANY(${rows.map((row) => row.tenantId)}::text[]))`);
     return rows.sort((a, b) => a.tenantId.localeCompare(b.tenantId));
   });
 }

@@ -1,7 +1,7 @@
 import { Queue, Worker, type Job } from "bullmq";
-import type { PrismaClient } from "@outbox/db";
 import type { Logger } from "@outbox/logger";
 import { queuePrefix, type RedisConnection } from "@outbox/queues";
+import type { Database } from "@outbox/sql";
 import {
   isScheduleName,
   repeatOptionsFromConfig,
@@ -16,7 +16,7 @@ import { pruneOutbox } from "./prune-outbox.ts";
 import { buildSettlement, previousUtcDay } from "./settlement.ts";
 
 export interface StartSchedulesOptions {
-  prisma: PrismaClient;
+  db: Database;
   /** A worker connection (maxRetriesPerRequest: null). */
   connection: RedisConnection;
   /** QUEUE_PREFIX; wrapped in a hash tag per queue on a Redis Cluster, like the other queues. */
@@ -80,26 +80,26 @@ function scheduledAtOf(job: Job): Date {
 }
 
 async function runTick(options: StartSchedulesOptions, job: Job): Promise<unknown> {
-  const { prisma, config, logger } = options;
+  const { db, config, logger } = options;
   if (!isScheduleName(job.name)) throw new Error(`unknown scheduled job ${job.name}`);
   const scheduledAt = scheduledAtOf(job);
   const started = Date.now();
   let result: Record<string, unknown>;
   switch (job.name) {
     case "payment-expiry": {
-      const expired = await expirePayments(prisma, new Date(), { expireAfterMs: config.PAYMENT_EXPIRY_AFTER_MS });
+      const expired = await expirePayments(db, new Date(), { expireAfterMs: config.PAYMENT_EXPIRY_AFTER_MS });
       result = { expired: expired.length };
       break;
     }
     case "settlement": {
       const day = previousUtcDay(scheduledAt);
-      const rows = await buildSettlement(prisma, day);
+      const rows = await buildSettlement(db, day);
       result = { day, tenants: rows.length };
       break;
     }
     case "outbox-retention": {
       const olderThan = new Date(Date.now() - config.OUTBOX_RETENTION_DAYS * dayMs);
-      result = { deleted: await pruneOutbox(prisma, olderThan), olderThan: olderThan.toISOString() };
+      result = { deleted: await pruneOutbox(db, olderThan), olderThan: olderThan.toISOString() };
       break;
     }
   }

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "@outbox/config";
 import { createPrisma, type PrismaClient } from "@outbox/db";
 import { createLogger } from "@outbox/logger";
+import { Database } from "@outbox/sql";
 import { createTestDatabase, createTestRedis, waitFor, type TestDatabase, type TestRedis } from "@outbox/testing";
 import { scheduleNames, startSchedules, type RunningSchedules, type ScheduleName } from "../src/index.ts";
 import { seedOrder, seedPayment, seedTenant } from "./seed.ts";
@@ -10,16 +11,19 @@ import { seedOrder, seedPayment, seedTenant } from "./seed.ts";
 let db: TestDatabase;
 let redis: TestRedis;
 let prisma: PrismaClient;
+let sql: Database;
 const connections: Redis[] = [];
 
 beforeAll(async () => {
   db = await createTestDatabase();
   redis = createTestRedis();
   prisma = createPrisma(db.url);
+  sql = new Database(db.url, { poolSize: 4 });
 });
 afterAll(async () => {
   for (const connection of connections) connection.disconnect();
   await prisma.$disconnect();
+  await sql.close();
   await redis.clean();
   await db.drop();
 });
@@ -31,7 +35,7 @@ function start(onTick: (tick: { schedule: ScheduleName; scheduledAt: Date }) => 
   const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
   connections.push(connection);
   return startSchedules({
-    prisma,
+    db: sql,
     connection,
     prefix: redis.prefix,
     config,
