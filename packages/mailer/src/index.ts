@@ -1,3 +1,3 @@
-export { mailerDefaults, startMailer, type MailerOptions, type RunningMailer } from "./mailer.ts";
+export { mailerDefaults, startMailer, validateMailerSettings, type MailerOptions, type RunningMailer } from "./mailer.ts";
 export { renderEmail } from "./templates.ts";
 export { logTransport, smtpTransport, type EmailTransport, type OutgoingEmail } from "./transport.ts";

@@ -1,20 +1,28 @@
-import type { PrismaClient, Tx } from "@outbox/db";
-import { maskUrlCredentials, type Logger } from "@outbox/logger";
-import { renderEmail } from "./templates.ts";
+import type { Logger } from "@outbox/logger";
+import type { Queryable } from "@outbox/sql";
+import { claimEmails, settleEmails, type ClaimedEmail, type SendResult, type SettledEmail } from "./claim.ts";
+import { sendBatch } from "./send.ts";
 import { logTransport, smtpTransport, type EmailTransport } from "./transport.ts";
 
 export interface MailerOptions {
-  prisma: PrismaClient;
+  /** The pool: every statement is autocommit, none is held open across a send. */
+  db: Queryable;
   logger: Logger;
   /** SMTP when set; otherwise each email is written to the log. */
   smtpUrl?: string | undefined;
   /** Pause between polls when no email is waiting. */
   intervalMs?: number;
+  /** Emails claimed per statement. */
   batchSize?: number;
+  /** Sends of one batch in flight at once. */
+  sendConcurrency?: number;
   /** Send attempts before an email is marked `failed`. */
   maxAttempts?: number;
   from?: string;
+  /** The deadline of one send; past it the send counts as failed. */
   sendTimeoutMs?: number;
+  /** How long a claimed batch is this mailer's; past it another mailer sends the emails again. */
+  leaseMs?: number;
   transport?: EmailTransport;
 }
 
@@ -22,24 +30,43 @@ export interface RunningMailer {
   stop(): Promise<void>;
 }
 
-export const mailerDefaults = { intervalMs: 2000, batchSize: 10, maxAttempts: 5, from: "Outbox <no-reply@example.com>", sendTimeoutMs: 15_000 };
+export const mailerDefaults = {
+  intervalMs: 2000,
+  batchSize: 10,
+  sendConcurrency: 5,
+  maxAttempts: 5,
+  from: "Outbox <no-reply@example.com>",
+  sendTimeoutMs: 15_000,
+  leaseMs: 120_000,
+};
 
-interface ClaimedEmail {
-  id: string;
-  recipient: string;
-  template: string;
-  data: Record<string, unknown>;
-  attempts: number;
+type MailerSettings = typeof mailerDefaults;
+
+/**
+ * The lease must outlast the slowest batch (every send taking its whole deadline), or a second
+ * mailer would send a batch that is still being sent. Throws naming the settings.
+ */
+export function validateMailerSettings(settings: MailerSettings): void {
+  const rounds = Math.ceil(settings.batchSize / settings.sendConcurrency);
+  const slowestBatchMs = rounds * settings.sendTimeoutMs;
+  if (settings.leaseMs <= slowestBatchMs) {
+    throw new RangeError(
+      `leaseMs (${settings.leaseMs}) must be longer than a batch can take: sendTimeoutMs (${settings.sendTimeoutMs}) × ` +
+        `ceil(batchSize ${settings.batchSize} / sendConcurrency ${settings.sendConcurrency}) = ${slowestBatchMs} ms`,
+    );
+  }
 }
 
 /**
- * Sends pending email rows. Each batch is claimed and settled in one transaction: the rows stay
- * locked (FOR UPDATE SKIP LOCKED, so several mailers share the work) while they are sent, and their
- * `sent` / retry / `failed` state commits with the lock's release. A crash mid-batch leaves the rows
- * pending: delivery is at least once.
+ * Sends pending email rows. Each batch is claimed in one statement (`sending`, with a lease), sent
+ * with no transaction open, then settled in one statement: `sent`, back to `pending` with the
+ * error, or `failed` after the last attempt. A mailer that dies mid-batch leaves its rows
+ * `sending`; when their lease expires another mailer (or this one, restarted) sends them again:
+ * delivery is at least once. Several mailers share the work (SKIP LOCKED claims).
  */
 export function startMailer(options: MailerOptions): RunningMailer {
-  const settings = { ...mailerDefaults, ...definedOnly(options) };
+  const settings: MailerSettings = { ...mailerDefaults, ...definedOnly(options) };
+  validateMailerSettings(settings);
   const transport = options.transport ?? (options.smtpUrl ? smtpTransport(options.smtpUrl, settings.from, settings.sendTimeoutMs) : logTransport(options.logger.child({ component: "mailer" })));
   const logger = options.logger.child({ component: "mailer", transport: transport.kind });
   let stopping = false;
@@ -50,7 +77,7 @@ export function startMailer(options: MailerOptions): RunningMailer {
       let full = false;
       try {
         // Only a batch sent in full is followed at once: a failing row waits for the interval.
-        full = (await sendBatch(options.prisma, transport, logger, settings)) === settings.batchSize;
+        full = (await runBatch(options.db, transport, logger, settings)) === settings.batchSize;
       } catch (error) {
         logger.error({ err: error }, "email batch failed; trying again after the interval");
       }
@@ -74,46 +101,28 @@ export function startMailer(options: MailerOptions): RunningMailer {
   };
 }
 
-async function sendBatch(prisma: PrismaClient, transport: EmailTransport, logger: Logger, settings: typeof mailerDefaults): Promise<number> {
-  const timeout = settings.batchSize * settings.sendTimeoutMs * 3 + 5000;
-  return prisma.$transaction(
-    async (tx) => {
-      const emails = await claimPendingEmails(tx, settings.batchSize);
-      let sent = 0;
-      for (const email of emails) if (await sendOne(tx, transport, logger, email, settings.maxAttempts)) sent++;
-      return sent;
-    },
-    { timeout, maxWait: 10_000 },
-  );
+/** Claims, sends and settles one batch. Returns how many emails were sent. */
+async function runBatch(db: Queryable, transport: EmailTransport, logger: Logger, settings: MailerSettings): Promise<number> {
+  const emails = await claimEmails(db, settings);
+  if (emails.length === 0) return 0;
+  const results = await sendBatch(transport, emails, { concurrency: settings.sendConcurrency, timeoutMs: settings.sendTimeoutMs });
+  const settled = await settleEmails(db, results, settings.maxAttempts);
+  report(logger, emails, results, settled);
+  return settled.filter((email) => email.status === "sent").length;
 }
 
-/** claimPendingEmails: the oldest pending rows no other mailer holds, locked until the batch commits. */
-function claimPendingEmails(tx: Tx, limit: number): Promise<ClaimedEmail[]> {
-  return tx.$queryRaw<ClaimedEmail[]>`
-    SELECT id::text, recipient, template, data, attempts FROM emails
-    WHERE status = 'pending'
-    ORDER BY created_at, id
-    LIMIT ${limit}
-    FOR UPDATE SKIP LOCKED`;
-}
-
-/** Returns whether the email was sent. */
-async function sendOne(tx: Tx, transport: EmailTransport, logger: Logger, email: ClaimedEmail, maxAttempts: number): Promise<boolean> {
-  const { subject, text } = renderEmail(email.template, email.data);
-  try {
-    await transport.send({ id: email.id, to: email.recipient, template: email.template, subject, text });
-    await tx.email.update({ where: { id: email.id }, data: { status: "sent", sentAt: new Date(), attempts: { increment: 1 }, lastError: null } });
-    return true;
-  } catch (error) {
-    const message = maskUrlCredentials(error instanceof Error ? error.message : String(error)).slice(0, 2000);
-    const final = email.attempts + 1 >= maxAttempts;
-    await tx.email.update({
-      where: { id: email.id },
-      data: { status: final ? "failed" : "pending", attempts: { increment: 1 }, lastError: message },
-    });
-    logger.warn({ emailId: email.id, template: email.template, attempt: email.attempts + 1, final, error: message }, "email not sent");
-    return false;
-  }
+function report(logger: Logger, emails: ClaimedEmail[], results: SendResult[], settled: SettledEmail[]): void {
+  const byId = new Map(settled.map((email) => [email.id, email]));
+  results.forEach((result, index) => {
+    const email = emails[index]!;
+    const row = byId.get(result.id);
+    if (!row) {
+      logger.warn({ emailId: email.id, template: email.template }, "email's lease expired before its send was settled; another mailer may send it again");
+    } else if (result.error !== null) {
+      const final = row.status === "failed";
+      logger.warn({ emailId: email.id, template: email.template, attempt: row.attempts, final, error: result.error }, "email not sent");
+    }
+  });
 }
 
 function definedOnly<T extends object>(value: T): Partial<T> {

@@ -26,7 +26,7 @@ describe("mailer", () => {
   it("sends pending emails over SMTP in batches and marks them sent", async () => {
     const smtp = await startSmtpServer();
     const ids = await queue(Array.from({ length: 12 }, (_, i) => `buyer${i}@example.com`));
-    const mailer = startMailer({ prisma: database.prisma, logger: silent, smtpUrl: smtp.url, intervalMs: 50, batchSize: 5 });
+    const mailer = startMailer({ db: database.sql, logger: silent, smtpUrl: smtp.url, intervalMs: 50, batchSize: 5, sendConcurrency: 1 });
     try {
       await settled(ids, "sent");
     } finally {
@@ -43,7 +43,7 @@ describe("mailer", () => {
   it("counts refused sends and marks the email failed after the last attempt", async () => {
     const smtp = await startSmtpServer();
     const [refused] = await queue(["nobody@reject.example"]);
-    const mailer = startMailer({ prisma: database.prisma, logger: silent, smtpUrl: smtp.url, intervalMs: 20, maxAttempts: 2 });
+    const mailer = startMailer({ db: database.sql, logger: silent, smtpUrl: smtp.url, intervalMs: 20, maxAttempts: 2 });
     try {
       await settled([refused!], "failed");
     } finally {
@@ -65,7 +65,7 @@ describe("mailer", () => {
     });
     const logger = createLogger({ level: "info", destination });
     const ids = await queue(["log@example.com"], "welcome");
-    const mailer = startMailer({ prisma: database.prisma, logger, intervalMs: 20 });
+    const mailer = startMailer({ db: database.sql, logger, intervalMs: 20 });
     try {
       await settled(ids, "sent");
     } finally {
@@ -77,7 +77,7 @@ describe("mailer", () => {
   });
 
   it("stops promptly while idle", async () => {
-    const mailer = startMailer({ prisma: database.prisma, logger: silent, intervalMs: 60_000 });
+    const mailer = startMailer({ db: database.sql, logger: silent, intervalMs: 60_000 });
     const started = Date.now();
     await mailer.stop();
     expect(Date.now() - started).toBeLessThan(5_000);
