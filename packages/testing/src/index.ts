@@ -12,3 +12,4 @@ export { createTestRedis, deleteKeys, redisUrl, type TestRedis } from "./redis.t
 export { waitFor } from "./wait.ts";
 export { freePort, startPrivateRedis, startRedisCluster, type PrivateRedis, type RedisCluster } from "./servers.ts";
 export { useTestDatabase, type TestDatabaseHandle } from "./use-database.ts";
+export { forbidModules, importFailure, prismaModules } from "./module-graph.ts";

@@ -1,4 +1,4 @@
-import type { PrismaClient } from "@outbox/db";
+import { sql, type Queryable } from "@outbox/sql";
 
 export interface AttemptRecord {
   endpointId: string;
@@ -17,30 +17,42 @@ export interface DisabledEndpoint {
   consecutiveFailures: number;
 }
 
-/** One row per HTTP attempt, successful or not, written on its own (no transaction is open). */
-export async function recordAttempt(prisma: PrismaClient, record: AttemptRecord): Promise<void> {
-  await prisma.webhookAttempt.create({ data: { ...record, error: record.error?.slice(0, 2000) ?? null } });
+/**
+ * recordAttempt: one webhook_attempts row per HTTP attempt, successful or not, in its own autocommit
+ * statement (no transaction is open during a delivery). The error is bounded to 2000 characters.
+ */
+export async function recordAttempt(db: Queryable, record: AttemptRecord): Promise<void> {
+  await db.execute(sql`
+    INSERT INTO webhook_attempts (id, endpoint_id, event_id, attempt, status_code, duration_ms, error, response_body)
+    VALUES (gen_random_uuid(), ${record.endpointId}::uuid, ${record.eventId}::uuid, ${record.attempt}, ${record.statusCode},
+      ${Math.round(record.durationMs)}, ${record.error?.slice(0, 2000) ?? null}, ${record.responseBody})`);
 }
 
-/** A success ends the endpoint's failure streak. Writes nothing when there was none. */
-export async function recordSuccess(prisma: PrismaClient, endpointId: string): Promise<void> {
-  await prisma.webhookEndpoint.updateMany({ where: { id: endpointId, consecutiveFailures: { gt: 0 } }, data: { consecutiveFailures: 0 } });
+/**
+ * recordSuccess: a success ends the endpoint's failure streak. $1 the endpoint. Writes (and locks)
+ * nothing when there was no streak, so the common case costs one index probe.
+ */
+export async function recordSuccess(db: Queryable, endpointId: string): Promise<void> {
+  await db.execute(sql`
+    UPDATE webhook_endpoints SET consecutive_failures = 0, updated_at = now()
+    WHERE id = ${endpointId}::uuid AND consecutive_failures > 0`);
 }
 
 /**
  * recordFailure: adds one failed delivery to the endpoint's failure streak and, in the same statement, disables it
  * when the streak reaches `disableAfterFailures` or when `disableNow` gives a reason (410 Gone).
+ * $1 the endpoint, $2 the reason to disable now or null, $3 the streak that disables it.
  * One atomic UPDATE, so concurrent deliveries to the endpoint count every failure and only one of
  * them sees the transition to disabled (the `enabled` filter). Returns the endpoint when this call
  * disabled it, else null.
  */
 export async function recordFailure(
-  prisma: PrismaClient,
+  db: Queryable,
   endpointId: string,
   { disableAfterFailures, disableNow }: { disableAfterFailures: number; disableNow: string | null },
 ): Promise<DisabledEndpoint | null> {
   const streakReason = `disabled after ${disableAfterFailures} consecutive failed deliveries`;
-  const [row] = await prisma.$queryRaw<{ tenant_id: string; consecutive_failures: number; enabled: boolean; disabled_reason: string | null }[]>`
+  const [row] = await db.query<{ tenant_id: string; consecutive_failures: number; enabled: boolean; disabled_reason: string | null }>(sql`
     UPDATE webhook_endpoints
     SET consecutive_failures = consecutive_failures + 1,
         enabled = NOT (${disableNow}::text IS NOT NULL OR consecutive_failures + 1 >= ${disableAfterFailures}),
@@ -50,7 +62,7 @@ export async function recordFailure(
           ELSE disabled_reason END,
         updated_at = now()
     WHERE id = ${endpointId}::uuid AND enabled
-    RETURNING tenant_id::text, consecutive_failures, enabled, disabled_reason`;
+    RETURNING tenant_id::text, consecutive_failures, enabled, disabled_reason`);
   if (!row || row.enabled) return null;
   return { endpointId, tenantId: row.tenant_id, reason: row.disabled_reason ?? streakReason, consecutiveFailures: row.consecutive_failures };
 }

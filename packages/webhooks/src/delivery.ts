@@ -1,7 +1,7 @@
-import type { PrismaClient } from "@outbox/db";
 import { policyOf } from "@outbox/events";
 import type { Logger } from "@outbox/logger";
 import { external, PermanentError, type ExternalHandler, type HandledEvent } from "@outbox/processor";
+import { sql, type Queryable } from "@outbox/sql";
 import { DeliveryFailedError, WebhookError } from "./errors.ts";
 import { recordAttempt, recordFailure, recordSuccess, type DisabledEndpoint } from "./attempts.ts";
 import { decryptSecret } from "./secrets.ts";
@@ -40,15 +40,34 @@ export const defaultUserAgent = "outbox-webhooks/1.0 (+https://www.standardwebho
  * refused address, a disabled or deleted endpoint, or an undecryptable secret throws PermanentError.
  */
 export function createWebhookDeliveryHandler(options: WebhookDeliveryOptions): ExternalHandler<"WebhookDelivery"> {
-  return external<"WebhookDelivery">(async ({ prisma, event, logger }) => {
-    await deliver(prisma, event, logger, options);
+  return external<"WebhookDelivery">(async ({ db, event, logger }) => {
+    await deliver(db, event, logger, options);
   });
 }
 
-async function deliver(prisma: PrismaClient, event: HandledEvent<"WebhookDelivery">, logger: Logger, options: WebhookDeliveryOptions): Promise<void> {
+interface DeliveryTarget {
+  tenantId: string;
+  url: string;
+  enabled: boolean;
+  disabledReason: string | null;
+  secretEncrypted: string;
+  previousSecretEncrypted: string | null;
+  previousSecretExpiresAt: Date | null;
+}
+
+/** deliveryTarget: $1 the endpoint id. What one delivery needs of its endpoint; reads the primary key, no lock. */
+async function deliveryTarget(db: Queryable, endpointId: string): Promise<DeliveryTarget | undefined> {
+  const [row] = await db.query<DeliveryTarget>(sql`
+    SELECT tenant_id::text AS "tenantId", url, enabled, disabled_reason AS "disabledReason", secret_encrypted AS "secretEncrypted",
+      previous_secret_encrypted AS "previousSecretEncrypted", previous_secret_expires_at AS "previousSecretExpiresAt"
+    FROM webhook_endpoints WHERE id = ${endpointId}::uuid`);
+  return row;
+}
+
+async function deliver(db: Queryable, event: HandledEvent<"WebhookDelivery">, logger: Logger, options: WebhookDeliveryOptions): Promise<void> {
   const { endpointId, tenantId } = event.payload;
   const now = options.now?.() ?? new Date();
-  const endpoint = await prisma.webhookEndpoint.findUnique({ where: { id: endpointId } });
+  const endpoint = await deliveryTarget(db, endpointId);
   if (!endpoint || endpoint.tenantId !== tenantId) throw new PermanentError(`webhook endpoint ${endpointId} no longer exists`);
   if (!endpoint.enabled) throw new PermanentError(`webhook endpoint ${endpointId} is disabled: ${endpoint.disabledReason ?? "no reason given"}`);
   const attempt = { endpointId, eventId: event.id, attempt: event.attempt };
@@ -61,7 +80,7 @@ async function deliver(prisma: PrismaClient, event: HandledEvent<"WebhookDeliver
     }
   } catch (error) {
     if (!(error instanceof WebhookError)) throw error;
-    await recordAttempt(prisma, { ...attempt, statusCode: null, durationMs: 0, error: error.message, responseBody: null });
+    await recordAttempt(db, { ...attempt, statusCode: null, durationMs: 0, error: error.message, responseBody: null });
     throw new PermanentError(`${error.message}; nothing was sent`, { cause: error });
   }
 
@@ -83,12 +102,12 @@ async function deliver(prisma: PrismaClient, event: HandledEvent<"WebhookDeliver
   });
   const success = result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300;
   const error = success ? null : describeFailure(result);
-  await recordAttempt(prisma, { ...attempt, statusCode: result.statusCode, durationMs: result.durationMs, error, responseBody: result.responseBody });
+  await recordAttempt(db, { ...attempt, statusCode: result.statusCode, durationMs: result.durationMs, error, responseBody: result.responseBody });
   options.onAttempt?.({ endpointId, success, statusCode: result.statusCode, durationMs: result.durationMs });
   const log = logger.child({ endpointId, attempt: event.attempt, statusCode: result.statusCode, durationMs: result.durationMs });
 
   if (success) {
-    await recordSuccess(prisma, endpointId);
+    await recordSuccess(db, endpointId);
     log.debug("webhook delivered");
     return;
   }
@@ -96,7 +115,7 @@ async function deliver(prisma: PrismaClient, event: HandledEvent<"WebhookDeliver
   const refused = result.error instanceof WebhookError;
   const deliveryFailed = gone || refused || event.attempt >= policyOf("WebhookDelivery").attempts;
   const disabled = deliveryFailed
-    ? await recordFailure(prisma, endpointId, {
+    ? await recordFailure(db, endpointId, {
         disableAfterFailures: options.disableAfterFailures,
         disableNow: gone ? "the receiver answered 410 Gone" : null,
       })

@@ -4,6 +4,7 @@ import { createPrisma, type PrismaClient } from "@outbox/db";
 import { policyOf } from "@outbox/events";
 import { createLogger } from "@outbox/logger";
 import { PermanentError } from "@outbox/processor";
+import { Database } from "@outbox/sql";
 import { createTestDatabase, type TestDatabase } from "@outbox/testing";
 import {
   createEndpoint,
@@ -18,18 +19,21 @@ import { startReceiver, webhookHeaders, type Receiver } from "./receiver.ts";
 
 let db: TestDatabase;
 let prisma: PrismaClient;
+let sql: Database;
 const logger = createLogger({ level: "silent" });
 const receivers: Receiver[] = [];
 
 beforeAll(async () => {
   db = await createTestDatabase();
   prisma = createPrisma(db.url, { poolSize: 4 });
+  sql = new Database(db.url, { poolSize: 4 });
 });
 afterEach(async () => {
   await Promise.all(receivers.splice(0).map((receiver) => receiver.close()));
 });
 afterAll(async () => {
   await prisma?.$disconnect();
+  await sql?.close();
   await db?.drop();
 });
 
@@ -51,7 +55,7 @@ function handler(options: Partial<WebhookDeliveryOptions> = {}) {
 }
 
 async function run(h: ReturnType<typeof handler>, event: ReturnType<typeof deliveryEvent>) {
-  await h.run({ prisma, event, logger });
+  await h.run({ db: sql, event, logger });
 }
 
 const attemptsOf = (eventId: string) => prisma.webhookAttempt.findMany({ where: { eventId }, orderBy: { createdAt: "asc" } });
@@ -220,8 +224,8 @@ describe("webhook delivery to a real receiver", () => {
     const target = await receiver((n) => ({ status: n === 1 ? 500 : 200 }));
     const { tenantId, endpointId, secret } = await endpointAt(target.url);
     const event = deliveryEvent(endpointId, tenantId);
-    await expect(handler().run({ prisma, event, logger: verbose })).rejects.toThrow();
-    await handler().run({ prisma, event: { ...event, attempt: 2 }, logger: verbose });
+    await expect(handler().run({ db: sql, event, logger: verbose })).rejects.toThrow();
+    await handler().run({ db: sql, event: { ...event, attempt: 2 }, logger: verbose });
     expect(lines.length).toBeGreaterThan(0);
     const log = lines.join("\n");
     expect(log).not.toContain(secret.slice("whsec_".length));
