@@ -5,6 +5,7 @@ import type { Logger } from "@outbox/logger";
 import { healthRoutes, postgresCheck, redisCheck } from "@outbox/health";
 import { createMetrics } from "@outbox/metrics";
 import type { QueueSet, RedisConnection } from "@outbox/queues";
+import type { Database } from "@outbox/sql";
 import { collectStats } from "@outbox/stats";
 import { bodyLimitBytes, errorHandler } from "./errors.ts";
 import { adminRoutes } from "./routes/admin.ts";
@@ -17,6 +18,9 @@ import { webhookEndpointRoutes } from "./routes/webhook-endpoints.ts";
 
 export interface AppOptions {
   config: Env;
+  /** The pool: the engine's statements (stats, dead-letter operations, replay, event state, readiness). */
+  db: Database;
+  /** Application code's client, built on the same pool (createPrisma(db.pool)). */
   prisma: PrismaClient;
   logger: Logger;
   /** The queues (for the admin UI); their connection also answers the readiness check. */
@@ -26,7 +30,7 @@ export interface AppOptions {
 }
 
 /** The HTTP API as a Fastify instance; main.ts listens, tests call `inject`. */
-export async function buildApp({ config, prisma, logger, queues, redis }: AppOptions): Promise<FastifyInstance> {
+export async function buildApp({ config, db, prisma, logger, queues, redis }: AppOptions): Promise<FastifyInstance> {
   const loggerInstance: FastifyBaseLogger = logger.child({ component: "api" });
   const app = Fastify({
     loggerInstance,
@@ -38,10 +42,10 @@ export async function buildApp({ config, prisma, logger, queues, redis }: AppOpt
   );
 
   const pingable = queues?.connection ?? redis;
-  const metrics = createMetrics(queues ? { stats: () => collectStats(prisma, queues) } : {});
+  const metrics = createMetrics(queues ? { stats: () => collectStats(db, queues) } : {});
   await app.register(healthRoutes, {
     checks: {
-      postgres: postgresCheck(prisma),
+      postgres: postgresCheck(db),
       redis: pingable ? redisCheck(pingable) : () => Promise.reject(new Error("not configured")),
     },
     registry: metrics.registry,
@@ -50,8 +54,8 @@ export async function buildApp({ config, prisma, logger, queues, redis }: AppOpt
   await app.register(productRoutes, { prisma });
   await app.register(orderRoutes, { prisma });
   await app.register(paymentRoutes, { prisma });
-  await app.register(eventRoutes, { prisma });
+  await app.register(eventRoutes, { db });
   await app.register(webhookEndpointRoutes, { prisma, config });
-  if (queues) await app.register(adminRoutes, { config, prisma, queues });
+  if (queues) await app.register(adminRoutes, { config, db, queues });
   return app;
 }

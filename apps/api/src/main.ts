@@ -2,15 +2,21 @@ import { loadConfigOrExit } from "@outbox/config";
 import { createPrisma } from "@outbox/db";
 import { createLogger } from "@outbox/logger";
 import { createQueues, createRedis } from "@outbox/queues";
+import { Database } from "@outbox/sql";
 import { buildApp } from "./app.ts";
 
 const config = loadConfigOrExit();
 const logger = createLogger({ level: config.LOG_LEVEL, name: "api" });
-const prisma = createPrisma(config.DATABASE_URL);
+// One pool for the process: the engine's statements run on it, and Prisma on top of it.
+const db = new Database(config.DATABASE_URL, {
+  applicationName: "outbox-api",
+  onIdleError: (error) => logger.warn({ err: error }, "an idle Postgres connection failed; the pool replaces it"),
+});
+const prisma = createPrisma(db.pool);
 const connection = createRedis({ url: config.REDIS_URL, ...(config.REDIS_CLUSTER_NODES ? { clusterNodes: config.REDIS_CLUSTER_NODES } : {}) }, "producer");
 connection.on("error", (error: Error) => logger.warn({ err: error }, "redis connection error; /readyz reports it"));
 const queues = createQueues(connection, config.QUEUE_PREFIX);
-const app = await buildApp({ config, prisma, logger, queues });
+const app = await buildApp({ config, db, prisma, logger, queues });
 
 let closing: Promise<void> | undefined;
 function shutdown(signal: string): Promise<void> {
@@ -20,6 +26,7 @@ function shutdown(signal: string): Promise<void> {
     await queues.close();
     connection.disconnect();
     await prisma.$disconnect();
+    await db.close();
     logger.info("api stopped");
   })();
   return closing;

@@ -25,7 +25,7 @@ describe("Bull Board in a real browser", () => {
     worker = await startTestWorker(pipeline);
     queues = pipeline.openQueues();
     const config = pipeline.config({ ADMIN_USER: admin.username, ADMIN_PASSWORD: admin.password });
-    app = await buildApp({ config, prisma: pipeline.prisma, logger: createLogger({ level: "silent" }), queues });
+    app = await buildApp({ config, db: pipeline.sql, prisma: pipeline.prisma, logger: createLogger({ level: "silent" }), queues });
     baseUrl = await app.listen({ host: "127.0.0.1", port: 0 });
     browser = await chromium.launch({
       executablePath: chromiumPath,
@@ -86,7 +86,7 @@ describe("admin API", () => {
     pipeline = await setupPipeline();
     queues = pipeline.openQueues();
     const config = pipeline.config({ ADMIN_USER: admin.username, ADMIN_PASSWORD: admin.password });
-    app = await buildApp({ config, prisma: pipeline.prisma, logger: createLogger({ level: "silent" }), queues });
+    app = await buildApp({ config, db: pipeline.sql, prisma: pipeline.prisma, logger: createLogger({ level: "silent" }), queues });
   });
   afterAll(async () => {
     await app?.close();

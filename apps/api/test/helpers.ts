@@ -3,35 +3,48 @@ import type { FastifyInstance } from "fastify";
 import { loadConfig } from "@outbox/config";
 import { createPrisma, type PrismaClient } from "@outbox/db";
 import { createLogger } from "@outbox/logger";
-import { createTestDatabase, redisUrl, type TestDatabase } from "@outbox/testing";
-import { createRedis, type RedisConnection } from "@outbox/queues";
+import { createTestDatabase, createTestRedis, redisUrl, type TestDatabase } from "@outbox/testing";
+import { createQueues, createRedis, type QueueSet, type RedisConnection } from "@outbox/queues";
+import { Database } from "@outbox/sql";
 import { buildApp } from "../src/app.ts";
 
 export interface ApiHarness {
   app: FastifyInstance;
   prisma: PrismaClient;
+  /** The app's pool; `prisma` runs on it too. */
+  sql: Database;
   db: TestDatabase;
   redis: RedisConnection;
+  /** With `{ queues: true }`: the app's queues (under a prefix of this test's) and its admin routes. */
+  queues?: QueueSet;
   close(): Promise<void>;
 }
 
-export async function startApi(options: { redisUrl?: string } = {}): Promise<ApiHarness> {
+export async function startApi(options: { redisUrl?: string; queues?: boolean } = {}): Promise<ApiHarness> {
   const db = await createTestDatabase();
-  const prisma = createPrisma(db.url);
+  const sql = new Database(db.url);
+  const prisma = createPrisma(sql.pool);
   const redis = createRedis({ url: options.redisUrl ?? redisUrl }, "producer");
   // The readiness check reports a Redis that is down; the connection's own events are noise here.
   redis.on("error", () => undefined);
   const config = loadConfig({ DATABASE_URL: db.url, REDIS_URL: redisUrl, NODE_ENV: "test", LOG_LEVEL: "silent" });
-  const app = await buildApp({ config, prisma, logger: createLogger({ level: "silent" }), redis });
+  const testRedis = options.queues ? createTestRedis() : undefined;
+  const queues = testRedis ? createQueues(redis, testRedis.prefix) : undefined;
+  const app = await buildApp({ config, db: sql, prisma, logger: createLogger({ level: "silent" }), redis, ...(queues ? { queues } : {}) });
   return {
     app,
     prisma,
+    sql,
     db,
     redis,
+    ...(queues ? { queues } : {}),
     async close() {
       await app.close();
+      await queues?.close();
+      await testRedis?.clean();
       redis.disconnect();
       await prisma.$disconnect();
+      await sql.close();
       await db.drop();
     },
   };

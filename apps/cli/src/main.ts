@@ -1,7 +1,7 @@
 import { loadConfigOrExit } from "@outbox/config";
-import { createPrisma } from "@outbox/db";
 import { maskUrlCredentials } from "@outbox/logger";
 import { createQueues, createRedis } from "@outbox/queues";
+import { Database } from "@outbox/sql";
 import { parseCommandLine, usage, type ParsedCommandLine } from "./args.ts";
 import { exitCodes, OperationError, UsageError } from "./errors.ts";
 import { runCommand } from "./run.ts";
@@ -27,13 +27,13 @@ async function main(argv: string[]): Promise<number> {
   }
 
   const config = loadConfigOrExit();
-  const prisma = createPrisma(config.DATABASE_URL, { poolSize: 2 });
+  const db = new Database(config.DATABASE_URL, { poolSize: 2, applicationName: "outbox-cli" });
   const redisSettings = { url: config.REDIS_URL, ...(config.REDIS_CLUSTER_NODES ? { clusterNodes: config.REDIS_CLUSTER_NODES } : {}) };
   const connection = createRedis(redisSettings, "producer");
   connection.on("error", () => {}); // a command that needs Redis fails with the reason below
   const queues = createQueues(connection, config.QUEUE_PREFIX);
   try {
-    await runCommand({ prisma, queues, out: process.stdout, json }, command);
+    await runCommand({ db, queues, retryBackoffMs: config.RETRY_BACKOFF_MS, out: process.stdout, json }, command);
     return exitCodes.ok;
   } catch (error) {
     if (error instanceof OperationError) return fail(json, error.code, error.message, exitCodes.operation);
@@ -42,7 +42,7 @@ async function main(argv: string[]): Promise<number> {
   } finally {
     await queues.close().catch(() => {});
     connection.disconnect();
-    await prisma.$disconnect();
+    await db.close();
   }
 }
 

@@ -1,5 +1,5 @@
-import type { PrismaClient } from "@outbox/db";
 import type { QueueSet } from "@outbox/queues";
+import type { Database } from "@outbox/sql";
 
 export interface Output {
   write(text: string): void;
@@ -7,8 +7,10 @@ export interface Output {
 
 /** What every command receives: its connections, where to print, and whether to print JSON. */
 export interface CommandContext {
-  prisma: PrismaClient;
+  db: Database;
   queues: QueueSet;
+  /** RETRY_BACKOFF_MS, for the jobs a dead-letter retry or skip queues. */
+  retryBackoffMs?: number | undefined;
   out: Output;
   json: boolean;
 }

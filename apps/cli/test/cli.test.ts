@@ -4,20 +4,25 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createPrisma, type PrismaClient } from "@outbox/db";
-import { createTestDatabase, createTestRedis, type TestDatabase, type TestRedis } from "@outbox/testing";
+import { createQueues, createRedis, type QueueSet } from "@outbox/queues";
+import { createTestDatabase, createTestRedis, forbidModules, prismaModules, type TestDatabase, type TestRedis } from "@outbox/testing";
 import { parseCommandLine, UsageError } from "../src/index.ts";
 
 const mainScript = path.resolve(import.meta.dirname, "../src/main.ts");
 let db: TestDatabase;
 let redis: TestRedis;
 let prisma: PrismaClient;
+let queues: QueueSet;
 
 beforeAll(async () => {
   db = await createTestDatabase();
   redis = createTestRedis();
   prisma = createPrisma(db.url);
+  queues = createQueues(createRedis({ url: redis.url }, "producer"), redis.prefix);
 });
 afterAll(async () => {
+  await queues.close();
+  queues.connection.disconnect();
   await prisma.$disconnect();
   await redis.clean();
   await db.drop();
@@ -29,11 +34,15 @@ interface Run {
   stderr: string;
 }
 
-/** Runs `pnpm outbox ...` as users do (node --import tsx apps/cli/src/main.ts), against this test's db and prefix. */
+/**
+ * Runs `pnpm outbox ...` as users do (node --import tsx apps/cli/src/main.ts), against this test's
+ * db and prefix, in a process that fails if it ever loads Prisma (the CLI runs on @outbox/sql).
+ */
 async function outbox(...args: string[]): Promise<Run> {
-  const env = { ...process.env, DATABASE_URL: db.url, REDIS_URL: redis.url, QUEUE_PREFIX: redis.prefix, LOG_LEVEL: "silent" };
+  const noPrisma = forbidModules(prismaModules);
+  const env = { ...process.env, ...noPrisma.env, DATABASE_URL: db.url, REDIS_URL: redis.url, QUEUE_PREFIX: redis.prefix, LOG_LEVEL: "silent" };
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ["--import", "tsx", mainScript, ...args], { env });
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [...noPrisma.execArgv, mainScript, ...args], { env });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as { code: number; stdout: string; stderr: string };
@@ -116,6 +125,15 @@ describe("pnpm outbox: arguments", () => {
   });
 });
 
+describe("pnpm outbox: its module graph", () => {
+  it("never loads Prisma", async () => {
+    // Every run here forbids Prisma's modules (packages/webhooks/test/module-graph.test.ts shows the guard bites).
+    const run = await outbox("stats", "--json");
+    expect(run.stderr).not.toContain("forbidden module");
+    expect(run.code).toBe(0);
+  });
+});
+
 describe("pnpm outbox stats", () => {
   it("prints the figures as tables and as JSON", async () => {
     const text = await outbox("stats");
@@ -157,6 +175,7 @@ describe("pnpm outbox dlq", () => {
     expect(run.code).toBe(0);
     expect(run.stdout.trim()).toBe(`retried ${deadTenant.id}`);
     expect(await prisma.eventOutbox.findUnique({ where: { id: deadTenant.id } })).toMatchObject({ status: "pending", attempts: 0 });
+    expect((await queues.events.getJob(deadTenant.id))?.data).toMatchObject({ type: "TenantCreated", previousAttempts: 0 });
 
     const unknown = randomUUID();
     const missing = await outbox("dlq", "retry", unknown);
@@ -180,13 +199,16 @@ describe("pnpm outbox dlq", () => {
     expect(await prisma.eventOutbox.count({ where: { status: "dead" } })).toBe(0);
   });
 
-  it("skips a dead event, and refuses to skip it twice", async () => {
+  it("skips a dead event, queueing the event it held back, and refuses to skip it twice", async () => {
+    const next = { ...row("pending", { eventType: "UserCreated" }), aggregateId: deadUser.aggregateId };
+    await prisma.eventOutbox.create({ data: next });
     const run = await outbox("dlq", "skip", deadUser.id, "--json");
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout)).toEqual({ skipped: deadUser.id });
     const skipped = await prisma.eventOutbox.findUniqueOrThrow({ where: { id: deadUser.id } });
     expect(skipped.status).toBe("skipped");
     expect(skipped.processedAt).not.toBeNull();
+    expect(await queues.events.getJob(next.id)).toBeDefined();
 
     const again = await outbox("dlq", "skip", deadUser.id);
     expect(again.code).toBe(1);

@@ -7,12 +7,12 @@ import { Queue } from "bullmq";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import type { Env } from "@outbox/config";
-import type { PrismaClient } from "@outbox/db";
-import { DeadLetterError, listDead, retryAllDead, retryDead, skipDead } from "@outbox/dead-letter";
+import { DeadLetterError, listDead, ReleaseNotQueuedError, retryAllDead, retryDead, skipDead } from "@outbox/dead-letter";
 import { eventTypes } from "@outbox/events";
 import { replayProcessed, ReplayRefusedError } from "@outbox/outbox";
 import type { QueueSet } from "@outbox/queues";
 import { schedulesQueueName } from "@outbox/schedules";
+import type { Database } from "@outbox/sql";
 import { collectStats } from "@outbox/stats";
 import { ApiError } from "../errors.ts";
 import { parseRequest } from "../validation.ts";
@@ -32,7 +32,7 @@ function sameSecret(given: string, expected: string): boolean {
  * Bull Board at /admin/queues and the admin API at /admin/api, every route behind basic auth.
  * The dead-letter operations are the same module the CLI and the DLQ worker use.
  */
-export async function adminRoutes(app: FastifyInstance, { config, prisma, queues }: { config: Env; prisma: PrismaClient; queues: QueueSet }) {
+export async function adminRoutes(app: FastifyInstance, { config, db, queues }: { config: Env; db: Database; queues: QueueSet }) {
   const password = config.ADMIN_PASSWORD ?? developmentAdminPassword;
   if (!config.ADMIN_PASSWORD) app.log.warn("ADMIN_PASSWORD is not set; the admin UI uses the development password");
   await app.register(basicAuth, {
@@ -59,31 +59,32 @@ export async function adminRoutes(app: FastifyInstance, { config, prisma, queues
     until: z.iso.datetime({ offset: true, error: "must be an ISO-8601 date-time" }).optional(),
   });
 
-  app.get("/admin/api/stats", async () => collectStats(prisma, queues));
+  const release = { retryBackoffMs: config.RETRY_BACKOFF_MS };
+  app.get("/admin/api/stats", async () => collectStats(db, queues));
   app.post("/admin/api/replay", async (request) => {
     const body = parseRequest(replayBody, request.body);
     try {
-      const { until, replayed } = await replayProcessed(prisma, { type: body.type, since: new Date(body.since), ...(body.until ? { until: new Date(body.until) } : {}) });
+      const { until, replayed } = await replayProcessed(db, { type: body.type, since: new Date(body.since), ...(body.until ? { until: new Date(body.until) } : {}) });
       return { type: body.type, since: body.since, until: until.toISOString(), replayed };
     } catch (error) {
       if (error instanceof ReplayRefusedError) throw new ApiError(409, error.code, error.message);
       throw error;
     }
   });
-  app.get("/admin/api/dlq", async (request) => ({ events: await listDead(prisma, parseRequest(typeQuery, request.query, "query")) }));
+  app.get("/admin/api/dlq", async (request) => ({ events: await listDead(db, parseRequest(typeQuery, request.query, "query")) }));
   app.post("/admin/api/dlq/:id/retry", async (request) => {
     const { id } = parseRequest(idParams, request.params, "params");
-    await asApiError(retryDead(prisma, queues, id));
+    await asApiError(retryDead(db, queues, id, release));
     return { id, status: "pending" };
   });
   app.post("/admin/api/dlq/:id/skip", async (request) => {
     const { id } = parseRequest(idParams, request.params, "params");
-    await asApiError(skipDead(prisma, queues, id));
+    await asApiError(skipDead(db, queues, id, release));
     return { id, status: "skipped" };
   });
   app.post("/admin/api/dlq/retry-all", async (request) => {
     const { type } = parseRequest(typeQuery, request.query, "query");
-    const ids = await retryAllDead(prisma, queues, type ? { type } : {});
+    const ids = await retryAllDead(db, queues, { ...(type ? { type } : {}), ...release });
     return { retried: ids.length, ids };
   });
 }
@@ -92,6 +93,7 @@ async function asApiError(operation: Promise<void>): Promise<void> {
   try {
     await operation;
   } catch (error) {
+    if (error instanceof ReleaseNotQueuedError) throw new ApiError(503, error.code, error.message);
     if (!(error instanceof DeadLetterError)) throw error;
     throw new ApiError(error.code === "EVENT_NOT_FOUND" ? 404 : 409, error.code, error.message);
   }

@@ -1,33 +1,21 @@
 import type { FastifyPluginCallback } from "fastify";
-import type { PrismaClient } from "@outbox/db";
+import type { Database } from "@outbox/sql";
+import { readEventState } from "@outbox/stats";
 import { notFound } from "../errors.ts";
 import { idParams } from "../schemas.ts";
 import { isUuid, parseRequest } from "../validation.ts";
 
-export const eventRoutes: FastifyPluginCallback<{ prisma: PrismaClient }> = (app, { prisma }, done) => {
-  /** An outbox event's current state: where it is in the pipeline, its attempts and last error. */
+export const eventRoutes: FastifyPluginCallback<{ db: Database }> = (app, { db }, done) => {
+  /**
+   * An outbox event's current state: where it is in the pipeline (pending → dispatched →
+   * processed, or dead, skipped), its attempts and last error. `handledAt` is when its
+   * `processed` mark committed (the mark is the exactly-once record; there is no inbox).
+   */
   app.get("/api/events/:id", async (request) => {
     const { id } = parseRequest(idParams, request.params, "params");
-    const event = isUuid(id) ? await prisma.eventOutbox.findUnique({ where: { id } }) : null;
+    const event = isUuid(id) ? await readEventState(db, id) : undefined;
     if (!event) throw notFound("event", id);
-    const handled = await prisma.eventInbox.findUnique({ where: { eventId: id }, select: { handledAt: true } });
-    return {
-      id: event.id,
-      type: event.eventType,
-      status: event.status,
-      attempts: event.attempts,
-      lastError: event.lastError,
-      aggregateType: event.aggregateType,
-      aggregateId: event.aggregateId,
-      tenantId: event.tenantId,
-      causationId: event.causationId,
-      payload: event.payload,
-      availableAt: event.availableAt,
-      createdAt: event.createdAt,
-      dispatchedAt: event.dispatchedAt,
-      processedAt: event.processedAt,
-      handledAt: handled?.handledAt ?? null,
-    };
+    return { ...event, handledAt: event.status === "processed" ? event.processedAt : null };
   });
   done();
 };

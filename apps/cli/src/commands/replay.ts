@@ -8,7 +8,7 @@ export type { ReplayedEvent, ReplayOptions } from "@outbox/outbox";
 export async function replayCommand(ctx: CommandContext, options: ReplayOptions): Promise<ReplayedEvent[]> {
   let result: Awaited<ReturnType<typeof replayProcessed>>;
   try {
-    result = await replayProcessed(ctx.prisma, options);
+    result = await replayProcessed(ctx.db, options);
   } catch (error) {
     if (error instanceof ReplayRefusedError) throw new OperationError(error.code, error.message, { cause: error });
     throw error;

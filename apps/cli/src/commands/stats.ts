@@ -3,7 +3,7 @@ import { humanAge, print, table, type CommandContext } from "../output.ts";
 
 /** `outbox stats`: the figures of the stats log line, as tables (processed/skipped are estimates). */
 export async function statsCommand(ctx: CommandContext): Promise<OutboxStats> {
-  const stats = await collectStats(ctx.prisma, ctx.queues);
+  const stats = await collectStats(ctx.db, ctx.queues);
   print(ctx, stats, () => {
     const { outbox } = stats;
     const counts = table(

@@ -1,0 +1,57 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sql } from "@outbox/sql";
+import { developmentAdminPassword } from "../src/routes/admin.ts";
+import { startApi, type ApiHarness } from "./helpers.ts";
+
+let api: ApiHarness;
+const authorization = `Basic ${Buffer.from(`admin:${developmentAdminPassword}`).toString("base64")}`;
+
+beforeAll(async () => {
+  api = await startApi({ queues: true });
+});
+afterAll(async () => {
+  await api.close();
+});
+
+/** A dead TenantCreated event and, behind it, a pending one of the same aggregate. */
+async function deadWithFollower(): Promise<{ dead: string; next: string }> {
+  const aggregateId = randomUUID();
+  const [dead, next] = [randomUUID(), randomUUID()];
+  for (const [id, status] of [[dead, "dead"], [next, "pending"]] as const) {
+    await api.sql.execute(sql`
+      INSERT INTO event_outbox (id, event_type, aggregate_type, aggregate_id, payload, status, attempts, last_error)
+      VALUES (${id}::uuid, 'TenantCreated', 'tenant', ${aggregateId}, '{}'::jsonb, ${status}, 3, ${status === "dead" ? "boom" : null})`);
+  }
+  return { dead, next };
+}
+
+async function call(method: "GET" | "POST", url: string) {
+  const response = await api.app.inject({ method, url, headers: { authorization } });
+  return { status: response.statusCode, body: response.json<Record<string, unknown>>() };
+}
+
+describe("the admin API on the engine's pool", () => {
+  it("lists the DLQ and reports stats with held aggregates", async () => {
+    const { dead } = await deadWithFollower();
+    const list = await call("GET", "/admin/api/dlq");
+    expect(list.status).toBe(200);
+    expect(list.body.events).toEqual([expect.objectContaining({ id: dead, eventType: "TenantCreated", lastError: "boom" })]);
+    const stats = await call("GET", "/admin/api/stats");
+    expect(stats.body).toMatchObject({ outbox: { dead: 1, pending: 1, dispatched: 0 }, dlqSize: 1, heldAggregates: 1 });
+  });
+
+  it("retry queues the event's job before it answers; skip queues the event it held back", async () => {
+    const retried = await deadWithFollower();
+    expect(await call("POST", `/admin/api/dlq/${retried.dead}/retry`)).toEqual({ status: 200, body: { id: retried.dead, status: "pending" } });
+    expect(await api.queues!.events.getJob(retried.dead)).toBeDefined();
+    expect(await api.queues!.events.getJob(retried.next)).toBeUndefined();
+
+    const skipped = await deadWithFollower();
+    expect(await call("POST", `/admin/api/dlq/${skipped.dead}/skip`)).toEqual({ status: 200, body: { id: skipped.dead, status: "skipped" } });
+    expect(await api.queues!.events.getJob(skipped.next)).toBeDefined();
+
+    expect((await call("POST", `/admin/api/dlq/${skipped.dead}/skip`)).status).toBe(409);
+    expect((await call("POST", `/admin/api/dlq/${randomUUID()}/retry`)).status).toBe(404);
+  });
+});
