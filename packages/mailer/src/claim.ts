@@ -30,7 +30,7 @@ export interface SettledEmail {
  * under an expired lease (their mailer died mid-send), become `sending` with a new lease, in one
  * autocommit statement: no transaction stays open while they are sent. FOR UPDATE SKIP LOCKED: rows
  * another mailer is claiming right now are passed over, never waited for, so mailers share the
- * work. Reads emails_unsent_idx (created_at WHERE status IN ('pending', 'sending')) in order.
+ * work. Reads emails_unsent_idx ((created_at, id) WHERE status IN ('pending', 'sending')) in order.
  * Returns the claimed emails oldest first.
  */
 export async function claimEmails(db: Queryable, { leaseMs, batchSize }: { leaseMs: number; batchSize: number }): Promise<ClaimedEmail[]> {

@@ -15,4 +15,4 @@ ALTER TABLE "emails" ADD CONSTRAINT "emails_status_check"
 
 -- The claim reads unsent rows oldest first; sent and failed rows, the bulk, are not in the index
 -- (SQL only: Prisma has no partial indexes).
-CREATE INDEX "emails_unsent_idx" ON "emails" ("created_at") WHERE "status" IN ('pending', 'sending');
+CREATE INDEX "emails_unsent_idx" ON "emails" ("created_at", "id") WHERE "status" IN ('pending', 'sending');
