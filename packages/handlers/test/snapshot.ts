@@ -3,12 +3,15 @@ import { raw, sql, type Database } from "@outbox/sql";
 export type Snapshot = Record<string, unknown[]>;
 
 export interface SnapshotOptions {
-  /** Columns to leave out of every row (times set by now(), ids made by gen_random_uuid()). */
-  omit?: readonly string[];
+  /**
+   * Columns whose value differs from run to run (times from now(), ids from gen_random_uuid(), a
+   * delivery's occurredAt): kept only as whether they are set.
+   */
+  volatile?: readonly string[];
 }
 
 /** Every domain table's rows as JSON in a stable order, and the outbox's events. */
-export async function snapshot(db: Database, { omit = [] }: SnapshotOptions = {}): Promise<Snapshot> {
+export async function snapshot(db: Database, { volatile = [] }: SnapshotOptions = {}): Promise<Snapshot> {
   const tables = await db.query<{ name: string }>(sql`
     SELECT table_name AS name FROM information_schema.tables
     WHERE table_schema = 'public' AND table_type = 'BASE TABLE'
@@ -16,19 +19,23 @@ export async function snapshot(db: Database, { omit = [] }: SnapshotOptions = {}
     ORDER BY table_name`);
   const result: Snapshot = {};
   for (const { name } of tables) {
-    const rows = await db.query<{ row: unknown }>(sql`
-      SELECT to_jsonb(t) - ${omit}::text[] AS row FROM ${raw(`"${name}"`)} t ORDER BY 1`);
-    result[name] = rows.map((r) => r.row);
+    const rows = await db.query<{ row: Record<string, unknown> }>(sql`SELECT to_jsonb(t) AS row FROM ${raw(`"${name}"`)} t`);
+    result[name] = stable(rows.map(({ row }) => reduce(row, volatile)));
   }
-  result.event_outbox = await outboxEvents(db, omit);
+  const events = await db.query<{ row: Record<string, unknown> & { payload: Record<string, unknown> } }>(sql`
+    SELECT jsonb_build_object('id', id, 'eventType', event_type, 'status', status, 'attempts', attempts, 'lastError', last_error,
+      'causationId', causation_id, 'tenantId', tenant_id, 'aggregateId', aggregate_id, 'payload', payload) AS row
+    FROM event_outbox`);
+  result.event_outbox = stable(events.map(({ row }) => reduce({ ...row, payload: reduce(row.payload, volatile) }, volatile)));
   return result;
 }
 
-/** The outbox's events, with what the handlers published; ordered by content when ids are left out. */
-async function outboxEvents(db: Database, omit: readonly string[]): Promise<unknown[]> {
-  const rows = await db.query<{ row: unknown }>(sql`
-    SELECT jsonb_build_object('id', id, 'eventType', event_type, 'status', status, 'causationId', causation_id, 'tenantId', tenant_id,
-      'aggregateId', aggregate_id, 'payload', payload - ${omit}::text[]) - ${omit}::text[] AS row
-    FROM event_outbox ORDER BY 1`);
-  return rows.map((r) => r.row);
+function reduce<T extends Record<string, unknown>>(row: T, volatile: readonly string[]): T {
+  const reduced: Record<string, unknown> = { ...row };
+  for (const column of volatile) if (column in reduced) reduced[column] = reduced[column] !== null;
+  return reduced as T;
+}
+
+function stable(rows: unknown[]): unknown[] {
+  return rows.map((row) => [JSON.stringify(row), row] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, row]) => row);
 }
