@@ -1,13 +1,14 @@
 import { batch, type HandledEvent } from "@outbox/processor";
+import type { Queryable } from "@outbox/sql";
 import { bumpDailyStats } from "./daily-stats.ts";
-import { queueEmails } from "./emails.ts";
+import { queueEmails, type QueuedEmail } from "./emails.ts";
 import { firstPerKey } from "./ids.ts";
 import { lockOrders, type LockedOrder } from "./locks.ts";
 import { refundCompletedPayments, refundedBy } from "./refunds.ts";
 import { setOrderStatuses } from "./status-changes.ts";
 import { orderStatus } from "./statuses.ts";
 import { releaseReservations, type ReservedLine, type StockLine } from "./stock.ts";
-import { fanOutWebhooks } from "./webhook-fan-out.ts";
+import { fanOutWebhooks, type WebhookNotification } from "./webhook-fan-out.ts";
 
 type OrderCancelledEvent = HandledEvent<"OrderCancelled">;
 
@@ -28,9 +29,20 @@ interface Cancellation {
 export const handleOrderCancelled = batch<"OrderCancelled">(async (ctx) => {
   const { tx, events } = ctx;
   const orders = await lockOrders(tx, events.map((event) => event.payload.orderId));
+  const cancellations = await cancelOrders(tx, events, orders);
+  await queueEmails(tx, cancellations.map(cancellationEmail));
+  await bumpDailyStats(tx, cancellations.map(({ event, order, refunded }) => ({
+    tenantId: order.tenantId,
+    at: event.payload.cancelledAt,
+    delta: { ordersCancelled: 1, refundsAmount: refunded },
+  })));
+  await fanOutWebhooks(ctx, cancellations.map(cancellationNotification));
+});
+
+/** Marks the orders cancelled, then refunds and releases each order once, for the first event naming it. */
+async function cancelOrders(tx: Queryable, events: readonly OrderCancelledEvent[], orders: Map<string, LockedOrder>): Promise<Cancellation[]> {
   const orderOf = (event: OrderCancelledEvent) => orders.get(event.payload.orderId)!;
   await setOrderStatuses(tx, events.map((event) => ({ id: orderOf(event).id, status: orderStatus.cancelled, reason: event.payload.reason })));
-
   const first = firstPerKey(events, (event) => orderOf(event).id);
   const refunds = await refundCompletedPayments(
     tx,
@@ -39,32 +51,32 @@ export const handleOrderCancelled = batch<"OrderCancelled">(async (ctx) => {
   const released = await releaseReservations(tx, first.map((event) => orderOf(event).id));
   const refundedByOrder = refundedBy(refunds, (refund) => refund.orderId);
   const restoredByOrder = linesByOrder(released);
-  const firstIds = new Set(first.map((event) => event.id));
-  const cancellations: Cancellation[] = events.map((event) => {
+  const firsts = new Set(first);
+  return events.map((event) => {
     const order = orderOf(event);
-    if (!firstIds.has(event.id)) return { event, order, restored: [], refunded: 0 };
+    if (!firsts.has(event)) return { event, order, restored: [], refunded: 0 };
     return { event, order, restored: restoredByOrder.get(order.id) ?? [], refunded: refundedByOrder.get(order.id) ?? 0 };
   });
+}
 
-  await queueEmails(tx, cancellations.map(({ event, order, refunded }) => ({
+function cancellationEmail({ event, order, refunded }: Cancellation): QueuedEmail {
+  return {
     eventId: event.id,
     tenantId: order.tenantId,
     recipient: order.customerEmail,
-    template: "order_cancelled" as const,
+    template: "order_cancelled",
     data: { orderNumber: order.orderNumber, reason: event.payload.reason, refundedAmount: refunded, currency: order.currency },
-  })));
-  await bumpDailyStats(tx, cancellations.map(({ event, order, refunded }) => ({
-    tenantId: order.tenantId,
-    at: event.payload.cancelledAt,
-    delta: { ordersCancelled: 1, refundsAmount: refunded },
-  })));
-  await fanOutWebhooks(ctx, cancellations.map(({ event, order, restored, refunded }) => ({
+  };
+}
+
+function cancellationNotification({ event, order, restored, refunded }: Cancellation): WebhookNotification {
+  return {
     sourceEventId: event.id,
     tenantId: order.tenantId,
-    type: "order.cancelled" as const,
+    type: "order.cancelled",
     data: { orderId: order.id, orderNumber: order.orderNumber, reason: event.payload.reason, restoredStock: restored, refundedAmount: refunded, currency: order.currency },
-  })));
-});
+  };
+}
 
 function linesByOrder(lines: readonly ReservedLine[]): Map<string, StockLine[]> {
   const byOrder = new Map<string, StockLine[]>();

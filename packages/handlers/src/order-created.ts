@@ -1,4 +1,6 @@
+import type { Logger } from "@outbox/logger";
 import { batch, type HandledEvent } from "@outbox/processor";
+import type { Queryable } from "@outbox/sql";
 import { bumpDailyStats } from "./daily-stats.ts";
 import { queueEmails, type QueuedEmail } from "./emails.ts";
 import { firstPerKey } from "./ids.ts";
@@ -28,18 +30,9 @@ interface Decision {
 export const handleOrderCreated = batch<"OrderCreated">(async (ctx) => {
   const { tx, events, logger } = ctx;
   const orders = await lockOrders(tx, events.map((event) => event.payload.orderId));
-  const orderOf = (event: OrderCreatedEvent) => orders.get(event.payload.orderId)!;
-  const first = firstPerKey(events, (event) => orderOf(event).id);
-  const toReserve = first.filter((event) => orderOf(event).status === orderStatus.pending);
-  const reserving = new Set(toReserve.map((event) => event.id));
-  for (const event of events.filter((e) => !reserving.has(e.id))) {
-    logger.info({ eventId: event.id, orderId: orderOf(event).id, status: orderOf(event).status }, "order is no longer pending; nothing to reserve");
-  }
-  if (toReserve.length === 0) return;
-
-  const { lines, products } = await lockItemsAndProducts(tx, toReserve.map((event) => orderOf(event).id));
-  const requests = toReserve.map((event) => ({ orderId: orderOf(event).id, tenantId: orderOf(event).tenantId, lines: lines.get(orderOf(event).id)! }));
-  const decisions: Decision[] = allocateStock(requests, products).map((allocation, i) => ({ event: toReserve[i]!, order: orderOf(toReserve[i]!), allocation }));
+  const pending = stillPending(events, orders, logger);
+  if (pending.length === 0) return;
+  const decisions = await allocate(tx, pending);
 
   const accepted = decisions.filter((d) => d.allocation.accepted);
   await reserveStock(tx, accepted.flatMap(({ allocation }) => allocation.lines.map((line) => ({ orderId: allocation.orderId, ...line }))));
@@ -52,6 +45,24 @@ export const handleOrderCreated = batch<"OrderCreated">(async (ctx) => {
   );
   await fanOutWebhooks(ctx, decisions.map(decisionNotification));
 });
+
+/** The first event of each order still `pending`, with its order; the others are logged and left. */
+function stillPending(events: readonly OrderCreatedEvent[], orders: Map<string, LockedOrder>, logger: Logger): Omit<Decision, "allocation">[] {
+  const first = new Set(firstPerKey(events, (event) => orders.get(event.payload.orderId)!.id));
+  return events.flatMap((event) => {
+    const order = orders.get(event.payload.orderId)!;
+    if (first.has(event) && order.status === orderStatus.pending) return [{ event, order }];
+    logger.info({ eventId: event.id, orderId: order.id, status: order.status }, "order is no longer pending; nothing to reserve");
+    return [];
+  });
+}
+
+/** Locks the orders' products and fills the orders, in the batch's order, from their stock. */
+async function allocate(tx: Queryable, pending: Omit<Decision, "allocation">[]): Promise<Decision[]> {
+  const { lines, products } = await lockItemsAndProducts(tx, pending.map(({ order }) => order.id));
+  const requests = pending.map(({ order }) => ({ orderId: order.id, tenantId: order.tenantId, lines: lines.get(order.id)! }));
+  return allocateStock(requests, products).map((allocation, i) => ({ ...pending[i]!, allocation }));
+}
 
 function statusOf(allocation: Allocation) {
   return allocation.accepted ? orderStatus.awaitingPayment : orderStatus.rejected;

@@ -5,7 +5,7 @@ import { lockOrders, lockPayments, type LockedOrder, type LockedPayment } from "
 import { refundCompletedPayments, refundedBy } from "./refunds.ts";
 import { setOrderStatuses, setPaymentStatuses, type OrderChange } from "./status-changes.ts";
 import { orderStatus, paymentStatus } from "./statuses.ts";
-import { fanOutWebhooks } from "./webhook-fan-out.ts";
+import { fanOutWebhooks, type WebhookNotification } from "./webhook-fan-out.ts";
 
 type PaymentProcessedEvent = HandledEvent<"PaymentProcessed">;
 
@@ -48,19 +48,23 @@ export const handlePaymentProcessed = batch<"PaymentProcessed">(async (ctx) => {
     at: event.payload.processedAt,
     delta: succeeded ? { paymentsCompleted: 1, paymentsAmount: payment.amount, refundsAmount: refundedOf(payment) } : { paymentsFailed: 1 },
   })));
-  await fanOutWebhooks(ctx, settlements.map(({ event, order, payment, succeeded }) => ({
+  await fanOutWebhooks(ctx, settlements.map((settlement) => settlementNotification(settlement, refundedOf(settlement.payment))));
+});
+
+function settlementNotification({ event, order, payment, succeeded }: Settlement, refunded: number): WebhookNotification {
+  return {
     sourceEventId: event.id,
     tenantId: order.tenantId,
-    type: succeeded ? ("payment.completed" as const) : ("payment.failed" as const),
+    type: succeeded ? "payment.completed" : "payment.failed",
     data: {
       paymentId: payment.id,
       orderId: order.id,
       amount: payment.amount,
       status: succeeded ? paymentStatus.completed : paymentStatus.failed,
-      refundedAmount: refundedOf(payment),
+      refundedAmount: refunded,
     },
-  })));
-});
+  };
+}
 
 /**
  * Decides each event in the batch's order against the locked rows, carrying each order's status

@@ -140,6 +140,20 @@ describe("PaymentProcessed, PaymentExpired and OrderCancelled", () => {
     expect(await database.prisma.refund.findMany({ where: { paymentId } })).toMatchObject([{ amount: 2000 }]);
   });
 
+  it("a second payment completing after the order was paid is refunded, and only it", async () => {
+    const { tenantId, order } = await acceptedOrder();
+    const first = await seedPayment(database.prisma, order);
+    const second = await seedPayment(database.prisma, order);
+    for (const paymentId of [first, second]) {
+      await runHandler(database.sql, "PaymentProcessed", { paymentId, orderId: order.orderId, tenantId, amount: 2000, status: "succeeded", processedAt: now() });
+    }
+    expect((await database.prisma.order.findUniqueOrThrow({ where: { id: order.orderId } })).status).toBe(orderStatus.paid);
+    expect(await database.prisma.refund.findMany({ where: { orderId: order.orderId } })).toMatchObject([
+      { paymentId: second, amount: 2000, reason: "payment completed after the order became paid" },
+    ]);
+    expect((await statsOf(database.prisma, tenantId))[0]).toMatchObject({ paymentsCompleted: 2, paymentsAmount: 4000, refundsAmount: 2000 });
+  });
+
   it("an expired payment puts the order back to awaiting_payment", async () => {
     const { tenantId, order } = await acceptedOrder();
     const paymentId = await seedPayment(database.prisma, order);
