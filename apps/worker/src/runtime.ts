@@ -73,7 +73,7 @@ export async function startWorker({ config, handlers, logger, onOutcome, onBatch
       },
     },
   });
-  const deadLetterWorker = startDeadLetterWorker({ db, queues, connection, logger });
+  const deadLetterWorker = startDeadLetterWorker({ db, queues, connection, logger, retryBackoffMs: config.RETRY_BACKOFF_MS });
   const relay = { db, queues, logger, unorderedTypes: unorderedEventTypes, retryBackoffMs: config.RETRY_BACKOFF_MS };
   const scanner = new OutboxScanner({ ...relay, databaseUrl: config.DATABASE_URL, batchSize: config.SCAN_BATCH_SIZE, scanCron: config.SCAN_CRON });
 

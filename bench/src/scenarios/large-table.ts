@@ -1,5 +1,6 @@
 import { unorderedEventTypes } from "@outbox/events";
 import { createQueues, createRedis } from "@outbox/queues";
+import { defaultRelayCursor } from "@outbox/outbox";
 import { lockCursor, readAfterCursor } from "@outbox/scanner";
 import { Database, sql } from "@outbox/sql";
 import { collectStats } from "@outbox/stats";
@@ -26,7 +27,7 @@ async function relayReadOnce(db: Database): Promise<number> {
   await db
     .transaction(
       async (tx) => {
-        const cursor = (await lockCursor(tx, "default"))!;
+        const cursor = (await lockCursor(tx, defaultRelayCursor))!;
         const started = performance.now();
         await readAfterCursor(tx, cursor, 500, unorderedEventTypes);
         ms = performance.now() - started;

@@ -2,6 +2,7 @@ export { publish, publishMany, type AnyNewEvent, type NewEvent } from "./publish
 export { execute, query, type Executor } from "./executor.ts";
 export { eventColumns, heldBehindEarlier, type OutboxEvent } from "./event-row.ts";
 export { findRunnableHeads, type AggregateRef } from "./heads.ts";
+export { defaultRelayCursor, passedByRelay } from "./relay-position.ts";
 export { markProcessed, recordFailures, revertMarks, type FailedRun, type MarkedEvent } from "./marks.ts";
 export { outboxStatus, runnableStatuses, type OutboxStatus } from "./status.ts";
 export { listenForOutbox, outboxChannel, type ListenOptions, type OutboxListener } from "./listen.ts";

@@ -1,5 +1,5 @@
 import type { Logger } from "@outbox/logger";
-import { eventColumns, heldBehindEarlier, type OutboxEvent } from "@outbox/outbox";
+import { defaultRelayCursor, eventColumns, heldBehindEarlier, passedByRelay, type OutboxEvent } from "@outbox/outbox";
 import { enqueueEvents, groupByQueue, queueOf, type QueueSet } from "@outbox/queues";
 import { sql, type Database } from "@outbox/sql";
 
@@ -20,10 +20,8 @@ async function relayedPending(db: Database, cursorName: string, unorderedTypes: 
   return db.query<PassedRow>(sql`
     SELECT ${eventColumns}, o.transaction_id::text AS transaction_id, o.sequence::text AS sequence
     FROM event_outbox o, outbox_relay_cursor c
-    WHERE c.name = ${cursorName} AND o.status = 'pending'
-      AND (o.transaction_id, o.sequence) <= (c.transaction_id, c.sequence)
+    WHERE c.name = ${cursorName} AND o.status = 'pending' AND ${passedByRelay}
       AND (o.transaction_id, o.sequence) > (${after?.transaction_id ?? "0"}::xid8, ${after?.sequence ?? "0"}::bigint)
-      AND NOT (o.transaction_id = ANY(c.watched))
       AND NOT ${heldBehindEarlier(unorderedTypes)}
     ORDER BY o.transaction_id, o.sequence
     LIMIT ${pageSize}`);
@@ -73,7 +71,7 @@ export interface RecoveryOptions {
  * in any number of processes: adding a job that exists adds nothing, and a job of an event that
  * was handled meanwhile finds it processed and does nothing. Returns how many it queued.
  */
-export async function recoverLostJobs({ db, queues, logger, unorderedTypes, retryBackoffMs, cursorName = "default" }: RecoveryOptions): Promise<number> {
+export async function recoverLostJobs({ db, queues, logger, unorderedTypes, retryBackoffMs, cursorName = defaultRelayCursor }: RecoveryOptions): Promise<number> {
   let recovered = 0;
   let page: PassedRow[];
   let after: PassedRow | undefined;

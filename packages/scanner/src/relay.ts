@@ -1,3 +1,4 @@
+import { defaultRelayCursor } from "@outbox/outbox";
 import { enqueueEvents, type QueueSet } from "@outbox/queues";
 import { isTransientError, type Database } from "@outbox/sql";
 import { lockCursor, moveCursor, readAfterCursor, type RelayCursor, type RelayedRow } from "./cursor.ts";
@@ -37,7 +38,7 @@ export async function relayOnce(options: RelayOptions): Promise<RelayStep> {
   }
 }
 
-async function relayInTransaction({ db, queues, batchSize, unorderedTypes, retryBackoffMs, cursorName = "default" }: RelayOptions): Promise<RelayStep> {
+async function relayInTransaction({ db, queues, batchSize, unorderedTypes, retryBackoffMs, cursorName = defaultRelayCursor }: RelayOptions): Promise<RelayStep> {
   return db.transaction(
     async (tx) => {
       const cursor = await lockCursor(tx, cursorName);

@@ -1,9 +1,9 @@
 import { unorderedEventTypes } from "@outbox/events";
-import { heldBehindEarlier } from "@outbox/outbox";
+import { defaultRelayCursor, heldBehindEarlier, passedByRelay } from "@outbox/outbox";
 import { sql, type Statement } from "@outbox/sql";
 
-/** The relay's cursor row (the scanner's default `cursorName`). */
-export const relayCursorName = "default";
+/** The relay's cursor row (the scanner's default). */
+export const relayCursorName = defaultRelayCursor;
 
 /**
  * isDispatched: true when the row `o` is pending, the relay `c` has passed it (at or before the
@@ -15,8 +15,5 @@ export const relayCursorName = "default";
  * event_outbox_aggregate_open_idx.
  */
 export function isDispatched(): Statement {
-  return sql`(o.status = 'pending'
-    AND (o.transaction_id, o.sequence) <= (c.transaction_id, c.sequence)
-    AND NOT (o.transaction_id = ANY(c.watched))
-    AND NOT ${heldBehindEarlier(unorderedEventTypes)})`;
+  return sql`(o.status = 'pending' AND ${passedByRelay} AND NOT ${heldBehindEarlier(unorderedEventTypes)})`;
 }
