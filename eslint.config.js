@@ -25,4 +25,10 @@ export default tseslint.config(
     rules: { "no-restricted-properties": "off" },
   },
   { files: ["eslint.config.js"], ...tseslint.configs.disableTypeChecked },
+  {
+    // Plain JavaScript that node runs before anything is built.
+    files: ["scripts/*.mjs"],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: { ...tseslint.configs.disableTypeChecked.languageOptions, globals: { process: "readonly", console: "readonly" } },
+  },
 );

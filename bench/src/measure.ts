@@ -1,6 +1,5 @@
 import { fork, type ChildProcess } from "node:child_process";
 import path from "node:path";
-// @ts-expect-error: a plain-JavaScript module of the repository's scripts, without types
 import { bundle } from "../../scripts/bundle.mjs";
 import type { ChildCommand, ChildMessage, ChildReport, ParentMessage } from "./child.ts";
 
@@ -22,7 +21,7 @@ const childBundle = path.resolve(import.meta.dirname, "../dist/child.js");
 
 /** Bundles the measured child (plain JavaScript, as production runs the worker). Once per bench run. */
 export async function buildChild(): Promise<void> {
-  const problems = (await bundle({ entry: "bench/src/child.ts", out: "bench/dist/child.js", owner: "bench" })) as string[];
+  const problems = await bundle({ entry: "bench/src/child.ts", out: "bench/dist/child.js", owner: "bench" });
   if (problems.length > 0) throw new Error(problems.join("\n"));
 }
 

@@ -24,7 +24,7 @@ export const eventColumns: Statement = raw(
  * event_outbox_aggregate_open_idx.
  */
 export function heldBehindEarlier(unorderedTypes: readonly string[]): Statement {
-  return sql`(NOT (o.event_type = ANY(${unorderedTypes as string[]}::text[])) AND EXISTS (
+  return sql`(NOT (o.event_type = ANY(${unorderedTypes}::text[])) AND EXISTS (
     SELECT 1 FROM event_outbox earlier
     WHERE earlier.aggregate_type = o.aggregate_type AND earlier.aggregate_id = o.aggregate_id
       AND earlier.status IN ('pending', 'dead') AND earlier.sequence < o.sequence))`;

@@ -23,7 +23,7 @@ export async function markProcessed(tx: Queryable, ids: readonly string[]): Prom
     SET status = 'processed', processed_at = now(), attempts = o.attempts + 1, last_error = NULL
     FROM (
       SELECT id, status FROM event_outbox
-      WHERE id = ANY(${ids as string[]}::uuid[]) AND status IN ('pending', 'dead')
+      WHERE id = ANY(${ids}::uuid[]) AND status IN ('pending', 'dead')
       FOR UPDATE) AS before
     WHERE o.id = before.id
     RETURNING o.id::text AS id, before.status AS previous_status`);

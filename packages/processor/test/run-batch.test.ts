@@ -105,7 +105,7 @@ describe("runBatch", () => {
     };
     const jobs = await pendingJobs(["x", "y", "z"]);
     const [first, second] = await Promise.all([run(slow, jobs), run(slow, [...jobs].reverse())]);
-    const handled = [...first!, ...second!].filter((o) => o.kind === "handled").length;
+    const handled = [...first, ...second].filter((o) => o.kind === "handled").length;
     expect(handled).toBe(3);
     expect(await effectCounts(jobs)).toEqual([1, 1, 1]);
   });
