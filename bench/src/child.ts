@@ -106,6 +106,9 @@ async function runRaw({ share, offset, concurrency, prefix }: Extract<ChildComma
   await sendLast({ stopped: true, maxRssMb: process.resourceUsage().maxRSS / 1024, idleRssMb: 0, starts: [], batches: 0, statements: 0 });
 }
 
+// The bench is gone (it failed, or was stopped): nothing will tell this process to stop.
+process.once("disconnect", () => process.exit(1));
+
 process.once("message", (command: ChildCommand) => {
   const run = command.run === "outbox" ? runOutbox(command.recordStarts ?? false, command.handlers ?? "noop") : runRaw(command);
   run.then(

@@ -60,7 +60,7 @@ export async function createBenchSetup(concurrency: number): Promise<BenchSetup>
       }, { timeout: 600_000 });
       await prisma.$executeRawUnsafe(`
         INSERT INTO event_outbox (event_type, aggregate_type, aggregate_id, tenant_id, payload)
-        SELECT event_type, aggregate_type, aggregate_id, tenant_id, payload FROM (
+        SELECT event_type, aggregate_type, aggregate_id, tenant_id, payload FROM (SELECT * FROM (
           SELECT 'UserCreated' AS event_type, 'user' AS aggregate_type, u.id::text AS aggregate_id, u.tenant_id::text AS tenant_id,
             jsonb_build_object('userId', u.id, 'tenantId', u.tenant_id, 'email', u.email, 'role', u.role, 'createdAt', ${isoNow}) AS payload
           FROM users u
@@ -76,7 +76,7 @@ export async function createBenchSetup(concurrency: number): Promise<BenchSetup>
               'items', (SELECT jsonb_agg(jsonb_build_object('productId', i.product_id, 'quantity', i.quantity, 'unitPrice', i.unit_price))
                         FROM order_items i WHERE i.order_id = o.id),
               'shippingAddress', o.shipping_address, 'createdAt', ${isoNow})
-          FROM orders o
+          FROM orders o) AS events
           ORDER BY random()
           LIMIT ${count}) AS e`);
     },

@@ -67,7 +67,8 @@ export class Database implements Queryable {
 
   constructor(url: string, { poolSize = 10, applicationName, onIdleError }: DatabaseOptions = {}) {
     this.pool = new pg.Pool({ connectionString: url, max: poolSize, ...(applicationName ? { application_name: applicationName } : {}) });
-    this.pool.on("error", (error) => onIdleError?.(error));
+    // pg attaches the failed client to the error; report the error alone (no connection settings in logs).
+    this.pool.on("error", (error: Error & { code?: string }) => onIdleError?.(Object.assign(new Error(error.message), { code: error.code, stack: error.stack })));
   }
 
   async query<Row>(statement: Sql): Promise<Row[]> {
