@@ -5,7 +5,7 @@ import type { Logger } from "@outbox/logger";
 import { postgresCheck, redisCheck, startHealthServer } from "@outbox/health";
 import { createMetrics, type Metrics } from "@outbox/metrics";
 import { EventProcessor, type HandlerMap, type Outcome } from "@outbox/processor";
-import { createQueues, createRedis } from "@outbox/queues";
+import { createQueues, createRedis, watchQueueStore } from "@outbox/queues";
 import { OutboxScanner, recoverLostJobs } from "@outbox/scanner";
 import { startSchedules } from "@outbox/schedules";
 import { Database } from "@outbox/sql";
@@ -77,8 +77,13 @@ export async function startWorker({ config, handlers, logger, onOutcome, onBatch
   const relay = { db, queues, logger, unorderedTypes: unorderedEventTypes, retryBackoffMs: config.RETRY_BACKOFF_MS };
   const scanner = new OutboxScanner({ ...relay, databaseUrl: config.DATABASE_URL, batchSize: config.SCAN_BATCH_SIZE, scanCron: config.SCAN_CRON });
 
+  await db.warm();
+  // One rescue pass at a time: the interval's and the one a lost queue store asks for.
+  let recovering: Promise<unknown> = Promise.resolve();
   const recover = () =>
-    recoverLostJobs(relay).catch((error: unknown) => logger.error({ err: error }, "lost-job recovery failed; it runs again at the next interval"));
+    (recovering = recovering.then(() =>
+      recoverLostJobs(relay).catch((error: unknown) => logger.error({ err: error }, "lost-job recovery failed; it runs again at the next interval")),
+    ));
   await recover();
   processor.start();
   await scanner.start();
@@ -89,10 +94,17 @@ export async function startWorker({ config, handlers, logger, onOutcome, onBatch
     checks: { postgres: postgresCheck(db), redis: redisCheck(probe) },
     registry: metrics.registry,
   });
-  let recovering: Promise<unknown> = Promise.resolve();
-  const recovery = setInterval(() => {
-    recovering = recover();
-  }, config.RECOVERY_INTERVAL_MS);
+  const recovery = setInterval(() => void recover(), config.RECOVERY_INTERVAL_MS);
+  const storeWatch = watchQueueStore({
+    connection,
+    prefix: config.QUEUE_PREFIX,
+    intervalMs: 1000,
+    onLoss: () => {
+      logger.warn("the queue store lost its data (Redis flushed, or restarted empty): queueing the pending events again and registering the schedules");
+      void recover();
+      schedules.register().catch((error: unknown) => logger.error({ err: error }, "could not register the schedules again; they are registered at the next start"));
+    },
+  });
   logger.info({ concurrency: config.WORKER_CONCURRENCY, queuePrefix: config.QUEUE_PREFIX, healthPort: health.port }, "worker started");
 
   return {
@@ -100,6 +112,7 @@ export async function startWorker({ config, handlers, logger, onOutcome, onBatch
     db,
     async stop() {
       clearInterval(recovery);
+      storeWatch.stop();
       await scanner.stop();
       await recovering;
       await processor.close(config.SHUTDOWN_TIMEOUT_MS);

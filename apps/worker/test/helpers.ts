@@ -24,8 +24,9 @@ export interface PipelineEnv {
   cleanup(): Promise<void>;
 }
 
-export async function setupPipeline(overrides: Record<string, string> = {}): Promise<PipelineEnv> {
-  const db = await createTestDatabase();
+/** A pipeline on a test database of the shared server, or on the one given (a private server's). */
+export async function setupPipeline(overrides: Record<string, string> = {}, database?: TestDatabase): Promise<PipelineEnv> {
+  const db = database ?? (await createTestDatabase());
   const redis = createTestRedis();
   const prisma = createPrisma(db.url);
   const sql = new Database(db.url, { poolSize: 4 });

@@ -35,19 +35,24 @@ export function sampleLag(prisma: PrismaClient): { stop(): number[] } {
 /**
  * Events committed one transaction each, at a fixed rate, by a plain-SQL producer; the worker's
  * no-op handler notes when it starts each one. Latency = handler start − the producer's commit.
+ * The first `warmupSeconds` run at the same rate but are not counted: the producer's connections,
+ * the worker's prepared statements and the JIT warm up then, as after any deploy.
  */
-export async function steadyLoad(setup: BenchSetup, rate: number, seconds: number): Promise<LatencyResult> {
+export async function steadyLoad(setup: BenchSetup, rate: number, seconds: number, warmupSeconds = 3): Promise<LatencyResult> {
   await setup.reset();
   const worker = startChild(setup.env(), { run: "outbox", recordStarts: true });
   await worker.ready;
   const producer = new pg.Pool({ connectionString: setup.dbUrl, max: 16 });
   const commits = new Map<string, number>();
-  const lag = sampleLag(setup.prisma);
+  const warmup = new Set<string>();
+  let lag: ReturnType<typeof sampleLag> | undefined;
   const inFlight: Promise<unknown>[] = [];
   const started = Date.now();
-  for (let tick = 0; tick < seconds * 100; tick++) {
+  for (let tick = 0; tick < (warmupSeconds + seconds) * 100; tick++) {
+    if (tick === warmupSeconds * 100) lag = sampleLag(setup.prisma);
     for (let i = 0; i < rate / 100; i++) {
       const id = randomUUID();
+      if (tick < warmupSeconds * 100) warmup.add(id);
       const payload = { tenantId: id, name: "Steady", slug: `s-${id}`, createdAt: new Date().toISOString() };
       inFlight.push(
         producer
@@ -60,10 +65,10 @@ export async function steadyLoad(setup: BenchSetup, rate: number, seconds: numbe
   await Promise.all(inFlight);
   await producer.end();
   while (worker.done() < commits.size) await new Promise((resolve) => setTimeout(resolve, 50));
-  const lags = lag.stop();
+  const lags = lag!.stop();
   worker.send({ stop: true });
   const { starts } = await worker.stopped;
-  const latencies = starts.map(([id, at]) => at - commits.get(id)!).sort((a, b) => a - b);
+  const latencies = starts.filter(([id]) => !warmup.has(id)).map(([id, at]) => at - commits.get(id)!).sort((a, b) => a - b);
   return {
     rate,
     seconds,

@@ -32,7 +32,7 @@ export const envSchema = z
     SCAN_CRON: cronExpression.default("*/5 * * * * *"),
     SCAN_BATCH_SIZE: positiveInt.max(5000).default(500),
     RECOVERY_INTERVAL_MS: positiveInt.default(15_000),
-    JOB_LOCK_MS: positiveInt.min(1000).default(30_000),
+    JOB_LOCK_MS: positiveInt.min(1000).default(5000),
     /** Overrides every event type's first retry delay (the catalog's backoffMs); later ones double it. */
     RETRY_BACKOFF_MS: positiveInt.optional(),
     SHUTDOWN_TIMEOUT_MS: positiveInt.default(25_000),

@@ -11,21 +11,19 @@ export interface MarkedEvent {
 /**
  * markProcessed: an event's one write when it is handled, and its exactly-once record. Marks the
  * rows that may still run (pending, or dead) `processed`, in the transaction that will hold the
- * handlers' effects, before they run. Each UPDATE takes its row's lock: a second transaction
- * marking the same event waits for this one, then finds it no longer runnable and leaves it out,
- * so an event's effects can commit only once. Returns the events this transaction owns, with the
- * status each had. Reads the primary key.
+ * handlers' effects, before they run. The UPDATE takes each row's lock: a second transaction
+ * marking the same event waits for this one, re-checks the status on the row as committed, finds
+ * it no longer runnable and leaves it out, so an event's effects can commit only once. Returns the
+ * events this transaction owns, with the status each had when the statement began (no separate
+ * row lock is taken to read it: one write per event). Reads the primary key.
  */
 export async function markProcessed(tx: Queryable, ids: readonly string[]): Promise<MarkedEvent[]> {
   if (ids.length === 0) return [];
   return tx.query<MarkedEvent>(sql`
     UPDATE event_outbox o
     SET status = 'processed', processed_at = now(), attempts = o.attempts + 1, last_error = NULL
-    FROM (
-      SELECT id, status FROM event_outbox
-      WHERE id = ANY(${ids}::uuid[]) AND status IN ('pending', 'dead')
-      FOR UPDATE) AS before
-    WHERE o.id = before.id
+    FROM (SELECT id, status FROM event_outbox WHERE id = ANY(${ids}::uuid[])) AS before
+    WHERE o.id = before.id AND o.status IN ('pending', 'dead')
     RETURNING o.id::text AS id, before.status AS previous_status`);
 }
 

@@ -47,7 +47,7 @@ export class EventProcessor {
   private readonly group: CommitGroup<EventJob, Outcome>;
 
   constructor(private readonly options: ProcessorOptions) {
-    const { maxBatchSize = 200, maxBatchesInFlight = 2 } = options;
+    const { maxBatchSize = 500, maxBatchesInFlight = 2 } = options;
     this.group = new CommitGroup((jobs) => this.commitBatch(jobs), maxBatchSize, maxBatchesInFlight);
   }
 
@@ -58,8 +58,10 @@ export class EventProcessor {
         connection,
         prefix: this.options.queues.prefixOf(name),
         concurrency: name === queueNames.webhooks ? (this.options.webhookConcurrency ?? concurrency) : concurrency,
+        // The lock is renewed every half of it while the job runs; a worker that died stops
+        // renewing, and another one's stalled check takes the job back within about twice the lock.
         lockDuration: lockDurationMs,
-        stalledInterval: lockDurationMs,
+        stalledInterval: Math.max(500, lockDurationMs / 2),
         maxStalledCount: 2,
       });
       worker.on("error", (error) => logger.error({ err: error, queue: name }, "worker error"));

@@ -1,7 +1,7 @@
 import { isEventType, parseEvent, policyOf, type EventType } from "@outbox/events";
 import type { Logger } from "@outbox/logger";
 import { markProcessed, publish, publishMany, recordFailures, revertMarks, type OutboxStatus } from "@outbox/outbox";
-import { isTransientError, type Connection, type Database } from "@outbox/sql";
+import { isConnectionError, isTransientError, type Connection, type Database } from "@outbox/sql";
 import { HandlerTimeoutError, NoHandlerError } from "./errors.ts";
 import { isExternal, type EventHandler, type HandledEvent, type HandlerMap } from "./handler.ts";
 import { attemptOf, failedOutcome, failedRun, withTimeout, type EventJob, type Outcome } from "./outcome.ts";
@@ -71,6 +71,25 @@ interface BatchRun {
  */
 export async function runBatch(deps: BatchDeps, jobs: EventJob[]): Promise<Outcome[]> {
   const plan: Plan = { contain: false, excluded: new Map(), alone: new Set(), transientLeft: 5 };
+  let waitMs = 200;
+  for (;;) {
+    try {
+      return await runOnce(deps, jobs, plan);
+    } catch (error) {
+      // Postgres restarting: wait for it rather than spend every event's attempt. A COMMIT whose
+      // answer was lost may have committed; the next run then finds its events processed.
+      if (!isConnectionError(error) || waitMs > maxConnectionWaitMs) throw error;
+      deps.logger.warn({ err: error, retryInMs: waitMs }, "lost the database connection during a batch; running it again");
+      await new Promise((resolve) => setTimeout(resolve, waitMs));
+      waitMs *= 2;
+    }
+  }
+}
+
+/** The longest single wait for Postgres to come back (the waits double from 200 ms up to this). */
+const maxConnectionWaitMs = 6400;
+
+async function runOnce(deps: BatchDeps, jobs: EventJob[], plan: Plan): Promise<Outcome[]> {
   for (;;) {
     const tx = await deps.db.connect();
     try {
@@ -80,7 +99,7 @@ export async function runBatch(deps: BatchDeps, jobs: EventJob[]): Promise<Outco
       tx.release();
       return outcomes;
     } catch (error) {
-      if (error instanceof Restart && error.abandon) await tx.destroy();
+      if ((error instanceof Restart && error.abandon) || isConnectionError(error)) await tx.destroy();
       else await tx.run("ROLLBACK").then(() => tx.release(), () => tx.destroy());
       if (!(error instanceof Restart)) throw error;
       error.change(plan);

@@ -1,5 +1,6 @@
 export { createRedis, type RedisConnection, type RedisSettings } from "./connection.ts";
 export { enqueueEvents, toJob } from "./enqueue.ts";
+export { watchQueueStore, type StoreWatch, type StoreWatchOptions } from "./store-watch.ts";
 export {
   createQueues,
   jobOptions,

@@ -31,6 +31,8 @@ export interface StartSchedulesOptions {
 
 export interface RunningSchedules {
   queue: Queue;
+  /** Registers the schedulers again (idempotent): after Redis lost its data, they are gone with it. */
+  register(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -52,13 +54,16 @@ export async function startSchedules(options: StartSchedulesOptions): Promise<Ru
   const keyPrefix = queuePrefix(prefix, schedulesQueueName, cluster);
   const queue = new Queue(schedulesQueueName, { connection, prefix: keyPrefix });
   const repeat = { ...repeatOptionsFromConfig(config), ...options.repeat };
-  for (const name of scheduleNames) {
-    await queue.upsertJobScheduler(name, repeat[name], {
-      name,
-      data: {},
-      opts: { attempts: 3, backoff: { type: "exponential", delay: 5000 }, removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } },
-    });
-  }
+  const register = async () => {
+    for (const name of scheduleNames) {
+      await queue.upsertJobScheduler(name, repeat[name], {
+        name,
+        data: {},
+        opts: { attempts: 3, backoff: { type: "exponential", delay: 5000 }, removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } },
+      });
+    }
+  };
+  await register();
 
   const worker = new Worker(schedulesQueueName, (job) => runTick(options, job), { connection, prefix: keyPrefix, concurrency: 1 });
   worker.on("failed", (job, error) => logger.error({ err: error, schedule: job?.name, jobId: job?.id }, "scheduled job failed"));
@@ -67,6 +72,7 @@ export async function startSchedules(options: StartSchedulesOptions): Promise<Ru
 
   return {
     queue,
+    register,
     async stop() {
       await worker.close();
       await queue.close();

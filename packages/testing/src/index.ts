@@ -13,3 +13,4 @@ export { waitFor } from "./wait.ts";
 export { freePort, startPrivateRedis, startRedisCluster, type PrivateRedis, type RedisCluster } from "./servers.ts";
 export { useTestDatabase, type TestDatabaseHandle } from "./use-database.ts";
 export { forbidModules, importFailure, prismaModules } from "./module-graph.ts";
+export { startPrivatePostgres, type PrivatePostgres } from "./postgres-server.ts";
