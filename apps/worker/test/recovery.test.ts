@@ -14,7 +14,7 @@ import {
   type PipelineEnv,
 } from "./helpers.ts";
 
-let cleanups: (() => Promise<unknown> | unknown)[] = [];
+let cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
   cleanups = [];
