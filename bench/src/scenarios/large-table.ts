@@ -1,8 +1,8 @@
 import { unorderedEventTypes } from "@outbox/events";
 import { createQueues, createRedis } from "@outbox/queues";
 import { defaultRelayCursor } from "@outbox/outbox";
-import { lockCursor, readAfterCursor } from "@outbox/scanner";
-import { Database, sql } from "@outbox/sql";
+import { readRelayStep } from "@outbox/scanner";
+import { Database, sql, type Statement } from "@outbox/sql";
 import { collectStats } from "@outbox/stats";
 import { median } from "../measure.ts";
 import type { BenchSetup } from "../setup.ts";
@@ -27,13 +27,11 @@ async function relayReadOnce(db: Database): Promise<number> {
   await db
     .transaction(
       async (tx) => {
-        const cursor = (await lockCursor(tx, defaultRelayCursor))!;
         const started = performance.now();
-        await readAfterCursor(tx, cursor, 500, unorderedEventTypes);
+        await readRelayStep(tx, defaultRelayCursor, 500, unorderedEventTypes);
         ms = performance.now() - started;
         throw new Rollback();
       },
-      { isolation: "repeatable read" },
     )
     .catch((error: unknown) => {
       if (!(error instanceof Rollback)) throw error;
@@ -59,6 +57,18 @@ async function measure(setup: BenchSetup, db: Database, runs: number) {
   }
 }
 
+/** The plan of the relay's read, as it runs (the statement's own text, explained). */
+async function relayPlan(db: Database): Promise<string> {
+  let plan = "";
+  const explaining = { query: async <Row>(statement: Statement) => {
+    const rows = await db.query<{ "QUERY PLAN": string }>(sql`EXPLAIN ${statement}`);
+    plan = rows.map((row) => row["QUERY PLAN"]).join("\n");
+    return [] as Row[];
+  }, execute: async () => 0 };
+  await readRelayStep(explaining, defaultRelayCursor, 500, unorderedEventTypes);
+  return plan;
+}
+
 /** Relay read and stats cost with 10,000 pending rows, then with 1,000,000 processed rows beside them. */
 export async function largeTable(setup: BenchSetup, { pending = 10_000, processed = 1_000_000, runs = 15 } = {}): Promise<LargeTableResult> {
   const db = new Database(setup.dbUrl, { poolSize: 2 });
@@ -70,9 +80,7 @@ export async function largeTable(setup: BenchSetup, { pending = 10_000, processe
     await setup.insertBacklog(processed, "processed");
     await db.execute(sql`VACUUM ANALYZE event_outbox`);
     const large = await measure(setup, db, runs);
-    const plan = (await db.query<{ "QUERY PLAN": string }>(sql`
-      EXPLAIN SELECT id FROM event_outbox o WHERE o.status = 'pending' AND (o.transaction_id, o.sequence) > ('1'::xid8, 1::bigint)
-      ORDER BY o.transaction_id, o.sequence LIMIT 500`)).map((row) => row["QUERY PLAN"]).join("\n");
+    const plan = await relayPlan(db);
     return {
       pending,
       processed,

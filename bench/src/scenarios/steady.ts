@@ -27,7 +27,7 @@ export function sampleLag(prisma: PrismaClient): { stop(): number[] } {
   return {
     stop() {
       clearInterval(timer);
-      return samples.sort((a, b) => a - b);
+      return [...samples].sort((a, b) => a - b);
     },
   };
 }

@@ -85,14 +85,24 @@ export class EventProcessor {
       this.options.logger.warn({ timeoutMs }, "active jobs did not finish in time; closing workers at once");
       await Promise.all(this.workers.map((worker) => worker.close(true)));
     }
+    await Promise.all(this.releases);
   }
 
   private async commitBatch(jobs: EventJob[]): Promise<Outcome[]> {
     const { db, handlers, logger, onBatch } = this.options;
     const outcomes = await runBatch({ db, handlers, logger }, jobs);
     onBatch?.({ events: jobs.length });
-    await this.releaseHeld(jobs.filter((_, index) => outcomes[index]!.kind === "handled"));
+    // Not awaited: the next batch need not wait for it, and the jobs are done either way.
+    this.track(this.releaseHeld(jobs.filter((_, index) => outcomes[index]!.kind === "handled")));
     return outcomes;
+  }
+
+  /** Releases still under way; close() waits for them. */
+  private readonly releases = new Set<Promise<void>>();
+
+  private track(release: Promise<void>): void {
+    this.releases.add(release);
+    void release.finally(() => this.releases.delete(release));
   }
 
   /**

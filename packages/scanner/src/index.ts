@@ -1,4 +1,4 @@
 export { OutboxScanner, type ScannerOptions } from "./scanner.ts";
 export { relayOnce, type RelayOptions, type RelayStep } from "./relay.ts";
-export { lockCursor, readAfterCursor, type RelayCursor } from "./cursor.ts";
+export { readRelayStep, type RelayCursor } from "./cursor.ts";
 export { recoverLostJobs, type RecoveryOptions } from "./recover.ts";

@@ -56,6 +56,14 @@ async function withoutLiveJob(queues: QueueSet, rows: PassedRow[]): Promise<{ mi
   return { missing, finished };
 }
 
+/** stillPending: which of these events are pending now. Reads the primary key. */
+async function stillPending(db: Database, rows: PassedRow[]): Promise<Set<string>> {
+  if (rows.length === 0) return new Set();
+  const found = await db.query<{ id: string }>(sql`
+    SELECT id::text AS id FROM event_outbox WHERE id = ANY(${rows.map((row) => row.id)}::uuid[]) AND status = 'pending'`);
+  return new Set(found.map((row) => row.id));
+}
+
 export interface RecoveryOptions {
   db: Database;
   queues: QueueSet;
@@ -78,7 +86,12 @@ export async function recoverLostJobs({ db, queues, logger, unorderedTypes, retr
   do {
     page = await relayedPending(db, cursorName, unorderedTypes, after);
     after = page.at(-1);
-    const { missing, finished } = await withoutLiveJob(queues, page);
+    const suspects = await withoutLiveJob(queues, page);
+    // A row read as pending whose job then completed and was trimmed is processed by now: only
+    // rows still pending after the Redis check have lost their jobs.
+    const pending = await stillPending(db, [...suspects.missing, ...suspects.finished]);
+    const missing = suspects.missing.filter((row) => pending.has(row.id));
+    const finished = suspects.finished.filter((row) => pending.has(row.id));
     await Promise.all(finished.map((row) => queues.byName(queueOf(row.event_type))!.remove(row.id).catch(() => 0)));
     const lost = [...missing, ...finished];
     await enqueueEvents(queues, lost, retryBackoffMs);

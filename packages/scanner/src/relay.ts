@@ -1,7 +1,7 @@
 import { defaultRelayCursor } from "@outbox/outbox";
 import { enqueueEvents, type QueueSet } from "@outbox/queues";
-import { isTransientError, type Database } from "@outbox/sql";
-import { lockCursor, moveCursor, readAfterCursor, type RelayCursor, type RelayedRow } from "./cursor.ts";
+import type { Database } from "@outbox/sql";
+import { moveCursor, readRelayStep, type RelayCursor, type RelayedRow } from "./cursor.ts";
 
 export interface RelayOptions {
   db: Database;
@@ -27,32 +27,18 @@ export interface RelayStep {
  * now, and moves the cursor, all in one transaction. A row is read once, with no write of its own;
  * if Redis refuses the jobs the transaction rolls back and the same rows are read again.
  */
-export async function relayOnce(options: RelayOptions): Promise<RelayStep> {
-  for (let tries = 3; ; tries--) {
-    try {
-      return await relayInTransaction(options);
-    } catch (error) {
-      // REPEATABLE READ: another relay moved the cursor after this snapshot was taken.
-      if (!isTransientError(error) || tries <= 1) throw error;
-    }
-  }
-}
-
-async function relayInTransaction({ db, queues, batchSize, unorderedTypes, retryBackoffMs, cursorName = defaultRelayCursor }: RelayOptions): Promise<RelayStep> {
-  return db.transaction(
-    async (tx) => {
-      const cursor = await lockCursor(tx, cursorName);
-      if (!cursor) return { read: 0, queued: 0, busy: true };
-      const rows = await readAfterCursor(tx, cursor, batchSize, unorderedTypes);
-      const runnable = rows.filter((row) => !row.held);
-      await enqueueEvents(queues, runnable, retryBackoffMs);
-      const forward = rows.filter((row) => !row.late);
-      const next = nextCursor(cursor, forward, rows.length - forward.length === batchSize);
-      if (forward.length > 0 || !sameSet(next.watched, cursor.watched)) await moveCursor(tx, cursorName, next.position, next.watched);
-      return { read: forward.length, queued: runnable.length, busy: false };
-    },
-    { isolation: "repeatable read" },
-  );
+export async function relayOnce({ db, queues, batchSize, unorderedTypes, retryBackoffMs, cursorName = defaultRelayCursor }: RelayOptions): Promise<RelayStep> {
+  return db.transaction(async (tx) => {
+    const step = await readRelayStep(tx, cursorName, batchSize, unorderedTypes);
+    if (!step) return { read: 0, queued: 0, busy: true };
+    const { cursor, rows } = step;
+    const runnable = rows.filter((row) => !row.held);
+    await enqueueEvents(queues, runnable, retryBackoffMs);
+    const forward = rows.filter((row) => !row.late);
+    const next = nextCursor(cursor, forward, rows.length - forward.length === batchSize);
+    if (forward.length > 0 || !sameSet(next.watched, cursor.watched)) await moveCursor(tx, cursorName, next.position, next.watched);
+    return { read: forward.length, queued: runnable.length, busy: false };
+  });
 }
 
 /**
