@@ -8,6 +8,7 @@ import type { QueueSet, RedisConnection } from "@outbox/queues";
 import type { Database } from "@outbox/sql";
 import { collectStats } from "@outbox/stats";
 import { bodyLimitBytes, errorHandler } from "./errors.ts";
+import { registerLoadShedding } from "./load-shedding.ts";
 import { adminRoutes } from "./routes/admin.ts";
 import { eventRoutes } from "./routes/events.ts";
 import { orderRoutes } from "./routes/orders.ts";
@@ -37,6 +38,7 @@ export async function buildApp({ config, db, prisma, logger, queues, redis }: Ap
     bodyLimit: bodyLimitBytes,
   });
   app.setErrorHandler(errorHandler);
+  await registerLoadShedding(app, { maxInFlight: config.API_MAX_IN_FLIGHT, maxEventLoopDelayMs: 1000 });
   app.setNotFoundHandler((request, reply) =>
     reply.status(404).send({ error: `route ${request.method} ${request.url.split("?")[0]} not found`, code: "ROUTE_NOT_FOUND" }),
   );
@@ -52,8 +54,8 @@ export async function buildApp({ config, db, prisma, logger, queues, redis }: Ap
   });
   await app.register(tenantAndUserRoutes, { prisma });
   await app.register(productRoutes, { prisma });
-  await app.register(orderRoutes, { prisma });
-  await app.register(paymentRoutes, { prisma });
+  await app.register(orderRoutes, { prisma, db });
+  await app.register(paymentRoutes, { prisma, db });
   await app.register(eventRoutes, { db });
   await app.register(webhookEndpointRoutes, { prisma, config });
   if (queues) await app.register(adminRoutes, { config, db, queues });

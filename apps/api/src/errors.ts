@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
+import { isConnectionError, isTransientError } from "@outbox/sql";
 
 export interface FieldIssue {
   path: string;
@@ -41,9 +42,26 @@ const fastifyMessages: Record<string, { code: string; message: string }> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: "UNSUPPORTED_MEDIA_TYPE", message: "request body must be application/json" },
 };
 
+/**
+ * Prisma's codes for the same conditions: P1001 the database cannot be reached, P1017 the server
+ * closed the connection, P2024 no connection free in time, P2034 a write conflict or deadlock.
+ */
+const prismaUnavailable = new Set(["P1001", "P1017", "P2024", "P2034"]);
+
+/** A failure of capacity or of the database, not of the request: the client should come back. */
+function isUnavailable(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return isConnectionError(error) || isTransientError(error) || (typeof code === "string" && prismaUnavailable.has(code));
+}
+
 export function errorHandler(error: FastifyError | ApiError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (error instanceof ApiError) {
+    if (error.statusCode === 503) void reply.header("retry-after", "1");
     return reply.status(error.statusCode).send({ error: error.message, code: error.code, ...(error.issues ? { issues: error.issues } : {}) });
+  }
+  if (isUnavailable(error)) {
+    request.log.warn({ err: error }, "request refused: the database is unavailable or saturated");
+    return reply.status(503).header("retry-after", "1").send({ error: "the database is unavailable or saturated; try again shortly", code: "UNAVAILABLE" });
   }
   const known = fastifyMessages[error.code];
   if (known) return reply.status(error.statusCode ?? 400).send({ error: known.message, code: known.code });

@@ -10,6 +10,8 @@ const logger = createLogger({ level: config.LOG_LEVEL, name: "api" });
 // One pool for the process: the engine's statements run on it, and Prisma on top of it.
 const db = new Database(config.DATABASE_URL, {
   applicationName: "outbox-api",
+  // A request that cannot get a connection within a second answers 503 rather than queueing on.
+  connectionTimeoutMs: 1000,
   onIdleError: (error) => logger.warn({ err: error }, "an idle Postgres connection failed; the pool replaces it"),
 });
 const prisma = createPrisma(db.pool);

@@ -5,7 +5,7 @@ import { createPrisma, type PrismaClient } from "@outbox/db";
 import { createLogger } from "@outbox/logger";
 import { createTestDatabase, createTestRedis, redisUrl, type TestDatabase } from "@outbox/testing";
 import { createQueues, createRedis, type QueueSet, type RedisConnection } from "@outbox/queues";
-import { Database } from "@outbox/sql";
+import { Database, type DatabaseOptions } from "@outbox/sql";
 import { buildApp } from "../src/app.ts";
 
 export interface ApiHarness {
@@ -20,14 +20,16 @@ export interface ApiHarness {
   close(): Promise<void>;
 }
 
-export async function startApi(options: { redisUrl?: string; queues?: boolean } = {}): Promise<ApiHarness> {
+export async function startApi(
+  options: { redisUrl?: string; queues?: boolean; env?: Record<string, string>; pool?: DatabaseOptions } = {},
+): Promise<ApiHarness> {
   const db = await createTestDatabase();
-  const sql = new Database(db.url);
+  const sql = new Database(db.url, options.pool);
   const prisma = createPrisma(sql.pool);
   const redis = createRedis({ url: options.redisUrl ?? redisUrl }, "producer");
   // The readiness check reports a Redis that is down; the connection's own events are noise here.
   redis.on("error", () => undefined);
-  const config = loadConfig({ DATABASE_URL: db.url, REDIS_URL: redisUrl, NODE_ENV: "test", LOG_LEVEL: "silent" });
+  const config = loadConfig({ DATABASE_URL: db.url, REDIS_URL: redisUrl, NODE_ENV: "test", LOG_LEVEL: "silent", ...options.env });
   const testRedis = options.queues ? createTestRedis() : undefined;
   const queues = testRedis ? createQueues(redis, testRedis.prefix) : undefined;
   const app = await buildApp({ config, db: sql, prisma, logger: createLogger({ level: "silent" }), redis, ...(queues ? { queues } : {}) });
@@ -88,24 +90,24 @@ export async function get(app: FastifyInstance, url: string) {
   return { status: response.statusCode, body: response.json<ApiBody>() };
 }
 
-/** A tenant with one product, made through the API. */
+/** The customer seedShop made for each tenant: orderBody orders as that user. */
+const customers = new Map<string, string>();
+
+/** A tenant with a seller, a customer and one product, made through the API. */
 export async function seedShop(app: FastifyInstance, { stock = 10, price = 1250 } = {}) {
   const tenant = await post(app, "/api/tenants", { name: "Acme", slug: `acme-${randomUUID().slice(0, 8)}` });
-  const product = await post(app, "/api/products", {
-    tenantId: tenant.body.id,
-    sellerId: randomUUID(),
-    categoryId: "books",
-    name: "A book",
-    price,
-    stock,
-  });
-  return { tenantId: tenant.body.id, productId: product.body.id, price };
+  const tenantId = tenant.body.id;
+  const seller = await post(app, "/api/users", { tenantId, email: "seller@example.com", role: "seller" });
+  const customer = await post(app, "/api/users", { tenantId, email: "ada@example.com", role: "customer" });
+  customers.set(tenantId, customer.body.id);
+  const product = await post(app, "/api/products", { tenantId, sellerId: seller.body.id, categoryId: "books", name: "A book", price, stock });
+  return { tenantId, productId: product.body.id, price, sellerId: seller.body.id, customerId: customer.body.id };
 }
 
 export function orderBody(tenantId: string, productId: string, quantity = 2, unitPrice = 1250) {
   return {
     tenantId,
-    customerId: randomUUID(),
+    customerId: customers.get(tenantId) ?? randomUUID(),
     customerEmail: "ada@example.com",
     items: [{ productId, quantity, unitPrice }],
     shippingAddress: address,

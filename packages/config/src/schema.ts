@@ -27,6 +27,8 @@ export const envSchema = z
     HOST: z.string().default("0.0.0.0"),
     PORT: port.default(3002),
     WORKER_PORT: z.coerce.number().int().min(0).max(65535).default(3003),
+    /** /api requests in progress at once in one API process; more answer 503 with Retry-After at once. */
+    API_MAX_IN_FLIGHT: positiveInt.max(10_000).default(64),
     WORKER_CONCURRENCY: positiveInt.max(2000).default(200),
     WEBHOOK_CONCURRENCY: positiveInt.max(1000).default(50),
     SCAN_CRON: cronExpression.default("*/5 * * * * *"),

@@ -36,7 +36,6 @@ export { fanOutWebhooks, type WebhookNotification } from "./webhook-fan-out.ts";
 export { lockOrders, lockPayments, type LockedOrder, type LockedPayment } from "./locks.ts";
 export { refundCompletedPayments, type MadeRefund, type RefundRequest } from "./refunds.ts";
 export { allocateStock, type Allocation, type StockRequest } from "./stock-allocation.ts";
-export { orderStatus, paymentStatus, type OrderStatus, type PaymentStatus } from "./statuses.ts";
 export { defaultOnboardingRecipient, defaultTenantSettings } from "./tenant-created.ts";
 export { defaultUserPreferences } from "./user-created.ts";
 export {

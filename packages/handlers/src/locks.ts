@@ -1,44 +1,17 @@
-import { sql, type Queryable } from "@outbox/sql";
+import * as domain from "@outbox/domain";
+import type { Queryable } from "@outbox/sql";
 import { requireEach, uuidsOf } from "./ids.ts";
 
-export interface LockedOrder {
-  id: string;
-  tenantId: string;
-  status: string;
-  orderNumber: string;
-  customerEmail: string;
-  currency: string;
-}
-
-export interface LockedPayment {
-  id: string;
-  status: string;
-  amount: number;
-}
+export type { LockedOrder, LockedPayment } from "@outbox/domain";
 
 /**
- * lockOrders: $1 the orders' ids. The first lock of every order handler, FOR UPDATE in id order
- * (the lock order is orders, then payments, then products, each by id), so batches that share
- * orders wait for each other instead of deadlocking, and no order changes under its handler.
- * A missing order is a PermanentError.
+ * The handlers' locks, in the domain's one lock order (@outbox/domain, docs/locking.md): orders,
+ * then payments, then products, each in id order. A missing row is a PermanentError.
  */
-export async function lockOrders(tx: Queryable, orderIds: readonly string[]): Promise<Map<string, LockedOrder>> {
-  const rows = await tx.query<LockedOrder>(sql`
-    SELECT id::text AS id, tenant_id::text AS "tenantId", status, order_number AS "orderNumber",
-      customer_email AS "customerEmail", currency
-    FROM orders WHERE id = ANY(${uuidsOf(orderIds)}::uuid[])
-    ORDER BY id FOR UPDATE`);
-  return requireEach("order", orderIds, rows);
+export async function lockOrders(tx: Queryable, orderIds: readonly string[]): Promise<Map<string, domain.LockedOrder>> {
+  return requireEach("order", orderIds, await domain.lockOrders(tx, uuidsOf(orderIds)));
 }
 
-/**
- * lockPayments: $1 the payments' ids. FOR UPDATE in id order, after the orders (the lock order),
- * so a payment settles or expires once. A missing payment is a PermanentError.
- */
-export async function lockPayments(tx: Queryable, paymentIds: readonly string[]): Promise<Map<string, LockedPayment>> {
-  const rows = await tx.query<LockedPayment>(sql`
-    SELECT id::text AS id, status, amount FROM payments
-    WHERE id = ANY(${uuidsOf(paymentIds)}::uuid[])
-    ORDER BY id FOR UPDATE`);
-  return requireEach("payment", paymentIds, rows);
+export async function lockPayments(tx: Queryable, paymentIds: readonly string[]): Promise<Map<string, domain.LockedPayment>> {
+  return requireEach("payment", paymentIds, await domain.lockPayments(tx, uuidsOf(paymentIds)));
 }

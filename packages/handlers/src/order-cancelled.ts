@@ -6,7 +6,7 @@ import { firstPerKey } from "./ids.ts";
 import { lockOrders, type LockedOrder } from "./locks.ts";
 import { refundCompletedPayments, refundedBy } from "./refunds.ts";
 import { setOrderStatuses } from "./status-changes.ts";
-import { orderStatus } from "./statuses.ts";
+import { orderStatus } from "@outbox/domain";
 import { releaseReservations, type ReservedLine, type StockLine } from "./stock.ts";
 import { fanOutWebhooks, type WebhookNotification } from "./webhook-fan-out.ts";
 

@@ -6,7 +6,7 @@ import { queueEmails, type QueuedEmail } from "./emails.ts";
 import { firstPerKey } from "./ids.ts";
 import { lockOrders, type LockedOrder } from "./locks.ts";
 import { setOrderStatuses } from "./status-changes.ts";
-import { orderStatus } from "./statuses.ts";
+import { orderStatus } from "@outbox/domain";
 import { lockItemsAndProducts, reserveStock } from "./stock.ts";
 import { allocateStock, type Allocation } from "./stock-allocation.ts";
 import { fanOutWebhooks, type WebhookNotification } from "./webhook-fan-out.ts";

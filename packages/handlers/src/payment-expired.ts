@@ -1,7 +1,7 @@
 import { batch, type HandledEvent } from "@outbox/processor";
 import { lockOrders, lockPayments, type LockedOrder, type LockedPayment } from "./locks.ts";
 import { setOrderStatuses, setPaymentStatuses, type OrderChange, type PaymentChange } from "./status-changes.ts";
-import { orderStatus, paymentStatus } from "./statuses.ts";
+import { orderStatus, paymentStatus } from "@outbox/domain";
 import { fanOutWebhooks, type WebhookNotification } from "./webhook-fan-out.ts";
 
 type PaymentExpiredEvent = HandledEvent<"PaymentExpired">;

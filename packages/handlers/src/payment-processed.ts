@@ -4,7 +4,7 @@ import { bumpDailyStats } from "./daily-stats.ts";
 import { lockOrders, lockPayments, type LockedOrder, type LockedPayment } from "./locks.ts";
 import { refundCompletedPayments, refundedBy } from "./refunds.ts";
 import { setOrderStatuses, setPaymentStatuses, type OrderChange } from "./status-changes.ts";
-import { orderStatus, paymentStatus } from "./statuses.ts";
+import { orderStatus, paymentStatus } from "@outbox/domain";
 import { fanOutWebhooks, type WebhookNotification } from "./webhook-fan-out.ts";
 
 type PaymentProcessedEvent = HandledEvent<"PaymentProcessed">;

@@ -1,5 +1,5 @@
 import { sql, type Queryable } from "@outbox/sql";
-import { paymentStatus } from "./statuses.ts";
+import { paymentStatus } from "@outbox/domain";
 
 export interface RefundRequest {
   orderId: string;

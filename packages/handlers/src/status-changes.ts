@@ -1,5 +1,5 @@
 import { sql, type Queryable } from "@outbox/sql";
-import type { OrderStatus, PaymentStatus } from "./statuses.ts";
+import type { OrderStatus, PaymentStatus } from "@outbox/domain";
 
 export interface OrderChange {
   id: string;

@@ -26,16 +26,17 @@ interface ItemRow extends ReservedLine, ProductStock {}
 
 /**
  * lockItemsAndProducts: $1 the orders' ids (locked already). Their items, and every product they
- * name locked FOR UPDATE in product id order (after the orders, as the lock order says), so two
- * batches sharing products lock them in the same order and the stock read here holds until the
- * commit. An order without items is a PermanentError.
+ * name locked FOR NO KEY UPDATE in product id order (after the orders: the domain's lock order,
+ * docs/locking.md), so two batches sharing products lock them in the same order and the stock read
+ * here holds until the commit, while the API's inserts of order items (key-share locks on the
+ * products) never wait on them. An order without items is a PermanentError.
  */
 export async function lockItemsAndProducts(tx: Queryable, orderIds: readonly string[]): Promise<ItemsAndStock> {
   const rows = await tx.query<ItemRow>(sql`
     SELECT i.order_id::text AS "orderId", p.id::text AS "productId", i.quantity, p.tenant_id::text AS "tenantId", p.stock
     FROM order_items i JOIN products p ON p.id = i.product_id
     WHERE i.order_id = ANY(${orderIds}::uuid[])
-    ORDER BY p.id FOR UPDATE OF p`);
+    ORDER BY p.id FOR NO KEY UPDATE OF p`);
   const lines = new Map<string, Map<string, number>>();
   const products = new Map<string, ProductStock>();
   for (const row of rows) {
@@ -79,7 +80,7 @@ export async function reserveStock(tx: Queryable, reservations: readonly Reserve
 /**
  * releaseReservations: $1 the orders' ids (locked already). Marks their open reservations released
  * and puts the quantities back, in one statement: a reservation is released once (released_at),
- * and `locked` takes the products FOR UPDATE in id order (the lock order) before `restocked`
+ * and `locked` takes the products FOR NO KEY UPDATE in id order (the lock order) before `restocked`
  * writes them, since the update reaches a product only through its locked row. Returns what was
  * released, by order, in product id order.
  */
@@ -91,7 +92,7 @@ export async function releaseReservations(tx: Queryable, orderIds: readonly stri
       RETURNING order_id, product_id, quantity),
     totals AS (SELECT product_id, sum(quantity)::int AS quantity FROM released GROUP BY product_id),
     locked AS MATERIALIZED (
-      SELECT id FROM products WHERE id IN (SELECT product_id FROM totals) ORDER BY id FOR UPDATE),
+      SELECT id FROM products WHERE id IN (SELECT product_id FROM totals) ORDER BY id FOR NO KEY UPDATE),
     restocked AS (
       UPDATE products p SET stock = p.stock + t.quantity, updated_at = now()
       FROM locked l JOIN totals t ON t.product_id = l.id

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { PrismaClient } from "@outbox/db";
 import type { AnyNewEvent } from "@outbox/outbox";
 import { useTestDatabase, type TestDatabaseHandle } from "@outbox/testing";
-import { orderStatus } from "../src/index.ts";
+import { orderStatus } from "@outbox/domain";
 import { handleBatch, recordingCalls } from "./helpers.ts";
 import { snapshot } from "./snapshot.ts";
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { AnyNewEvent } from "@outbox/outbox";
 import { sql } from "@outbox/sql";
 import { useTestDatabase } from "@outbox/testing";
-import { orderStatus } from "../src/index.ts";
+import { orderStatus } from "@outbox/domain";
 import { handleBatch, jobsOf, now, publishEvents, recordingCalls, runJobs, seedOrder, seedPayment, seedProduct, seedTenant, statsOf, stockOf } from "./helpers.ts";
 
 const database = useTestDatabase();

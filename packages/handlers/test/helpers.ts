@@ -5,7 +5,8 @@ import { createLogger } from "@outbox/logger";
 import { eventColumns, publishMany, type AnyNewEvent, type OutboxEvent } from "@outbox/outbox";
 import { batch, runBatch, type BatchHandler, type EventJob, type HandlerMap, type Outcome } from "@outbox/processor";
 import { sql, type Database } from "@outbox/sql";
-import { domainHandlers, orderStatus } from "../src/index.ts";
+import { domainHandlers } from "../src/index.ts";
+import { orderStatus } from "@outbox/domain";
 
 export const logger = createLogger({ level: "silent" });
 

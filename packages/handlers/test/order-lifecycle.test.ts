@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { useTestDatabase } from "@outbox/testing";
-import { orderStatus, utcDay } from "../src/index.ts";
+import { utcDay } from "../src/index.ts";
+import { orderStatus } from "@outbox/domain";
 import { runHandler, seedOrder, seedPayment, seedProduct, seedTenant, statsOf, stockOf } from "./helpers.ts";
 
 const database = useTestDatabase();

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { AnyNewEvent } from "@outbox/outbox";
 import type { Connection, Database, Statement } from "@outbox/sql";
 import { useTestDatabase } from "@outbox/testing";
-import { orderStatus, paymentStatus } from "../src/index.ts";
+import { orderStatus, paymentStatus } from "@outbox/domain";
 import { handleBatch, jobsOf, now, publishEvents, runJobs, seedOrder, seedPayment, seedProduct, seedTenant } from "./helpers.ts";
 
 const database = useTestDatabase();

@@ -1,4 +1,4 @@
-export { publish, publishMany, type AnyNewEvent, type NewEvent } from "./publish.ts";
+export { publish, publishMany, publishStatement, type AnyNewEvent, type NewEvent } from "./publish.ts";
 export { execute, query, type Executor } from "./executor.ts";
 export { eventColumns, heldBehindEarlier, type OutboxEvent } from "./event-row.ts";
 export { findRunnableHeads, type AggregateRef } from "./heads.ts";

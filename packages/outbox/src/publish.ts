@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { eventCatalog, parseEvent, type EventPayload, type EventType } from "@outbox/events";
-import { sql } from "@outbox/sql";
+import { sql, type Statement } from "@outbox/sql";
 import { execute, type Executor } from "./executor.ts";
 
 export interface NewEvent<T extends EventType = EventType> {
@@ -28,14 +28,25 @@ export type AnyNewEvent = { [T in EventType]: NewEvent<T> }[EventType];
  */
 export async function publishMany(executor: Executor, events: readonly AnyNewEvent[]): Promise<string[]> {
   if (events.length === 0) return [];
-  const rows = events.map(toRow);
-  await execute(executor, insertEvents(rows));
-  return rows.map((row) => row.id);
+  const { statement, ids } = publishStatement(events);
+  await execute(executor, statement);
+  return ids;
 }
 
 export async function publish<T extends EventType>(executor: Executor, event: NewEvent<T>): Promise<string> {
   const [id] = await publishMany(executor, [event as AnyNewEvent]);
   return id!;
+}
+
+/**
+ * The INSERT that publishes these events (checked against their schemas now), for a caller that
+ * writes its business rows and its events in one statement: put it in a data-modifying CTE
+ * (`WITH …, published AS (${statement})`). `onlyIf`, a boolean SQL expression, makes the insert
+ * conditional on the rest of that statement (e.g. `EXISTS (SELECT 1 FROM updated)`).
+ */
+export function publishStatement(events: readonly AnyNewEvent[], { onlyIf }: { onlyIf?: Statement } = {}): { statement: Statement; ids: string[] } {
+  const rows = events.map(toRow);
+  return { statement: insertEvents(rows, onlyIf ?? sql`true`), ids: rows.map((row) => row.id) };
 }
 
 interface OutboxRowInput {
@@ -51,15 +62,17 @@ interface OutboxRowInput {
 
 /**
  * insertEvents: $1 the rows as one JSON array (one parameter, parsed once by Postgres, whatever
- * the count). WITH ORDINALITY keeps the caller's order, which `sequence` records. Defaults fill
- * the rest: status pending, created_at and available_at now, transaction_id this transaction.
+ * the count), and a condition. WITH ORDINALITY keeps the caller's order, which `sequence` records.
+ * Defaults fill the rest: status pending, created_at and available_at now, transaction_id this
+ * transaction.
  */
-function insertEvents(rows: OutboxRowInput[]) {
+function insertEvents(rows: OutboxRowInput[], onlyIf: Statement): Statement {
   return sql`
     INSERT INTO event_outbox (id, event_type, aggregate_type, aggregate_id, tenant_id, payload, available_at, causation_id)
     SELECT (r->>'id')::uuid, r->>'event_type', r->>'aggregate_type', r->>'aggregate_id', r->>'tenant_id', r->'payload',
       coalesce((r->>'available_at')::timestamptz, now()), (r->>'causation_id')::uuid
     FROM jsonb_array_elements(${JSON.stringify(rows)}::jsonb) WITH ORDINALITY AS e(r, n)
+    WHERE ${onlyIf}
     ORDER BY e.n`;
 }
 

@@ -38,6 +38,8 @@ export interface DatabaseOptions {
   applicationName?: string;
   /** Called when an idle connection fails (Postgres restarted): the pool drops it and carries on. */
   onIdleError?: (error: Error) => void;
+  /** How long a statement waits for a free connection before it fails (default: forever). */
+  connectionTimeoutMs?: number;
 }
 
 /**
@@ -94,8 +96,13 @@ export class Database implements Queryable {
   /** Statements sent so far, through the pool and its transactions (the bench reports statements per batch). */
   statementCount = 0;
 
-  constructor(url: string, { poolSize = 10, applicationName, onIdleError }: DatabaseOptions = {}) {
-    this.pool = new pg.Pool({ connectionString: url, max: poolSize, ...(applicationName ? { application_name: applicationName } : {}) });
+  constructor(url: string, { poolSize = 10, applicationName, onIdleError, connectionTimeoutMs }: DatabaseOptions = {}) {
+    this.pool = new pg.Pool({
+      connectionString: url,
+      max: poolSize,
+      ...(applicationName ? { application_name: applicationName } : {}),
+      ...(connectionTimeoutMs ? { connectionTimeoutMillis: connectionTimeoutMs } : {}),
+    });
     // pg attaches the failed client to the error; report the error alone (no connection settings in logs).
     this.pool.on("error", (error: Error & { code?: string }) => onIdleError?.(Object.assign(new Error(error.message), { code: error.code, stack: error.stack })));
   }

@@ -24,5 +24,5 @@ const socketCodes = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT",
 export function isConnectionError(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === "string" && (code.startsWith("08") || connectionCodes.has(code) || socketCodes.has(code))) return true;
-  return error instanceof Error && /Connection terminated|connection .*(closed|ended)|Client has encountered a connection error/i.test(error.message);
+  return error instanceof Error && /Connection terminated|connection .*(closed|ended)|Client has encountered a connection error|timeout exceeded when trying to connect/i.test(error.message);
 }

@@ -1,11 +1,12 @@
-import type { Tx } from "@outbox/db";
+import { randomUUID } from "node:crypto";
+import { orderStatus } from "@outbox/domain";
 import type { EventPayload } from "@outbox/events";
-import { orderStatus } from "@outbox/handlers";
-import { publish } from "@outbox/outbox";
-import { ApiError, invalid, notFound } from "../errors.ts";
+import { publishStatement } from "@outbox/outbox";
+import { sql, type Database, type Statement } from "@outbox/sql";
+import { ApiError, conflict, invalid, notFound } from "../errors.ts";
+import { requestHash } from "../idempotency.ts";
 import type { CreateOrderBody } from "../schemas.ts";
 import { isUuid } from "../validation.ts";
-import { orderView } from "./order-view.ts";
 
 const maxOrderTotal = 2_000_000_000;
 
@@ -13,62 +14,154 @@ export function formatOrderNumber(sequence: number): string {
   return `ORD-${String(sequence).padStart(6, "0")}`;
 }
 
-/**
- * Writes a `pending` order, its items and its OrderCreated event in the caller's transaction.
- * The total is computed here from the items; each item's product must belong to the tenant and
- * its unit price must be the product's current price. The order number comes from
- * order_number_seq: unique, readable, and taken without locking anything.
- */
-export async function createOrder(tx: Tx, body: CreateOrderBody): Promise<{ status: number; body: Record<string, unknown> }> {
-  const tenant = isUuid(body.tenantId) ? await tx.tenant.findUnique({ where: { id: body.tenantId }, include: { settings: true } }) : null;
-  if (!tenant) throw notFound("tenant", body.tenantId);
+export interface Answer {
+  status: number;
+  body: Record<string, unknown>;
+  replayed: boolean;
+}
 
-  const ids = body.items.map((item) => item.productId);
-  const products = await tx.product.findMany({ where: { id: { in: ids.filter(isUuid) }, tenantId: tenant.id }, select: { id: true, price: true } });
-  const prices = new Map(products.map((product) => [product.id, product.price]));
-  const missing = ids.filter((id) => !prices.has(id));
-  if (missing.length > 0) {
-    throw new ApiError(404, "PRODUCT_NOT_FOUND", `product ${missing.join(", ")} not found in tenant ${tenant.id}`);
+interface OrderFacts {
+  currency: string | null;
+  customer_exists: boolean;
+  prices: Record<string, number>;
+  order_sequence: string;
+}
+
+/**
+ * readOrderFacts: everything an order is checked against, in one statement: the tenant's currency
+ * (null: no such tenant), whether the customer is a user of the tenant, the tenant's products among
+ * the items with their prices, and the next order number (order_number_seq: unique, readable, taken
+ * without a lock; a refused order leaves a gap). Plain reads.
+ */
+async function readOrderFacts(db: Database, body: CreateOrderBody): Promise<OrderFacts> {
+  const productIds = body.items.map((item) => item.productId).filter(isUuid);
+  const [facts] = await db.query<OrderFacts>(sql`
+    SELECT
+      (SELECT coalesce(s.currency, 'USD') FROM tenants t LEFT JOIN tenant_settings s ON s.tenant_id = t.id WHERE t.id = ${body.tenantId}::uuid) AS currency,
+      EXISTS (SELECT 1 FROM users WHERE id = ${body.customerId}::uuid AND tenant_id = ${body.tenantId}::uuid) AS customer_exists,
+      (SELECT coalesce(jsonb_object_agg(id, price), '{}'::jsonb) FROM products WHERE id = ANY(${productIds}::uuid[]) AND tenant_id = ${body.tenantId}::uuid) AS prices,
+      nextval('order_number_seq')::text AS order_sequence`);
+  return facts!;
+}
+
+/** The order's total, once every item is the tenant's product at its current price; else the refusal. */
+function checkedTotal(body: CreateOrderBody, facts: OrderFacts): number {
+  if (facts.currency === null) throw notFound("tenant", body.tenantId);
+  const prices = new Map(Object.entries(facts.prices));
+  const missing = body.items.map((item) => item.productId).filter((id) => !prices.has(id.toLowerCase()));
+  if (missing.length > 0) throw new ApiError(404, "PRODUCT_NOT_FOUND", `product ${missing.join(", ")} not found in tenant ${body.tenantId}`);
+  if (!facts.customer_exists) {
+    throw new ApiError(404, "CUSTOMER_NOT_FOUND", `customerId ${body.customerId} is not a user of tenant ${body.tenantId}`, [{ path: "customerId", message: "is not a user of the tenant" }]);
   }
+  const priceOf = (productId: string) => prices.get(productId.toLowerCase());
   const stale = body.items.flatMap((item, index) =>
-    prices.get(item.productId) === item.unitPrice ? [] : [{ path: `items.${index}.unitPrice`, message: `is ${item.unitPrice} but the product's price is ${prices.get(item.productId)}` }],
+    priceOf(item.productId) === item.unitPrice ? [] : [{ path: `items.${index}.unitPrice`, message: `is ${item.unitPrice} but the product's price is ${priceOf(item.productId)}` }],
   );
   if (stale.length > 0) throw new ApiError(409, "PRICE_MISMATCH", `unit prices differ from the current prices: ${stale.map((s) => `${s.path} ${s.message}`).join("; ")}`, stale);
+  const total = body.items.reduce((sum, item) => sum + item.quantity * item.unitPrice, 0);
+  if (total > maxOrderTotal) throw invalid([{ path: "items", message: `order total ${total} exceeds ${maxOrderTotal}` }]);
+  return total;
+}
 
-  const totalAmount = body.items.reduce((sum, item) => sum + item.quantity * item.unitPrice, 0);
-  if (totalAmount > maxOrderTotal) throw invalid([{ path: "items", message: `order total ${totalAmount} exceeds ${maxOrderTotal}` }]);
+/**
+ * Creates a `pending` order, its items and its OrderCreated event in two round trips: one read
+ * (readOrderFacts), then one statement that writes them all, so they commit together with no
+ * transaction held open between the two. With an Idempotency-Key, the same statement inserts the
+ * key with the answer first and writes the order only if that insert did (a concurrent request
+ * with the key waits on it, then replays the answer); a key already used costs one more read.
+ * The statement takes no explicit lock: its items' foreign keys take key-share locks on the
+ * products, which the handlers' NO KEY UPDATE locks never block (docs/locking.md).
+ */
+export async function createOrder(db: Database, body: CreateOrderBody, idempotencyKey: string | undefined): Promise<Answer> {
+  if (!isUuid(body.tenantId)) throw notFound("tenant", body.tenantId);
+  const facts = await readOrderFacts(db, body);
+  const totalAmount = checkedTotal(body, facts);
+  const order = newOrder(body, totalAmount, facts.currency!, formatOrderNumber(Number(facts.order_sequence)));
+  const published = publishStatement([{ type: "OrderCreated", payload: order.payload }], { onlyIf: sql`EXISTS (SELECT 1 FROM created)` });
+  const answer = { ...order.view, eventId: published.ids[0]! };
+  const key = idempotencyKey ? { scope: "POST /api/orders", key: idempotencyKey, hash: requestHash(body) } : undefined;
+  const [written] = await db.query<{ created: boolean }>(writeOrder(order, published.statement, key, answer));
+  if (written!.created) return { status: 201, body: answer, replayed: false };
+  return replayIdempotent(db, key!);
+}
 
-  const [next] = await tx.$queryRaw<{ value: number }[]>`SELECT nextval('order_number_seq')::int AS value`;
-  const orderNumber = formatOrderNumber(next!.value);
-  const currency = tenant.settings?.currency ?? "USD";
-  const order = await tx.order.create({
-    data: {
-      tenantId: tenant.id,
-      orderNumber,
-      customerId: body.customerId,
-      customerEmail: body.customerEmail,
-      status: orderStatus.pending,
-      totalAmount,
-      currency,
-      shippingAddress: body.shippingAddress,
-      ...(body.billingAddress ? { billingAddress: body.billingAddress } : {}),
-      items: { create: body.items.map(({ productId, quantity, unitPrice }) => ({ productId, quantity, unitPrice })) },
-    },
-    include: { items: true },
-  });
+function newOrder(body: CreateOrderBody, totalAmount: number, currency: string, orderNumber: string) {
+  const id = randomUUID();
+  const createdAt = new Date().toISOString();
+  const items = [...body.items].sort((a, b) => (a.productId < b.productId ? -1 : 1));
   const payload: EventPayload<"OrderCreated"> = {
-    orderId: order.id,
+    orderId: id,
     orderNumber,
-    tenantId: tenant.id,
-    customerId: order.customerId,
-    customerEmail: order.customerEmail,
+    tenantId: body.tenantId,
+    customerId: body.customerId,
+    customerEmail: body.customerEmail,
     totalAmount,
     currency,
     items: body.items,
     shippingAddress: body.shippingAddress,
     ...(body.billingAddress ? { billingAddress: body.billingAddress } : {}),
-    createdAt: order.createdAt.toISOString(),
+    createdAt,
   };
-  const eventId = await publish(tx, { type: "OrderCreated", payload });
-  return { status: 201, body: { ...orderView(order), eventId } };
+  const view = {
+    id,
+    tenantId: body.tenantId,
+    orderNumber,
+    status: orderStatus.pending,
+    statusReason: null,
+    customerId: body.customerId,
+    customerEmail: body.customerEmail,
+    totalAmount,
+    currency,
+    items: body.items.map(({ productId, quantity, unitPrice }) => ({ productId, quantity, unitPrice })),
+    shippingAddress: body.shippingAddress,
+    billingAddress: body.billingAddress ?? null,
+    createdAt,
+    updatedAt: createdAt,
+  };
+  return { id, createdAt, items, payload, view };
+}
+
+/**
+ * writeOrder: the idempotency key (when given), the order, its items (in product id order: one
+ * order of key-share locks on products for every order) and its event, in one statement. Each
+ * insert after the key's happens only if the key was new (`go`). Returns whether the order was written.
+ */
+function writeOrder(
+  order: ReturnType<typeof newOrder>,
+  publishEvent: Statement,
+  key: { scope: string; key: string; hash: string } | undefined,
+  answer: Record<string, unknown>,
+): Statement {
+  const { payload } = order;
+  const go = key
+    ? sql`INSERT INTO idempotency_keys (scope, key, request_hash, response_status, response_body)
+          VALUES (${key.scope}, ${key.key}, ${key.hash}, 201, ${JSON.stringify(answer)}::jsonb)
+          ON CONFLICT (scope, key) DO NOTHING RETURNING 1`
+    : sql`SELECT 1`;
+  return sql`
+    WITH go AS (${go}),
+    created AS (
+      INSERT INTO orders (id, tenant_id, order_number, customer_id, customer_email, status, total_amount, currency,
+        shipping_address, billing_address, created_at, updated_at)
+      SELECT ${order.id}::uuid, ${payload.tenantId}::uuid, ${payload.orderNumber}, ${payload.customerId}::uuid, ${payload.customerEmail},
+        'pending', ${payload.totalAmount}, ${payload.currency}, ${JSON.stringify(payload.shippingAddress)}::jsonb,
+        ${payload.billingAddress ? JSON.stringify(payload.billingAddress) : null}::jsonb, ${order.createdAt}::timestamptz, ${order.createdAt}::timestamptz
+      WHERE EXISTS (SELECT 1 FROM go)
+      RETURNING id),
+    items AS (
+      INSERT INTO order_items (id, order_id, product_id, quantity, unit_price)
+      SELECT gen_random_uuid(), c.id, (i.item->>'productId')::uuid, (i.item->>'quantity')::int, (i.item->>'unitPrice')::int
+      FROM created c, jsonb_array_elements(${JSON.stringify(order.items)}::jsonb) WITH ORDINALITY AS i(item, n)
+      ORDER BY i.n),
+    published AS (${publishEvent})
+    SELECT EXISTS (SELECT 1 FROM created) AS created`;
+}
+
+/** The answer stored under a key already used: replayed for the same body, 409 for another. */
+async function replayIdempotent(db: Database, key: { scope: string; key: string; hash: string }): Promise<Answer> {
+  const [first] = await db.query<{ request_hash: string; response_status: number; response_body: Record<string, unknown> }>(sql`
+    SELECT request_hash, response_status, response_body FROM idempotency_keys WHERE scope = ${key.scope} AND key = ${key.key}`);
+  if (!first) throw new ApiError(503, "TRY_AGAIN", "the request with this Idempotency-Key was rolled back meanwhile; send it again");
+  if (first.request_hash !== key.hash) throw conflict("IDEMPOTENCY_KEY_REUSED", `Idempotency-Key ${key.key} was already used with a different request body`);
+  return { status: first.response_status, body: first.response_body, replayed: true };
 }

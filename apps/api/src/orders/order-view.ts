@@ -24,7 +24,7 @@ export function orderView(order: OrderWithItems): Record<string, unknown> {
   };
 }
 
-export function paymentView(payment: Payment): Record<string, unknown> {
+export function paymentView(payment: Pick<Payment, "id" | "orderId" | "tenantId" | "amount" | "status" | "createdAt" | "processedAt" | "expiredAt">): Record<string, unknown> {
   return {
     id: payment.id,
     orderId: payment.orderId,

@@ -1,7 +1,7 @@
 import type { FastifyPluginCallback } from "fastify";
 import type { Product, PrismaClient } from "@outbox/db";
 import { publish } from "@outbox/outbox";
-import { notFound } from "../errors.ts";
+import { ApiError, notFound } from "../errors.ts";
 import { createProductBody, idParams } from "../schemas.ts";
 import { isUuid, parseRequest } from "../validation.ts";
 
@@ -16,6 +16,10 @@ export const productRoutes: FastifyPluginCallback<{ prisma: PrismaClient }> = (a
     const result = await prisma.$transaction(async (tx) => {
       const tenant = isUuid(body.tenantId) ? await tx.tenant.findUnique({ where: { id: body.tenantId }, select: { id: true } }) : null;
       if (!tenant) throw notFound("tenant", body.tenantId);
+      const seller = await tx.user.findFirst({ where: { id: body.sellerId, tenantId: tenant.id }, select: { id: true } });
+      if (!seller) {
+        throw new ApiError(404, "SELLER_NOT_FOUND", `sellerId ${body.sellerId} is not a user of tenant ${tenant.id}`, [{ path: "sellerId", message: "is not a user of the tenant" }]);
+      }
       const product = await tx.product.create({ data: { ...body, tenantId: tenant.id } });
       const eventId = await publish(tx, {
         type: "ProductCreated",
