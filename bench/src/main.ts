@@ -1,6 +1,6 @@
 // pnpm bench [--scenarios real,drain,steady,statements,api,scale,large,cluster] [--events N]
-//            [--real-events N] [--runs R] [--rate EPS] [--seconds S] [--api-rate EPS]
-//            [--api-seconds S] [--concurrency C]
+//            [--real-events N] [--runs R] [--rate EPS] [--seconds S] [--api-seconds S]
+//            [--concurrency C]
 // Every throughput figure is compared with raw BullMQ doing the same number of jobs in the same
 // run on this machine; prints one table per scenario and writes bench/results/<timestamp>.json.
 // Measured processes run as bundles (plain JavaScript), as `pnpm start` runs them.
@@ -25,7 +25,6 @@ const { values: args } = parseArgs({
     runs: { type: "string", default: "3" },
     rate: { type: "string", default: "1000" },
     seconds: { type: "string", default: "30" },
-    "api-rate": { type: "string", default: "200" },
     "api-seconds": { type: "string", default: "60" },
     "scale-events": { type: "string", default: "40000" },
     concurrency: { type: "string", default: "200" },
@@ -103,14 +102,18 @@ try {
     console.table(Object.fromEntries(Object.entries(counts).map(([type, bySize]) => [type, Object.fromEntries(Object.entries(bySize).map(([size, n]) => [`batch of ${size}`, n]))])));
   }
   if (scenarios.has("api")) {
-    const api = await apiLoad(setup, Number(args["api-rate"]), Number(args["api-seconds"]));
+    const api = await apiLoad(setup, { seconds: Number(args["api-seconds"]) });
     results.api = api;
-    console.log(`\n(2b) POST /api/orders at ${api.rate}/s for ${api.seconds} s through the real API and worker processes`);
+    const phase = (p: typeof api.atSixtyPercent) =>
+      `${fixed(p.ordersPerSecond)} orders/s; HTTP p50 ${fixed(p.latencyP50Ms, 1)} / p99 ${fixed(p.latencyP99Ms, 1)} ms; ${JSON.stringify(p.statuses)}; dropped ${p.dropped}; slowest refusal ${fixed(p.refusalMaxMs)} ms, Retry-After on each: ${p.refusalsWithRetryAfter}`;
+    console.log("\n(2b) POST /api/orders through the real API and worker processes (autocannon)");
     console.table({
-      "orders handled / failed requests": `${api.orders} / ${api.failedRequests} ${JSON.stringify(api.failures)}`,
-      "HTTP p50 / p99 (ms)": `${fixed(api.httpP50Ms, 1)} / ${fixed(api.httpP99Ms, 1)}`,
-      "commit → OrderCreated handled p50 / p95 / p99 (ms)": [api.commitToHandledP50Ms, api.commitToHandledP95Ms, api.commitToHandledP99Ms].map((v) => fixed(v, 1)).join(" / "),
-      "outbox lag p50 / max (ms)": `${fixed(api.lagP50Ms)} / ${fixed(api.lagMaxMs)}`,
+      "bare Fastify + pg, same rows (orders/s)": fixed(api.baselineOrdersPerSecond),
+      "the API's capacity (orders/s)": fixed(api.capacityOrdersPerSecond),
+      "ratio API / bare": fixed(api.ratio, 2),
+      [`at 60% of capacity, ${api.atSixtyPercent.seconds} s`]: phase(api.atSixtyPercent),
+      "at 3× capacity, 30 s": phase(api.atThreeTimes),
+      "accepted / handled / half-written": `${api.accepted} / ${api.handled} / ${api.halfWritten}`,
     });
   }
   if (scenarios.has("scale")) {

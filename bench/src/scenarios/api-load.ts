@@ -1,27 +1,36 @@
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { fork, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
 import path from "node:path";
+import autocannon from "autocannon";
+import { bundle } from "../../../scripts/bundle.mjs";
 import { percentile } from "../measure.ts";
 import type { BenchSetup } from "../setup.ts";
-import { sampleLag } from "./steady.ts";
 
 const root = path.resolve(import.meta.dirname, "../../..");
 
-export interface ApiLoadResult {
-  rate: number;
+export interface LoadPhase {
+  rate: number | null;
   seconds: number;
-  orders: number;
-  failedRequests: number;
-  /** Answers other than 201, by status code (0: no answer). */
-  failures: Record<string, number>;
-  httpP50Ms: number;
-  httpP99Ms: number;
-  /** processed_at − created_at of the OrderCreated rows: the API's commit to the handler's transaction. */
-  commitToHandledP50Ms: number;
-  commitToHandledP95Ms: number;
-  commitToHandledP99Ms: number;
-  lagP50Ms: number;
-  lagMaxMs: number;
+  ordersPerSecond: number;
+  statuses: Record<string, number>;
+  /** Connection errors and timeouts: requests that got no answer. */
+  dropped: number;
+  latencyP50Ms: number;
+  latencyP99Ms: number;
+  /** The slowest refusal (503 or 429), and whether every refusal carried Retry-After. */
+  refusalMaxMs: number;
+  refusalsWithRetryAfter: boolean;
+}
+
+export interface ApiLoadResult {
+  baselineOrdersPerSecond: number;
+  capacityOrdersPerSecond: number;
+  ratio: number;
+  atSixtyPercent: LoadPhase;
+  atThreeTimes: LoadPhase;
+  accepted: number;
+  handled: number;
+  halfWritten: number;
 }
 
 function freePort(): Promise<number> {
@@ -33,89 +42,157 @@ function freePort(): Promise<number> {
   });
 }
 
-/** Runs an app from its bundle, as `pnpm start` does (scripts/build.mjs builds what is stale). */
-function startApp(bundle: string, env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ["--enable-source-maps", path.join(root, bundle)], { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "inherit"] });
+function startApp(bundlePath: string, env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, ["--enable-source-maps", path.join(root, bundlePath)], { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "inherit"] });
 }
 
-async function post(url: string, body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  await new Promise((resolve) => {
+    child.once("exit", resolve);
+    child.kill("SIGTERM");
+  });
+}
+
+async function waitReady(url: string): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    if (await fetch(url).then((r) => r.ok, () => false)) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${url} did not become ready`);
+}
+
+async function postJson(url: string, body: unknown): Promise<Record<string, unknown>> {
   const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-  return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+  return (await response.json()) as Record<string, unknown>;
 }
 
-/** The real API and worker processes; orders posted over HTTP at a fixed rate. */
-export async function apiLoad(setup: BenchSetup, rate: number, seconds: number): Promise<ApiLoadResult> {
+/** A tenant, a seller, a customer and 20 products with ample stock, through the API. */
+async function seed(base: string) {
+  const tenant = await postJson(`${base}/api/tenants`, { name: "Bench", slug: `bench-${Date.now()}` });
+  const tenantId = tenant.id as string;
+  const seller = await postJson(`${base}/api/users`, { tenantId, email: "seller@example.com", role: "seller" });
+  const customer = await postJson(`${base}/api/users`, { tenantId, email: "buyer@example.com", role: "customer" });
+  const products: string[] = [];
+  for (let i = 0; i < 20; i++) {
+    const product = await postJson(`${base}/api/products`, { tenantId, sellerId: seller.id, categoryId: "bench", name: `Widget ${i}`, price: 500, stock: 1_000_000_000 });
+    products.push(product.id as string);
+  }
+  const address = { firstName: "Ada", lastName: "Lovelace", address1: "1 Main St", city: "London", postalCode: "N1 9GU", country: "GB" };
+  return (n: number) => ({
+    tenantId,
+    customerId: customer.id,
+    customerEmail: "buyer@example.com",
+    items: [products[n % 20]!, products[(n * 7 + 3) % 20]!].filter((p, k, all) => all.indexOf(p) === k).map((productId) => ({ productId, quantity: 1, unitPrice: 500 })),
+    shippingAddress: address,
+  });
+}
+
+/** Runs autocannon against POST /api/orders: closed loop (rate null) or at a fixed overall rate. */
+async function load(base: string, orderOf: (n: number) => unknown, { seconds, rate, connections }: { seconds: number; rate: number | null; connections: number }): Promise<LoadPhase> {
+  const bodies = Array.from({ length: 64 }, (_, n) => JSON.stringify(orderOf(n)));
+  const statuses: Record<string, number> = {};
+  const latencies: number[] = [];
+  let refusalMaxMs = 0;
+  let refusalsWithRetryAfter = true;
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url: `${base}/api/orders`,
+        connections,
+        duration: seconds,
+        ...(rate ? { overallRate: rate } : {}),
+        requests: [
+          {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            setupRequest: (request) => ({ ...request, body: bodies[Math.floor(Math.random() * bodies.length)]! }),
+            onResponse: (status, _body, _context, headers) => {
+              if ((status === 503 || status === 429) && !headers?.["retry-after"]) refusalsWithRetryAfter = false;
+            },
+          },
+        ],
+      },
+      (error: Error | null, done) => (error ? reject(error) : resolve(done)),
+    );
+    instance.on("response", (_client, status, _bytes, ms) => {
+      statuses[status] = (statuses[status] ?? 0) + 1;
+      latencies.push(ms);
+      if (status === 503 || status === 429) refusalMaxMs = Math.max(refusalMaxMs, ms);
+    });
+  });
+  latencies.sort((a, b) => a - b);
+  return {
+    rate,
+    seconds,
+    ordersPerSecond: (statuses["201"] ?? 0) / seconds,
+    statuses,
+    dropped: result.errors + result.timeouts,
+    latencyP50Ms: percentile(latencies, 50),
+    latencyP99Ms: percentile(latencies, 99),
+    refusalMaxMs,
+    refusalsWithRetryAfter,
+  };
+}
+
+/**
+ * The order API through real HTTP, with the real worker handling the orders: its capacity (closed
+ * loop) against a bare Fastify route writing the same rows with pg in one transaction, then 60 s at
+ * 60 % of that capacity and 30 s at three times it.
+ */
+export async function apiLoad(setup: BenchSetup, { seconds = 60, capacitySeconds = 15, connections = 32 } = {}): Promise<ApiLoadResult> {
   await setup.reset();
-  const [apiPort, workerPort] = [await freePort(), await freePort()];
-  const env = setup.env({ PORT: String(apiPort), WORKER_PORT: String(workerPort), HOST: "127.0.0.1" });
   const build = spawnSync(process.execPath, [path.join(root, "scripts/build.mjs")], { stdio: "inherit" });
   if (build.status !== 0) throw new Error("scripts/build.mjs failed");
-  const processes = [startApp("apps/api/dist/main.js", env), startApp("apps/worker/dist/main.js", env)];
+  const problems = await bundle({ entry: "bench/src/baseline-server.ts", out: "bench/dist/baseline-server.js", owner: "bench" });
+  if (problems.length > 0) throw new Error(problems.join("\n"));
+  const [apiPort, workerPort, baselinePort] = [await freePort(), await freePort(), await freePort()];
+  const env = setup.env({ PORT: String(apiPort), WORKER_PORT: String(workerPort), HOST: "127.0.0.1", API_MAX_IN_FLIGHT: "64" });
+  const base = `http://127.0.0.1:${apiPort}`;
+  const worker = startApp("apps/worker/dist/main.js", env);
+  let api = startApp("apps/api/dist/main.js", env);
   try {
-    const base = `http://127.0.0.1:${apiPort}`;
-    for (let i = 0; ; i++) {
-      const ready = await fetch(`${base}/readyz`).then((r) => r.ok, () => false);
-      if (ready) break;
-      if (i > 200) throw new Error("the API did not become ready");
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    const tenant = await post(`${base}/api/tenants`, { name: "Bench", slug: `bench-${Date.now()}` });
-    const tenantId = tenant.json.id as string;
-    const seller = await post(`${base}/api/users`, { tenantId, email: "seller@example.com", role: "seller" });
-    const customer = await post(`${base}/api/users`, { tenantId, email: "buyer@example.com", role: "customer" });
-    const product = await post(`${base}/api/products`, { tenantId, sellerId: seller.json.id, categoryId: "bench", name: "Widget", price: 500, stock: 10_000_000 });
-    const address = { firstName: "Ada", lastName: "Lovelace", address1: "1 Main St", city: "London", postalCode: "N1 9GU", country: "GB" };
-    const order = { tenantId, customerId: customer.json.id, customerEmail: "buyer@example.com", items: [{ productId: product.json.id, quantity: 1, unitPrice: 500 }], shippingAddress: address };
+    await waitReady(`${base}/readyz`);
+    const orderOf = await seed(base);
+    const capacity = await load(base, orderOf, { seconds: capacitySeconds, rate: null, connections });
+    await stop(api);
 
-    const lag = sampleLag(setup.prisma);
-    const httpMs: number[] = [];
-    const failures: Record<string, number> = {};
-    const fail = (status: number) => (failures[status] = (failures[status] ?? 0) + 1);
-    const inFlight: Promise<unknown>[] = [];
-    const started = Date.now();
-    for (let tick = 0; tick < seconds * 100; tick++) {
-      // Whole requests per 10 ms tick, carrying the remainder, so any rate is kept on average.
-      const due = Math.floor(((tick + 1) * rate) / 100) - Math.floor((tick * rate) / 100);
-      for (let i = 0; i < due; i++) {
-        const sent = performance.now();
-        inFlight.push(
-          post(`${base}/api/orders`, order).then(
-            ({ status }) => (status === 201 ? httpMs.push(performance.now() - sent) : fail(status)),
-            () => fail(0),
-          ),
-        );
-      }
-      await new Promise((resolve) => setTimeout(resolve, Math.max(0, started + (tick + 1) * 10 - Date.now())));
-    }
-    await Promise.all(inFlight);
-    for (;;) {
-      const pending = await setup.prisma.eventOutbox.count({ where: { eventType: "OrderCreated", status: { not: "processed" } } });
-      if (pending === 0) break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    const lags = lag.stop();
-    const rows = await setup.prisma.$queryRaw<{ ms: number }[]>`
-      SELECT (extract(epoch FROM processed_at - created_at) * 1000)::float8 AS ms FROM event_outbox WHERE event_type = 'OrderCreated' ORDER BY 1`;
-    const handled = rows.map((row) => row.ms);
-    httpMs.sort((a, b) => a - b);
+    const baseline = fork(path.join(root, "bench/dist/baseline-server.js"), { env: { ...process.env, DATABASE_URL: setup.dbUrl, PORT: String(baselinePort) }, stdio: ["ignore", "ignore", "inherit", "ipc"] });
+    await new Promise((resolve) => baseline.once("message", resolve));
+    const bare = await load(`http://127.0.0.1:${baselinePort}`, orderOf, { seconds: capacitySeconds, rate: null, connections });
+    await stop(baseline);
+
+    api = startApp("apps/api/dist/main.js", env);
+    await waitReady(`${base}/readyz`);
+    const rate = Math.round(capacity.ordersPerSecond);
+    const atSixtyPercent = await load(base, orderOf, { seconds, rate: Math.round(rate * 0.6), connections });
+    const atThreeTimes = await load(base, orderOf, { seconds: 30, rate: rate * 3, connections: 200 });
+    const accepted = [capacity, atSixtyPercent, atThreeTimes].reduce((sum, phase) => sum + (phase.statuses["201"] ?? 0), 0);
+    await waitForHandled(setup);
+    const [counts] = await setup.prisma.$queryRaw<{ handled: number; half: number }[]>`
+      SELECT (SELECT count(*)::int FROM event_outbox WHERE event_type = 'OrderCreated' AND status = 'processed') AS handled,
+        (SELECT count(*)::int FROM orders o WHERE NOT EXISTS (SELECT 1 FROM order_items i WHERE i.order_id = o.id)
+           OR NOT EXISTS (SELECT 1 FROM event_outbox e WHERE e.aggregate_id = o.id::text AND e.event_type = 'OrderCreated')) AS half`;
     return {
-      rate,
-      seconds,
-      orders: handled.length,
-      failedRequests: Object.values(failures).reduce((sum, n) => sum + n, 0),
-      failures,
-      httpP50Ms: percentile(httpMs, 50),
-      httpP99Ms: percentile(httpMs, 99),
-      commitToHandledP50Ms: percentile(handled, 50),
-      commitToHandledP95Ms: percentile(handled, 95),
-      commitToHandledP99Ms: percentile(handled, 99),
-      lagP50Ms: percentile(lags, 50),
-      lagMaxMs: lags.at(-1) ?? 0,
+      baselineOrdersPerSecond: bare.ordersPerSecond,
+      capacityOrdersPerSecond: capacity.ordersPerSecond,
+      ratio: capacity.ordersPerSecond / bare.ordersPerSecond,
+      atSixtyPercent,
+      atThreeTimes,
+      accepted,
+      handled: counts!.handled - (bare.statuses["201"] ?? 0),
+      halfWritten: counts!.half,
     };
   } finally {
-    await Promise.all(processes.map((child) => new Promise((resolve) => {
-      child.once("exit", resolve);
-      child.kill("SIGTERM");
-    })));
+    await Promise.all([stop(api), stop(worker)]);
   }
+}
+
+async function waitForHandled(setup: BenchSetup): Promise<void> {
+  for (let i = 0; i < 1200; i++) {
+    const pending = await setup.prisma.eventOutbox.count({ where: { eventType: "OrderCreated", status: { not: "processed" } } });
+    if (pending === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error("OrderCreated events still unhandled after 2 minutes");
 }
