@@ -2,7 +2,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { Env } from "@outbox/config";
 import type { PrismaClient } from "@outbox/db";
 import type { Logger } from "@outbox/logger";
-import { healthRoutes, postgresCheck, redisCheck } from "@outbox/health";
+import { healthRoutes, postgresCheck, readinessOf, redisCheck } from "@outbox/health";
 import { createMetrics } from "@outbox/metrics";
 import type { QueueSet, RedisConnection } from "@outbox/queues";
 import type { Database } from "@outbox/sql";
@@ -44,14 +44,12 @@ export async function buildApp({ config, db, prisma, logger, queues, redis }: Ap
   );
 
   const pingable = queues?.connection ?? redis;
-  const metrics = createMetrics(queues ? { stats: () => collectStats(db, queues) } : {});
-  await app.register(healthRoutes, {
-    checks: {
-      postgres: postgresCheck(db),
-      redis: pingable ? redisCheck(pingable) : () => Promise.reject(new Error("not configured")),
-    },
-    registry: metrics.registry,
-  });
+  const checks = {
+    postgres: postgresCheck(db),
+    redis: pingable ? redisCheck(pingable) : () => Promise.reject(new Error("not configured")),
+  };
+  const metrics = createMetrics({ ...(queues ? { stats: () => collectStats(db, queues) } : {}), readiness: () => readinessOf(checks) });
+  await app.register(healthRoutes, { checks, registry: metrics.registry });
   await app.register(tenantAndUserRoutes, { prisma });
   await app.register(productRoutes, { prisma });
   await app.register(orderRoutes, { prisma, db });

@@ -29,6 +29,15 @@ describe("health", () => {
     expect(answer.body.checks).toMatchObject({ redis: expect.stringMatching(/^failed: /) as unknown });
   });
 
+  it("GET /metrics reports each readiness check as outbox_ready{check}", async () => {
+    const up = (await api.app.inject({ url: "/metrics" })).body;
+    expect(up).toMatch(/^outbox_ready\{check="postgres"\} 1$/m);
+    expect(up).toMatch(/^outbox_ready\{check="redis"\} 1$/m);
+    const down = (await noRedis.app.inject({ url: "/metrics" })).body;
+    expect(down).toMatch(/^outbox_ready\{check="postgres"\} 1$/m);
+    expect(down).toMatch(/^outbox_ready\{check="redis"\} 0$/m);
+  });
+
   it("GET /readyz answers 503 naming Postgres when Postgres is gone", async () => {
     await noRedis.prisma.$disconnect();
     await noRedis.db.drop();

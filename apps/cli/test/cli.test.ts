@@ -143,6 +143,7 @@ describe("pnpm outbox stats", () => {
     expect(text.stdout).toMatch(/^dead\s+2$/m);
     expect(text.stdout).toMatch(/^events\s+0\s+0\s+0\s+0$/m);
     expect(text.stdout).toMatch(/^dlq size\s+2$/m);
+    expect(text.stdout).toMatch(/^relay backlog \(not read yet\)\s+1$/m);
 
     const json = await outbox("stats", "--json");
     expect(json.code).toBe(0);
@@ -151,6 +152,7 @@ describe("pnpm outbox stats", () => {
       queues: { events: { waiting: 0, active: 0, delayed: 0, failed: 0 } },
       dlqSize: 2,
       heldAggregates: 0,
+      relayBacklog: 1,
     });
   });
 });

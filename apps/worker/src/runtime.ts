@@ -2,7 +2,7 @@ import type { Env } from "@outbox/config";
 import { sendToDeadLetter, startDeadLetterWorker } from "@outbox/dead-letter";
 import { unorderedEventTypes } from "@outbox/events";
 import type { Logger } from "@outbox/logger";
-import { postgresCheck, redisCheck, startHealthServer } from "@outbox/health";
+import { postgresCheck, readinessOf, redisCheck, startHealthServer } from "@outbox/health";
 import { createMetrics, type Metrics } from "@outbox/metrics";
 import { EventProcessor, type HandlerMap, type Outcome } from "@outbox/processor";
 import { createQueues, createRedis, watchQueueStore } from "@outbox/queues";
@@ -46,7 +46,8 @@ export async function startWorker({ config, handlers, logger, onOutcome, onBatch
   const connection = createRedis(redis, "worker");
   const probe = createRedis(redis, "producer");
   const queues = createQueues(connection, config.QUEUE_PREFIX);
-  const metrics = createMetrics({ stats: () => collectStats(db, queues) });
+  const checks = { postgres: postgresCheck(db), redis: redisCheck(probe) };
+  const metrics = createMetrics({ stats: () => collectStats(db, queues), relay: true, readiness: () => readinessOf(checks) });
   const statsLog = startStatsLog({ db, queues, logger, intervalMs: config.STATS_INTERVAL_MS });
   const outcomeObservers = (type: string, outcome: Outcome) => {
     metrics.recordOutcome(type, outcome);
@@ -75,7 +76,14 @@ export async function startWorker({ config, handlers, logger, onOutcome, onBatch
   });
   const deadLetterWorker = startDeadLetterWorker({ db, queues, connection, logger, retryBackoffMs: config.RETRY_BACKOFF_MS });
   const relay = { db, queues, logger, unorderedTypes: unorderedEventTypes, retryBackoffMs: config.RETRY_BACKOFF_MS };
-  const scanner = new OutboxScanner({ ...relay, databaseUrl: config.DATABASE_URL, batchSize: config.SCAN_BATCH_SIZE, scanCron: config.SCAN_CRON });
+  const scanner = new OutboxScanner({
+    ...relay,
+    databaseUrl: config.DATABASE_URL,
+    batchSize: config.SCAN_BATCH_SIZE,
+    scanCron: config.SCAN_CRON,
+    onDispatched: (count) => metrics.recordDispatched(count),
+    onStep: () => metrics.recordRelayStep(),
+  });
 
   await db.warm();
   // One rescue pass at a time: the interval's and the one a lost queue store asks for.
@@ -91,7 +99,7 @@ export async function startWorker({ config, handlers, logger, onOutcome, onBatch
   const health = await startHealthServer({
     port: config.WORKER_PORT,
     host: config.HOST,
-    checks: { postgres: postgresCheck(db), redis: redisCheck(probe) },
+    checks,
     registry: metrics.registry,
   });
   const recovery = setInterval(() => void recover(), config.RECOVERY_INTERVAL_MS);

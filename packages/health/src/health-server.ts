@@ -37,6 +37,22 @@ export async function runCheck(check: HealthCheck, timeoutMs: number): Promise<s
   }
 }
 
+/** How long one readiness check may take before it counts as failed, unless told otherwise. */
+export const defaultCheckTimeoutMs = 2000;
+
+/** Runs every check at once; resolves to each one's state, "ok" or "failed: <reason>" (never rejects). */
+export async function runChecks(checks: Record<string, HealthCheck>, timeoutMs = defaultCheckTimeoutMs): Promise<Record<string, string>> {
+  const names = Object.keys(checks);
+  const results = await Promise.all(names.map((name) => runCheck(checks[name]!, timeoutMs)));
+  return Object.fromEntries(names.map((name, i) => [name, results[i]!]));
+}
+
+/** The same checks as booleans, for the `outbox_ready{check}` gauge (createMetrics' `readiness`). */
+export async function readinessOf(checks: Record<string, HealthCheck>, timeoutMs = defaultCheckTimeoutMs): Promise<Record<string, boolean>> {
+  const states = await runChecks(checks, timeoutMs);
+  return Object.fromEntries(Object.entries(states).map(([name, state]) => [name, state === "ok"]));
+}
+
 export interface HealthRoutesOptions {
   checks: Record<string, HealthCheck>;
   /** Anything with prom-client's Registry shape. */
@@ -53,14 +69,12 @@ export interface HealthRoutesOptions {
  * Error details from the checks are driver messages (connection refused, timeouts); credentials in
  * connection strings never reach them because the checks receive no URLs.
  */
-export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app, { checks, registry, checkTimeoutMs = 2000 }) => {
+export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app, { checks, registry, checkTimeoutMs = defaultCheckTimeoutMs }) => {
   app.get("/healthz", () => ({ status: "ok" }));
 
   app.get("/readyz", async (_request, reply) => {
-    const names = Object.keys(checks);
-    const results = await Promise.all(names.map((name) => runCheck(checks[name]!, checkTimeoutMs)));
-    const states = Object.fromEntries(names.map((name, i) => [name, results[i]!]));
-    const failed = names.filter((name) => states[name] !== "ok");
+    const states = await runChecks(checks, checkTimeoutMs);
+    const failed = Object.keys(states).filter((name) => states[name] !== "ok");
     if (failed.length === 0) return { status: "ready", checks: states };
     return reply.status(503).send({ status: "not ready", error: `${failed.join(" and ")} unreachable`, checks: states });
   });

@@ -1,7 +1,10 @@
 export { postgresCheck, redisCheck } from "./checks.ts";
 export {
+  defaultCheckTimeoutMs,
   healthRoutes,
+  readinessOf,
   runCheck,
+  runChecks,
   startHealthServer,
   type HealthCheck,
   type HealthRoutesOptions,

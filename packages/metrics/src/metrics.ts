@@ -9,6 +9,10 @@ export interface CreateMetricsOptions {
   statsMaxAgeMs?: number;
   /** Process metrics (CPU, memory, event loop lag); on by default. */
   defaultMetrics?: boolean;
+  /** This process relays the outbox (the worker): export the relay's progress counter and heartbeat. */
+  relay?: boolean;
+  /** Run at scrape time for `outbox_ready{check}`: each readiness check's answer (true when it answers). */
+  readiness?: () => Promise<Record<string, boolean>>;
 }
 
 export interface Metrics {
@@ -21,6 +25,10 @@ export interface Metrics {
   recordWebhookAttempt(attempt: { success: boolean; statusCode: number | null }): void;
   /** Feed from the webhook delivery's onEndpointDisabled hook. */
   recordEndpointDisabled(): void;
+  /** Feed from the scanner's onDispatched(count): jobs the relay queued. */
+  recordDispatched(count: number): void;
+  /** Feed from the scanner's onStep: the relay completed a step (the heartbeat). */
+  recordRelayStep(): void;
 }
 
 const queueStates = ["waiting", "active", "delayed", "failed"] as const;
@@ -38,7 +46,7 @@ export function webhookResultOf({ success, statusCode }: { success: boolean; sta
  * dead, webhook attempts); the outbox and queue gauges describe shared state and are set from the
  * stats at scrape time, because "published" and the backlog belong to no single process.
  */
-export function createMetrics({ stats, statsMaxAgeMs = 1000, defaultMetrics = true }: CreateMetricsOptions = {}): Metrics {
+export function createMetrics({ stats, statsMaxAgeMs = 1000, defaultMetrics = true, relay = false, readiness }: CreateMetricsOptions = {}): Metrics {
   const registry = new Registry();
   if (defaultMetrics) collectDefaultMetrics({ register: registry });
 
@@ -91,6 +99,9 @@ export function createMetrics({ stats, statsMaxAgeMs = 1000, defaultMetrics = tr
   const queueJobs = gauge("queue_jobs", "BullMQ jobs by queue and state.", ["queue", "state"]);
   const dlqSize = gauge("dead_letter_events", "Dead events in Postgres (the DLQ).");
   const held = gauge("held_aggregates", "Aggregates held back by a dead event.");
+  const relayBacklog = gauge("outbox_relay_backlog_events", "Pending rows the relay has not read yet.");
+  const relayMetrics = relay ? createRelayMetrics(registry) : undefined;
+  if (readiness) registerReadiness(registry, readiness);
 
   function refreshFromStats(snapshot: OutboxStats): void {
     for (const [status, count] of Object.entries(snapshot.outbox) as [string, number][]) outboxEvents.set({ status }, count);
@@ -100,6 +111,7 @@ export function createMetrics({ stats, statsMaxAgeMs = 1000, defaultMetrics = tr
     }
     dlqSize.set(snapshot.dlqSize);
     held.set(snapshot.heldAggregates);
+    relayBacklog.set(snapshot.relayBacklog);
   }
 
   return {
@@ -118,5 +130,36 @@ export function createMetrics({ stats, statsMaxAgeMs = 1000, defaultMetrics = tr
     recordEndpointDisabled() {
       endpointsDisabled.inc();
     },
+    recordDispatched(count) {
+      relayMetrics?.dispatched.inc(count);
+    },
+    recordRelayStep() {
+      relayMetrics?.lastStep.setToCurrentTime();
+    },
   };
+}
+
+/** The relay's own progress: only a process that relays exports them (an API's zeros would read as a stalled relay). */
+function createRelayMetrics(registry: Registry) {
+  return {
+    dispatched: new Counter({ name: "outbox_dispatched_total", help: "Jobs the relay queued (outbox rows read and sent to their queues).", registers: [registry] }),
+    lastStep: new Gauge({
+      name: "outbox_relay_last_step_timestamp_seconds",
+      help: "Unix time of the relay's last completed step in this process (it steps at least every SCAN_CRON tick).",
+      registers: [registry],
+    }),
+  };
+}
+
+/** outbox_ready{check}: the readiness checks (/readyz's), run at each scrape, 1 when the check answers. */
+function registerReadiness(registry: Registry, readiness: () => Promise<Record<string, boolean>>): void {
+  new Gauge({
+    name: "outbox_ready",
+    help: "1 when the readiness check answers (the dependency is reachable), 0 when it fails; run at each scrape.",
+    labelNames: ["check"],
+    registers: [registry],
+    async collect() {
+      for (const [check, ok] of Object.entries(await readiness())) this.set({ check }, ok ? 1 : 0);
+    },
+  });
 }

@@ -13,6 +13,7 @@ const snapshot = (pending: number): OutboxStats => ({
   },
   dlqSize: 3,
   heldAggregates: 1,
+  relayBacklog: 9,
 });
 
 /** The value of one sample line in the Prometheus text, e.g. `events_handled_total{type="A"}`. */
@@ -76,6 +77,7 @@ describe("createMetrics", () => {
     expect(sample(text, 'queue_jobs{queue="dead-letter",state="failed"}')).toBe(3);
     expect(sample(text, "dead_letter_events")).toBe(3);
     expect(sample(text, "held_aggregates")).toBe(1);
+    expect(sample(text, "outbox_relay_backlog_events")).toBe(9);
     const next = await metrics.registry.metrics();
     expect(sample(next, 'outbox_events_total{status="pending"}')).toBe(20);
   });
@@ -104,5 +106,39 @@ describe("createMetrics", () => {
     const metrics = createMetrics({ defaultMetrics: false });
     metrics.refreshFromStats(snapshot(42));
     expect(sample(await metrics.registry.metrics(), 'outbox_events_total{status="pending"}')).toBe(42);
+  });
+
+  it("a relaying process counts the jobs its relay queued and the time of its last step; another exports neither", async () => {
+    const relaying = createMetrics({ defaultMetrics: false, relay: true });
+    expect(sample(await relaying.registry.metrics(), "outbox_dispatched_total")).toBe(0);
+    relaying.recordDispatched(5);
+    relaying.recordDispatched(2);
+    const before = Date.now() / 1000;
+    relaying.recordRelayStep();
+    const text = await relaying.registry.metrics();
+    expect(sample(text, "outbox_dispatched_total")).toBe(7);
+    const lastStep = sample(text, "outbox_relay_last_step_timestamp_seconds")!;
+    expect(lastStep).toBeGreaterThanOrEqual(Math.floor(before));
+    expect(lastStep).toBeLessThanOrEqual(Date.now() / 1000);
+
+    const api = createMetrics({ defaultMetrics: false });
+    api.recordDispatched(3);
+    api.recordRelayStep();
+    const apiText = await api.registry.metrics();
+    expect(apiText).not.toContain("outbox_dispatched_total");
+    expect(apiText).not.toContain("outbox_relay_last_step_timestamp_seconds");
+  });
+
+  it("runs the readiness checks at each scrape for outbox_ready{check}", async () => {
+    let redisUp = true;
+    const metrics = createMetrics({ defaultMetrics: false, readiness: () => Promise.resolve({ postgres: true, redis: redisUp }) });
+    let text = await metrics.registry.metrics();
+    expect(sample(text, 'outbox_ready{check="postgres"}')).toBe(1);
+    expect(sample(text, 'outbox_ready{check="redis"}')).toBe(1);
+    redisUp = false;
+    text = await metrics.registry.metrics();
+    expect(sample(text, 'outbox_ready{check="postgres"}')).toBe(1);
+    expect(sample(text, 'outbox_ready{check="redis"}')).toBe(0);
+    expect(await createMetrics({ defaultMetrics: false }).registry.metrics()).not.toContain("outbox_ready");
   });
 });

@@ -3,7 +3,7 @@ import type { Logger } from "@outbox/logger";
 import { listenForOutbox, type OutboxListener } from "@outbox/outbox";
 import type { QueueSet } from "@outbox/queues";
 import type { Database } from "@outbox/sql";
-import { relayOnce } from "./relay.ts";
+import { relayOnce, type RelayStep } from "./relay.ts";
 
 export interface ScannerOptions {
   db: Database;
@@ -17,7 +17,10 @@ export interface ScannerOptions {
   errorBackoffMs?: number;
   /** Overrides the catalog's first retry delay for every type (RETRY_BACKOFF_MS). */
   retryBackoffMs?: number | undefined;
+  /** Jobs queued by a step (called when it queued any). */
   onDispatched?: (count: number) => void;
+  /** Every step that held the cursor, whether or not it read rows: the relay's heartbeat. */
+  onStep?: (step: RelayStep) => void;
 }
 
 /**
@@ -88,9 +91,10 @@ export class OutboxScanner {
 
   /** One relay step. Returns how many rows it read. */
   async relayStep(): Promise<number> {
-    const { db, queues, batchSize, unorderedTypes, retryBackoffMs, onDispatched } = this.options;
+    const { db, queues, batchSize, unorderedTypes, retryBackoffMs, onDispatched, onStep } = this.options;
     const step = await relayOnce({ db, queues, batchSize, unorderedTypes, retryBackoffMs });
     if (step.queued > 0) onDispatched?.(step.queued);
+    if (!step.busy) onStep?.(step);
     return step.read;
   }
 }

@@ -19,6 +19,8 @@ export interface OutboxStats {
   /** Dead events, from Postgres (the DLQ outlives Redis). */
   dlqSize: number;
   heldAggregates: number;
+  /** Pending rows the relay has not read yet: rows waiting for the relay, not for a handler. */
+  relayBacklog: number;
 }
 
 /** The stats line: the snapshot plus the worker's own counts since the previous line. */
@@ -54,5 +56,6 @@ export async function collectStats(db: Queryable, queues: Pick<QueueSet, "all">)
     queues: queueCounts,
     dlqSize: figures.counts.dead,
     heldAggregates: figures.heldAggregates,
+    relayBacklog: figures.relayBacklog,
   };
 }

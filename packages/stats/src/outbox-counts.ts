@@ -1,5 +1,6 @@
 import { unorderedEventTypes } from "@outbox/events";
 import { sql, type Queryable } from "@outbox/sql";
+import { passedByRelay } from "@outbox/outbox";
 import { isDispatched, relayCursorName } from "./relay-position.ts";
 
 export interface OutboxCounts {
@@ -19,10 +20,13 @@ export interface OutboxFigures {
   lagMs: number;
   /** Distinct aggregates with a dead event that hold back later pending events. */
   heldAggregates: number;
+  /** Pending rows the relay has not read yet (committed after its position, or in a transaction it watches). */
+  relayBacklog: number;
 }
 
 interface OpenRow {
   open: number;
+  unread: number;
   dispatched: number;
   dead: number;
   lag_ms: number | null;
@@ -36,8 +40,8 @@ interface EstimateRow {
 
 /**
  * countOpen: exact counts of the small states and the lag, in one round trip. `open` (every
- * pending row) and the lag read event_outbox_relay_idx (pending rows only), `dispatched` the part
- * of it up to the relay's position (a range of the same index, each row probing
+ * pending row), `unread` (those the relay has not passed) and the lag read event_outbox_relay_idx
+ * (pending rows only), `dispatched` the part of it up to the relay's position (a range of the same index, each row probing
  * event_outbox_aggregate_open_idx for a hold), `dead` event_outbox_dead_idx: their size follows
  * the backlog, not the table. Plain MVCC reads, no locks (the relay's cursor row included).
  */
@@ -45,6 +49,8 @@ async function countOpen(db: Queryable): Promise<OpenRow> {
   const [row] = await db.query<OpenRow>(sql`
     SELECT
       (SELECT count(*)::int FROM event_outbox WHERE status = 'pending') AS open,
+      (SELECT count(*)::int FROM outbox_relay_cursor c, event_outbox o
+       WHERE c.name = ${relayCursorName} AND o.status = 'pending' AND NOT ${passedByRelay}) AS unread,
       (SELECT count(*)::int FROM outbox_relay_cursor c, event_outbox o
        WHERE c.name = ${relayCursorName} AND ${isDispatched()}) AS dispatched,
       (SELECT count(*)::int FROM event_outbox WHERE status = 'dead') AS dead,
@@ -109,5 +115,6 @@ export async function collectOutboxFigures(db: Queryable): Promise<OutboxFigures
     counts: { pending: open.open - open.dispatched, dispatched: open.dispatched, dead: open.dead, processed: finished - skipped, skipped },
     lagMs: Math.max(0, Math.round(open.lag_ms ?? 0)),
     heldAggregates,
+    relayBacklog: open.unread,
   };
 }

@@ -99,6 +99,8 @@ describe("collectStats", () => {
     expect(stats.outbox).toEqual({ pending: 3, dispatched: 2, dead: 4, processed: 30, skipped: 2 });
     expect(stats.dlqSize).toBe(4);
     expect(stats.heldAggregates).toBe(2);
+    // Committed after the relay's position: the pending row of held2 and the one not yet due.
+    expect(stats.relayBacklog).toBe(2);
     expect(stats.lagMs).toBeGreaterThanOrEqual(60_000);
     expect(stats.lagMs).toBeLessThan(120_000);
     expect(stats.queues).toEqual(expectedQueues);
@@ -124,6 +126,7 @@ describe("startStatsLog", () => {
         queues: expectedQueues,
         dlqSize: 4,
         heldAggregates: 2,
+        relayBacklog: 2,
         handledSinceLast: 3,
         failedSinceLast: 2,
         deadSinceLast: 1,

@@ -26,6 +26,7 @@ export async function statsCommand(ctx: CommandContext): Promise<OutboxStats> {
         ["lag (oldest due pending)", stats.lagMs === 0 ? "0s" : humanAge(stats.lagMs)],
         ["dlq size", stats.dlqSize],
         ["held aggregates", stats.heldAggregates],
+        ["relay backlog (not read yet)", stats.relayBacklog],
       ],
     );
     return `${counts}\n(~ estimated from planner statistics)\n\n${queues}\n\n${summary}`;
