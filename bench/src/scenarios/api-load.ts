@@ -42,8 +42,11 @@ function freePort(): Promise<number> {
   });
 }
 
+/** Runs an app from its bundle, as `pnpm start` does; with BENCH_CPU_PROF=dir, under --cpu-prof. */
 function startApp(bundlePath: string, env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ["--enable-source-maps", path.join(root, bundlePath)], { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "inherit"] });
+  const profile = process.env.BENCH_CPU_PROF;
+  const flags = ["--enable-source-maps", ...(profile ? ["--cpu-prof", `--cpu-prof-dir=${profile}`] : [])];
+  return spawn(process.execPath, [...flags, path.join(root, bundlePath)], { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "inherit"] });
 }
 
 async function stop(child: ChildProcess): Promise<void> {

@@ -32,8 +32,8 @@ export interface RunningMailer {
 
 export const mailerDefaults = {
   intervalMs: 2000,
-  batchSize: 10,
-  sendConcurrency: 5,
+  batchSize: 50,
+  sendConcurrency: 10,
   maxAttempts: 5,
   from: "Outbox <no-reply@example.com>",
   sendTimeoutMs: 15_000,
