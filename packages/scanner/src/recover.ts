@@ -74,29 +74,41 @@ export interface RecoveryOptions {
 }
 
 /**
- * One rescue pass: every pending row the relay has passed whose job is lost is queued again (a
+ * One rescue pass: pending rows the relay has passed whose job is lost are queued again (a
  * finished job is removed first, so the new one is not taken for a duplicate). Safe at any time and
  * in any number of processes: adding a job that exists adds nothing, and a job of an event that
  * was handled meanwhile finds it processed and does nothing. Returns how many it queued.
+ *
+ * It reads the rows oldest first, a page at a time, and stops after a page in which every job is
+ * alive: a lost job behind a live backlog is found once the backlog ahead of it is handled, which
+ * delays nothing, and so a pass over a backlog of a million rows reads one page, not a million.
+ * After Redis lost its data every page has lost jobs, and the pass goes to the end.
  */
 export async function recoverLostJobs({ db, queues, logger, unorderedTypes, retryBackoffMs, cursorName = defaultRelayCursor }: RecoveryOptions): Promise<number> {
   let recovered = 0;
   let page: PassedRow[];
   let after: PassedRow | undefined;
+  let lostInPage: number;
   do {
     page = await relayedPending(db, cursorName, unorderedTypes, after);
     after = page.at(-1);
-    const suspects = await withoutLiveJob(queues, page);
-    // A row read as pending whose job then completed and was trimmed is processed by now: only
-    // rows still pending after the Redis check have lost their jobs.
-    const pending = await stillPending(db, [...suspects.missing, ...suspects.finished]);
-    const missing = suspects.missing.filter((row) => pending.has(row.id));
-    const finished = suspects.finished.filter((row) => pending.has(row.id));
-    await Promise.all(finished.map((row) => queues.byName(queueOf(row.event_type))!.remove(row.id).catch(() => 0)));
-    const lost = [...missing, ...finished];
-    await enqueueEvents(queues, lost, retryBackoffMs);
-    recovered += lost.length;
-  } while (page.length === pageSize);
+    lostInPage = await requeueLost(db, queues, page, retryBackoffMs);
+    recovered += lostInPage;
+  } while (page.length === pageSize && lostInPage > 0);
   if (recovered) logger.warn({ recovered }, "pending events had lost their jobs; queued them again");
   return recovered;
+}
+
+/** Queues again the rows of a page whose job is lost. Returns how many. */
+async function requeueLost(db: Database, queues: QueueSet, page: PassedRow[], retryBackoffMs: number | undefined): Promise<number> {
+  const suspects = await withoutLiveJob(queues, page);
+  // A row read as pending whose job then completed and was trimmed is processed by now: only
+  // rows still pending after the Redis check have lost their jobs.
+  const pending = await stillPending(db, [...suspects.missing, ...suspects.finished]);
+  const missing = suspects.missing.filter((row) => pending.has(row.id));
+  const finished = suspects.finished.filter((row) => pending.has(row.id));
+  await Promise.all(finished.map((row) => queues.byName(queueOf(row.event_type))!.remove(row.id).catch(() => 0)));
+  const lost = [...missing, ...finished];
+  await enqueueEvents(queues, lost, retryBackoffMs);
+  return lost.length;
 }
