@@ -81,6 +81,7 @@ export async function startWorker({ config, handlers, logger, onOutcome, onBatch
     databaseUrl: config.DATABASE_URL,
     batchSize: config.SCAN_BATCH_SIZE,
     scanCron: config.SCAN_CRON,
+    maxQueued: config.RELAY_MAX_QUEUED,
     onDispatched: (count) => metrics.recordDispatched(count),
     onStep: () => metrics.recordRelayStep(),
   });

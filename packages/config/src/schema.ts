@@ -33,6 +33,8 @@ export const envSchema = z
     WEBHOOK_CONCURRENCY: positiveInt.max(1000).default(50),
     SCAN_CRON: cronExpression.default("*/5 * * * * *"),
     SCAN_BATCH_SIZE: positiveInt.max(5000).default(500),
+    /** Waiting jobs in the work queues past which the relay pauses; the backlog stays in Postgres. */
+    RELAY_MAX_QUEUED: positiveInt.default(20_000),
     RECOVERY_INTERVAL_MS: positiveInt.default(15_000),
     JOB_LOCK_MS: positiveInt.min(1000).default(5000),
     /** Overrides every event type's first retry delay (the catalog's backoffMs); later ones double it. */

@@ -17,11 +17,18 @@ export interface ScannerOptions {
   errorBackoffMs?: number;
   /** Overrides the catalog's first retry delay for every type (RETRY_BACKOFF_MS). */
   retryBackoffMs?: number | undefined;
+  /**
+   * Jobs waiting in the work queues past which the relay pauses (RELAY_MAX_QUEUED): Redis holds a
+   * bounded buffer, not the whole backlog, and rows are read shortly before they are handled.
+   */
+  maxQueued?: number;
   /** Jobs queued by a step (called when it queued any). */
   onDispatched?: (count: number) => void;
   /** Every step that held the cursor, whether or not it read rows: the relay's heartbeat. */
   onStep?: (step: RelayStep) => void;
 }
+
+const queueFullRetryMs = 100;
 
 /**
  * Relays committed outbox rows to their queues. Wakes on NOTIFY (bursts coalesce into one more
@@ -80,6 +87,12 @@ export class OutboxScanner {
       let read: number;
       do {
         this.wakeAgain = false;
+        if (await this.queuesFull()) {
+          // The backlog stays in Postgres until the queues drain below the bound.
+          clearTimeout(this.retryTimer);
+          this.retryTimer = setTimeout(() => this.wake(), queueFullRetryMs);
+          return;
+        }
         read = await this.relayStep();
       } while (read === batchSize && !this.stopped);
     } catch (error) {
@@ -87,6 +100,14 @@ export class OutboxScanner {
       clearTimeout(this.retryTimer);
       this.retryTimer = setTimeout(() => this.wake(), errorBackoffMs);
     }
+  }
+
+  /** Whether the work queues already hold `maxQueued` waiting jobs. One Redis call per queue. */
+  private async queuesFull(): Promise<boolean> {
+    const { queues, maxQueued } = this.options;
+    if (!maxQueued) return false;
+    const counts = await Promise.all([queues.events, queues.webhooks].map((queue) => queue.getJobCountByTypes("wait", "prioritized")));
+    return counts.reduce((sum, count) => sum + count, 0) >= maxQueued;
   }
 
   /** One relay step. Returns how many rows it read. */

@@ -4,8 +4,8 @@ import { unorderedEventTypes } from "@outbox/events";
 import { createLogger } from "@outbox/logger";
 import { createQueues, createRedis, type QueueSet } from "@outbox/queues";
 import { sql, type Queryable, type Statement } from "@outbox/sql";
-import { createTestRedis, useTestDatabase } from "@outbox/testing";
-import { readRelayStep, recoverLostJobs, relayOnce } from "../src/index.ts";
+import { createTestRedis, useTestDatabase, waitFor } from "@outbox/testing";
+import { OutboxScanner, readRelayStep, recoverLostJobs, relayOnce } from "../src/index.ts";
 
 const database = useTestDatabase();
 const redis = createTestRedis();
@@ -115,6 +115,27 @@ describe("relay", () => {
     const before = database.sql.statementCount;
     expect(await recoverLostJobs({ ...options(), logger })).toBe(0);
     expect(database.sql.statementCount - before).toBe(1);
+  });
+
+  it("pauses while the queues hold RELAY_MAX_QUEUED waiting jobs, and goes on as they drain", async () => {
+    const ids = await insert(Array.from({ length: 600 }, () => ({ orderId: randomUUID() })));
+    const scanner = new OutboxScanner({ ...options(), batchSize: 50, maxQueued: 200, logger, databaseUrl: database.db.url, scanCron: "0 0 * * * *" });
+    await scanner.start();
+    try {
+      const waiting = () => queues.events.getJobCountByTypes("wait", "prioritized");
+      const last = ids.slice(-1);
+      await waitFor(async () => (await waiting()) >= 200);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(await waiting()).toBe(200);
+      expect(await queued(last)).toEqual([false]);
+      await queues.events.obliterate({ force: true }); // as if a worker had handled them
+      await waitFor(async () => (await waiting()) >= 200);
+      expect(await queued(last)).toEqual([false]);
+      await queues.events.obliterate({ force: true });
+      await waitFor(async () => (await queued(last))[0]);
+    } finally {
+      await scanner.stop();
+    }
   });
 
   it("two relays at once: one holds the cursor, the other steps aside; nothing is read twice", async () => {
