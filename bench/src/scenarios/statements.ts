@@ -1,19 +1,12 @@
 import { createDomainHandlers } from "@outbox/handlers";
 import { createLogger } from "@outbox/logger";
+import { eventColumns, type OutboxEvent } from "@outbox/outbox";
 import { runBatch, type EventJob } from "@outbox/processor";
+import { toJob } from "@outbox/queues";
 import { Database, sql } from "@outbox/sql";
 import type { BenchSetup } from "../setup.ts";
 
 export type StatementCounts = Record<string, Record<number, number>>;
-
-interface OutboxRow {
-  id: string;
-  event_type: string;
-  aggregate_type: string;
-  aggregate_id: string;
-  tenant_id: string | null;
-  payload: unknown;
-}
 
 const types = ["UserCreated", "ProductCreated", "OrderCreated"] as const;
 
@@ -32,11 +25,10 @@ export async function statementsPerBatch(setup: BenchSetup, sizes = [1, 10, 100]
     for (const type of types) {
       counts[type] = {};
       for (const size of sizes) {
-        const rows = await db.query<OutboxRow>(sql`
-          SELECT id::text, event_type, aggregate_type, aggregate_id, tenant_id, payload FROM event_outbox
-          WHERE event_type = ${type} AND status = 'pending' ORDER BY sequence LIMIT ${size}`);
+        const rows = await db.query<OutboxEvent>(sql`
+          SELECT ${eventColumns} FROM event_outbox o WHERE o.event_type = ${type} AND o.status = 'pending' ORDER BY o.sequence LIMIT ${size}`);
         const before = db.statementCount;
-        const outcomes = await runBatch(deps, rows.map(toJob));
+        const outcomes = await runBatch(deps, rows.map(asJob));
         if (outcomes.some((outcome) => outcome.kind !== "handled")) throw new Error(`a ${type} batch of ${size} did not handle every event`);
         counts[type][size] = db.statementCount - before;
       }
@@ -47,11 +39,7 @@ export async function statementsPerBatch(setup: BenchSetup, sizes = [1, 10, 100]
   }
 }
 
-function toJob(row: OutboxRow): EventJob {
-  return {
-    id: row.id,
-    attemptsMade: 0,
-    maxAttempts: 3,
-    data: { type: row.event_type, payload: row.payload, aggregateType: row.aggregate_type, aggregateId: row.aggregate_id, tenantId: row.tenant_id, createdAt: new Date().toISOString(), previousAttempts: 0 },
-  };
+/** The job the relay would queue for the row, as the processor receives it. */
+function asJob(row: OutboxEvent): EventJob {
+  return { id: row.id, attemptsMade: 0, maxAttempts: 3, data: toJob(row).data };
 }
