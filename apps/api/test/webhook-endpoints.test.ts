@@ -1,40 +1,40 @@
 import { randomUUID } from "node:crypto";
-import Fastify, { type FastifyInstance } from "fastify";
+import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "@outbox/config";
-import { createPrisma, type PrismaClient } from "@outbox/db";
-import { createTestDatabase, type TestDatabase } from "@outbox/testing";
+import type { PrismaClient } from "@outbox/db";
+import { createLogger } from "@outbox/logger";
 import { decryptSecret } from "@outbox/webhooks";
-import { webhookEndpointRoutes } from "../src/routes/webhook-endpoints.ts";
+import { buildApp } from "../src/app.ts";
+import { admin, seedTenant, startApi, type ApiHarness, type Auth } from "./helpers.ts";
 
 const encryptionKey = "route-test-encryption-key-of-32-chars-plus";
-let db: TestDatabase;
+let api: ApiHarness;
 let prisma: PrismaClient;
 let app: FastifyInstance;
 let tenantId: string;
+let auth: Auth;
 
+/** Another app on the same database and pool, with other settings. */
 async function appWith(env: Record<string, string>): Promise<FastifyInstance> {
-  const instance = Fastify();
-  await instance.register(webhookEndpointRoutes, { prisma, config: loadConfig({ DATABASE_URL: db.url, ...env }) });
-  await instance.ready();
-  return instance;
+  const config = loadConfig({ DATABASE_URL: api.db.url, NODE_ENV: "test", LOG_LEVEL: "silent", ...env });
+  return buildApp({ config, db: api.sql, prisma, logger: createLogger({ level: "silent" }), redis: api.redis });
 }
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  prisma = createPrisma(db.url, { poolSize: 2 });
-  app = await appWith({ ENCRYPTION_KEY: encryptionKey });
-  tenantId = randomUUID();
-  await prisma.tenant.create({ data: { id: tenantId, name: "Acme", slug: "acme" } });
+  api = await startApi({ env: { ENCRYPTION_KEY: encryptionKey } });
+  prisma = api.prisma;
+  app = api.app;
+  ({ tenantId, auth } = await seedTenant(app));
 });
 afterAll(async () => {
-  await app?.close();
-  await prisma?.$disconnect();
-  await db?.drop();
+  await api?.close();
 });
 
 const base = () => `/api/tenants/${tenantId}/webhook-endpoints`;
-const register = (payload: unknown, tenant = tenantId) => app.inject({ method: "POST", url: `/api/tenants/${tenant}/webhook-endpoints`, payload: payload as object });
+const call = (method: "GET" | "POST", url: string, payload?: unknown, as: Auth = auth) =>
+  app.inject({ method, url, headers: as, ...(payload === undefined ? {} : { payload: payload as object }) });
+const register = (payload: unknown, tenant = tenantId, as: Auth = auth) => call("POST", `/api/tenants/${tenant}/webhook-endpoints`, payload, as);
 
 describe("webhook endpoint routes", () => {
   it("registers an endpoint and returns its whsec_ secret once, stored encrypted", async () => {
@@ -50,7 +50,7 @@ describe("webhook endpoint routes", () => {
     expect(decryptSecret(row.secretEncrypted, encryptionKey)).toBe(body.secret);
     expect(() => decryptSecret(row.secretEncrypted, "the wrong key, also 32 characters long")).toThrow(/cannot be decrypted/);
 
-    const list = await app.inject({ method: "GET", url: base() });
+    const list = await call("GET", base());
     expect(list.statusCode).toBe(200);
     expect(list.body).not.toContain(body.secret);
     expect(list.body).not.toContain(row.secretEncrypted);
@@ -85,14 +85,14 @@ describe("webhook endpoint routes", () => {
         expect(body.issues[i]!.message).toMatch(issue.message);
       });
     }
-    expect((await app.inject({ method: "POST", url: base(), payload: [1, 2] as unknown as object })).statusCode).toBe(400);
+    expect((await call("POST", base(), [1, 2])).statusCode).toBe(400);
     expect(await prisma.webhookEndpoint.count()).toBe(before);
   });
 
   it("accepts http and loopback only when WEBHOOK_ALLOW_PRIVATE_NETWORKS=true", async () => {
     const open = await appWith({ ENCRYPTION_KEY: encryptionKey, WEBHOOK_ALLOW_PRIVATE_NETWORKS: "true" });
     try {
-      const response = await open.inject({ method: "POST", url: base(), payload: { url: "http://127.0.0.1:9999/hooks", events: ["*", "order.created"] } });
+      const response = await open.inject({ method: "POST", url: base(), headers: auth, payload: { url: "http://127.0.0.1:9999/hooks", events: ["*", "order.created"] } });
       expect(response.statusCode).toBe(201);
       expect(response.json<{ events: string[] }>().events).toEqual(["*"]);
     } finally {
@@ -101,37 +101,36 @@ describe("webhook endpoint routes", () => {
   });
 
   it("answers 404 for an unknown tenant or endpoint", async () => {
-    const unknownTenant = await register({ url: "https://hooks.example.com/", events: ["*"] }, randomUUID());
+    const unknownTenant = await register({ url: "https://hooks.example.com/", events: ["*"] }, randomUUID(), admin);
     expect(unknownTenant.statusCode).toBe(404);
     expect(unknownTenant.json<{ code: string }>().code).toBe("TENANT_NOT_FOUND");
-    expect((await register({ url: "https://hooks.example.com/", events: ["*"] }, "not-a-uuid")).statusCode).toBe(404);
-    expect((await app.inject({ method: "GET", url: `/api/tenants/${randomUUID()}/webhook-endpoints` })).statusCode).toBe(404);
+    expect((await register({ url: "https://hooks.example.com/", events: ["*"] }, "not-a-uuid", admin)).statusCode).toBe(404);
+    expect((await call("GET", `/api/tenants/${randomUUID()}/webhook-endpoints`, undefined, admin)).statusCode).toBe(404);
     for (const action of ["disable", "enable", "rotate-secret"]) {
-      expect((await app.inject({ method: "POST", url: `${base()}/${randomUUID()}/${action}` })).statusCode).toBe(404);
-      expect((await app.inject({ method: "POST", url: `${base()}/nope/${action}` })).statusCode).toBe(404);
+      expect((await call("POST", `${base()}/${randomUUID()}/${action}`)).statusCode).toBe(404);
+      expect((await call("POST", `${base()}/nope/${action}`)).statusCode).toBe(404);
     }
     // Another tenant's endpoint is not reachable through this tenant's path.
-    const other = randomUUID();
-    await prisma.tenant.create({ data: { id: other, name: "Other", slug: "other" } });
-    const theirs = (await register({ url: "https://hooks.example.com/other", events: ["*"] }, other)).json<{ id: string }>();
-    expect((await app.inject({ method: "POST", url: `${base()}/${theirs.id}/disable` })).statusCode).toBe(404);
+    const other = await seedTenant(app);
+    const theirs = (await register({ url: "https://hooks.example.com/other", events: ["*"] }, other.tenantId, other.auth)).json<{ id: string }>();
+    expect((await call("POST", `${base()}/${theirs.id}/disable`)).statusCode).toBe(404);
   });
 
   it("disables, enables (resetting failures) and rotates the secret", async () => {
     const created = (await register({ url: "https://hooks.example.com/rotate", events: ["*"] })).json<{ id: string; secret: string }>();
     await prisma.webhookEndpoint.update({ where: { id: created.id }, data: { consecutiveFailures: 4 } });
 
-    const disabled = await app.inject({ method: "POST", url: `${base()}/${created.id}/disable`, payload: { reason: "maintenance" } });
+    const disabled = await call("POST", `${base()}/${created.id}/disable`, { reason: "maintenance" });
     expect(disabled.statusCode).toBe(200);
     expect(disabled.json()).toMatchObject({ enabled: false, disabledReason: "maintenance" });
-    const plain = await app.inject({ method: "POST", url: `${base()}/${created.id}/disable` });
+    const plain = await call("POST", `${base()}/${created.id}/disable`);
     expect(plain.json()).toMatchObject({ enabled: false, disabledReason: "disabled by the tenant" });
 
-    const enabled = await app.inject({ method: "POST", url: `${base()}/${created.id}/enable` });
+    const enabled = await call("POST", `${base()}/${created.id}/enable`);
     expect(enabled.statusCode).toBe(200);
     expect(enabled.json()).toMatchObject({ enabled: true, disabledReason: null, consecutiveFailures: 0 });
 
-    const rotated = await app.inject({ method: "POST", url: `${base()}/${created.id}/rotate-secret` });
+    const rotated = await call("POST", `${base()}/${created.id}/rotate-secret`);
     expect(rotated.statusCode).toBe(200);
     const body = rotated.json<{ secret: string; previousSecretExpiresAt: string }>();
     expect(body.secret).toMatch(/^whsec_/);
@@ -147,7 +146,7 @@ describe("webhook endpoint routes", () => {
   it("refuses to register endpoints with 503 when ENCRYPTION_KEY is not set (outside production)", async () => {
     const keyless = await appWith({});
     try {
-      const response = await keyless.inject({ method: "POST", url: base(), payload: { url: "https://hooks.example.com/", events: ["*"] } });
+      const response = await keyless.inject({ method: "POST", url: base(), headers: auth, payload: { url: "https://hooks.example.com/", events: ["*"] } });
       expect(response.statusCode).toBe(503);
       const body = response.json<{ code: string; error: string }>();
       expect(body.code).toBe("WEBHOOK_ENCRYPTION_KEY_MISSING");
