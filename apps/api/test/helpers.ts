@@ -54,6 +54,12 @@ export async function startApi(
   };
 }
 
+/** Another app on a harness's database and pool, with other settings: another API process, as far as caches go. */
+export async function anotherApp(api: ApiHarness, env: Record<string, string> = {}): Promise<FastifyInstance> {
+  const config = loadConfig({ DATABASE_URL: api.db.url, REDIS_URL: redisUrl, NODE_ENV: "test", LOG_LEVEL: "silent", API_RATE_LIMIT_MAX: "1000000", ...env });
+  return buildApp({ config, db: api.sql, prisma: api.prisma, logger: createLogger({ level: "silent" }), redis: api.redis });
+}
+
 /** Row counts of every table, to show that a refused request wrote nothing. */
 export async function countRows(prisma: PrismaClient): Promise<Record<string, number>> {
   const tables = await prisma.$queryRaw<{ name: string }[]>`
@@ -65,6 +71,19 @@ export async function countRows(prisma: PrismaClient): Promise<Record<string, nu
     counts[name] = row!.n;
   }
   return counts;
+}
+
+/** A digest of every row of every table: equal before and after means a refused request wrote nothing, not even an update. */
+export async function tableDigests(prisma: PrismaClient): Promise<Record<string, string>> {
+  const tables = await prisma.$queryRaw<{ name: string }[]>`
+    SELECT table_name AS name FROM information_schema.tables
+    WHERE table_schema = 'public' AND table_type = 'BASE TABLE' AND table_name <> '_prisma_migrations' ORDER BY table_name`;
+  const digests: Record<string, string> = {};
+  for (const { name } of tables) {
+    const [row] = await prisma.$queryRawUnsafe<{ digest: string | null }[]>(`SELECT md5(string_agg(t::text, '|' ORDER BY t::text)) AS digest FROM "${name}" t`);
+    digests[name] = row!.digest ?? "empty";
+  }
+  return digests;
 }
 
 export const address = { firstName: "Ada", lastName: "Lovelace", address1: "1 Main St", city: "London", postalCode: "N1 9GU", country: "GB" };

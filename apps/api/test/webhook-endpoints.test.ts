@@ -1,12 +1,9 @@
 import { randomUUID } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "@outbox/config";
 import type { PrismaClient } from "@outbox/db";
-import { createLogger } from "@outbox/logger";
 import { decryptSecret } from "@outbox/webhooks";
-import { buildApp } from "../src/app.ts";
-import { admin, seedTenant, startApi, type ApiHarness, type Auth } from "./helpers.ts";
+import { admin, anotherApp, seedTenant, startApi, type ApiHarness, type Auth } from "./helpers.ts";
 
 const encryptionKey = "route-test-encryption-key-of-32-chars-plus";
 let api: ApiHarness;
@@ -15,11 +12,7 @@ let app: FastifyInstance;
 let tenantId: string;
 let auth: Auth;
 
-/** Another app on the same database and pool, with other settings. */
-async function appWith(env: Record<string, string>): Promise<FastifyInstance> {
-  const config = loadConfig({ DATABASE_URL: api.db.url, NODE_ENV: "test", LOG_LEVEL: "silent", ...env });
-  return buildApp({ config, db: api.sql, prisma, logger: createLogger({ level: "silent" }), redis: api.redis });
-}
+const appWith = (env: Record<string, string>) => anotherApp(api, env);
 
 beforeAll(async () => {
   api = await startApi({ env: { ENCRYPTION_KEY: encryptionKey } });
