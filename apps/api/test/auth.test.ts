@@ -126,6 +126,40 @@ describe("every tenant route", () => {
   });
 });
 
+describe("over HTTP, and on the hot path", () => {
+  it("a real listener answers 401 with WWW-Authenticate: Bearer, then works with the key and stops at once when it is revoked", async () => {
+    const app = await anotherApp(api);
+    try {
+      const base = await app.listen({ host: "127.0.0.1", port: 0 });
+      const tenant = await seedTenant(app);
+      const url = `${base}/api/tenants/${tenant.tenantId}/api-keys`;
+      const none = await fetch(url);
+      expect(none.status).toBe(401);
+      expect(none.headers.get("www-authenticate")).toBe("Bearer");
+      expect((await fetch(url, { headers: tenant.auth })).status).toBe(200);
+      const next = (await (await fetch(url, { method: "POST", headers: { ...tenant.auth, "content-type": "application/json" }, body: "{}" })).json()) as { apiKey: string };
+      expect((await fetch(`${url}/${tenant.apiKeyId}`, { method: "DELETE", headers: bearer(next.apiKey) })).status).toBe(200);
+      expect((await fetch(url, { headers: tenant.auth })).status).toBe(401);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it("authenticating POST /api/orders with a key seen in the last API_KEY_CACHE_TTL_MS costs no statement: the order stays two round trips", async () => {
+    let checkouts = 0;
+    const count = () => checkouts++;
+    await post(api.app, "/api/orders", orderBody(a.tenantId, a.productId, 1), a.auth);
+    api.sql.pool.on("acquire", count);
+    try {
+      const order = await post(api.app, "/api/orders", orderBody(a.tenantId, a.productId, 1), a.auth);
+      expect(order.status).toBe(201);
+      expect(checkouts).toBe(2);
+    } finally {
+      api.sql.pool.off("acquire", count);
+    }
+  });
+});
+
 describe("POST /api/tenants", () => {
   it("needs the admin credentials: none 401 with a Basic challenge, a wrong password or user 401, a tenant's key 403", async () => {
     const body = { name: "Nope", slug: `nope-${randomUUID().slice(0, 8)}` };
