@@ -7,9 +7,15 @@ import { createMetrics } from "@outbox/metrics";
 import type { QueueSet, RedisConnection } from "@outbox/queues";
 import type { Database } from "@outbox/sql";
 import { collectStats } from "@outbox/stats";
+import { adminCredentialsOf } from "./auth/admin-credentials.ts";
+import { ApiKeyCache } from "./auth/api-key-cache.ts";
+import { registerAuthentication } from "./auth/authenticate.ts";
+import { registerRateLimit } from "./auth/rate-limit.ts";
 import { bodyLimitBytes, errorHandler } from "./errors.ts";
+import { registerInputChecks } from "./input-checks.ts";
 import { registerLoadShedding } from "./load-shedding.ts";
 import { adminRoutes } from "./routes/admin.ts";
+import { apiKeyRoutes } from "./routes/api-keys.ts";
 import { eventRoutes } from "./routes/events.ts";
 import { orderRoutes } from "./routes/orders.ts";
 import { paymentRoutes } from "./routes/payments.ts";
@@ -19,7 +25,7 @@ import { webhookEndpointRoutes } from "./routes/webhook-endpoints.ts";
 
 export interface AppOptions {
   config: Env;
-  /** The pool: the engine's statements (stats, dead-letter operations, replay, event state, readiness). */
+  /** The pool: the engine's statements (stats, dead-letter operations, replay, event state, readiness) and API key lookups. */
   db: Database;
   /** Application code's client, built on the same pool (createPrisma(db.pool)). */
   prisma: PrismaClient;
@@ -30,32 +36,46 @@ export interface AppOptions {
   redis?: RedisConnection;
 }
 
-/** The HTTP API as a Fastify instance; main.ts listens, tests call `inject`. */
+/**
+ * The HTTP API as a Fastify instance; main.ts listens, tests call `inject`. Throws a ConfigError
+ * naming ADMIN_PASSWORD when the development password would be used on a non-loopback HOST.
+ */
 export async function buildApp({ config, db, prisma, logger, queues, redis }: AppOptions): Promise<FastifyInstance> {
+  const admin = adminCredentialsOf(config);
   const loggerInstance: FastifyBaseLogger = logger.child({ component: "api" });
+  if (admin.usesDevelopmentPassword) loggerInstance.warn(`ADMIN_PASSWORD is not set: the admin credentials are the development password, accepted only because HOST ${config.HOST} is loopback`);
   const app = Fastify({
     loggerInstance,
     bodyLimit: bodyLimitBytes,
   });
   app.setErrorHandler(errorHandler);
   await registerLoadShedding(app, { maxInFlight: config.API_MAX_IN_FLIGHT, maxEventLoopDelayMs: 1000 });
+  const keys = new ApiKeyCache({ ttlMs: config.API_KEY_CACHE_TTL_MS });
+  registerAuthentication(app, { db, admin, keys });
+  const connection = queues?.connection ?? redis;
+  await registerRateLimit(app, {
+    max: config.API_RATE_LIMIT_MAX,
+    windowMs: config.API_RATE_LIMIT_WINDOW_MS,
+    ...(config.API_RATE_LIMIT_STORE === "redis" && connection ? { redis: { connection, prefix: config.QUEUE_PREFIX } } : {}),
+  });
+  registerInputChecks(app);
   app.setNotFoundHandler((request, reply) =>
     reply.status(404).send({ error: `route ${request.method} ${request.url.split("?")[0]} not found`, code: "ROUTE_NOT_FOUND" }),
   );
 
-  const pingable = queues?.connection ?? redis;
   const checks = {
     postgres: postgresCheck(db),
-    redis: pingable ? redisCheck(pingable) : () => Promise.reject(new Error("not configured")),
+    redis: connection ? redisCheck(connection) : () => Promise.reject(new Error("not configured")),
   };
   const metrics = createMetrics({ ...(queues ? { stats: () => collectStats(db, queues) } : {}), readiness: () => readinessOf(checks) });
   await app.register(healthRoutes, { checks, registry: metrics.registry });
   await app.register(tenantAndUserRoutes, { prisma });
+  await app.register(apiKeyRoutes, { db, keys });
   await app.register(productRoutes, { prisma });
   await app.register(orderRoutes, { prisma, db });
   await app.register(paymentRoutes, { prisma, db });
   await app.register(eventRoutes, { db });
   await app.register(webhookEndpointRoutes, { prisma, config });
-  if (queues) await app.register(adminRoutes, { config, db, queues });
+  if (queues) await app.register(adminRoutes, { config, db, queues, admin });
   return app;
 }

@@ -1,15 +1,14 @@
 import { createHash } from "node:crypto";
+import { configure } from "safe-stable-stringify";
 
-/** A JSON text of the value with object keys sorted, so key order does not change the hash. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(",")}}`;
-  }
-  return JSON.stringify(value) ?? "null";
-}
+/** JSON with object keys sorted (so key order does not change the hash); throws on anything JSON cannot hold. */
+const canonical = configure({ deterministic: true, strict: true });
 
+/**
+ * The hash an Idempotency-Key's request is known by: SHA-256 of the canonical JSON of the body as
+ * parsed by its schema, so keys the schema ignores are not part of it (a body with an unknown key
+ * is the same request). Request bodies are bounded in depth before this (input-checks.ts).
+ */
 export function requestHash(body: unknown): string {
-  return createHash("sha256").update(canonicalJson(body)).digest("hex");
+  return createHash("sha256").update(canonical(body) ?? "null").digest("hex");
 }

@@ -1,4 +1,4 @@
-import { loadConfigOrExit } from "@outbox/config";
+import { ConfigError, loadConfigOrExit } from "@outbox/config";
 import { createPrisma } from "@outbox/db";
 import { createLogger } from "@outbox/logger";
 import { createQueues, createRedis } from "@outbox/queues";
@@ -18,7 +18,12 @@ const prisma = createPrisma(db.pool);
 const connection = createRedis({ url: config.REDIS_URL, ...(config.REDIS_CLUSTER_NODES ? { clusterNodes: config.REDIS_CLUSTER_NODES } : {}) }, "producer");
 connection.on("error", (error: Error) => logger.warn({ err: error }, "redis connection error; /readyz reports it"));
 const queues = createQueues(connection, config.QUEUE_PREFIX);
-const app = await buildApp({ config, db, prisma, logger, queues });
+const app = await buildApp({ config, db, prisma, logger, queues }).catch((error: unknown) => {
+  // A setting that is valid alone but not here (ADMIN_PASSWORD unset on a non-loopback HOST): one line, as loadConfigOrExit.
+  if (!(error instanceof ConfigError)) throw error;
+  process.stderr.write(`${error.message}\n`);
+  process.exit(78);
+});
 
 let closing: Promise<void> | undefined;
 function shutdown(signal: string): Promise<void> {

@@ -1,11 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sql } from "@outbox/sql";
-import { developmentAdminPassword } from "../src/routes/admin.ts";
-import { startApi, type ApiHarness } from "./helpers.ts";
+import { admin, startApi, type ApiHarness } from "./helpers.ts";
 
 let api: ApiHarness;
-const authorization = `Basic ${Buffer.from(`admin:${developmentAdminPassword}`).toString("base64")}`;
 
 beforeAll(async () => {
   api = await startApi({ queues: true });
@@ -27,7 +25,7 @@ async function deadWithFollower(): Promise<{ dead: string; next: string }> {
 }
 
 async function call(method: "GET" | "POST", url: string) {
-  const response = await api.app.inject({ method, url, headers: { authorization } });
+  const response = await api.app.inject({ method, url, headers: admin });
   return { status: response.statusCode, body: response.json<Record<string, unknown>>() };
 }
 

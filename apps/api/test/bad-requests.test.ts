@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { address, countRows, orderBody, post, seedShop, startApi, type ApiHarness } from "./helpers.ts";
+import { address, admin, countRows, orderBody, post, seedShop, startApi, type ApiHarness, type Auth } from "./helpers.ts";
 
 let api: ApiHarness;
-let shop: { tenantId: string; productId: string };
+let shop: { tenantId: string; productId: string; auth: Auth };
 let orderId: string;
 let paymentId: string;
 let before: Record<string, number>;
@@ -11,10 +11,10 @@ let before: Record<string, number>;
 beforeAll(async () => {
   api = await startApi();
   shop = await seedShop(api.app);
-  const order = await post(api.app, "/api/orders", orderBody(shop.tenantId, shop.productId));
+  const order = await post(api.app, "/api/orders", orderBody(shop.tenantId, shop.productId), shop.auth);
   orderId = order.body.id;
   await api.prisma.order.update({ where: { id: orderId }, data: { status: "awaiting_payment" } });
-  paymentId = (await post(api.app, "/api/payments", { orderId, amount: order.body.totalAmount })).body.id;
+  paymentId = (await post(api.app, "/api/payments", { orderId, amount: order.body.totalAmount }, shop.auth)).body.id;
 });
 afterAll(async () => {
   await api.close();
@@ -23,8 +23,8 @@ beforeEach(async () => {
   before = await countRows(api.prisma);
 });
 
-async function expectRefused(url: string, payload: unknown, status: number, expected: { path: string; message: RegExp | string }[] = []) {
-  const answer = await post(api.app, url, payload);
+async function expectRefused(url: string, payload: unknown, status: number, expected: { path: string; message: RegExp | string }[] = [], auth: Auth = shop.auth) {
+  const answer = await post(api.app, url, payload, auth);
   expect(answer.status, JSON.stringify(answer.body)).toBe(status);
   expect(answer.body.error).toEqual(expect.any(String));
   for (const issue of expected) {
@@ -38,9 +38,9 @@ async function expectRefused(url: string, payload: unknown, status: number, expe
 
 describe("bad request bodies answer 400 with every failing field, and write nothing", () => {
   it("POST /api/tenants", async () => {
-    const body = await expectRefused("/api/tenants", {}, 400, [{ path: "name", message: "is required" }, { path: "slug", message: "is required" }]);
+    const body = await expectRefused("/api/tenants", {}, 400, [{ path: "name", message: "is required" }, { path: "slug", message: "is required" }], admin);
     expect(body.error).toContain("name is required");
-    await expectRefused("/api/tenants", { name: 42, slug: "Not A Slug" }, 400, [{ path: "name", message: /string/ }, { path: "slug", message: /lowercase/ }]);
+    await expectRefused("/api/tenants", { name: 42, slug: "Not A Slug" }, 400, [{ path: "name", message: /string/ }, { path: "slug", message: /lowercase/ }], admin);
   });
 
   it("POST /api/users", async () => {
@@ -102,7 +102,7 @@ describe("bad request bodies answer 400 with every failing field, and write noth
     before = await countRows(api.prisma);
     const foreign = await expectRefused("/api/orders", orderBody(shop.tenantId, otherShop.productId), 404);
     expect(foreign.error).toContain(otherShop.productId);
-    const noTenant = await expectRefused("/api/orders", orderBody("no-such-tenant", shop.productId), 404);
+    const noTenant = await expectRefused("/api/orders", orderBody("no-such-tenant", shop.productId), 404, [], admin);
     expect(noTenant.error).toContain("tenant no-such-tenant not found");
   });
 
@@ -115,14 +115,14 @@ describe("bad request bodies answer 400 with every failing field, and write noth
     await expectRefused("/api/payments", { orderId: randomUUID(), amount: 10 }, 404);
     await expectRefused(`/api/payments/${paymentId}/complete`, { succeeded: "yes" }, 400, [{ path: "succeeded", message: /true or false/ }]);
     await expectRefused(`/api/payments/${randomUUID()}/complete`, { succeeded: true }, 404);
-    await expectRefused("/api/users", { tenantId: randomUUID(), email: "a@example.com", role: "customer" }, 404);
-    await expectRefused("/api/products", { tenantId: randomUUID(), sellerId: randomUUID(), categoryId: "c", name: "x", price: 1, stock: 1 }, 404);
+    await expectRefused("/api/users", { tenantId: randomUUID(), email: "a@example.com", role: "customer" }, 404, [], admin);
+    await expectRefused("/api/products", { tenantId: randomUUID(), sellerId: randomUUID(), categoryId: "c", name: "x", price: 1, stock: 1 }, 404, [], admin);
   });
 });
 
 describe("malformed, oversized and missing bodies", () => {
-  async function raw(payload: string, contentType = "application/json", url = "/api/orders") {
-    const response = await api.app.inject({ method: "POST", url, payload, headers: { "content-type": contentType } });
+  async function raw(payload: string, contentType = "application/json", url = "/api/orders", auth: Auth = shop.auth) {
+    const response = await api.app.inject({ method: "POST", url, payload, headers: { "content-type": contentType, ...auth } });
     expect(await countRows(api.prisma)).toEqual(before);
     return { status: response.statusCode, body: response.json<{ error: string; code: string }>() };
   }
@@ -141,15 +141,15 @@ describe("malformed, oversized and missing bodies", () => {
 
   it("an empty JSON body and a non-JSON body are refused", async () => {
     expect((await raw("")).status).toBe(400);
-    expect((await raw("name=x", "application/x-www-form-urlencoded", "/api/tenants")).status).toBe(415);
-    const none = await api.app.inject({ method: "POST", url: "/api/tenants" });
+    expect((await raw("name=x", "application/x-www-form-urlencoded", "/api/tenants", admin)).status).toBe(415);
+    const none = await api.app.inject({ method: "POST", url: "/api/tenants", headers: admin });
     expect(none.statusCode).toBe(400);
     expect(none.json<{ error: string }>().error).toContain("JSON object is required");
   });
 
   it("unknown ids answer 404 on every GET route", async () => {
     for (const url of [`/api/orders/${randomUUID()}`, `/api/products/${randomUUID()}`, `/api/events/${randomUUID()}`, "/api/orders/not-a-uuid", `/api/payments/${randomUUID()}`]) {
-      const response = await api.app.inject({ method: "GET", url });
+      const response = await api.app.inject({ method: "GET", url, headers: shop.auth });
       expect(response.statusCode, url).toBe(404);
       expect(response.json<{ error: string }>().error).toMatch(/not found/);
     }

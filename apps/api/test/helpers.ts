@@ -7,6 +7,7 @@ import { createTestDatabase, createTestRedis, redisUrl, type TestDatabase } from
 import { createQueues, createRedis, type QueueSet, type RedisConnection } from "@outbox/queues";
 import { Database, type DatabaseOptions } from "@outbox/sql";
 import { buildApp } from "../src/app.ts";
+import { developmentAdminPassword } from "../src/auth/admin-credentials.ts";
 
 export interface ApiHarness {
   app: FastifyInstance;
@@ -29,7 +30,8 @@ export async function startApi(
   const redis = createRedis({ url: options.redisUrl ?? redisUrl }, "producer");
   // The readiness check reports a Redis that is down; the connection's own events are noise here.
   redis.on("error", () => undefined);
-  const config = loadConfig({ DATABASE_URL: db.url, REDIS_URL: redisUrl, NODE_ENV: "test", LOG_LEVEL: "silent", ...options.env });
+  // A rate limit no test reaches unless it sets its own (rate-limit.test.ts).
+  const config = loadConfig({ DATABASE_URL: db.url, REDIS_URL: redisUrl, NODE_ENV: "test", LOG_LEVEL: "silent", API_RATE_LIMIT_MAX: "1000000", ...options.env });
   const testRedis = options.queues ? createTestRedis() : undefined;
   const queues = testRedis ? createQueues(redis, testRedis.prefix) : undefined;
   const app = await buildApp({ config, db: sql, prisma, logger: createLogger({ level: "silent" }), redis, ...(queues ? { queues } : {}) });
@@ -52,6 +54,12 @@ export async function startApi(
   };
 }
 
+/** Another app on a harness's database and pool, with other settings: another API process, as far as caches go. */
+export async function anotherApp(api: ApiHarness, env: Record<string, string> = {}): Promise<FastifyInstance> {
+  const config = loadConfig({ DATABASE_URL: api.db.url, REDIS_URL: redisUrl, NODE_ENV: "test", LOG_LEVEL: "silent", API_RATE_LIMIT_MAX: "1000000", ...env });
+  return buildApp({ config, db: api.sql, prisma: api.prisma, logger: createLogger({ level: "silent" }), redis: api.redis });
+}
+
 /** Row counts of every table, to show that a refused request wrote nothing. */
 export async function countRows(prisma: PrismaClient): Promise<Record<string, number>> {
   const tables = await prisma.$queryRaw<{ name: string }[]>`
@@ -63,6 +71,19 @@ export async function countRows(prisma: PrismaClient): Promise<Record<string, nu
     counts[name] = row!.n;
   }
   return counts;
+}
+
+/** A digest of every row of every table: equal before and after means a refused request wrote nothing, not even an update. */
+export async function tableDigests(prisma: PrismaClient): Promise<Record<string, string>> {
+  const tables = await prisma.$queryRaw<{ name: string }[]>`
+    SELECT table_name AS name FROM information_schema.tables
+    WHERE table_schema = 'public' AND table_type = 'BASE TABLE' AND table_name <> '_prisma_migrations' ORDER BY table_name`;
+  const digests: Record<string, string> = {};
+  for (const { name } of tables) {
+    const [row] = await prisma.$queryRawUnsafe<{ digest: string | null }[]>(`SELECT md5(string_agg(t::text, '|' ORDER BY t::text)) AS digest FROM "${name}" t`);
+    digests[name] = row!.digest ?? "empty";
+  }
+  return digests;
 }
 
 export const address = { firstName: "Ada", lastName: "Lovelace", address1: "1 Main St", city: "London", postalCode: "N1 9GU", country: "GB" };
@@ -80,28 +101,46 @@ export interface ApiBody {
   orderNumber: string;
 }
 
+/** Request headers that authenticate: `{ authorization }`, spread into a request's headers. */
+export type Auth = { authorization: string };
+
+/** The admin credentials of a test app (ADMIN_USER default, the development password: the app listens on loopback). */
+export const admin: Auth = { authorization: `Basic ${Buffer.from(`admin:${developmentAdminPassword}`).toString("base64")}` };
+
+export function bearer(apiKey: string): Auth {
+  return { authorization: `Bearer ${apiKey}` };
+}
+
 export async function post(app: FastifyInstance, url: string, payload: unknown, headers: Record<string, string> = {}) {
   const response = await app.inject({ method: "POST", url, payload: payload as object, headers });
   return { status: response.statusCode, body: response.json<ApiBody>(), headers: response.headers };
 }
 
-export async function get(app: FastifyInstance, url: string) {
-  const response = await app.inject({ method: "GET", url });
-  return { status: response.statusCode, body: response.json<ApiBody>() };
+export async function get(app: FastifyInstance, url: string, headers: Record<string, string> = {}) {
+  const response = await app.inject({ method: "GET", url, headers });
+  return { status: response.statusCode, body: response.json<ApiBody>(), headers: response.headers };
 }
 
 /** The customer seedShop made for each tenant: orderBody orders as that user. */
 const customers = new Map<string, string>();
 
-/** A tenant with a seller, a customer and one product, made through the API. */
+/** A tenant made by the admin, with its first API key. */
+export async function seedTenant(app: FastifyInstance) {
+  const tenant = await post(app, "/api/tenants", { name: "Acme", slug: `acme-${randomUUID().slice(0, 8)}` }, admin);
+  if (tenant.status !== 201) throw new Error(`POST /api/tenants answered ${tenant.status}: ${JSON.stringify(tenant.body)}`);
+  const apiKey = tenant.body.apiKey as string;
+  return { tenantId: tenant.body.id, apiKey, apiKeyId: tenant.body.apiKeyId as string, auth: bearer(apiKey) };
+}
+
+/** A tenant with its API key (`auth`), a seller, a customer and one product, made through the API with that key. */
 export async function seedShop(app: FastifyInstance, { stock = 10, price = 1250 } = {}) {
-  const tenant = await post(app, "/api/tenants", { name: "Acme", slug: `acme-${randomUUID().slice(0, 8)}` });
-  const tenantId = tenant.body.id;
-  const seller = await post(app, "/api/users", { tenantId, email: "seller@example.com", role: "seller" });
-  const customer = await post(app, "/api/users", { tenantId, email: "ada@example.com", role: "customer" });
+  const { tenantId, apiKey, auth } = await seedTenant(app);
+  const seller = await post(app, "/api/users", { tenantId, email: "seller@example.com", role: "seller" }, auth);
+  const customer = await post(app, "/api/users", { tenantId, email: "ada@example.com", role: "customer" }, auth);
   customers.set(tenantId, customer.body.id);
-  const product = await post(app, "/api/products", { tenantId, sellerId: seller.body.id, categoryId: "books", name: "A book", price, stock });
-  return { tenantId, productId: product.body.id, price, sellerId: seller.body.id, customerId: customer.body.id };
+  const product = await post(app, "/api/products", { tenantId, sellerId: seller.body.id, categoryId: "books", name: "A book", price, stock }, auth);
+  if (product.status !== 201) throw new Error(`POST /api/products answered ${product.status}: ${JSON.stringify(product.body)}`);
+  return { tenantId, apiKey, auth, productId: product.body.id, price, sellerId: seller.body.id, customerId: customer.body.id };
 }
 
 export function orderBody(tenantId: string, productId: string, quantity = 2, unitPrice = 1250) {

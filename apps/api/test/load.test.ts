@@ -6,7 +6,7 @@ import { createLogger } from "@outbox/logger";
 import { sql } from "@outbox/sql";
 import { createTestRedis, waitFor } from "@outbox/testing";
 import { startWorker } from "@outbox/worker";
-import { address, countRows, orderBody, post, seedShop, startApi, type ApiHarness } from "./helpers.ts";
+import { address, countRows, orderBody, post, seedShop, startApi, type ApiHarness, type Auth } from "./helpers.ts";
 
 let cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -30,8 +30,8 @@ async function withWorker(harness: ApiHarness) {
   });
 }
 
-async function postHttp(base: string, path: string, body: unknown) {
-  const response = await fetch(`${base}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+async function postHttp(base: string, path: string, body: unknown, auth: Auth) {
+  const response = await fetch(`${base}${path}`, { method: "POST", headers: { "content-type": "application/json", ...auth }, body: JSON.stringify(body) });
   return { status: response.status, retryAfter: response.headers.get("retry-after"), body: (await response.json()) as Record<string, unknown> };
 }
 
@@ -43,7 +43,7 @@ describe("the order API under load", () => {
     const seller = (await harness.sql.query<{ id: string }>(sql`SELECT seller_id::text AS id FROM products WHERE id = ${shop.productId}::uuid`))[0]!.id;
     const products = [shop.productId];
     for (let i = 1; i < 20; i++) {
-      const product = await post(harness.app, "/api/products", { tenantId: shop.tenantId, sellerId: seller, categoryId: "c", name: `P${i}`, price: 100, stock: 200 });
+      const product = await post(harness.app, "/api/products", { tenantId: shop.tenantId, sellerId: seller, categoryId: "c", name: `P${i}`, price: 100, stock: 200 }, shop.auth);
       products.push(product.body.id);
     }
     const base = await harness.app.listen({ host: "127.0.0.1", port: 0 });
@@ -54,10 +54,10 @@ describe("the order API under load", () => {
         // Two or three products each, listed in no particular order: the old deadlock's shape.
         const picked = [...new Set([products[(c * 7 + n) % 20]!, products[(n * 3 + c) % 20]!, products[(n * 11) % 20]!])];
         const items = picked.map((productId, k) => ({ productId, quantity: 1 + ((n + k) % 3), unitPrice: 100 }));
-        const order = await postHttp(base, "/api/orders", { ...orderBody(shop.tenantId, shop.productId), items, shippingAddress: address });
+        const order = await postHttp(base, "/api/orders", { ...orderBody(shop.tenantId, shop.productId), items, shippingAddress: address }, shop.auth);
         statuses.push(order.status);
         if (order.status === 201 && n % 10 === 0) {
-          const cancel = await postHttp(base, `/api/orders/${order.body.id as string}/cancel`, { reason: "load test" });
+          const cancel = await postHttp(base, `/api/orders/${order.body.id as string}/cancel`, { reason: "load test" }, shop.auth);
           statuses.push(cancel.status);
           if (cancel.status === 202) cancelled.add(order.body.id as string);
         }
@@ -92,7 +92,7 @@ describe("the order API under load", () => {
     const base = await harness.app.listen({ host: "127.0.0.1", port: 0 });
     const before = await harness.sql.query<{ n: number }>(sql`SELECT count(*)::int AS n FROM orders`);
     const started = performance.now();
-    const answers = await Promise.all(Array.from({ length: 60 }, () => postHttp(base, "/api/orders", orderBody(shop.tenantId, shop.productId, 1))));
+    const answers = await Promise.all(Array.from({ length: 60 }, () => postHttp(base, "/api/orders", orderBody(shop.tenantId, shop.productId, 1), shop.auth)));
     const refused = answers.filter((a) => a.status === 503);
     expect(answers.filter((a) => a.status !== 201 && a.status !== 503)).toEqual([]);
     expect(refused.length).toBeGreaterThan(0);
@@ -109,20 +109,20 @@ describe("the order API under load", () => {
     const shop = await seedShop(harness.app);
     const held = await harness.sql.connect();
     try {
-      const answer = await post(harness.app, "/api/orders", orderBody(shop.tenantId, shop.productId));
+      const answer = await post(harness.app, "/api/orders", orderBody(shop.tenantId, shop.productId), shop.auth);
       expect(answer.status).toBe(503);
       expect(answer.headers["retry-after"]).toBe("1");
       expect(answer.body.code).toBe("UNAVAILABLE");
     } finally {
       held.release();
     }
-    expect((await post(harness.app, "/api/orders", orderBody(shop.tenantId, shop.productId))).status).toBe(201);
+    expect((await post(harness.app, "/api/orders", orderBody(shop.tenantId, shop.productId), shop.auth)).status).toBe(201);
   });
 
   it("a deadlock in the write is run again inside: the client sees 202, never the deadlock", async () => {
     const harness = await api();
     const shop = await seedShop(harness.app);
-    const order = await post(harness.app, "/api/orders", orderBody(shop.tenantId, shop.productId));
+    const order = await post(harness.app, "/api/orders", orderBody(shop.tenantId, shop.productId), shop.auth);
     // The first two cancel UPDATEs fail as a deadlock would (a sequence counts them: it survives the rollback).
     await harness.prisma.$executeRawUnsafe(`CREATE SEQUENCE deadlock_count`);
     await harness.prisma.$executeRawUnsafe(`
@@ -134,7 +134,7 @@ describe("the order API under load", () => {
         RETURN NEW;
       END $$`);
     await harness.prisma.$executeRawUnsafe(`CREATE TRIGGER fake_deadlock BEFORE UPDATE ON orders FOR EACH ROW EXECUTE FUNCTION fake_deadlock()`);
-    const cancel = await post(harness.app, `/api/orders/${order.body.id}/cancel`, { reason: "retried" });
+    const cancel = await post(harness.app, `/api/orders/${order.body.id}/cancel`, { reason: "retried" }, shop.auth);
     expect(cancel.status).toBe(202);
     const events = await harness.sql.query<{ n: number }>(sql`SELECT count(*)::int AS n FROM event_outbox WHERE event_type = 'OrderCancelled' AND aggregate_id = ${order.body.id}`);
     expect(events[0]!.n).toBe(1);
@@ -146,10 +146,10 @@ describe("the order API under load", () => {
     const harness = await api();
     const shop = await seedShop(harness.app);
     const before = await countRows(harness.prisma);
-    const order = await post(harness.app, "/api/orders", { ...orderBody(shop.tenantId, shop.productId), customerId: randomUUID() });
+    const order = await post(harness.app, "/api/orders", { ...orderBody(shop.tenantId, shop.productId), customerId: randomUUID() }, shop.auth);
     expect(order.status).toBe(404);
     expect(order.body).toMatchObject({ code: "CUSTOMER_NOT_FOUND", issues: [{ path: "customerId" }] });
-    const product = await post(harness.app, "/api/products", { tenantId: shop.tenantId, sellerId: randomUUID(), categoryId: "c", name: "x", price: 1, stock: 1 });
+    const product = await post(harness.app, "/api/products", { tenantId: shop.tenantId, sellerId: randomUUID(), categoryId: "c", name: "x", price: 1, stock: 1 }, shop.auth);
     expect(product.status).toBe(404);
     expect(product.body).toMatchObject({ code: "SELLER_NOT_FOUND", issues: [{ path: "sellerId" }] });
     expect(await countRows(harness.prisma)).toEqual(before);

@@ -1,40 +1,33 @@
 import { randomUUID } from "node:crypto";
-import Fastify, { type FastifyInstance } from "fastify";
+import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "@outbox/config";
-import { createPrisma, type PrismaClient } from "@outbox/db";
-import { createTestDatabase, type TestDatabase } from "@outbox/testing";
+import type { PrismaClient } from "@outbox/db";
 import { decryptSecret } from "@outbox/webhooks";
-import { webhookEndpointRoutes } from "../src/routes/webhook-endpoints.ts";
+import { admin, anotherApp, seedTenant, startApi, type ApiHarness, type Auth } from "./helpers.ts";
 
 const encryptionKey = "route-test-encryption-key-of-32-chars-plus";
-let db: TestDatabase;
+let api: ApiHarness;
 let prisma: PrismaClient;
 let app: FastifyInstance;
 let tenantId: string;
+let auth: Auth;
 
-async function appWith(env: Record<string, string>): Promise<FastifyInstance> {
-  const instance = Fastify();
-  await instance.register(webhookEndpointRoutes, { prisma, config: loadConfig({ DATABASE_URL: db.url, ...env }) });
-  await instance.ready();
-  return instance;
-}
+const appWith = (env: Record<string, string>) => anotherApp(api, env);
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  prisma = createPrisma(db.url, { poolSize: 2 });
-  app = await appWith({ ENCRYPTION_KEY: encryptionKey });
-  tenantId = randomUUID();
-  await prisma.tenant.create({ data: { id: tenantId, name: "Acme", slug: "acme" } });
+  api = await startApi({ env: { ENCRYPTION_KEY: encryptionKey } });
+  prisma = api.prisma;
+  app = api.app;
+  ({ tenantId, auth } = await seedTenant(app));
 });
 afterAll(async () => {
-  await app?.close();
-  await prisma?.$disconnect();
-  await db?.drop();
+  await api?.close();
 });
 
 const base = () => `/api/tenants/${tenantId}/webhook-endpoints`;
-const register = (payload: unknown, tenant = tenantId) => app.inject({ method: "POST", url: `/api/tenants/${tenant}/webhook-endpoints`, payload: payload as object });
+const call = (method: "GET" | "POST", url: string, payload?: unknown, as: Auth = auth) =>
+  app.inject({ method, url, headers: as, ...(payload === undefined ? {} : { payload: payload as object }) });
+const register = (payload: unknown, tenant = tenantId, as: Auth = auth) => call("POST", `/api/tenants/${tenant}/webhook-endpoints`, payload, as);
 
 describe("webhook endpoint routes", () => {
   it("registers an endpoint and returns its whsec_ secret once, stored encrypted", async () => {
@@ -50,7 +43,7 @@ describe("webhook endpoint routes", () => {
     expect(decryptSecret(row.secretEncrypted, encryptionKey)).toBe(body.secret);
     expect(() => decryptSecret(row.secretEncrypted, "the wrong key, also 32 characters long")).toThrow(/cannot be decrypted/);
 
-    const list = await app.inject({ method: "GET", url: base() });
+    const list = await call("GET", base());
     expect(list.statusCode).toBe(200);
     expect(list.body).not.toContain(body.secret);
     expect(list.body).not.toContain(row.secretEncrypted);
@@ -68,6 +61,21 @@ describe("webhook endpoint routes", () => {
       [{ url: "https://169.254.169.254/", events: ["*"] }, [{ path: "url", message: /cloud metadata/ }]],
       [{ url: "https://[::1]/", events: ["*"] }, [{ path: "url", message: /loopback/ }]],
       [{ url: "https://localhost/x", events: ["*"] }, [{ path: "url", message: /public host/ }]],
+      // Trailing dots name the same host; IPv6 forms carrying IPv4 (translated, NAT64, local-use NAT64, 6to4) are refused whatever they carry.
+      [{ url: "https://localhost./x", events: ["*"] }, [{ path: "url", message: /public host/ }]],
+      [{ url: "https://LOCALHOST../x", events: ["*"] }, [{ path: "url", message: /public host/ }]],
+      [{ url: "https://api.localhost./x", events: ["*"] }, [{ path: "url", message: /public host/ }]],
+      [{ url: "https://intranet./x", events: ["*"] }, [{ path: "url", message: /public host/ }]],
+      [{ url: "https://metadata.google.internal/x", events: ["*"] }, [{ path: "url", message: /public host/ }]],
+      [{ url: "https://printer.local/x", events: ["*"] }, [{ path: "url", message: /public host/ }]],
+      [{ url: "https://127.0.0.1./x", events: ["*"] }, [{ path: "url", message: /loopback/ }]],
+      [{ url: "https://[::ffff:0:7f00:1]/x", events: ["*"] }, [{ path: "url", message: /IPv4-translated/ }]],
+      [{ url: "https://[::ffff:127.0.0.1]/x", events: ["*"] }, [{ path: "url", message: /IPv4-mapped/ }]],
+      [{ url: "https://[64:ff9b::7f00:1]/x", events: ["*"] }, [{ path: "url", message: /NAT64/ }]],
+      [{ url: "https://[64:ff9b::808:808]/x", events: ["*"] }, [{ path: "url", message: /NAT64/ }]],
+      [{ url: "https://[64:ff9b:1::a9fe:a9fe]/x", events: ["*"] }, [{ path: "url", message: /NAT64/ }]],
+      [{ url: "https://[2002:7f00:1::]/x", events: ["*"] }, [{ path: "url", message: /6to4/ }]],
+      [{ url: "https://[::7f00:1]/x", events: ["*"] }, [{ path: "url", message: /IPv4-compatible/ }]],
       [{ url: "ftp://hooks.example.com/", events: ["*"] }, [{ path: "url", message: /https/ }]],
       [{ url: "https://hooks.example.com/", events: [] }, [{ path: "events", message: /non-empty array/ }]],
       [{ url: "https://hooks.example.com/", events: ["order.created", "order.shipped"] }, [{ path: "events.1", message: /must be one of/ }]],
@@ -85,14 +93,14 @@ describe("webhook endpoint routes", () => {
         expect(body.issues[i]!.message).toMatch(issue.message);
       });
     }
-    expect((await app.inject({ method: "POST", url: base(), payload: [1, 2] as unknown as object })).statusCode).toBe(400);
+    expect((await call("POST", base(), [1, 2])).statusCode).toBe(400);
     expect(await prisma.webhookEndpoint.count()).toBe(before);
   });
 
   it("accepts http and loopback only when WEBHOOK_ALLOW_PRIVATE_NETWORKS=true", async () => {
     const open = await appWith({ ENCRYPTION_KEY: encryptionKey, WEBHOOK_ALLOW_PRIVATE_NETWORKS: "true" });
     try {
-      const response = await open.inject({ method: "POST", url: base(), payload: { url: "http://127.0.0.1:9999/hooks", events: ["*", "order.created"] } });
+      const response = await open.inject({ method: "POST", url: base(), headers: auth, payload: { url: "http://127.0.0.1:9999/hooks", events: ["*", "order.created"] } });
       expect(response.statusCode).toBe(201);
       expect(response.json<{ events: string[] }>().events).toEqual(["*"]);
     } finally {
@@ -101,37 +109,36 @@ describe("webhook endpoint routes", () => {
   });
 
   it("answers 404 for an unknown tenant or endpoint", async () => {
-    const unknownTenant = await register({ url: "https://hooks.example.com/", events: ["*"] }, randomUUID());
+    const unknownTenant = await register({ url: "https://hooks.example.com/", events: ["*"] }, randomUUID(), admin);
     expect(unknownTenant.statusCode).toBe(404);
     expect(unknownTenant.json<{ code: string }>().code).toBe("TENANT_NOT_FOUND");
-    expect((await register({ url: "https://hooks.example.com/", events: ["*"] }, "not-a-uuid")).statusCode).toBe(404);
-    expect((await app.inject({ method: "GET", url: `/api/tenants/${randomUUID()}/webhook-endpoints` })).statusCode).toBe(404);
+    expect((await register({ url: "https://hooks.example.com/", events: ["*"] }, "not-a-uuid", admin)).statusCode).toBe(404);
+    expect((await call("GET", `/api/tenants/${randomUUID()}/webhook-endpoints`, undefined, admin)).statusCode).toBe(404);
     for (const action of ["disable", "enable", "rotate-secret"]) {
-      expect((await app.inject({ method: "POST", url: `${base()}/${randomUUID()}/${action}` })).statusCode).toBe(404);
-      expect((await app.inject({ method: "POST", url: `${base()}/nope/${action}` })).statusCode).toBe(404);
+      expect((await call("POST", `${base()}/${randomUUID()}/${action}`)).statusCode).toBe(404);
+      expect((await call("POST", `${base()}/nope/${action}`)).statusCode).toBe(404);
     }
     // Another tenant's endpoint is not reachable through this tenant's path.
-    const other = randomUUID();
-    await prisma.tenant.create({ data: { id: other, name: "Other", slug: "other" } });
-    const theirs = (await register({ url: "https://hooks.example.com/other", events: ["*"] }, other)).json<{ id: string }>();
-    expect((await app.inject({ method: "POST", url: `${base()}/${theirs.id}/disable` })).statusCode).toBe(404);
+    const other = await seedTenant(app);
+    const theirs = (await register({ url: "https://hooks.example.com/other", events: ["*"] }, other.tenantId, other.auth)).json<{ id: string }>();
+    expect((await call("POST", `${base()}/${theirs.id}/disable`)).statusCode).toBe(404);
   });
 
   it("disables, enables (resetting failures) and rotates the secret", async () => {
     const created = (await register({ url: "https://hooks.example.com/rotate", events: ["*"] })).json<{ id: string; secret: string }>();
     await prisma.webhookEndpoint.update({ where: { id: created.id }, data: { consecutiveFailures: 4 } });
 
-    const disabled = await app.inject({ method: "POST", url: `${base()}/${created.id}/disable`, payload: { reason: "maintenance" } });
+    const disabled = await call("POST", `${base()}/${created.id}/disable`, { reason: "maintenance" });
     expect(disabled.statusCode).toBe(200);
     expect(disabled.json()).toMatchObject({ enabled: false, disabledReason: "maintenance" });
-    const plain = await app.inject({ method: "POST", url: `${base()}/${created.id}/disable` });
+    const plain = await call("POST", `${base()}/${created.id}/disable`);
     expect(plain.json()).toMatchObject({ enabled: false, disabledReason: "disabled by the tenant" });
 
-    const enabled = await app.inject({ method: "POST", url: `${base()}/${created.id}/enable` });
+    const enabled = await call("POST", `${base()}/${created.id}/enable`);
     expect(enabled.statusCode).toBe(200);
     expect(enabled.json()).toMatchObject({ enabled: true, disabledReason: null, consecutiveFailures: 0 });
 
-    const rotated = await app.inject({ method: "POST", url: `${base()}/${created.id}/rotate-secret` });
+    const rotated = await call("POST", `${base()}/${created.id}/rotate-secret`);
     expect(rotated.statusCode).toBe(200);
     const body = rotated.json<{ secret: string; previousSecretExpiresAt: string }>();
     expect(body.secret).toMatch(/^whsec_/);
@@ -147,7 +154,7 @@ describe("webhook endpoint routes", () => {
   it("refuses to register endpoints with 503 when ENCRYPTION_KEY is not set (outside production)", async () => {
     const keyless = await appWith({});
     try {
-      const response = await keyless.inject({ method: "POST", url: base(), payload: { url: "https://hooks.example.com/", events: ["*"] } });
+      const response = await keyless.inject({ method: "POST", url: base(), headers: auth, payload: { url: "https://hooks.example.com/", events: ["*"] } });
       expect(response.statusCode).toBe(503);
       const body = response.json<{ code: string; error: string }>();
       expect(body.code).toBe("WEBHOOK_ENCRYPTION_KEY_MISSING");

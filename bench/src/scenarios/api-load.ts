@@ -65,34 +65,44 @@ async function waitReady(url: string): Promise<void> {
   throw new Error(`${url} did not become ready`);
 }
 
-async function postJson(url: string, body: unknown): Promise<Record<string, unknown>> {
-  const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+/** The admin credentials the bench's API is started with (ADMIN_PASSWORD below). */
+const adminPassword = "bench-admin-password";
+const admin = `Basic ${Buffer.from(`admin:${adminPassword}`).toString("base64")}`;
+
+async function postJson(url: string, body: unknown, authorization: string): Promise<Record<string, unknown>> {
+  const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json", authorization }, body: JSON.stringify(body) });
   return (await response.json()) as Record<string, unknown>;
 }
 
-/** A tenant, a seller, a customer and 20 products with ample stock, through the API. */
-async function seed(base: string) {
-  const tenant = await postJson(`${base}/api/tenants`, { name: "Bench", slug: `bench-${Date.now()}` });
+/** A tenant (made by the admin, with its API key), a seller, a customer and 20 products with ample stock, through the API. */
+async function seed(base: string): Promise<{ authorization: string; orderOf: (n: number) => unknown }> {
+  const tenant = await postJson(`${base}/api/tenants`, { name: "Bench", slug: `bench-${Date.now()}` }, admin);
   const tenantId = tenant.id as string;
-  const seller = await postJson(`${base}/api/users`, { tenantId, email: "seller@example.com", role: "seller" });
-  const customer = await postJson(`${base}/api/users`, { tenantId, email: "buyer@example.com", role: "customer" });
+  const authorization = `Bearer ${tenant.apiKey as string}`;
+  const seller = await postJson(`${base}/api/users`, { tenantId, email: "seller@example.com", role: "seller" }, authorization);
+  const customer = await postJson(`${base}/api/users`, { tenantId, email: "buyer@example.com", role: "customer" }, authorization);
   const products: string[] = [];
   for (let i = 0; i < 20; i++) {
-    const product = await postJson(`${base}/api/products`, { tenantId, sellerId: seller.id, categoryId: "bench", name: `Widget ${i}`, price: 500, stock: 1_000_000_000 });
+    const product = await postJson(`${base}/api/products`, { tenantId, sellerId: seller.id, categoryId: "bench", name: `Widget ${i}`, price: 500, stock: 1_000_000_000 }, authorization);
     products.push(product.id as string);
   }
   const address = { firstName: "Ada", lastName: "Lovelace", address1: "1 Main St", city: "London", postalCode: "N1 9GU", country: "GB" };
-  return (n: number) => ({
+  const orderOf = (n: number) => ({
     tenantId,
     customerId: customer.id,
     customerEmail: "buyer@example.com",
     items: [products[n % 20]!, products[(n * 7 + 3) % 20]!].filter((p, k, all) => all.indexOf(p) === k).map((productId) => ({ productId, quantity: 1, unitPrice: 500 })),
     shippingAddress: address,
   });
+  return { authorization, orderOf };
 }
 
-/** Runs autocannon against POST /api/orders: closed loop (rate null) or at a fixed overall rate. */
-async function load(base: string, orderOf: (n: number) => unknown, { seconds, rate, connections }: { seconds: number; rate: number | null; connections: number }): Promise<LoadPhase> {
+/** Runs autocannon against POST /api/orders with the tenant's key: closed loop (rate null) or at a fixed overall rate. */
+async function load(
+  base: string,
+  { authorization, orderOf }: { authorization: string; orderOf: (n: number) => unknown },
+  { seconds, rate, connections }: { seconds: number; rate: number | null; connections: number },
+): Promise<LoadPhase> {
   const bodies = Array.from({ length: 64 }, (_, n) => JSON.stringify(orderOf(n)));
   const statuses: Record<string, number> = {};
   const latencies: number[] = [];
@@ -108,7 +118,7 @@ async function load(base: string, orderOf: (n: number) => unknown, { seconds, ra
         requests: [
           {
             method: "POST",
-            headers: { "content-type": "application/json" },
+            headers: { "content-type": "application/json", authorization },
             setupRequest: (request) => ({ ...request, body: bodies[Math.floor(Math.random() * bodies.length)]! }),
             onResponse: (status, _body, _context, headers) => {
               if ((status === 503 || status === 429) && !headers?.["retry-after"]) refusalsWithRetryAfter = false;
@@ -150,26 +160,28 @@ export async function apiLoad(setup: BenchSetup, { seconds = 60, capacitySeconds
   const problems = await bundle({ entry: "bench/src/baseline-server.ts", out: "bench/dist/baseline-server.js", owner: "bench" });
   if (problems.length > 0) throw new Error(problems.join("\n"));
   const [apiPort, workerPort, baselinePort] = [await freePort(), await freePort(), await freePort()];
-  const env = setup.env({ PORT: String(apiPort), WORKER_PORT: String(workerPort), HOST: "127.0.0.1", API_MAX_IN_FLIGHT: "64" });
+  const env = setup.env({ PORT: String(apiPort), WORKER_PORT: String(workerPort), HOST: "127.0.0.1", API_MAX_IN_FLIGHT: "64", ADMIN_PASSWORD: adminPassword,
+    // The bench measures capacity, not the per-key limit: one key sends every order.
+    API_RATE_LIMIT_MAX: "1000000000" });
   const base = `http://127.0.0.1:${apiPort}`;
   const worker = startApp("apps/worker/dist/main.js", env);
   let api = startApp("apps/api/dist/main.js", env);
   try {
     await waitReady(`${base}/readyz`);
-    const orderOf = await seed(base);
-    const capacity = await load(base, orderOf, { seconds: capacitySeconds, rate: null, connections });
+    const tenant = await seed(base);
+    const capacity = await load(base, tenant, { seconds: capacitySeconds, rate: null, connections });
     await stop(api);
 
     const baseline = fork(path.join(root, "bench/dist/baseline-server.js"), { env: { ...process.env, DATABASE_URL: setup.dbUrl, PORT: String(baselinePort) }, stdio: ["ignore", "ignore", "inherit", "ipc"] });
     await new Promise((resolve) => baseline.once("message", resolve));
-    const bare = await load(`http://127.0.0.1:${baselinePort}`, orderOf, { seconds: capacitySeconds, rate: null, connections });
+    const bare = await load(`http://127.0.0.1:${baselinePort}`, tenant, { seconds: capacitySeconds, rate: null, connections });
     await stop(baseline);
 
     api = startApp("apps/api/dist/main.js", env);
     await waitReady(`${base}/readyz`);
     const rate = Math.round(capacity.ordersPerSecond);
-    const atSixtyPercent = await load(base, orderOf, { seconds, rate: Math.round(rate * 0.6), connections });
-    const atThreeTimes = await load(base, orderOf, { seconds: 30, rate: rate * 3, connections: 200 });
+    const atSixtyPercent = await load(base, tenant, { seconds, rate: Math.round(rate * 0.6), connections });
+    const atThreeTimes = await load(base, tenant, { seconds: 30, rate: rate * 3, connections: 200 });
     const accepted = [capacity, atSixtyPercent, atThreeTimes].reduce((sum, phase) => sum + (phase.statuses["201"] ?? 0), 0);
     await waitForHandled(setup);
     const [counts] = await setup.prisma.$queryRaw<{ handled: number; half: number }[]>`

@@ -24,11 +24,19 @@ export const envSchema = z
       .regex(/^[^,\s]+:\d+(,[^,\s]+:\d+)*$/, "must be a comma-separated list of host:port")
       .optional(),
     QUEUE_PREFIX: z.string().regex(/^[\w:{}-]+$/, "may hold letters, digits, _ - : { } only").default("outbox"),
-    HOST: z.string().default("0.0.0.0"),
+    /** Loopback by default: the development admin password is accepted only there (see ADMIN_PASSWORD). */
+    HOST: z.string().min(1).default("127.0.0.1"),
     PORT: port.default(3002),
     WORKER_PORT: z.coerce.number().int().min(0).max(65535).default(3003),
     /** /api requests in progress at once in one API process; more answer 503 with Retry-After at once. */
     API_MAX_IN_FLIGHT: positiveInt.max(10_000).default(64),
+    /** Requests one API key may make per API_RATE_LIMIT_WINDOW_MS; more answer 429 with Retry-After. */
+    API_RATE_LIMIT_MAX: positiveInt.default(1200),
+    API_RATE_LIMIT_WINDOW_MS: positiveInt.min(1000).default(60_000),
+    /** Where the per-key counts live: `memory` (per API process, no round trip) or `redis` (shared by every API process). */
+    API_RATE_LIMIT_STORE: z.enum(["memory", "redis"]).default("memory"),
+    /** How long an API process trusts a key it looked up; a revocation reaches other API processes within it. 0: no cache. */
+    API_KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(5000),
     WORKER_CONCURRENCY: positiveInt.max(2000).default(200),
     WEBHOOK_CONCURRENCY: positiveInt.max(1000).default(50),
     SCAN_CRON: cronExpression.default("*/5 * * * * *"),

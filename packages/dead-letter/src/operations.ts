@@ -88,18 +88,49 @@ export async function retryDead(
   await queueReleased(db, queues, event, options);
 }
 
-/** retryAllDead: retries every dead event (of one type, if given). Returns the ids retried. */
+/** Where retryAllDead has got to: the last event retried, its created_at as Postgres' exact text. */
+interface DeadPosition {
+  createdAt: string;
+  id: string;
+}
+
+/**
+ * deadPage: dead events after a position, oldest first. $1 an event type or null, $2 the position's
+ * created_at (exact text, microseconds kept) or null for the start, $3 its id, $4 at most this many.
+ * Reads event_outbox_dead_idx (created_at WHERE status = 'dead') in order; plain reads, no locks.
+ */
+async function deadPage(db: Queryable, type: string | null, after: DeadPosition | null, limit: number): Promise<DeadPosition[]> {
+  return db.query<DeadPosition>(sql`
+    SELECT id::text AS id, created_at::text AS "createdAt"
+    FROM event_outbox
+    WHERE status = 'dead' AND (${type}::text IS NULL OR event_type = ${type}::text)
+      AND (${after?.createdAt ?? null}::timestamptz IS NULL OR (created_at, id) > (${after?.createdAt ?? null}::timestamptz, ${after?.id ?? null}::uuid))
+    ORDER BY created_at, id
+    LIMIT ${limit}`);
+}
+
+/**
+ * retryAllDead: retries every event that is dead (of one type, if given), oldest first, each at
+ * most once per call: it walks the dead events by (created_at, id) and never goes back, so an event
+ * that dies again while the call runs (its position is behind) waits for the next call. Returns
+ * the ids retried, each once; one that stopped being dead before its turn is left out.
+ */
 export async function retryAllDead(db: Database, queues: QueueSet, { type, ...options }: { type?: string } & ReleaseOptions = {}): Promise<string[]> {
-  const retried: string[] = [];
+  const retried = new Set<string>();
+  let position: DeadPosition | null = null;
   for (;;) {
-    const batch = await listDead(db, { ...(type ? { type } : {}), limit: 500 });
-    if (batch.length === 0) return retried;
-    for (const event of batch) {
-      await retryDead(db, queues, event.id, options).catch((error: unknown) => {
+    const page = await deadPage(db, type ?? null, position, 500);
+    if (page.length === 0) return [...retried];
+    for (const event of page) {
+      if (retried.has(event.id)) continue;
+      try {
+        await retryDead(db, queues, event.id, options);
+        retried.add(event.id);
+      } catch (error) {
         if (!(error instanceof DeadLetterError)) throw error;
-      });
-      retried.push(event.id);
+      }
     }
+    position = page.at(-1)!;
   }
 }
 

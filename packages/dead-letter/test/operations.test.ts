@@ -121,6 +121,27 @@ describe("listDead and retryAllDead", () => {
     expect(await retryAllDead(database.sql, queues)).toEqual([user]);
     for (const id of [older, younger, user]) expect(await queues.events.getJob(id!)).toBeDefined();
   });
+
+  it("retries each dead event at most once per call, even when events die again while it runs", async () => {
+    await database.sql.execute(sql`DELETE FROM event_outbox`);
+    // 48 dead events; the same created_at for some, to walk past equal times by id.
+    const at = new Date(Date.now() - 60_000);
+    const ids = await insert(...Array.from({ length: 48 }, (_, i) => ({ status: "dead", createdAt: i % 3 === 0 ? at : new Date(at.getTime() + i * 1000) })));
+    // Every retried event dies again at once, as a poisoned event would.
+    let running = true;
+    const killer = (async () => {
+      while (running) {
+        await database.sql.execute(sql`UPDATE event_outbox SET status = 'dead', attempts = 3 WHERE status = 'pending' AND id = ANY(${ids}::uuid[])`);
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+    })();
+    const retried = await retryAllDead(database.sql, queues).finally(() => {
+      running = false;
+    });
+    await killer;
+    expect(retried).toHaveLength(48);
+    expect(new Set(retried)).toEqual(new Set(ids));
+  });
 });
 
 describe("the dead-letter worker", () => {

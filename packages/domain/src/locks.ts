@@ -1,4 +1,5 @@
 import { sql, type Queryable } from "@outbox/sql";
+import { moneyFrom } from "./money.ts";
 
 /**
  * The one lock order of the order domain (docs/locking.md): orders, then payments, then products,
@@ -20,6 +21,7 @@ export interface LockedOrder {
 export interface LockedPayment {
   id: string;
   status: string;
+  /** Minor units (the bigint column, read as a number by moneyFrom). */
   amount: number;
 }
 
@@ -40,10 +42,11 @@ export async function lockOrders(tx: Queryable, orderIds: readonly string[]): Pr
 
 /** lockPayments: $1 the payments' ids. After the orders, before the products. */
 export async function lockPayments(tx: Queryable, paymentIds: readonly string[]): Promise<LockedPayment[]> {
-  return tx.query<LockedPayment>(sql`
+  const rows = await tx.query<Omit<LockedPayment, "amount"> & { amount: string }>(sql`
     SELECT id::text AS id, status, amount FROM payments
     WHERE id = ANY(${paymentIds}::uuid[])
     ORDER BY id FOR NO KEY UPDATE`);
+  return rows.map((row) => ({ ...row, amount: moneyFrom(row.amount) }));
 }
 
 /** lockProducts: $1 the products' ids. The last kind in the lock order. */

@@ -16,3 +16,4 @@ export {
   type WorkQueue,
 } from "./catalog.ts";
 export { describeIssues, InvalidEventError, parseEvent } from "./validate.ts";
+export { inspectJson, isStorableText, unstorableTextMessage, type JsonInspection } from "./text.ts";

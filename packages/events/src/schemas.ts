@@ -1,28 +1,42 @@
 import { z } from "zod";
+import { inspectJson, isStorableText, unstorableTextMessage } from "./text.ts";
 
 const regionNames = new Intl.DisplayNames(["en"], { type: "region" });
 /** ISO 3166 leaves these to private use; Intl names some of them ("Unknown Region"). */
 const userAssignedCodes = /^(AA|Q[M-Z]|X[A-Z]|ZZ)$/;
 
-export const id = z.string().trim().min(1, "must not be empty").max(200);
+/** Every free-text field: a string Postgres can store (no NUL, no lone surrogate; see text.ts). */
+export const text = () => z.string().refine(isStorableText, unstorableTextMessage);
+
+/** The most money a field or a total may hold: JSON numbers are exact up to 2^53 - 1. */
+export const maxMoney = Number.MAX_SAFE_INTEGER;
+
+export const id = text().trim().min(1, "must not be empty").max(200);
 export const uuid = z.uuid("must be a UUID");
 export const timestamp = z.iso.datetime({ offset: true, error: "must be an ISO-8601 date-time" });
-/** Money is an integer count of the currency's minor unit (cents). */
-export const money = z.number().int("must be an integer amount of minor units (cents)").min(0, "must not be negative").max(2_000_000_000);
+/**
+ * Money is an integer count of the currency's minor unit (cents), stored as bigint; as a JSON number
+ * it stays a safe integer (past 2^53 - 1 two amounts could read as one).
+ */
+export const money = z
+  .number("must be a number")
+  .max(maxMoney, { error: `must be at most ${maxMoney} (2^53 - 1)`, abort: true })
+  .int("must be an integer amount of minor units (cents)")
+  .min(0, "must not be negative");
 export const currency = z.string().regex(/^[A-Z]{3}$/, "must be an ISO 4217 code such as USD");
 export const countryCode = z
   .string()
-  .regex(/^[A-Z]{2}$/, "must be an ISO 3166 alpha-2 code such as DE")
+  .regex(/^[A-Z]{2}$/, { error: "must be an ISO 3166 alpha-2 code such as DE", abort: true })
   .refine((code) => regionNames.of(code) !== code && !userAssignedCodes.test(code), "is not an ISO 3166 country code");
 export const email = z.email("must be an email address").max(320);
 
 export const address = z.object({
-  firstName: z.string().trim().min(1).max(100),
-  lastName: z.string().trim().min(1).max(100),
-  address1: z.string().trim().min(1).max(200),
-  address2: z.string().trim().max(200).optional(),
-  city: z.string().trim().min(1).max(100),
-  postalCode: z.string().trim().min(1).max(20),
+  firstName: text().trim().min(1).max(100),
+  lastName: text().trim().min(1).max(100),
+  address1: text().trim().min(1).max(200),
+  address2: text().trim().max(200).optional(),
+  city: text().trim().min(1).max(100),
+  postalCode: text().trim().min(1).max(20),
   country: countryCode,
 });
 export type Address = z.infer<typeof address>;
@@ -35,7 +49,7 @@ export const orderItem = z.object({
 
 export const orderCreated = z.object({
   orderId: id,
-  orderNumber: z.string().min(1),
+  orderNumber: text().min(1),
   tenantId: id,
   customerId: id,
   customerEmail: email,
@@ -50,7 +64,7 @@ export const orderCreated = z.object({
 export const orderCancelled = z.object({
   orderId: id,
   tenantId: id,
-  reason: z.string().trim().min(1).max(500),
+  reason: text().trim().min(1).max(500),
   cancelledAt: timestamp,
 });
 
@@ -83,7 +97,7 @@ export const userCreated = z.object({
 export const productCreated = z.object({
   productId: id,
   tenantId: id,
-  name: z.string().trim().min(1).max(200),
+  name: text().trim().min(1).max(200),
   sellerId: id,
   categoryId: id,
   price: money,
@@ -92,7 +106,7 @@ export const productCreated = z.object({
 
 export const tenantCreated = z.object({
   tenantId: id,
-  name: z.string().trim().min(1).max(200),
+  name: text().trim().min(1).max(200),
   slug: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, "must be lowercase letters, digits and single hyphens").max(63),
   createdAt: timestamp,
 });
@@ -114,6 +128,8 @@ export const webhookDelivery = z.object({
   tenantId: id,
   type: webhookType,
   sourceEventId: uuid,
-  data: z.record(z.string(), z.unknown()),
+  data: z.record(z.string(), z.unknown()).superRefine((data, ctx) => {
+    for (const path of inspectJson(data).unstorable) ctx.addIssue({ code: "custom", path: path.split("."), message: unstorableTextMessage });
+  }),
   occurredAt: timestamp,
 });

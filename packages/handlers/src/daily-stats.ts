@@ -37,7 +37,8 @@ export function utcDay(at: Date | string): string {
  * cannot touch a row twice), then adds the sums to the counters, creating a day's row on first
  * use; two transactions bumping the same day never lose a count. Rows are written in key order,
  * so batches bumping the same days lock them in the same order. The day comes from the event's own
- * time, so a re-run of the event counts on the same day.
+ * time, so a re-run of the event counts on the same day. Money counters are bigint (a day's gross
+ * passes 2^31 cents easily); their sums are cast back to bigint (sum(bigint) is numeric).
  */
 export async function bumpDailyStats(tx: Queryable, bumps: readonly DailyStatsBump[]): Promise<void> {
   if (bumps.length === 0) return;
@@ -45,10 +46,10 @@ export async function bumpDailyStats(tx: Queryable, bumps: readonly DailyStatsBu
   await tx.execute(sql`
     INSERT INTO tenant_daily_stats AS s (tenant_id, day, orders_created, orders_cancelled, gross_amount,
       payments_completed, payments_failed, payments_amount, refunds_amount)
-    SELECT b."tenantId", b.day, sum(b."ordersCreated"), sum(b."ordersCancelled"), sum(b."grossAmount"),
-      sum(b."paymentsCompleted"), sum(b."paymentsFailed"), sum(b."paymentsAmount"), sum(b."refundsAmount")
+    SELECT b."tenantId", b.day, sum(b."ordersCreated"), sum(b."ordersCancelled"), sum(b."grossAmount")::bigint,
+      sum(b."paymentsCompleted"), sum(b."paymentsFailed"), sum(b."paymentsAmount")::bigint, sum(b."refundsAmount")::bigint
     FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS b("tenantId" uuid, day date, "ordersCreated" int,
-      "ordersCancelled" int, "grossAmount" int, "paymentsCompleted" int, "paymentsFailed" int, "paymentsAmount" int, "refundsAmount" int)
+      "ordersCancelled" int, "grossAmount" bigint, "paymentsCompleted" int, "paymentsFailed" int, "paymentsAmount" bigint, "refundsAmount" bigint)
     GROUP BY b."tenantId", b.day
     ORDER BY b."tenantId", b.day
     ON CONFLICT (tenant_id, day) DO UPDATE SET

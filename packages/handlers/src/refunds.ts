@@ -1,5 +1,5 @@
 import { sql, type Queryable } from "@outbox/sql";
-import { paymentStatus } from "@outbox/domain";
+import { moneyFrom, paymentStatus } from "@outbox/domain";
 
 export interface RefundRequest {
   orderId: string;
@@ -24,7 +24,7 @@ export interface MadeRefund {
  */
 export async function refundCompletedPayments(tx: Queryable, requests: readonly RefundRequest[]): Promise<MadeRefund[]> {
   if (requests.length === 0) return [];
-  return tx.query<MadeRefund>(sql`
+  const made = await tx.query<Omit<MadeRefund, "amount"> & { amount: string }>(sql`
     INSERT INTO refunds (id, tenant_id, order_id, payment_id, amount, reason)
     SELECT gen_random_uuid(), r."tenantId", p.order_id, p.id, p.amount, r.reason
     FROM jsonb_to_recordset(${JSON.stringify(requests)}::jsonb) AS r("orderId" uuid, "tenantId" uuid, reason text, "paymentId" uuid)
@@ -33,6 +33,7 @@ export async function refundCompletedPayments(tx: Queryable, requests: readonly 
     ORDER BY p.id
     ON CONFLICT (payment_id) DO NOTHING
     RETURNING order_id::text AS "orderId", payment_id::text AS "paymentId", amount`);
+  return made.map((refund) => ({ ...refund, amount: moneyFrom(refund.amount) }));
 }
 
 /** The refunded amount per key (order or payment id) of the refunds made. */

@@ -143,8 +143,10 @@ export async function stockOf(prisma: PrismaClient, productId: string): Promise<
   return (await prisma.product.findUniqueOrThrow({ where: { id: productId } })).stock;
 }
 
+/** The tenant's daily counters, money (bigint columns, BigInt in Prisma) as numbers. */
 export async function statsOf(prisma: PrismaClient, tenantId: string) {
-  return prisma.tenantDailyStats.findMany({ where: { tenantId } });
+  const rows = await prisma.tenantDailyStats.findMany({ where: { tenantId } });
+  return rows.map((row) => ({ ...row, grossAmount: Number(row.grossAmount), paymentsAmount: Number(row.paymentsAmount), refundsAmount: Number(row.refundsAmount) }));
 }
 
 export const now = () => new Date().toISOString();

@@ -67,6 +67,29 @@ describe("OrderCreated", () => {
     expect((await statsOf(database.prisma, tenantId))[0]).toMatchObject({ ordersCreated: 10, grossAmount: 10_000 });
   });
 
+  it("counts money past 32 bits: three orders of 1,500,000,000 cents in a day are all accepted and paid", async () => {
+    const tenantId = await seedTenant(database.prisma);
+    const price = 1_500_000_000;
+    const product = await seedProduct(database.prisma, tenantId, 3, price);
+    const day = new Date("2026-05-05T10:00:00Z");
+    const orders = [];
+    for (let i = 0; i < 3; i++) orders.push(await seedOrder(database.prisma, tenantId, [{ productId: product, quantity: 1, unitPrice: price }], { createdAt: day }));
+    for (const order of orders) await runHandler(database.sql, "OrderCreated", order);
+    for (const order of orders) {
+      const paymentId = await seedPayment(database.prisma, order);
+      await runHandler(database.sql, "PaymentProcessed", { paymentId, orderId: order.orderId, tenantId, amount: price, status: "succeeded", processedAt: "2026-05-05T11:00:00Z" });
+    }
+    const cancelled = orders[0]!;
+    await runHandler(database.sql, "OrderCancelled", { orderId: cancelled.orderId, tenantId, reason: "changed my mind", cancelledAt: "2026-05-05T12:00:00Z" });
+
+    const statuses = await database.prisma.order.findMany({ where: { tenantId }, select: { status: true } });
+    expect(statuses.map((o) => o.status).sort()).toEqual([orderStatus.cancelled, orderStatus.paid, orderStatus.paid]);
+    expect(await database.prisma.refund.findMany({ where: { orderId: cancelled.orderId } })).toMatchObject([{ amount: 1_500_000_000n }]);
+    expect(await statsOf(database.prisma, tenantId)).toMatchObject([
+      { ordersCreated: 3, grossAmount: 4_500_000_000, paymentsCompleted: 3, paymentsAmount: 4_500_000_000, ordersCancelled: 1, refundsAmount: 1_500_000_000 },
+    ]);
+  });
+
   it("leaves an order cancelled before it ran alone", async () => {
     const tenantId = await seedTenant(database.prisma);
     const product = await seedProduct(database.prisma, tenantId, 5);
@@ -105,7 +128,7 @@ describe("PaymentProcessed, PaymentExpired and OrderCancelled", () => {
     expect(await stockOf(database.prisma, product)).toBe(5);
     const row = await database.prisma.order.findUniqueOrThrow({ where: { id: order.orderId } });
     expect(row).toMatchObject({ status: orderStatus.cancelled, statusReason: "changed my mind" });
-    expect(await database.prisma.refund.findMany({ where: { orderId: order.orderId } })).toMatchObject([{ paymentId, amount: 2000 }]);
+    expect(await database.prisma.refund.findMany({ where: { orderId: order.orderId } })).toMatchObject([{ paymentId, amount: 2000n }]);
     expect(await database.prisma.stockReservation.count({ where: { orderId: order.orderId, releasedAt: null } })).toBe(0);
     expect(await database.prisma.email.findMany({ where: { eventId: cancelEvent } })).toMatchObject([{ template: "order_cancelled" }]);
     const [stats] = await statsOf(database.prisma, tenantId);
@@ -138,7 +161,7 @@ describe("PaymentProcessed, PaymentExpired and OrderCancelled", () => {
       paymentId, orderId: order.orderId, tenantId, amount: 2000, status: "succeeded", processedAt: now(),
     });
     expect((await database.prisma.order.findUniqueOrThrow({ where: { id: order.orderId } })).status).toBe(orderStatus.cancelled);
-    expect(await database.prisma.refund.findMany({ where: { paymentId } })).toMatchObject([{ amount: 2000 }]);
+    expect(await database.prisma.refund.findMany({ where: { paymentId } })).toMatchObject([{ amount: 2000n }]);
   });
 
   it("a second payment completing after the order was paid is refunded, and only it", async () => {
@@ -150,7 +173,7 @@ describe("PaymentProcessed, PaymentExpired and OrderCancelled", () => {
     }
     expect((await database.prisma.order.findUniqueOrThrow({ where: { id: order.orderId } })).status).toBe(orderStatus.paid);
     expect(await database.prisma.refund.findMany({ where: { orderId: order.orderId } })).toMatchObject([
-      { paymentId: second, amount: 2000, reason: "payment completed after the order became paid" },
+      { paymentId: second, amount: 2000n, reason: "payment completed after the order became paid" },
     ]);
     expect((await statsOf(database.prisma, tenantId))[0]).toMatchObject({ paymentsCompleted: 2, paymentsAmount: 4000, refundsAmount: 2000 });
   });

@@ -1,3 +1,4 @@
+import { moneyFrom } from "@outbox/domain";
 import { sql, type Database } from "@outbox/sql";
 
 export interface SettlementRow {
@@ -8,6 +9,12 @@ export interface SettlementRow {
   paymentsCompleted: number;
   refundsAmount: number;
   netAmount: number;
+}
+
+type MoneyAsText<T> = { [K in keyof T]: K extends "grossAmount" | "refundsAmount" | "netAmount" ? string : T[K] };
+
+function settlementRow(row: MoneyAsText<SettlementRow>): SettlementRow {
+  return { ...row, grossAmount: moneyFrom(row.grossAmount), refundsAmount: moneyFrom(row.refundsAmount), netAmount: moneyFrom(row.netAmount) };
 }
 
 /** The UTC day before `at`, as YYYY-MM-DD: the day a settlement tick at `at` reports on. */
@@ -25,7 +32,8 @@ export function previousUtcDay(at: Date): string {
  * - netAmount: completed payment amount minus refunds.
  * Upserted into settlement_reports, and a tenant's stale row for the day (its figures went to
  * nothing since the last run) is removed, all in one transaction: running it twice for a day
- * leaves the same report. Returns the rows written.
+ * leaves the same report. Returns the rows written. Money sums are bigint (sum(bigint) is numeric,
+ * cast back); pg returns bigint as a string, read with moneyFrom.
  */
 export async function buildSettlement(db: Database, day: string): Promise<SettlementRow[]> {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) throw new TypeError(`day must be YYYY-MM-DD, got ${day}`);
@@ -35,17 +43,17 @@ export async function buildSettlement(db: Database, day: string): Promise<Settle
     // upsertSettlement: $1 day start, $2 next day start (UTC), $3 the day.
     // Reads orders(tenant_id, created_at), payments and refunds(tenant_id, created_at) under the
     // statement's snapshot, without locks; the upsert locks only this day's report rows.
-    const rows = await tx.query<SettlementRow>(sql`
+    const written = await tx.query<MoneyAsText<SettlementRow>>(sql`
       WITH day_orders AS (
-        SELECT tenant_id, count(*)::int AS orders, coalesce(sum(total_amount), 0)::int AS gross
+        SELECT tenant_id, count(*)::int AS orders, coalesce(sum(total_amount), 0)::bigint AS gross
         FROM orders WHERE created_at >= ${from} AND created_at < ${to} AND status <> 'rejected'
         GROUP BY tenant_id
       ), day_payments AS (
-        SELECT tenant_id, count(*)::int AS completed, coalesce(sum(amount), 0)::int AS amount
+        SELECT tenant_id, count(*)::int AS completed, coalesce(sum(amount), 0)::bigint AS amount
         FROM payments WHERE status = 'completed' AND processed_at >= ${from} AND processed_at < ${to}
         GROUP BY tenant_id
       ), day_refunds AS (
-        SELECT tenant_id, coalesce(sum(amount), 0)::int AS amount
+        SELECT tenant_id, coalesce(sum(amount), 0)::bigint AS amount
         FROM refunds WHERE created_at >= ${from} AND created_at < ${to}
         GROUP BY tenant_id
       ), tenants AS (
@@ -66,6 +74,7 @@ export async function buildSettlement(db: Database, day: string): Promise<Settle
       RETURNING r.tenant_id::text AS "tenantId", to_char(r.day, 'YYYY-MM-DD') AS day, r.orders,
         r.gross_amount AS "grossAmount", r.payments_completed AS "paymentsCompleted",
         r.refunds_amount AS "refundsAmount", r.net_amount AS "netAmount"`);
+    const rows = written.map(settlementRow);
     // removeStaleSettlement: $1 the day, $2 tenants reported above. Locks only the rows it deletes.
     await tx.execute(sql`
       DELETE FROM settlement_reports

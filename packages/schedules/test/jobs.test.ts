@@ -73,10 +73,10 @@ describe("buildSettlement", () => {
         tenantId: r.tenantId,
         day: r.day.toISOString().slice(0, 10),
         orders: r.orders,
-        grossAmount: r.grossAmount,
+        grossAmount: Number(r.grossAmount),
         paymentsCompleted: r.paymentsCompleted,
-        refundsAmount: r.refundsAmount,
-        netAmount: r.netAmount,
+        refundsAmount: Number(r.refundsAmount),
+        netAmount: Number(r.netAmount),
       }));
 
     expect(await buildSettlement(database.sql, day)).toEqual(expected);
@@ -84,6 +84,23 @@ describe("buildSettlement", () => {
     expect(await buildSettlement(database.sql, day)).toEqual(expected);
     expect(await readReports()).toEqual(expected);
     expect(await database.prisma.settlementReport.count({ where: { day: new Date("2026-03-15") } })).toBe(0);
+  });
+
+  it("sums money past 32 bits: three orders of 1,500,000,000 cents in a day, paid and one refunded", async () => {
+    const day = "2026-04-02";
+    const at = (time: string) => new Date(`${day}T${time}Z`);
+    const tenantId = await seedTenant(database.prisma);
+    const price = 1_500_000_000;
+    const orders = [];
+    for (const time of ["09:00:00", "10:00:00", "11:00:00"]) orders.push(await seedOrder(database.prisma, tenantId, { totalAmount: price, createdAt: at(time) }));
+    const payments = [];
+    for (const orderId of orders) payments.push(await seedPayment(database.prisma, { tenantId, orderId }, { amount: price, status: "completed", processedAt: at("12:00:00") }));
+    await database.prisma.refund.create({ data: { tenantId, orderId: orders[0]!, paymentId: payments[0]!, amount: price, reason: "cancelled", createdAt: at("13:00:00") } });
+
+    const [row] = await buildSettlement(database.sql, day);
+    expect(row).toEqual({ tenantId, day, orders: 3, grossAmount: 4_500_000_000, paymentsCompleted: 3, refundsAmount: price, netAmount: 3_000_000_000 });
+    const stored = await database.prisma.settlementReport.findUniqueOrThrow({ where: { tenantId_day: { tenantId, day: new Date(day) } } });
+    expect(stored).toMatchObject({ grossAmount: 4_500_000_000n, netAmount: 3_000_000_000n });
   });
 
   it("removes a tenant's stale row when its figures for the day went away", async () => {

@@ -1,16 +1,20 @@
 import { isIP } from "node:net";
 import { webhookTypes, type WebhookType } from "@outbox/events";
-import { refusedRange } from "./address-guard.ts";
+import { refusedLiteral } from "./address-guard.ts";
 import { InvalidEndpointError, type FieldIssue } from "./errors.ts";
 
 export const allEvents = "*";
 export type EventFilter = WebhookType | typeof allEvents;
 const maxUrlLength = 2048;
+/** Names that never leave this machine or the local network (RFC 6761, RFC 6762, RFC 8375, ICANN's .internal). */
+const localSuffixes = ["localhost", "local", "internal", "home.arpa"];
 
 /**
  * Registration-time checks of an endpoint URL. https is required; plain http is accepted only when
  * private networks are allowed (local development and tests, where receivers are on loopback).
- * Credentials, fragments and IP literals in refused ranges are rejected here; hostnames are checked
+ * Credentials, fragments and IP literals in refused ranges (or IPv6 forms carrying IPv4) are rejected
+ * here, and so are names for this machine or the local network (`localhost`, `*.localhost`, `*.local`,
+ * `*.internal`, `*.home.arpa`, single labels), with or without trailing dots; hostnames are checked
  * again, against the addresses they resolve to, on every delivery.
  */
 export function urlIssues(value: unknown, allowPrivateNetworks: boolean): FieldIssue[] {
@@ -28,11 +32,12 @@ export function urlIssues(value: unknown, allowPrivateNetworks: boolean): FieldI
   if (url.username || url.password) return issue("must not contain credentials");
   if (url.hash) return issue("must not contain a fragment");
   if (allowPrivateNetworks) return [];
-  const host = url.hostname.replace(/^\[|\]$/g, "");
+  // `localhost.` is `localhost`: a trailing dot only marks the name as absolute.
+  const host = url.hostname.replace(/^\[|\]$/g, "").replace(/\.+$/, "").toLowerCase();
   if (isIP(host)) {
-    const range = refusedRange(host);
+    const range = refusedLiteral(host);
     if (range) return issue(`must not point at a ${range} address`);
-  } else if (host === "localhost" || host.endsWith(".localhost") || !host.includes(".")) {
+  } else if (!host.includes(".") || localSuffixes.some((suffix) => host === suffix || host.endsWith(`.${suffix}`))) {
     return issue("must name a public host");
   }
   return [];

@@ -15,12 +15,14 @@ interface OrderState {
  * Marks the order cancelled at once (so a second cancel is refused) and publishes OrderCancelled,
  * whose handler restores the stock and refunds. Two round trips: a read, then one statement that
  * changes the order only if it still has the status read (else it runs again) and publishes the
- * event only if it did. The UPDATE's own row lock is the only lock (docs/locking.md).
+ * event only if it did. The UPDATE's own row lock is the only lock (docs/locking.md). With a
+ * `tenantScope` (the API key's tenant) another tenant's order reads as missing: 404.
  */
-export async function cancelOrder(db: Database, id: string, reason: string) {
+export async function cancelOrder(db: Database, id: string, reason: string, tenantScope: string | undefined) {
   if (!isUuid(id)) throw notFound("order", id);
   return retrying(async () => {
-    const [order] = await db.query<OrderState>(sql`SELECT tenant_id::text, status, status_reason FROM orders WHERE id = ${id}::uuid`);
+    const [order] = await db.query<OrderState>(sql`
+      SELECT tenant_id::text, status, status_reason FROM orders WHERE id = ${id}::uuid AND (${tenantScope ?? null}::uuid IS NULL OR tenant_id = ${tenantScope ?? null}::uuid)`);
     if (!order) throw notFound("order", id);
     const why = order.status_reason ?? "no reason given";
     if (order.status === orderStatus.cancelled) throw conflict("ORDER_ALREADY_CANCELLED", `order ${id} is already cancelled (${why})`);

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { orderStatus } from "@outbox/domain";
+import { maxMoney, orderStatus } from "@outbox/domain";
 import type { EventPayload } from "@outbox/events";
 import { publishStatement } from "@outbox/outbox";
 import { sql, type Database, type Statement } from "@outbox/sql";
@@ -7,8 +7,6 @@ import { ApiError, conflict, invalid, notFound } from "../errors.ts";
 import { requestHash } from "../idempotency.ts";
 import type { CreateOrderBody } from "../schemas.ts";
 import { isUuid } from "../validation.ts";
-
-const maxOrderTotal = 2_000_000_000;
 
 export function formatOrderNumber(sequence: number): string {
   return `ORD-${String(sequence).padStart(6, "0")}`;
@@ -58,9 +56,10 @@ function checkedTotal(body: CreateOrderBody, facts: OrderFacts): number {
     priceOf(item.productId) === item.unitPrice ? [] : [{ path: `items.${index}.unitPrice`, message: `is ${item.unitPrice} but the product's price is ${priceOf(item.productId)}` }],
   );
   if (stale.length > 0) throw new ApiError(409, "PRICE_MISMATCH", `unit prices differ from the current prices: ${stale.map((s) => `${s.path} ${s.message}`).join("; ")}`, stale);
-  const total = body.items.reduce((sum, item) => sum + item.quantity * item.unitPrice, 0);
-  if (total > maxOrderTotal) throw invalid([{ path: "items", message: `order total ${total} exceeds ${maxOrderTotal}` }]);
-  return total;
+  // Exact in BigInt: quantity × price can pass 2^53 even when each is in range.
+  const total = body.items.reduce((sum, item) => sum + BigInt(item.quantity) * BigInt(item.unitPrice), 0n);
+  if (total > BigInt(maxMoney)) throw invalid([{ path: "items", message: `order total ${total} exceeds ${maxMoney} (2^53 - 1)` }]);
+  return Number(total);
 }
 
 /**
@@ -79,7 +78,7 @@ export async function createOrder(db: Database, body: CreateOrderBody, idempoten
   const order = newOrder(body, totalAmount, facts.currency!, formatOrderNumber(Number(facts.order_sequence)));
   const published = publishStatement([{ type: "OrderCreated", payload: order.payload }], { onlyIf: sql`EXISTS (SELECT 1 FROM created)` });
   const answer = { ...order.view, eventId: published.ids[0]! };
-  const key = idempotencyKey ? { scope: "POST /api/orders", key: idempotencyKey, hash: requestHash(body) } : undefined;
+  const key = idempotencyKey ? { tenantId: body.tenantId, scope: "POST /api/orders", key: idempotencyKey, hash: requestHash(body) } : undefined;
   const [written] = await db.query<{ created: boolean }>(writeOrder(order, published.statement, key, answer));
   if (written!.created) return { status: 201, body: answer, replayed: false };
   return replayIdempotent(db, key!);
@@ -121,6 +120,14 @@ function newOrder(body: CreateOrderBody, totalAmount: number, currency: string, 
   return { id, createdAt, items, payload, view };
 }
 
+/** An Idempotency-Key, scoped by its tenant: another tenant's use of the same key is another key. */
+interface IdempotencyScope {
+  tenantId: string;
+  scope: string;
+  key: string;
+  hash: string;
+}
+
 /**
  * writeOrder: the idempotency key (when given), the order, its items (in product id order: one
  * order of key-share locks on products for every order) and its event, in one statement. Each
@@ -129,14 +136,14 @@ function newOrder(body: CreateOrderBody, totalAmount: number, currency: string, 
 function writeOrder(
   order: ReturnType<typeof newOrder>,
   publishEvent: Statement,
-  key: { scope: string; key: string; hash: string } | undefined,
+  key: IdempotencyScope | undefined,
   answer: Record<string, unknown>,
 ): Statement {
   const { payload } = order;
   const go = key
-    ? sql`INSERT INTO idempotency_keys (scope, key, request_hash, response_status, response_body)
-          VALUES (${key.scope}, ${key.key}, ${key.hash}, 201, ${JSON.stringify(answer)}::jsonb)
-          ON CONFLICT (scope, key) DO NOTHING RETURNING 1`
+    ? sql`INSERT INTO idempotency_keys (tenant_id, scope, key, request_hash, response_status, response_body)
+          VALUES (${key.tenantId}::uuid, ${key.scope}, ${key.key}, ${key.hash}, 201, ${JSON.stringify(answer)}::jsonb)
+          ON CONFLICT (tenant_id, scope, key) DO NOTHING RETURNING 1`
     : sql`SELECT 1`;
   return sql`
     WITH go AS (${go}),
@@ -150,7 +157,7 @@ function writeOrder(
       RETURNING id),
     items AS (
       INSERT INTO order_items (id, order_id, product_id, quantity, unit_price)
-      SELECT gen_random_uuid(), c.id, (i.item->>'productId')::uuid, (i.item->>'quantity')::int, (i.item->>'unitPrice')::int
+      SELECT gen_random_uuid(), c.id, (i.item->>'productId')::uuid, (i.item->>'quantity')::int, (i.item->>'unitPrice')::bigint
       FROM created c, jsonb_array_elements(${JSON.stringify(order.items)}::jsonb) WITH ORDINALITY AS i(item, n)
       ORDER BY i.n),
     published AS (${publishEvent})
@@ -158,9 +165,10 @@ function writeOrder(
 }
 
 /** The answer stored under a key already used: replayed for the same body, 409 for another. */
-async function replayIdempotent(db: Database, key: { scope: string; key: string; hash: string }): Promise<Answer> {
+async function replayIdempotent(db: Database, key: IdempotencyScope): Promise<Answer> {
   const [first] = await db.query<{ request_hash: string; response_status: number; response_body: Record<string, unknown> }>(sql`
-    SELECT request_hash, response_status, response_body FROM idempotency_keys WHERE scope = ${key.scope} AND key = ${key.key}`);
+    SELECT request_hash, response_status, response_body FROM idempotency_keys
+    WHERE tenant_id = ${key.tenantId}::uuid AND scope = ${key.scope} AND key = ${key.key}`);
   if (!first) throw new ApiError(503, "TRY_AGAIN", "the request with this Idempotency-Key was rolled back meanwhile; send it again");
   if (first.request_hash !== key.hash) throw conflict("IDEMPOTENCY_KEY_REUSED", `Idempotency-Key ${key.key} was already used with a different request body`);
   return { status: first.response_status, body: first.response_body, replayed: true };

@@ -1,4 +1,4 @@
-import { orderStatus, paymentStatus } from "@outbox/domain";
+import { moneyFrom, orderStatus, paymentStatus } from "@outbox/domain";
 import { publishStatement } from "@outbox/outbox";
 import { sql, type Database } from "@outbox/sql";
 import { conflict, notFound } from "../errors.ts";
@@ -7,7 +7,8 @@ import { isUuid } from "../validation.ts";
 
 interface PaymentState {
   status: string;
-  amount: number;
+  /** bigint, as pg returns it. */
+  amount: string;
   order_id: string;
   tenant_id: string;
   order_status: string;
@@ -18,14 +19,16 @@ interface PaymentState {
  * The payment provider's answer: the payment becomes `processing` and PaymentProcessed settles
  * it. Two round trips: a read of the payment and its order, then one statement that moves the
  * payment from `pending` (while its order is not cancelled) and publishes the event only if it
- * did. A cancel that commits in between is settled by the handler, which refunds.
+ * did. A cancel that commits in between is settled by the handler, which refunds. With a
+ * `tenantScope` another tenant's payment reads as missing: 404.
  */
-export async function completePayment(db: Database, id: string, succeeded: boolean) {
+export async function completePayment(db: Database, id: string, succeeded: boolean, tenantScope: string | undefined) {
   if (!isUuid(id)) throw notFound("payment", id);
   return retrying(async () => {
     const [payment] = await db.query<PaymentState>(sql`
       SELECT p.status, p.amount, p.order_id::text, p.tenant_id::text, o.status AS order_status, o.status_reason AS order_status_reason
-      FROM payments p JOIN orders o ON o.id = p.order_id WHERE p.id = ${id}::uuid`);
+      FROM payments p JOIN orders o ON o.id = p.order_id
+      WHERE p.id = ${id}::uuid AND (${tenantScope ?? null}::uuid IS NULL OR p.tenant_id = ${tenantScope ?? null}::uuid)`);
     if (!payment) throw notFound("payment", id);
     if (payment.status !== paymentStatus.pending) throw conflict("PAYMENT_NOT_PENDING", `payment ${id} is ${payment.status}, not pending`);
     if (payment.order_status === orderStatus.cancelled) {
@@ -36,7 +39,7 @@ export async function completePayment(db: Database, id: string, succeeded: boole
       [
         {
           type: "PaymentProcessed",
-          payload: { paymentId: id, orderId: payment.order_id, tenantId: payment.tenant_id, amount: payment.amount, status: outcome, processedAt: new Date().toISOString() },
+          payload: { paymentId: id, orderId: payment.order_id, tenantId: payment.tenant_id, amount: moneyFrom(payment.amount), status: outcome, processedAt: new Date().toISOString() },
         },
       ],
       { onlyIf: sql`EXISTS (SELECT 1 FROM changed)` },

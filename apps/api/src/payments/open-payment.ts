@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { orderStatus, paymentStatus } from "@outbox/domain";
+import { moneyFrom, orderStatus, paymentStatus } from "@outbox/domain";
 import { sql, type Database } from "@outbox/sql";
 import { conflict, invalid, notFound } from "../errors.ts";
 import { retrying } from "../retrying.ts";
@@ -10,14 +10,16 @@ interface OrderState {
   tenant_id: string;
   status: string;
   status_reason: string | null;
-  total_amount: number;
+  /** bigint, as pg returns it. */
+  total_amount: string;
 }
 
 export interface PaymentRow {
   id: string;
   tenant_id: string;
   order_id: string;
-  amount: number;
+  /** bigint, as pg returns it. */
+  amount: string;
   status: string;
   created_at: Date;
   processed_at: Date | null;
@@ -46,17 +48,20 @@ function refusal(order: OrderState): { code: string; message: string } | undefin
 /**
  * Opens a pending payment for the whole order total; the order waits on it (`payment_pending`).
  * Two round trips: a read, then one statement that moves the order from `awaiting_payment` and
- * inserts the payment only if it did (else it runs again on a fresh read).
+ * inserts the payment only if it did (else it runs again on a fresh read). With a `tenantScope`
+ * another tenant's order reads as missing: 404.
  */
-export async function openPayment(db: Database, orderId: string, amount: number): Promise<PaymentRow> {
+export async function openPayment(db: Database, orderId: string, amount: number, tenantScope: string | undefined): Promise<PaymentRow> {
   if (!isUuid(orderId)) throw notFound("order", orderId);
   return retrying(async () => {
     const [order] = await db.query<OrderState>(sql`
-      SELECT id::text, tenant_id::text, status, status_reason, total_amount FROM orders WHERE id = ${orderId}::uuid`);
+      SELECT id::text, tenant_id::text, status, status_reason, total_amount FROM orders
+      WHERE id = ${orderId}::uuid AND (${tenantScope ?? null}::uuid IS NULL OR tenant_id = ${tenantScope ?? null}::uuid)`);
     if (!order) throw notFound("order", orderId);
     const refused = refusal(order);
     if (refused) throw conflict(refused.code, refused.message);
-    if (amount !== order.total_amount) throw invalid([{ path: "amount", message: `must equal the order total ${order.total_amount}` }]);
+    const total = moneyFrom(order.total_amount);
+    if (amount !== total) throw invalid([{ path: "amount", message: `must equal the order total ${total}` }]);
     const [payment] = await db.query<PaymentRow>(sql`
       WITH changed AS (
         UPDATE orders SET status = 'payment_pending', status_reason = NULL, updated_at = now()

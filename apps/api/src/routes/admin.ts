@@ -1,4 +1,3 @@
-import { timingSafeEqual } from "node:crypto";
 import basicAuth from "@fastify/basic-auth";
 import { createBullBoard } from "@bull-board/api";
 import { BullMQAdapter } from "@bull-board/api/bullMQAdapter";
@@ -14,31 +13,21 @@ import type { QueueSet } from "@outbox/queues";
 import { schedulesQueueName } from "@outbox/schedules";
 import type { Database } from "@outbox/sql";
 import { collectStats } from "@outbox/stats";
+import { isAdmin, type AdminCredentials } from "../auth/admin-credentials.ts";
 import { ApiError } from "../errors.ts";
 import { parseRequest } from "../validation.ts";
 
 export const boardPath = "/admin/queues";
 
-/** Outside production an unset ADMIN_PASSWORD falls back to this, with a warning at start. */
-export const developmentAdminPassword = "outbox-admin";
-
-function sameSecret(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
 /**
  * Bull Board at /admin/queues and the admin API at /admin/api, every route behind basic auth.
  * The dead-letter operations are the same module the CLI and the DLQ worker use.
  */
-export async function adminRoutes(app: FastifyInstance, { config, db, queues }: { config: Env; db: Database; queues: QueueSet }) {
-  const password = config.ADMIN_PASSWORD ?? developmentAdminPassword;
-  if (!config.ADMIN_PASSWORD) app.log.warn("ADMIN_PASSWORD is not set; the admin UI uses the development password");
+export async function adminRoutes(app: FastifyInstance, { config, db, queues, admin }: { config: Env; db: Database; queues: QueueSet; admin: AdminCredentials }) {
   await app.register(basicAuth, {
     authenticate: { realm: "outbox admin" },
     validate: async (user, given) => {
-      if (!sameSecret(user, config.ADMIN_USER) || !sameSecret(given, password)) throw new Error("wrong admin user or password");
+      if (!isAdmin(admin, user, given)) throw new Error("wrong admin user or password");
     },
   });
   app.addHook("onRequest", app.basicAuth);

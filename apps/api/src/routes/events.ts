@@ -1,6 +1,7 @@
 import type { FastifyPluginCallback } from "fastify";
 import type { Database } from "@outbox/sql";
 import { readEventState } from "@outbox/stats";
+import { mayRead } from "../auth/access.ts";
 import { notFound } from "../errors.ts";
 import { idParams } from "../schemas.ts";
 import { isUuid, parseRequest } from "../validation.ts";
@@ -9,12 +10,13 @@ export const eventRoutes: FastifyPluginCallback<{ db: Database }> = (app, { db }
   /**
    * An outbox event's current state: where it is in the pipeline (pending → dispatched →
    * processed, or dead, skipped), its attempts and last error. `handledAt` is when its
-   * `processed` mark committed (the mark is the exactly-once record; there is no inbox).
+   * `processed` mark committed (the mark is the exactly-once record; there is no inbox). Only the
+   * event's tenant (or the admin) sees it: another tenant's, or one of no tenant, answers 404.
    */
   app.get("/api/events/:id", async (request) => {
     const { id } = parseRequest(idParams, request.params, "params");
     const event = isUuid(id) ? await readEventState(db, id) : undefined;
-    if (!event) throw notFound("event", id);
+    if (!event || !mayRead(request, event.tenantId)) throw notFound("event", id);
     return { ...event, handledAt: event.status === "processed" ? event.processedAt : null };
   });
   done();

@@ -1,6 +1,7 @@
 import type { FastifyPluginCallback } from "fastify";
 import type { PrismaClient } from "@outbox/db";
 import type { Database } from "@outbox/sql";
+import { requireBodyTenant, tenantScope } from "../auth/access.ts";
 import { notFound } from "../errors.ts";
 import { cancelOrder } from "../orders/cancel-order.ts";
 import { createOrder } from "../orders/create-order.ts";
@@ -12,16 +13,19 @@ export const orderRoutes: FastifyPluginCallback<{ prisma: PrismaClient; db: Data
   app.post("/api/orders", async (request, reply) => {
     const headers = parseRequest(idempotencyKeyHeader, request.headers, "headers");
     const body = parseRequest(createOrderBody, request.body);
+    requireBodyTenant(request, body.tenantId);
     const answer = await createOrder(db, body, headers["idempotency-key"]);
     if (answer.replayed) void reply.header("idempotent-replayed", "true");
     return reply.status(answer.status).send(answer.body);
   });
 
+  /** The order with its items, payments and refunds; another tenant's order answers 404. */
   app.get("/api/orders/:id", async (request) => {
     const { id } = parseRequest(idParams, request.params, "params");
+    const scope = tenantScope(request);
     const order = isUuid(id)
-      ? await prisma.order.findUnique({
-          where: { id },
+      ? await prisma.order.findFirst({
+          where: { id, ...(scope ? { tenantId: scope } : {}) },
           include: { items: true, payments: { orderBy: { createdAt: "asc" } }, refunds: { orderBy: { createdAt: "asc" } } },
         })
       : null;
@@ -32,7 +36,7 @@ export const orderRoutes: FastifyPluginCallback<{ prisma: PrismaClient; db: Data
   app.post("/api/orders/:id/cancel", async (request, reply) => {
     const { id } = parseRequest(idParams, request.params, "params");
     const { reason } = parseRequest(cancelOrderBody, request.body);
-    return reply.status(202).send(await cancelOrder(db, id, reason));
+    return reply.status(202).send(await cancelOrder(db, id, reason, tenantScope(request)));
   });
   done();
 };

@@ -1,6 +1,7 @@
 import type { FastifyPluginCallback } from "fastify";
 import type { PrismaClient } from "@outbox/db";
 import type { Database } from "@outbox/sql";
+import { tenantScope } from "../auth/access.ts";
 import { notFound } from "../errors.ts";
 import { paymentView } from "../orders/order-view.ts";
 import { completePayment } from "../payments/complete-payment.ts";
@@ -12,7 +13,7 @@ export const paymentRoutes: FastifyPluginCallback<{ prisma: PrismaClient; db: Da
   /** Opens a pending payment for the whole order total; the order waits on it (`payment_pending`). */
   app.post("/api/payments", async (request, reply) => {
     const body = parseRequest(createPaymentBody, request.body);
-    const payment = await openPayment(db, body.orderId, body.amount);
+    const payment = await openPayment(db, body.orderId, body.amount, tenantScope(request));
     return reply.status(201).send(
       paymentView({
         id: payment.id,
@@ -29,7 +30,8 @@ export const paymentRoutes: FastifyPluginCallback<{ prisma: PrismaClient; db: Da
 
   app.get("/api/payments/:id", async (request) => {
     const { id } = parseRequest(idParams, request.params, "params");
-    const payment = isUuid(id) ? await prisma.payment.findUnique({ where: { id } }) : null;
+    const scope = tenantScope(request);
+    const payment = isUuid(id) ? await prisma.payment.findFirst({ where: { id, ...(scope ? { tenantId: scope } : {}) } }) : null;
     if (!payment) throw notFound("payment", id);
     return paymentView(payment);
   });
@@ -38,7 +40,7 @@ export const paymentRoutes: FastifyPluginCallback<{ prisma: PrismaClient; db: Da
   app.post("/api/payments/:id/complete", async (request, reply) => {
     const { id } = parseRequest(idParams, request.params, "params");
     const { succeeded } = parseRequest(completePaymentBody, request.body);
-    return reply.status(202).send(await completePayment(db, id, succeeded));
+    return reply.status(202).send(await completePayment(db, id, succeeded, tenantScope(request)));
   });
   done();
 };

@@ -1,18 +1,21 @@
 import type { FastifyPluginCallback } from "fastify";
 import type { Product, PrismaClient } from "@outbox/db";
+import { moneyFrom } from "@outbox/domain";
 import { publish } from "@outbox/outbox";
+import { requireBodyTenant, tenantScope } from "../auth/access.ts";
 import { ApiError, notFound } from "../errors.ts";
 import { createProductBody, idParams } from "../schemas.ts";
 import { isUuid, parseRequest } from "../validation.ts";
 
 function productView(product: Product): Record<string, unknown> {
   const { id, tenantId, sellerId, categoryId, name, price, stock, createdAt, updatedAt } = product;
-  return { id, tenantId, sellerId, categoryId, name, price, stock, createdAt, updatedAt };
+  return { id, tenantId, sellerId, categoryId, name, price: moneyFrom(price), stock, createdAt, updatedAt };
 }
 
 export const productRoutes: FastifyPluginCallback<{ prisma: PrismaClient }> = (app, { prisma }, done) => {
   app.post("/api/products", async (request, reply) => {
     const body = parseRequest(createProductBody, request.body);
+    requireBodyTenant(request, body.tenantId);
     const result = await prisma.$transaction(async (tx) => {
       const tenant = isUuid(body.tenantId) ? await tx.tenant.findUnique({ where: { id: body.tenantId }, select: { id: true } }) : null;
       if (!tenant) throw notFound("tenant", body.tenantId);
@@ -29,7 +32,7 @@ export const productRoutes: FastifyPluginCallback<{ prisma: PrismaClient }> = (a
           name: product.name,
           sellerId: product.sellerId,
           categoryId: product.categoryId,
-          price: product.price,
+          price: moneyFrom(product.price),
           createdAt: product.createdAt.toISOString(),
         },
       });
@@ -40,7 +43,8 @@ export const productRoutes: FastifyPluginCallback<{ prisma: PrismaClient }> = (a
 
   app.get("/api/products/:id", async (request) => {
     const { id } = parseRequest(idParams, request.params, "params");
-    const product = isUuid(id) ? await prisma.product.findUnique({ where: { id } }) : null;
+    const scope = tenantScope(request);
+    const product = isUuid(id) ? await prisma.product.findFirst({ where: { id, ...(scope ? { tenantId: scope } : {}) } }) : null;
     if (!product) throw notFound("product", id);
     return productView(product);
   });

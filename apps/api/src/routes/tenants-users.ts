@@ -1,6 +1,8 @@
 import type { FastifyPluginCallback } from "fastify";
 import { Prisma, type PrismaClient } from "@outbox/db";
 import { publish } from "@outbox/outbox";
+import { requireBodyTenant } from "../auth/access.ts";
+import { newApiKey } from "../auth/api-key-format.ts";
 import { conflict, notFound } from "../errors.ts";
 import { createTenantBody, createUserBody } from "../schemas.ts";
 import { isUuid, parseRequest } from "../validation.ts";
@@ -10,16 +12,22 @@ function isUniqueViolation(error: unknown): boolean {
 }
 
 export const tenantAndUserRoutes: FastifyPluginCallback<{ prisma: PrismaClient }> = (app, { prisma }, done) => {
-  app.post("/api/tenants", async (request, reply) => {
+  /**
+   * The admin makes a tenant (HTTP basic only). Its first API key is in the 201 answer, once: only
+   * the key's SHA-256 is stored. The tenant, its key and TenantCreated commit together.
+   */
+  app.post("/api/tenants", { config: { access: "admin" } }, async (request, reply) => {
     const body = parseRequest(createTenantBody, request.body);
+    const key = newApiKey();
     try {
       const result = await prisma.$transaction(async (tx) => {
         const tenant = await tx.tenant.create({ data: { name: body.name, slug: body.slug } });
+        await tx.apiKey.create({ data: { id: key.id, tenantId: tenant.id, name: "first key", prefix: key.prefix, keyHash: key.hash } });
         const eventId = await publish(tx, {
           type: "TenantCreated",
           payload: { tenantId: tenant.id, name: tenant.name, slug: tenant.slug, createdAt: tenant.createdAt.toISOString() },
         });
-        return { id: tenant.id, name: tenant.name, slug: tenant.slug, createdAt: tenant.createdAt, eventId };
+        return { id: tenant.id, name: tenant.name, slug: tenant.slug, createdAt: tenant.createdAt, eventId, apiKeyId: key.id, apiKey: key.secret };
       });
       return await reply.status(201).send(result);
     } catch (error) {
@@ -30,6 +38,7 @@ export const tenantAndUserRoutes: FastifyPluginCallback<{ prisma: PrismaClient }
 
   app.post("/api/users", async (request, reply) => {
     const body = parseRequest(createUserBody, request.body);
+    requireBodyTenant(request, body.tenantId);
     try {
       const result = await prisma.$transaction(async (tx) => {
         const tenant = isUuid(body.tenantId) ? await tx.tenant.findUnique({ where: { id: body.tenantId }, select: { id: true } }) : null;

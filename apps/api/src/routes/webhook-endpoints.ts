@@ -13,6 +13,7 @@ import {
   rotateSecret,
   TenantNotFoundError,
 } from "@outbox/webhooks";
+import { requirePathTenant } from "../auth/access.ts";
 
 export interface WebhookEndpointRoutesOptions {
   prisma: PrismaClient;
@@ -36,12 +37,14 @@ const endpointParams = {
 /**
  * A tenant's webhook endpoints: register (the signing secret is in the 201 answer and never
  * again), list (never with secrets), disable, enable, rotate the secret. Bad input answers 400 with
- * field-level issues; an unknown tenant or endpoint 404; a server without ENCRYPTION_KEY 503.
+ * field-level issues; an unknown tenant or endpoint 404; a server without ENCRYPTION_KEY 503. Only
+ * the tenant's own key (or the admin) reaches them: another tenant's path answers 404.
  */
 export const webhookEndpointRoutes: FastifyPluginCallback<WebhookEndpointRoutesOptions> = (app, { prisma, config }, done) => {
   const settings = endpointSettingsFromConfig(config);
 
   app.post<{ Params: TenantParams; Body: unknown }>("/api/tenants/:id/webhook-endpoints", { schema: { params: tenantParams } }, async (request, reply) => {
+    requirePathTenant(request, request.params.id);
     const body = request.body;
     if (typeof body !== "object" || body === null || Array.isArray(body)) {
       return reply.code(400).send({ error: "the body must be a JSON object {url, events}", code: "VALIDATION_FAILED", issues: [{ path: "", message: "must be a JSON object" }] });
@@ -53,32 +56,37 @@ export const webhookEndpointRoutes: FastifyPluginCallback<WebhookEndpointRoutesO
     });
   });
 
-  app.get<{ Params: TenantParams }>("/api/tenants/:id/webhook-endpoints", { schema: { params: tenantParams } }, async (request, reply) =>
-    answer(reply, async () => ({ endpoints: await listEndpoints(prisma, request.params.id) })),
-  );
+  app.get<{ Params: TenantParams }>("/api/tenants/:id/webhook-endpoints", { schema: { params: tenantParams } }, async (request, reply) => {
+    requirePathTenant(request, request.params.id);
+    return answer(reply, async () => ({ endpoints: await listEndpoints(prisma, request.params.id) }));
+  });
 
   app.post<{ Params: EndpointParams; Body: { reason?: unknown } | undefined }>(
     "/api/tenants/:id/webhook-endpoints/:endpointId/disable",
     { schema: { params: endpointParams } },
     async (request, reply) => {
+      requirePathTenant(request, request.params.id);
       const reason = request.body?.reason;
       const given = typeof reason === "string" && reason.trim() !== "" ? reason.trim().slice(0, 500) : undefined;
       return answer(reply, () => disableEndpoint(prisma, request.params.id, request.params.endpointId, given));
     },
   );
 
-  app.post<{ Params: EndpointParams }>("/api/tenants/:id/webhook-endpoints/:endpointId/enable", { schema: { params: endpointParams } }, async (request, reply) =>
-    answer(reply, () => enableEndpoint(prisma, request.params.id, request.params.endpointId)),
-  );
+  app.post<{ Params: EndpointParams }>("/api/tenants/:id/webhook-endpoints/:endpointId/enable", { schema: { params: endpointParams } }, async (request, reply) => {
+    requirePathTenant(request, request.params.id);
+    return answer(reply, () => enableEndpoint(prisma, request.params.id, request.params.endpointId));
+  });
 
   app.post<{ Params: EndpointParams }>(
     "/api/tenants/:id/webhook-endpoints/:endpointId/rotate-secret",
     { schema: { params: endpointParams } },
-    async (request, reply) =>
-      answer(reply, async () => {
+    async (request, reply) => {
+      requirePathTenant(request, request.params.id);
+      return answer(reply, async () => {
         const { endpoint, secret } = await rotateSecret(prisma, settings, request.params.id, request.params.endpointId);
         return { ...endpoint, secret };
-      }),
+      });
+    },
   );
   done();
 };
