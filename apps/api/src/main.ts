@@ -6,7 +6,7 @@ import { Database } from "@outbox/sql";
 import { buildApp } from "./app.ts";
 
 const config = loadConfigOrExit();
-const logger = createLogger({ level: config.LOG_LEVEL, name: "api" });
+const logger = createLogger({ level: config.LOG_LEVEL, name: "api", environment: config.NODE_ENV });
 // One pool for the process: the engine's statements run on it, and Prisma on top of it.
 const db = new Database(config.DATABASE_URL, {
   applicationName: "outbox-api",

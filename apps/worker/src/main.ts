@@ -7,7 +7,7 @@ import { startWorker } from "./runtime.ts";
 import { stopOnSignals } from "./signals.ts";
 
 const config = loadConfigOrExit();
-const logger = createLogger({ level: config.LOG_LEVEL, name: "worker" });
+const logger = createLogger({ level: config.LOG_LEVEL, name: "worker", environment: config.NODE_ENV });
 
 const worker = await startWorker({
   config,
