@@ -33,7 +33,7 @@ describe("migrate", () => {
     expect(first.applied).toEqual(migrations.map((m) => m.name));
 
     const second = await migrate(url);
-    expect(second).toEqual({ created: false, applied: [] });
+    expect(second).toEqual({ database: { name, server: "127.0.0.1:5432" }, created: false, applied: [] });
 
     const rows = await query<{ migration_name: string; checksum: string; applied_steps_count: number; finished_at: Date | null }>(
       url,
