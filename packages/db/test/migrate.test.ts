@@ -171,6 +171,7 @@ describe("the migrations build what schema.prisma describes", () => {
     expect(indexes.find((i) => i.indexname === "event_outbox_aggregate_open_idx")?.indexdef).toMatch(
       /\(aggregate_type, aggregate_id, sequence\) WHERE \(status = ANY \(ARRAY\['pending'::text, 'dead'::text\]\)\)/,
     );
+    expect(indexes.find((i) => i.indexname === "event_outbox_skipped_idx")?.indexdef).toMatch(/\(processed_at\) WHERE \(status = 'skipped'::text\)/);
     const triggers = await query<{ tgname: string }>(url, `SELECT tgname FROM pg_trigger WHERE tgrelid = 'event_outbox'::regclass AND NOT tgisinternal`);
     expect(triggers.map((t) => t.tgname)).toEqual(["event_outbox_notify_insert"]);
     expect(await query(url, `SELECT name, transaction_id::text, sequence::int FROM outbox_relay_cursor`)).toEqual([
