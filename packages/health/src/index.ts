@@ -1,4 +1,5 @@
 export { postgresCheck, redisCheck } from "./checks.ts";
+export { describeConnectionError } from "./describe.ts";
 export {
   healthRoutes,
   runCheck,
