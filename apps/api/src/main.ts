@@ -1,7 +1,9 @@
 import { loadConfigOrExit } from "@outbox/config";
 import { createPrisma } from "@outbox/db";
+import { watchPostgres, watchRedis, type DependencyWatch } from "@outbox/health";
 import { createLogger } from "@outbox/logger";
 import { createQueues, createRedis } from "@outbox/queues";
+import { onStopSignals } from "@outbox/shutdown";
 import { Database } from "@outbox/sql";
 import { buildApp } from "./app.ts";
 
@@ -10,11 +12,17 @@ const logger = createLogger({ level: config.LOG_LEVEL, name: "api", environment:
 // One pool for the process: the engine's statements run on it, and Prisma on top of it.
 const db = new Database(config.DATABASE_URL, {
   applicationName: "outbox-api",
-  onIdleError: (error) => logger.warn({ err: error }, "an idle Postgres connection failed; the pool replaces it"),
+  onIdleError: (error) => {
+    if (!postgres.failed(error)) logger.warn({ err: error }, "an idle Postgres connection failed; the pool replaces it");
+  },
 });
+// One warning when a store goes away and one when it is back (requests that need it answer 5xx
+// meanwhile, and /readyz names it); not a line per retry.
+const postgres: DependencyWatch = watchPostgres(db, config.DATABASE_URL, logger);
 const prisma = createPrisma(db.pool);
-const connection = createRedis({ url: config.REDIS_URL, ...(config.REDIS_CLUSTER_NODES ? { clusterNodes: config.REDIS_CLUSTER_NODES } : {}) }, "producer");
-connection.on("error", (error: Error) => logger.warn({ err: error }, "redis connection error; /readyz reports it"));
+const redisSettings = { url: config.REDIS_URL, ...(config.REDIS_CLUSTER_NODES ? { clusterNodes: config.REDIS_CLUSTER_NODES } : {}) };
+const connection = createRedis(redisSettings, "producer");
+const redis = watchRedis({ connections: [connection], probeWith: connection, settings: redisSettings, logger });
 const queues = createQueues(connection, config.QUEUE_PREFIX);
 const app = await buildApp({ config, db, prisma, logger, queues });
 
@@ -24,6 +32,8 @@ function shutdown(signal: string): Promise<void> {
     logger.info({ signal }, "api shutting down");
     await app.close();
     await queues.close();
+    redis.stop();
+    postgres.stop();
     connection.disconnect();
     await prisma.$disconnect();
     await db.close();
@@ -31,8 +41,10 @@ function shutdown(signal: string): Promise<void> {
   })();
   return closing;
 }
-for (const signal of ["SIGTERM", "SIGINT"] as const) {
-  process.once(signal, () => {
+// @outbox/shutdown's rule: the first SIGTERM/SIGINT closes gracefully; a second within 2 s is the
+// same request (Ctrl-C and pnpm's copy of it); a third, or a later one, exits at once.
+onStopSignals({
+  graceful(signal) {
     shutdown(signal).then(
       () => process.exit(0),
       (error: unknown) => {
@@ -40,7 +52,11 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
         process.exit(1);
       },
     );
-  });
-}
+  },
+  force(signal) {
+    logger.warn({ signal }, "signal again; exiting now");
+    process.exit(1);
+  },
+});
 
 await app.listen({ host: config.HOST, port: config.PORT });
