@@ -67,7 +67,6 @@ export async function startWorker({ config, handlers, logger, onOutcome, onBatch
   const redis = watchRedis({ connections: [connection, probe], probeWith: probe, settings: redisSettings, logger });
   const queues = createQueues(connection, config.QUEUE_PREFIX);
   const metrics = createMetrics({ stats: () => collectStats(db, queues) });
-  const statsLog = startStatsLog({ db, queues, logger, intervalMs: config.STATS_INTERVAL_MS });
   const outcomeObservers = (type: string, outcome: Outcome) => {
     metrics.recordOutcome(type, outcome);
     statsLog.record(outcome);
@@ -107,14 +106,16 @@ export async function startWorker({ config, handlers, logger, onOutcome, onBatch
     signal?.addEventListener("abort", () => resolve("aborted"), { once: true });
   });
   if ((await Promise.race([Promise.all([postgres.reachable(), redis.reachable()]), aborted])) === "aborted") {
-    await Promise.all([health.close(), statsLog.stop(), queues.close().catch(() => undefined)]);
+    // Nothing was read or queued yet: drop the connections (a store that is away may never answer a close).
     redis.stop();
     postgres.stop();
     connection.disconnect();
     probe.disconnect();
+    await health.close();
     await db.close();
     throw new StartAbortedError();
   }
+  const statsLog = startStatsLog({ db, queues, logger, intervalMs: config.STATS_INTERVAL_MS });
   const deadLetterWorker = startDeadLetterWorker({ db, queues, connection, logger, retryBackoffMs: config.RETRY_BACKOFF_MS });
   await db.warm();
   // One rescue pass at a time: the interval's and the one a lost queue store asks for.

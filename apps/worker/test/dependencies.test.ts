@@ -1,3 +1,6 @@
+import { execFile, spawn } from "node:child_process";
+import path from "node:path";
+import { promisify } from "node:util";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { migrate } from "@outbox/db";
 import { createLogger } from "@outbox/logger";
@@ -117,5 +120,30 @@ describe("a store that goes away", () => {
     expect(output.warnings()).toEqual([expect.stringMatching(/^postgres unreachable/), expect.stringMatching(/^postgres is back after \d+\.\d s$/)]);
     expect(output.lines.filter((line) => line.err?.stack)).toEqual([]);
     expect(output.console).toEqual([]);
+  });
+});
+
+describe("a stop while the worker waits for a store", () => {
+  it("ends the worker at once with exit 0 (nothing was consumed yet)", async () => {
+    const root = path.resolve(import.meta.dirname, "../../..");
+    await promisify(execFile)(process.execPath, [path.join(root, "scripts/build.mjs")], { cwd: root });
+    const pipeline = await setupPipeline({ REDIS_URL: `redis://127.0.0.1:${await freePort()}` });
+    cleanups.push(() => pipeline.cleanup());
+    const healthPort = await freePort();
+    const child = spawn(process.execPath, [path.join(root, "apps/worker/dist/main.js")], {
+      env: { ...process.env, ...pipeline.env, WORKER_PORT: String(healthPort), LOG_LEVEL: "info" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    cleanups.push(() => child.kill("SIGKILL"));
+
+    await waitFor(async () => (await readyz(healthPort).catch(() => undefined))?.status === 503, { message: "the waiting worker's /readyz" });
+    child.kill("SIGTERM");
+    expect(await exited).toBe(0);
+    expect(output).toContain('"msg":"worker stopped before it started"');
+    expect(output.match(/redis unreachable/g)).toHaveLength(1);
   });
 });
