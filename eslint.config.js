@@ -27,7 +27,7 @@ export default tseslint.config(
   { files: ["eslint.config.js"], ...tseslint.configs.disableTypeChecked },
   {
     // Plain JavaScript that node runs before anything is built.
-    files: ["scripts/*.mjs"],
+    files: ["scripts/*.mjs", "apps/*/bin/*.mjs"],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: { ...tseslint.configs.disableTypeChecked.languageOptions, globals: { process: "readonly", console: "readonly" } },
   },

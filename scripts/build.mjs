@@ -4,7 +4,8 @@
 // builds anyway.
 import { existsSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
-import { bundle, root } from "./bundle.mjs";
+
+const root = path.resolve(import.meta.dirname, "..");
 
 const bundles = [
   { entry: "apps/api/src/main.ts", out: "apps/api/dist/main.js", owner: "apps/api" },
@@ -30,7 +31,11 @@ function upToDate() {
   return bundles.every(({ out }) => existsSync(path.join(root, out)) && statSync(path.join(root, out)).mtimeMs > sources);
 }
 
-if (process.argv.includes("--force") || !upToDate()) {
+// Imported by apps/cli/bin/outbox.mjs too: `--force` counts only when this file is the program.
+const forced = process.argv[1] === import.meta.filename && process.argv.includes("--force");
+if (forced || !upToDate()) {
+  // esbuild is loaded only to build: the check above is all an up-to-date start costs.
+  const { bundle } = await import("./bundle.mjs");
   const started = Date.now();
   const problems = [];
   for (const target of bundles) problems.push(...(await bundle(target).catch(() => process.exit(1)))); // esbuild printed what failed

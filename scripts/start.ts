@@ -1,8 +1,16 @@
 // `pnpm start` (after scripts/build.mjs): migrates the database (creating it if missing), then runs
-// the API and the worker as two processes from their bundles, forwards SIGTERM/SIGINT to both, and
-// exits when both have exited. If one dies, the other is stopped too.
+// the API and the worker as two processes from their bundles and exits when both have exited. If
+// one dies, the other is stopped too.
+//
+// Stop signals follow @outbox/shutdown's rule, here as in the API and the worker: the first
+// SIGINT/SIGTERM is passed on to both once (a graceful stop; exit 0 when both stop cleanly); a
+// second within 2 s is the same request and is not passed on (a terminal's Ctrl-C reaches this
+// process and pnpm, which sends it once more); a third, or one later than that, kills both (SIGKILL).
+// The children run in process groups of their own, so a signal to the terminal's group reaches
+// them only through here, once.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import path from "node:path";
+import { onStopSignals } from "@outbox/shutdown";
 
 const root = path.resolve(import.meta.dirname, "..");
 const apps = ["apps/api/dist/main.js", "apps/worker/dist/main.js"];
@@ -11,29 +19,36 @@ const migration = spawnSync(process.execPath, ["--enable-source-maps", path.join
 if (migration.status !== 0) process.exit(migration.status ?? 1);
 
 const children: ChildProcess[] = apps.map((entry) =>
-  // Own process groups: a terminal's Ctrl-C or a group kill reaches them once, through this launcher.
   spawn(process.execPath, ["--enable-source-maps", path.join(root, entry)], { stdio: "inherit", env: process.env, detached: true }),
 );
 
 let exitCode = 0;
 let stopping = false;
+const running = () => children.filter((child) => child.exitCode === null && child.signalCode === null);
 const stopAll = (signal: NodeJS.Signals) => {
   stopping = true;
-  for (const child of children) if (child.exitCode === null) child.kill(signal);
+  for (const child of running()) child.kill(signal);
 };
 
 for (const child of children) {
   child.once("exit", (code, signal) => {
     if (code !== 0 && !(stopping && signal)) exitCode = code ?? 1;
     if (!stopping) stopAll("SIGTERM");
-    if (children.every((c) => c.exitCode !== null || c.signalCode !== null)) {
+    if (running().length === 0) {
       console.log(`api and worker stopped (exit ${exitCode})`);
       process.exit(exitCode);
     }
   });
 }
-process.on("SIGTERM", () => stopAll("SIGTERM"));
-process.on("SIGINT", () => stopAll("SIGINT"));
+onStopSignals({
+  graceful: (signal) => stopAll(signal),
+  repeated: (signal) => console.error(`${signal} again: already stopping (a third signal, or one 2 s from now, kills the API and the worker)`),
+  force: (signal) => {
+    console.error(`${signal} again: killing the API and the worker`);
+    exitCode = 1;
+    for (const child of running()) child.kill("SIGKILL");
+  },
+});
 
 // pnpm exits on SIGTERM without passing it on; when the parent goes, stop as if it had.
 const parent = process.ppid;

@@ -34,22 +34,41 @@ describe("the admin API on the engine's pool", () => {
     const { dead } = await deadWithFollower();
     const list = await call("GET", "/admin/api/dlq");
     expect(list.status).toBe(200);
-    expect(list.body.events).toEqual([expect.objectContaining({ id: dead, eventType: "TenantCreated", lastError: "boom" })]);
+    // The shapes `pnpm outbox dlq list --json` and `pnpm outbox stats --json` print (@outbox/admin-results).
+    expect(list.body.events).toEqual([
+      {
+        id: dead,
+        eventType: "TenantCreated",
+        aggregateType: "tenant",
+        aggregateId: expect.any(String) as unknown,
+        attempts: 3,
+        lastError: "boom",
+        createdAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/) as unknown,
+        ageMs: expect.any(Number) as unknown,
+      },
+    ]);
     const stats = await call("GET", "/admin/api/stats");
-    expect(stats.body).toMatchObject({ outbox: { dead: 1, pending: 1, dispatched: 0 }, dlqSize: 1, heldAggregates: 1 });
+    expect(stats.body).toMatchObject({ outbox: { dead: 1, pending: 1, dispatched: 0 }, estimated: [], dlqSize: 1, heldEvents: 1, heldAggregates: 1 });
   });
 
   it("retry queues the event's job before it answers; skip queues the event it held back", async () => {
     const retried = await deadWithFollower();
-    expect(await call("POST", `/admin/api/dlq/${retried.dead}/retry`)).toEqual({ status: 200, body: { id: retried.dead, status: "pending" } });
+    expect(await call("POST", `/admin/api/dlq/${retried.dead}/retry`)).toEqual({ status: 200, body: { retried: [retried.dead] } });
     expect(await api.queues!.events.getJob(retried.dead)).toBeDefined();
     expect(await api.queues!.events.getJob(retried.next)).toBeUndefined();
 
     const skipped = await deadWithFollower();
-    expect(await call("POST", `/admin/api/dlq/${skipped.dead}/skip`)).toEqual({ status: 200, body: { id: skipped.dead, status: "skipped" } });
+    expect(await call("POST", `/admin/api/dlq/${skipped.dead}/skip`)).toEqual({ status: 200, body: { skipped: [skipped.dead] } });
     expect(await api.queues!.events.getJob(skipped.next)).toBeDefined();
 
     expect((await call("POST", `/admin/api/dlq/${skipped.dead}/skip`)).status).toBe(409);
     expect((await call("POST", `/admin/api/dlq/${randomUUID()}/retry`)).status).toBe(404);
+  });
+
+  it("retry-all answers the list of ids, as `pnpm outbox dlq retry --all --json` prints it", async () => {
+    const { dead } = await deadWithFollower();
+    const answer = await call("POST", "/admin/api/dlq/retry-all");
+    expect(answer).toEqual({ status: 200, body: { retried: expect.arrayContaining([dead]) as unknown } });
+    expect(await call("POST", "/admin/api/dlq/retry-all")).toEqual({ status: 200, body: { retried: [] } });
   });
 });

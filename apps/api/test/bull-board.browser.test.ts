@@ -112,7 +112,7 @@ describe("admin API", () => {
     expect(badId.statusCode).toBe(400);
 
     const skipped = await app.inject({ method: "POST", url: `/admin/api/dlq/${dead}/skip`, headers: { authorization } });
-    expect(skipped.json()).toEqual({ id: dead, status: "skipped" });
+    expect(skipped.json()).toEqual({ skipped: [dead] });
     expect((await pipeline.prisma.eventOutbox.findUniqueOrThrow({ where: { id: dead } })).status).toBe("skipped");
 
     const stats = await app.inject({ method: "GET", url: "/admin/api/stats", headers: { authorization } });

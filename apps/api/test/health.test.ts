@@ -25,8 +25,12 @@ describe("health", () => {
   it("GET /readyz answers 503 naming Redis when Redis is down", async () => {
     const answer = await get(noRedis.app, "/readyz");
     expect(answer.status).toBe(503);
-    expect(answer.body).toMatchObject({ status: "not ready", error: "redis unreachable", checks: { postgres: "ok" } });
-    expect(answer.body.checks).toMatchObject({ redis: expect.stringMatching(/^failed: /) as unknown });
+    // In plain words, not a client library's message ("Connection is closed.", "Stream isn't writeable ...").
+    expect(answer.body).toEqual({
+      status: "not ready",
+      error: "redis: unreachable (connection refused)",
+      checks: { postgres: "ok", redis: "unreachable (connection refused)" },
+    });
   });
 
   it("GET /metrics reports each readiness check as outbox_ready{check}", async () => {
@@ -43,6 +47,6 @@ describe("health", () => {
     await noRedis.db.drop();
     const answer = await get(noRedis.app, "/readyz");
     expect(answer.status).toBe(503);
-    expect(answer.body.error).toBe("postgres and redis unreachable");
+    expect(answer.body.error).toBe("postgres: unreachable (database does not exist); redis: unreachable (connection refused)");
   });
 });

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import { loadConfig } from "@outbox/config";
 import { createPrisma, type PrismaClient } from "@outbox/db";
-import { createLogger } from "@outbox/logger";
+import { createLogger, type Logger } from "@outbox/logger";
 import { createTestDatabase, createTestRedis, redisUrl, type TestDatabase } from "@outbox/testing";
 import { createQueues, createRedis, type QueueSet, type RedisConnection } from "@outbox/queues";
 import { Database, type DatabaseOptions } from "@outbox/sql";
@@ -22,7 +22,7 @@ export interface ApiHarness {
 }
 
 export async function startApi(
-  options: { redisUrl?: string; queues?: boolean; env?: Record<string, string>; pool?: DatabaseOptions } = {},
+  options: { redisUrl?: string; queues?: boolean; env?: Record<string, string>; pool?: DatabaseOptions; logger?: Logger } = {},
 ): Promise<ApiHarness> {
   const db = await createTestDatabase();
   const sql = new Database(db.url, options.pool);
@@ -34,7 +34,7 @@ export async function startApi(
   const config = loadConfig({ DATABASE_URL: db.url, REDIS_URL: redisUrl, NODE_ENV: "test", LOG_LEVEL: "silent", API_RATE_LIMIT_MAX: "1000000", ...options.env });
   const testRedis = options.queues ? createTestRedis() : undefined;
   const queues = testRedis ? createQueues(redis, testRedis.prefix) : undefined;
-  const app = await buildApp({ config, db: sql, prisma, logger: createLogger({ level: "silent" }), redis, ...(queues ? { queues } : {}) });
+  const app = await buildApp({ config, db: sql, prisma, logger: options.logger ?? createLogger({ level: "silent" }), redis, ...(queues ? { queues } : {}) });
   return {
     app,
     prisma,

@@ -5,7 +5,8 @@ import { UsageError } from "./errors.ts";
 export const usage = `Usage: pnpm outbox <command> [options]
 
 Commands:
-  stats                          outbox counts by status, lag, queue counts, DLQ size, held aggregates
+  stats                          outbox counts by status (~: estimated), lag, held events and
+                                 aggregates, queue counts, DLQ size
   dlq list [--type T] [--limit N]
                                  dead events: id, type, aggregate, attempts, last error, age
   dlq retry <eventId>            send one dead event back to pending
@@ -19,8 +20,9 @@ Options:
   --json     machine-readable output on stdout (errors as JSON on stderr)
   -h, --help this text
 
-Exit codes: 0 ok, 1 the operation failed (unknown id, not dead, invalid payload), 2 bad arguments.
-Configuration: DATABASE_URL, REDIS_URL, QUEUE_PREFIX (see .env.example).`;
+Exit codes: 0 ok, 1 the operation failed (unknown id, not dead, invalid payload, store
+unreachable), 2 bad arguments.
+Configuration: DATABASE_URL, REDIS_URL, QUEUE_PREFIX, from the environment or .env (see .env.example).`;
 
 export type Command =
   | { name: "help" }

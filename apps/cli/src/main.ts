@@ -1,7 +1,8 @@
 import { loadConfigOrExit } from "@outbox/config";
+import { describeConnectionError } from "@outbox/health";
 import { maskUrlCredentials } from "@outbox/logger";
-import { createQueues, createRedis } from "@outbox/queues";
-import { Database } from "@outbox/sql";
+import { createQueues, createRedis, isRedisConnectionError, redisPorts } from "@outbox/queues";
+import { Database, isPostgresConnectionError, postgresPort } from "@outbox/sql";
 import { parseCommandLine, usage, type ParsedCommandLine } from "./args.ts";
 import { exitCodes, OperationError, UsageError } from "./errors.ts";
 import { runCommand } from "./run.ts";
@@ -29,14 +30,22 @@ async function main(argv: string[]): Promise<number> {
   const config = loadConfigOrExit();
   const db = new Database(config.DATABASE_URL, { poolSize: 2, applicationName: "outbox-cli" });
   const redisSettings = { url: config.REDIS_URL, ...(config.REDIS_CLUSTER_NODES ? { clusterNodes: config.REDIS_CLUSTER_NODES } : {}) };
-  const connection = createRedis(redisSettings, "producer");
-  connection.on("error", () => {}); // a command that needs Redis fails with the reason below
+  // A command's connection gives up after a few attempts: an unreachable Redis ends the command with the reason.
+  const connection = createRedis(redisSettings, "command");
+  let redisError: Error | undefined;
+  connection.on("error", (error: Error) => (redisError = error));
   const queues = createQueues(connection, config.QUEUE_PREFIX);
   try {
     await runCommand({ db, queues, retryBackoffMs: config.RETRY_BACKOFF_MS, out: process.stdout, json }, command);
     return exitCodes.ok;
   } catch (error) {
     if (error instanceof OperationError) return fail(json, error.code, error.message, exitCodes.operation);
+    if (isRedisConnectionError(error, redisPorts(redisSettings)) || (redisError && connection.status === "end")) {
+      return fail(json, "REDIS_UNREACHABLE", `redis: unreachable (${describeConnectionError(redisError ?? error)}); check REDIS_URL`, exitCodes.operation);
+    }
+    if (isPostgresConnectionError(error, [postgresPort(config.DATABASE_URL)]) || ["3D000", "28P01", "28000"].includes((error as { code?: string }).code ?? "")) {
+      return fail(json, "POSTGRES_UNREACHABLE", `postgres: unreachable (${describeConnectionError(error)}); check DATABASE_URL`, exitCodes.operation);
+    }
     const message = error instanceof Error ? error.message : String(error);
     return fail(json, "OPERATION_FAILED", message, exitCodes.operation);
   } finally {

@@ -1,2 +1,2 @@
-export { startWorker, type RunningWorker, type WorkerOptions } from "./runtime.ts";
+export { StartAbortedError, startWorker, type RunningWorker, type WorkerOptions } from "./runtime.ts";
 export { stopOnSignals } from "./signals.ts";

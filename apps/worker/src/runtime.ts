@@ -2,7 +2,7 @@ import type { Env } from "@outbox/config";
 import { sendToDeadLetter, startDeadLetterWorker } from "@outbox/dead-letter";
 import { unorderedEventTypes } from "@outbox/events";
 import type { Logger } from "@outbox/logger";
-import { postgresCheck, readinessOf, redisCheck, startHealthServer } from "@outbox/health";
+import { postgresCheck, readinessOf, redisCheck, startHealthServer, watchPostgres, watchRedis, type DependencyWatch } from "@outbox/health";
 import { createMetrics, type Metrics } from "@outbox/metrics";
 import { EventProcessor, type HandlerMap, type Outcome } from "@outbox/processor";
 import { createQueues, createRedis, watchQueueStore } from "@outbox/queues";
@@ -19,6 +19,17 @@ export interface WorkerOptions {
   onOutcome?: (type: string, outcome: Outcome) => void;
   /** Reports every committed batch of the processor (the bench counts statements per batch). */
   onBatch?: (batch: { events: number }) => void;
+  /** Aborts a start still waiting for Postgres or Redis (a stop signal): startWorker then rejects with StartAbortedError. */
+  signal?: AbortSignal;
+}
+
+/** The start was aborted while it waited for the stores: nothing had been relayed or consumed. */
+export class StartAbortedError extends Error {
+  readonly code = "WORKER_START_ABORTED";
+  constructor() {
+    super("the worker was stopped while it waited for Postgres and Redis");
+    this.name = "StartAbortedError";
+  }
 }
 
 export interface RunningWorker {
@@ -35,20 +46,28 @@ export interface RunningWorker {
  * line, and the health and metrics listener. No Prisma: every statement goes through one `pg`
  * pool. `stop()` shuts down in a fixed order: stop relaying, let active jobs finish within
  * SHUTDOWN_TIMEOUT_MS, then close queues and connections.
+ *
+ * Postgres and Redis are watched (@outbox/health's watchDependency): one warning when either goes
+ * away and one when it is back, instead of a line per retry from every component. At start the
+ * health listener comes first, then the worker waits for both stores (one warning for a store that
+ * is not up yet; /readyz names it), then starts relaying and consuming.
  */
-export async function startWorker({ config, handlers, logger, onOutcome, onBatch }: WorkerOptions): Promise<RunningWorker> {
+export async function startWorker({ config, handlers, logger, onOutcome, onBatch, signal }: WorkerOptions): Promise<RunningWorker> {
   const db = new Database(config.DATABASE_URL, {
     poolSize: 10,
     applicationName: "outbox-worker",
-    onIdleError: (error) => logger.warn({ err: error }, "an idle Postgres connection failed; the pool replaces it"),
+    onIdleError: (error) => {
+      if (!postgres.failed(error)) logger.warn({ err: error }, "an idle Postgres connection failed; the pool replaces it");
+    },
   });
-  const redis = { url: config.REDIS_URL, ...(config.REDIS_CLUSTER_NODES ? { clusterNodes: config.REDIS_CLUSTER_NODES } : {}) };
-  const connection = createRedis(redis, "worker");
-  const probe = createRedis(redis, "producer");
+  const postgres: DependencyWatch = watchPostgres(db, config.DATABASE_URL, logger);
+  const redisSettings = { url: config.REDIS_URL, ...(config.REDIS_CLUSTER_NODES ? { clusterNodes: config.REDIS_CLUSTER_NODES } : {}) };
+  const connection = createRedis(redisSettings, "worker");
+  const probe = createRedis(redisSettings, "producer");
+  const redis = watchRedis({ connections: [connection, probe], probeWith: probe, settings: redisSettings, logger });
   const queues = createQueues(connection, config.QUEUE_PREFIX);
   const checks = { postgres: postgresCheck(db), redis: redisCheck(probe) };
   const metrics = createMetrics({ stats: () => collectStats(db, queues), relay: true, readiness: () => readinessOf(checks) });
-  const statsLog = startStatsLog({ db, queues, logger, intervalMs: config.STATS_INTERVAL_MS });
   const outcomeObservers = (type: string, outcome: Outcome) => {
     metrics.recordOutcome(type, outcome);
     statsLog.record(outcome);
@@ -74,7 +93,6 @@ export async function startWorker({ config, handlers, logger, onOutcome, onBatch
       },
     },
   });
-  const deadLetterWorker = startDeadLetterWorker({ db, queues, connection, logger, retryBackoffMs: config.RETRY_BACKOFF_MS });
   const relay = { db, queues, logger, unorderedTypes: unorderedEventTypes, retryBackoffMs: config.RETRY_BACKOFF_MS };
   const scanner = new OutboxScanner({
     ...relay,
@@ -86,6 +104,23 @@ export async function startWorker({ config, handlers, logger, onOutcome, onBatch
     onStep: () => metrics.recordRelayStep(),
   });
 
+  const health = await startHealthServer({ port: config.WORKER_PORT, host: config.HOST, checks, registry: metrics.registry });
+  const aborted = new Promise<"aborted">((resolve) => {
+    if (signal?.aborted) resolve("aborted");
+    signal?.addEventListener("abort", () => resolve("aborted"), { once: true });
+  });
+  if ((await Promise.race([Promise.all([postgres.reachable(), redis.reachable()]), aborted])) === "aborted") {
+    // Nothing was read or queued yet: drop the connections (a store that is away may never answer a close).
+    redis.stop();
+    postgres.stop();
+    connection.disconnect();
+    probe.disconnect();
+    await health.close();
+    await db.close();
+    throw new StartAbortedError();
+  }
+  const statsLog = startStatsLog({ db, queues, logger, intervalMs: config.STATS_INTERVAL_MS });
+  const deadLetterWorker = startDeadLetterWorker({ db, queues, connection, logger, retryBackoffMs: config.RETRY_BACKOFF_MS });
   await db.warm();
   // One rescue pass at a time: the interval's and the one a lost queue store asks for.
   let recovering: Promise<unknown> = Promise.resolve();
@@ -97,12 +132,6 @@ export async function startWorker({ config, handlers, logger, onOutcome, onBatch
   processor.start();
   await scanner.start();
   const schedules = await startSchedules({ db, connection, prefix: config.QUEUE_PREFIX, config, logger });
-  const health = await startHealthServer({
-    port: config.WORKER_PORT,
-    host: config.HOST,
-    checks,
-    registry: metrics.registry,
-  });
   const recovery = setInterval(() => void recover(), config.RECOVERY_INTERVAL_MS);
   const storeWatch = watchQueueStore({
     connection,
@@ -128,6 +157,8 @@ export async function startWorker({ config, handlers, logger, onOutcome, onBatch
       await Promise.all([deadLetterWorker.close(), schedules.stop(), statsLog.stop()]);
       await health.close();
       await queues.close();
+      redis.stop();
+      postgres.stop();
       connection.disconnect();
       probe.disconnect();
       await db.close();

@@ -110,6 +110,29 @@ describe("resilience", () => {
     await expectExactlyOnce(pipeline, [id!]);
   });
 
+  it("SIGTERM then SIGINT in a row is one request: the active handler finishes, exit 0; a third signal exits at once", async () => {
+    const pipeline = await pipelineFor();
+    const worker = await spawnWorker(pipeline.env);
+    const [id] = await publishAll(pipeline.prisma, [tenantEvent("delay:1500")]);
+    await waitForActive(pipeline, id!);
+    worker.child.kill("SIGTERM");
+    worker.child.kill("SIGINT");
+    expect(await worker.exited).toBe(0);
+    expect((await pipeline.prisma.eventOutbox.findUniqueOrThrow({ where: { id: id! } })).status).toBe("processed");
+    await expectExactlyOnce(pipeline, [id!]);
+
+    const forced = await spawnWorker(pipeline.env);
+    const [slow] = await publishAll(pipeline.prisma, [tenantEvent("delay:5000")]);
+    await waitForActive(pipeline, slow!);
+    // Spaced: the kernel merges a signal into the same one still pending.
+    for (let i = 0; i < 3; i++) {
+      forced.child.kill("SIGTERM");
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(await forced.exited).toBe(1);
+    expect((await effectsPerEvent(pipeline.prisma)).get(slow!)).toBeUndefined(); // rolled back; it runs again elsewhere
+  });
+
   it("wakes on NOTIFY: with the tick once an hour, a committed event is handled within a second", async () => {
     const pipeline = await pipelineFor({ SCAN_CRON: "0 0 * * * *", RECOVERY_INTERVAL_MS: "3600000" });
     const worker = await startTestWorker(pipeline);

@@ -76,8 +76,17 @@ export async function ensureDatabase(databaseUrl: string): Promise<boolean> {
 }
 
 export interface MigrateResult {
+  /** The database migrated: its name and server, never its credentials. */
+  database: { name: string; server: string };
   created: boolean;
   applied: string[];
+}
+
+/** The database a URL names, and its server as host:port (the URL's credentials left out). */
+export function describeDatabase(databaseUrl: string): MigrateResult["database"] {
+  const url = new URL(databaseUrl);
+  const host = url.hostname || url.searchParams.get("host") || "localhost";
+  return { name: decodeURIComponent(url.pathname.slice(1)), server: `${host}:${url.port || "5432"}` };
 }
 
 /** Applies pending migrations in order, each in its own transaction, recorded as Prisma records them. */
@@ -97,7 +106,7 @@ export async function migrate(databaseUrl: string, dir = migrationsDir): Promise
       await apply(client, migration);
       done.push(migration.name);
     }
-    return { created, applied: done };
+    return { database: describeDatabase(databaseUrl), created, applied: done };
   } finally {
     await client.query("SELECT pg_advisory_unlock($1)", [migrateLockKey]).catch(() => undefined);
     await client.end();

@@ -33,7 +33,7 @@ describe("migrate", () => {
     expect(first.applied).toEqual(migrations.map((m) => m.name));
 
     const second = await migrate(url);
-    expect(second).toEqual({ created: false, applied: [] });
+    expect(second).toEqual({ database: { name, server: "127.0.0.1:5432" }, created: false, applied: [] });
 
     const rows = await query<{ migration_name: string; checksum: string; applied_steps_count: number; finished_at: Date | null }>(
       url,
@@ -171,6 +171,7 @@ describe("the migrations build what schema.prisma describes", () => {
     expect(indexes.find((i) => i.indexname === "event_outbox_aggregate_open_idx")?.indexdef).toMatch(
       /\(aggregate_type, aggregate_id, sequence\) WHERE \(status = ANY \(ARRAY\['pending'::text, 'dead'::text\]\)\)/,
     );
+    expect(indexes.find((i) => i.indexname === "event_outbox_skipped_idx")?.indexdef).toMatch(/\(processed_at\) WHERE \(status = 'skipped'::text\)/);
     const triggers = await query<{ tgname: string }>(url, `SELECT tgname FROM pg_trigger WHERE tgrelid = 'event_outbox'::regclass AND NOT tgisinternal`);
     expect(triggers.map((t) => t.tgname)).toEqual(["event_outbox_notify_insert"]);
     expect(await query(url, `SELECT name, transaction_id::text, sequence::int FROM outbox_relay_cursor`)).toEqual([

@@ -1,4 +1,5 @@
 import Fastify, { type FastifyPluginAsync } from "fastify";
+import { describeConnectionError } from "./describe.ts";
 
 export type HealthCheck = () => Promise<unknown>;
 
@@ -19,7 +20,7 @@ export interface RunningHealthServer {
   close(): Promise<void>;
 }
 
-/** Runs a check with a deadline; resolves to "ok" or "failed: <reason>" (never rejects). */
+/** Runs a check with a deadline; resolves to "ok" or "unreachable (<reason in plain words>)" (never rejects). */
 export async function runCheck(check: HealthCheck, timeoutMs: number): Promise<string> {
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -31,7 +32,7 @@ export async function runCheck(check: HealthCheck, timeoutMs: number): Promise<s
     ]);
     return "ok";
   } catch (error) {
-    return `failed: ${error instanceof Error ? error.message : String(error)}`;
+    return `unreachable (${describeConnectionError(error)})`;
   } finally {
     clearTimeout(timer);
   }
@@ -64,10 +65,10 @@ export interface HealthRoutesOptions {
  * The health routes, the same on the API and on the worker:
  * - GET /healthz: 200 {status:"ok"} while the process runs;
  * - GET /readyz: 200 {status:"ready", checks} when every check answers, else 503
- *   {status:"not ready", error:"<names> unreachable", checks:{name:"failed: why"}};
+ *   {status:"not ready", error:"redis: unreachable (connection refused)", checks:{postgres:"ok",
+ *   redis:"unreachable (connection refused)"}}: each failure in plain words (describeConnectionError),
+ *   never a driver's internal message nor a credential;
  * - GET /metrics: the registry's Prometheus text.
- * Error details from the checks are driver messages (connection refused, timeouts); credentials in
- * connection strings never reach them because the checks receive no URLs.
  */
 export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app, { checks, registry, checkTimeoutMs = defaultCheckTimeoutMs }) => {
   app.get("/healthz", () => ({ status: "ok" }));
@@ -76,7 +77,7 @@ export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app,
     const states = await runChecks(checks, checkTimeoutMs);
     const failed = Object.keys(states).filter((name) => states[name] !== "ok");
     if (failed.length === 0) return { status: "ready", checks: states };
-    return reply.status(503).send({ status: "not ready", error: `${failed.join(" and ")} unreachable`, checks: states });
+    return reply.status(503).send({ status: "not ready", error: failed.map((name) => `${name}: ${states[name]}`).join("; "), checks: states });
   });
 
   app.get("/metrics", async (_request, reply) => {

@@ -1,4 +1,6 @@
 export { postgresCheck, redisCheck } from "./checks.ts";
+export { redisProbe, watchDependency, watchPostgres, watchRedis, type DependencyWatch, type DependencyWatchOptions, type RedisWatchOptions } from "./dependencies.ts";
+export { describeConnectionError } from "./describe.ts";
 export {
   defaultCheckTimeoutMs,
   healthRoutes,

@@ -94,8 +94,9 @@ export function createMetrics({ stats, statsMaxAgeMs = 1000, defaultMetrics = tr
   };
   const gauge = (name: string, help: string, labelNames: string[] = []) =>
     new Gauge({ name, help, labelNames, registers: [registry], collect: refreshAtScrape });
-  const outboxEvents = gauge("outbox_events_total", "Outbox rows by status (processed/skipped estimated from planner statistics).", ["status"]);
-  const lag = gauge("outbox_lag_seconds", "Age of the oldest due pending event.");
+  const outboxEvents = gauge("outbox_events_total", "Outbox rows by status (exact below 100,000 rows per status, estimated from planner statistics above).", ["status"]);
+  const lag = gauge("outbox_lag_seconds", "Age of the oldest pending event free to run (due, not held behind an earlier unfinished event of its aggregate).");
+  const heldEvents = gauge("held_events", "Pending events held behind an earlier unfinished event of their aggregate.");
   const queueJobs = gauge("queue_jobs", "BullMQ jobs by queue and state.", ["queue", "state"]);
   const dlqSize = gauge("dead_letter_events", "Dead events in Postgres (the DLQ).");
   const held = gauge("held_aggregates", "Aggregates held back by a dead event.");
@@ -112,6 +113,7 @@ export function createMetrics({ stats, statsMaxAgeMs = 1000, defaultMetrics = tr
     dlqSize.set(snapshot.dlqSize);
     held.set(snapshot.heldAggregates);
     relayBacklog.set(snapshot.relayBacklog);
+    heldEvents.set(snapshot.heldEvents);
   }
 
   return {

@@ -4,8 +4,9 @@ import { createMetrics, webhookResultOf } from "../src/index.ts";
 
 const snapshot = (pending: number): OutboxStats => ({
   outbox: { pending, dispatched: 2, dead: 3, processed: 1000, skipped: 4 },
-  outboxEstimated: { processed: true, skipped: true },
+  estimated: ["processed"],
   lagMs: 1500,
+  heldEvents: 4,
   queues: {
     events: { waiting: 5, active: 6, delayed: 7, failed: 0 },
     webhooks: { waiting: 0, active: 1, delayed: 0, failed: 2 },
@@ -78,6 +79,7 @@ describe("createMetrics", () => {
     expect(sample(text, "dead_letter_events")).toBe(3);
     expect(sample(text, "held_aggregates")).toBe(1);
     expect(sample(text, "outbox_relay_backlog_events")).toBe(9);
+    expect(sample(text, "held_events")).toBe(4);
     const next = await metrics.registry.metrics();
     expect(sample(next, 'outbox_events_total{status="pending"}')).toBe(20);
   });

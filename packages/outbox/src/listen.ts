@@ -16,7 +16,8 @@ export interface ListenOptions {
 }
 
 /**
- * Holds one connection that LISTENs on the outbox channel and reconnects when it drops.
+ * Holds one connection that LISTENs on the outbox channel and reconnects when it drops, or when
+ * the first connection cannot be made (Postgres not up yet: the start goes on, onError says why).
  * After a reconnect it calls onNotify once, since notifications sent meanwhile are lost.
  */
 export async function listenForOutbox({ databaseUrl, onNotify, onError, reconnectDelayMs = 1000 }: ListenOptions): Promise<OutboxListener> {
@@ -32,8 +33,17 @@ export async function listenForOutbox({ databaseUrl, onNotify, onError, reconnec
       void next.end().catch(() => undefined);
       scheduleReconnect();
     });
-    await next.connect();
-    await next.query(`LISTEN ${outboxChannel}`);
+    try {
+      await next.connect();
+      await next.query(`LISTEN ${outboxChannel}`);
+    } catch (error) {
+      void next.end().catch(() => undefined);
+      throw error;
+    }
+    if (closed) {
+      await next.end().catch(() => undefined);
+      return;
+    }
     client = next;
   };
 
@@ -49,7 +59,10 @@ export async function listenForOutbox({ databaseUrl, onNotify, onError, reconnec
     }, reconnectDelayMs);
   };
 
-  await connect();
+  await connect().catch((error: Error) => {
+    onError?.(error);
+    scheduleReconnect();
+  });
   return {
     async close() {
       closed = true;

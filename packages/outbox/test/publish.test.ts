@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { InvalidEventError } from "@outbox/events";
-import { useTestDatabase, waitFor } from "@outbox/testing";
+import { databaseUrl, dropDatabase, onServer, uniqueName, useTestDatabase, waitFor } from "@outbox/testing";
 import { listenForOutbox, publish, publishMany } from "../src/index.ts";
 
 const database = useTestDatabase();
@@ -125,6 +125,30 @@ describe("NOTIFY on commit", () => {
       expect(notifications).toBe(2);
     } finally {
       await listener.close();
+    }
+  });
+});
+
+describe("the outbox listener", () => {
+  it("starts while its database cannot be reached yet, says why, and listens once it can", async () => {
+    const name = uniqueName("outbox_listen");
+    const errors: Error[] = [];
+    let notifications = 0;
+    const listener = await listenForOutbox({ databaseUrl: databaseUrl(name), onNotify: () => notifications++, onError: (error) => errors.push(error), reconnectDelayMs: 100 });
+    try {
+      await waitFor(() => errors.length >= 2, { message: "the failed attempts reported" });
+      expect((errors[0] as Error & { code?: string }).code).toBe("3D000");
+      await onServer((client) => client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)} TEMPLATE ${pg.escapeIdentifier(process.env.OUTBOX_TEST_TEMPLATE!)}`));
+      await waitFor(() => notifications >= 1, { message: "the wake-up after it connected" });
+      const before = notifications;
+      const client = new pg.Client({ connectionString: databaseUrl(name) });
+      await client.connect();
+      await client.query(`INSERT INTO event_outbox (id, event_type, aggregate_type, aggregate_id, payload) VALUES (gen_random_uuid(), 'TenantCreated', 'tenant', 'late', '{}')`);
+      await client.end();
+      await waitFor(() => notifications > before, { message: "a notification on the new connection" });
+    } finally {
+      await listener.close();
+      await dropDatabase(name);
     }
   });
 });

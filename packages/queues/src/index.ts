@@ -1,4 +1,4 @@
-export { createRedis, type RedisConnection, type RedisSettings } from "./connection.ts";
+export { createRedis, isRedisConnectionError, redisPorts, type RedisConnection, type RedisRole, type RedisSettings } from "./connection.ts";
 export { enqueueEvents, toJob } from "./enqueue.ts";
 export { watchQueueStore, type StoreWatch, type StoreWatchOptions } from "./store-watch.ts";
 export {

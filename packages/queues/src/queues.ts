@@ -66,7 +66,13 @@ export function groupByQueue<T>(items: readonly T[], typeOf: (item: T) => string
 
 export function createQueues(connection: RedisConnection, prefix: string): QueueSet {
   const cluster = "isCluster" in connection && connection.isCluster;
-  const make = <T>(name: QueueName) => new Queue<T>(name, { connection, prefix: queuePrefix(prefix, name, cluster) });
+  const make = <T>(name: QueueName) => {
+    const queue = new Queue<T>(name, { connection, prefix: queuePrefix(prefix, name, cluster) });
+    // A queue re-emits its connection's errors, and BullMQ prints an unhandled one with its stack:
+    // the connection's owner listens to the connection itself (see createRedis' callers).
+    queue.on("error", () => undefined);
+    return queue;
+  };
   const events = make<EventJobData>(queueNames.events);
   const webhooks = make<EventJobData>(queueNames.webhooks);
   const deadLetter = make<DeadLetterJobData>(queueNames.deadLetter);

@@ -53,6 +53,9 @@ export async function startSchedules(options: StartSchedulesOptions): Promise<Ru
   const cluster = "isCluster" in connection && connection.isCluster;
   const keyPrefix = queuePrefix(prefix, schedulesQueueName, cluster);
   const queue = new Queue(schedulesQueueName, { connection, prefix: keyPrefix });
+  // It re-emits its connection's errors (BullMQ prints an unhandled one with its stack); the
+  // connection's owner listens to the connection itself.
+  queue.on("error", () => undefined);
   const repeat = { ...repeatOptionsFromConfig(config), ...options.repeat };
   const register = async () => {
     for (const name of scheduleNames) {

@@ -14,7 +14,7 @@ export function isTransientError(error: unknown): boolean {
 }
 
 const connectionCodes = new Set(["57P01", "57P02", "57P03", "53300"]);
-const socketCodes = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "ENOTFOUND", "EHOSTUNREACH"]);
+const socketCodes = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
 
 /**
  * The database could not be reached or dropped the connection (a restart, a failover, too many
@@ -25,4 +25,32 @@ export function isConnectionError(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === "string" && (code.startsWith("08") || connectionCodes.has(code) || socketCodes.has(code))) return true;
   return error instanceof Error && /Connection terminated|connection .*(closed|ended)|Client has encountered a connection error|timeout exceeded when trying to connect/i.test(error.message);
+}
+
+const postgresMessages = /Connection terminated|Client has encountered a connection error|the database system is (starting up|shutting down|in recovery mode)|terminating connection due to administrator command|Connection ended unexpectedly/i;
+
+/**
+ * True when `error` says Postgres could not be reached (not that a statement failed): a SQLSTATE of
+ * class 08, a shutdown or start-up, too many connections, pg's own connection messages, or a socket
+ * error on one of `ports` (the error, its cause, or an AggregateError's errors). Unlike
+ * isConnectionError, a socket error on another port (Redis') is not Postgres'.
+ */
+export function isPostgresConnectionError(error: unknown, ports: readonly number[]): boolean {
+  const seen = [error];
+  for (let i = 0; i < seen.length && i < 12; i++) {
+    const e = seen[i] as { code?: unknown; port?: unknown; message?: unknown; cause?: unknown; errors?: unknown } | null;
+    if (e === null || typeof e !== "object") continue;
+    const code = typeof e.code === "string" ? e.code : undefined;
+    if (code && (code.startsWith("08") || connectionCodes.has(code))) return true;
+    if (typeof e.message === "string" && postgresMessages.test(e.message)) return true;
+    if (code && socketCodes.has(code) && typeof e.port === "number" && ports.includes(e.port)) return true;
+    if (e.cause !== undefined) seen.push(e.cause);
+    if (Array.isArray(e.errors)) seen.push(...(e.errors as unknown[]));
+  }
+  return false;
+}
+
+/** The port a postgresql:// URL connects to. */
+export function postgresPort(databaseUrl: string): number {
+  return Number(new URL(databaseUrl).port || 5432);
 }

@@ -1,6 +1,6 @@
 import type { QueueSet } from "@outbox/queues";
 import type { Queryable } from "@outbox/sql";
-import { collectOutboxFigures, type OutboxCounts } from "./outbox-counts.ts";
+import { collectOutboxFigures, type EstimatedFigure, type OutboxCounts, type OutboxFiguresOptions } from "./outbox-counts.ts";
 
 export interface QueueCounts {
   /** Ready to run: BullMQ's `wait` plus `prioritized` (every event job carries a priority). */
@@ -11,14 +11,23 @@ export interface QueueCounts {
 }
 
 export interface OutboxStats {
+  /** Outbox rows by status, as on-call reads them (a pending row the relay has passed is `dispatched`). */
   outbox: OutboxCounts;
-  /** Whether processed/skipped are estimates (always, by design). */
-  outboxEstimated: { processed: true; skipped: true };
+  /**
+   * The figures that are estimates: a status with `exactCountLimit` (100,000) rows or more is
+   * estimated from the planner's statistics (and the figures read from its rows with it). Empty
+   * when every figure is exact.
+   */
+  estimated: EstimatedFigure[];
+  /** Age of the oldest pending event free to run: not held behind an earlier unfinished event of its aggregate, due. */
   lagMs: number;
+  /** Pending events held behind an earlier unfinished (pending or dead) event of their aggregate; not in the lag. */
+  heldEvents: number;
+  /** Aggregates whose dead event holds back later events (until an admin retries or skips it). */
+  heldAggregates: number;
   queues: Record<string, QueueCounts>;
   /** Dead events, from Postgres (the DLQ outlives Redis). */
   dlqSize: number;
-  heldAggregates: number;
   /** Pending rows the relay has not read yet: rows waiting for the relay, not for a handler. */
   relayBacklog: number;
 }
@@ -43,19 +52,20 @@ export async function collectQueueCounts(queues: Pick<QueueSet, "all">): Promise
 }
 
 /**
- * The figures on-call reads: outbox counts by status, lag, per-queue counts, DLQ size and held
- * aggregates. Cheap on a table of millions of rows: exact counts only through the partial indexes
- * of the small states, estimates for the finished bulk (see outbox-counts.ts).
+ * The figures on-call reads: outbox counts by status, lag, held events and aggregates, per-queue
+ * counts, DLQ size. Cheap on a table of millions of rows: every read is bounded (see
+ * outbox-counts.ts), exact below 100,000 rows per status, estimated above and marked so.
  */
-export async function collectStats(db: Queryable, queues: Pick<QueueSet, "all">): Promise<OutboxStats> {
-  const [figures, queueCounts] = await Promise.all([collectOutboxFigures(db), collectQueueCounts(queues)]);
+export async function collectStats(db: Queryable, queues: Pick<QueueSet, "all">, options: OutboxFiguresOptions = {}): Promise<OutboxStats> {
+  const [figures, queueCounts] = await Promise.all([collectOutboxFigures(db, options), collectQueueCounts(queues)]);
   return {
     outbox: figures.counts,
-    outboxEstimated: { processed: true, skipped: true },
+    estimated: figures.estimated,
     lagMs: figures.lagMs,
+    heldEvents: figures.heldEvents,
+    heldAggregates: figures.heldAggregates,
     queues: queueCounts,
     dlqSize: figures.counts.dead,
-    heldAggregates: figures.heldAggregates,
     relayBacklog: figures.relayBacklog,
   };
 }

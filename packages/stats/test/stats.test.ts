@@ -39,10 +39,12 @@ beforeAll(async () => {
   connection = new Redis(redis.url, { maxRetriesPerRequest: null });
   queues = createQueues(connection, redis.prefix);
 
-  // Outbox: 30 processed, 2 skipped, 3 pending (oldest due one 60 s old, one not yet due), 1 dispatched,
-  // 3 dead: two hold later pending events of their aggregate (one of them twice), one holds nothing.
+  // Outbox: 30 processed, 2 skipped, 3 pending (one 60 s old held behind a dead event, one held, one
+  // not yet due), 3 dispatched (one 30 s old: the oldest free to run), 4 dead: two hold later pending
+  // events of their aggregate, one holds nothing, and a webhook delivery's holds nothing (unordered).
   // "Dispatched" is a pending row the relay has passed (its cursor is moved past it) that is not held;
-  // the 60 s old pending row is passed too, but held behind a dead event, so it still counts as pending.
+  // the 60 s old pending row is passed too, but held behind a dead event, so it still counts as pending
+  // (and is left out of the lag: it waits for an admin, not for the relay).
   const held1 = randomUUID();
   const held2 = randomUUID();
   const future = { ...row("pending"), availableAt: new Date(Date.now() + 3600_000) };
@@ -52,6 +54,7 @@ beforeAll(async () => {
   await prisma.eventOutbox.createMany({
     data: [
       row("pending", { aggregateId: held1, ageMs: 60_000 }),
+      row("pending", { ageMs: 30_000 }),
       row("pending"),
       { ...row("pending", { aggregateId: "endpoint-1", type: "WebhookDelivery" }), aggregateType: "webhook_endpoint" },
     ],
@@ -93,17 +96,40 @@ const expectedQueues = {
   "dead-letter": { waiting: 0, active: 0, delayed: 0, failed: 1 },
 };
 
+const expectedOutbox = { pending: 3, dispatched: 3, dead: 4, processed: 30, skipped: 2 };
+
 describe("collectStats", () => {
-  it("reports exact open counts, estimated finished counts, lag, queue counts, DLQ size and held aggregates", async () => {
+  it("reports exact counts, the lag of events free to run, held events and aggregates, queue counts and DLQ size", async () => {
     const stats = await collectStats(sql, queues);
-    expect(stats.outbox).toEqual({ pending: 3, dispatched: 2, dead: 4, processed: 30, skipped: 2 });
+    expect(stats.outbox).toEqual(expectedOutbox);
+    expect(stats.estimated).toEqual([]);
     expect(stats.dlqSize).toBe(4);
     expect(stats.heldAggregates).toBe(2);
+    expect(stats.heldEvents).toBe(2);
     // Committed after the relay's position: the pending row of held2 and the one not yet due.
     expect(stats.relayBacklog).toBe(2);
-    expect(stats.lagMs).toBeGreaterThanOrEqual(60_000);
-    expect(stats.lagMs).toBeLessThan(120_000);
+    // The 60 s old event is held behind a dead one: the lag is the 30 s old event's, free to run.
+    expect(stats.lagMs).toBeGreaterThanOrEqual(30_000);
+    expect(stats.lagMs).toBeLessThan(60_000);
     expect(stats.queues).toEqual(expectedQueues);
+  });
+
+  it("estimates a status that reaches the limit from the planner's statistics, and says which figures are estimates", async () => {
+    // A limit of 20 rows: processed (30) is estimated, every other status is still counted.
+    const stats = await collectStats(sql, queues, { exactBelow: 20 });
+    expect(stats.estimated).toEqual(["processed"]);
+    expect(stats.outbox).toMatchObject({ pending: 3, dispatched: 3, dead: 4, skipped: 2 });
+    expect(stats.outbox.processed).toBeGreaterThanOrEqual(20);
+    expect(stats.outbox.processed).toBeLessThan(60);
+
+    // A limit of 4 rows: 6 pending rows and 4 dead ones reach it too.
+    const small = await collectStats(sql, queues, { exactBelow: 4 });
+    expect([...small.estimated].sort()).toEqual(["dead", "dispatched", "heldAggregates", "heldEvents", "pending", "processed"]);
+    expect(small.outbox.skipped).toBe(2);
+    expect(small.outbox.pending + small.outbox.dispatched).toBeGreaterThanOrEqual(4);
+    expect(small.outbox.dead).toBeGreaterThanOrEqual(4);
+    // The lag is read from the oldest pending rows, which hold the oldest event free to run.
+    expect(small.lagMs).toBeGreaterThanOrEqual(30_000);
   });
 });
 
@@ -122,16 +148,19 @@ describe("startStatsLog", () => {
       expect(first).toMatchObject({
         msg: "outbox stats",
         level: 30,
-        outbox: { pending: 3, dispatched: 2, dead: 4, processed: 30, skipped: 2 },
+        outbox: expectedOutbox,
+        estimated: [],
         queues: expectedQueues,
         dlqSize: 4,
         heldAggregates: 2,
+        heldEvents: 2,
         relayBacklog: 2,
         handledSinceLast: 3,
         failedSinceLast: 2,
         deadSinceLast: 1,
       });
-      expect(first!.lagMs).toBeGreaterThanOrEqual(60_000);
+      expect(first!.lagMs).toBeGreaterThanOrEqual(30_000);
+      expect(first!.lagMs).toBeLessThan(60_000);
       await waitFor(() => lines.length >= 2, { message: "the second stats line" });
       expect(lines[1]).toMatchObject({ handledSinceLast: 0, failedSinceLast: 0, deadSinceLast: 0 });
     } finally {
@@ -140,13 +169,16 @@ describe("startStatsLog", () => {
   });
 });
 
-describe("collectStats on a table that grew since ANALYZE", () => {
-  it("follows the table's growth between ANALYZE runs through its size in pages", async () => {
-    const before = await collectStats(sql, queues);
+describe("collectStats on a table that changed since ANALYZE", () => {
+  it("counts exactly below the limit whatever the planner's statistics say, and estimates above it from the table's size", async () => {
     await prisma.eventOutbox.createMany({ data: Array.from({ length: 3000 }, () => row("processed")) });
-    const after = await collectStats(sql, queues);
-    // An estimate: the planner's rows-per-page times the new page count. Near 3030, not exact.
-    expect(after.outbox.processed + after.outbox.skipped).toBeGreaterThan(before.outbox.processed + 2000);
-    expect(after.outbox.pending).toBe(3);
+    const exact = await collectStats(sql, queues);
+    expect(exact.outbox).toEqual({ ...expectedOutbox, processed: 3030 });
+    expect(exact.estimated).toEqual([]);
+    // Over the limit: the planner's rows-per-page times the new page count. Near 3030, not exact.
+    const estimated = await collectStats(sql, queues, { exactBelow: 1000 });
+    expect(estimated.estimated).toEqual(["processed"]);
+    expect(estimated.outbox.processed).toBeGreaterThan(2000);
+    expect(estimated.outbox.processed).toBeLessThan(4500);
   });
 });

@@ -10,6 +10,10 @@ export interface PrivatePostgres {
   port: number;
   /** A fast restart (every connection is closed; the data stays). */
   restart(): void;
+  /** A fast shutdown that keeps the data: the server is away until `resume()`. */
+  pause(): void;
+  /** Starts a paused server again, on the same port. */
+  resume(): void;
   stop(): void;
 }
 
@@ -32,11 +36,14 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   };
   const ctl = (...args: string[]) => asPostgres("pg_ctl", ["-D", data, "-w", ...args]);
   asPostgres("initdb", ["-D", data, "-U", "postgres", "--auth=trust", "--no-sync"]);
-  ctl("-o", `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, "-l", path.join(dir, "log"), "start");
+  const start = () => ctl("-o", `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, "-l", path.join(dir, "log"), "start");
+  start();
   return {
     port,
     url: (database) => `postgresql://postgres@127.0.0.1:${port}/${database}`,
     restart: () => ctl("-m", "fast", "restart"),
+    pause: () => ctl("-m", "fast", "stop"),
+    resume: start,
     stop() {
       ctl("-m", "immediate", "stop");
       rmSync(dir, { recursive: true, force: true });

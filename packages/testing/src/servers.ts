@@ -62,7 +62,7 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
   };
   const stop = () =>
     new Promise<void>((resolve) => {
-      if (!child || child.exitCode !== null) return resolve();
+      if (!child || child.exitCode !== null || child.signalCode !== null) return resolve();
       child.once("exit", () => {
         rmSync(dir, { recursive: true, force: true });
         resolve();

@@ -5,6 +5,7 @@ import { FastifyAdapter } from "@bull-board/fastify";
 import { Queue } from "bullmq";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
+import { deadListResult, replayResult, retryResult, skipResult, type DeadListResult, type ReplayResult, type RetryResult, type SkipResult, type StatsResult } from "@outbox/admin-results";
 import type { Env } from "@outbox/config";
 import { DeadLetterError, listDead, ReleaseNotQueuedError, retryAllDead, retryDead, skipDead } from "@outbox/dead-letter";
 import { eventTypes } from "@outbox/events";
@@ -49,32 +50,33 @@ export async function adminRoutes(app: FastifyInstance, { config, db, queues, ad
   });
 
   const release = { retryBackoffMs: config.RETRY_BACKOFF_MS };
-  app.get("/admin/api/stats", async () => collectStats(db, queues));
-  app.post("/admin/api/replay", async (request) => {
+  // Every answer below is the shape `pnpm outbox <command> --json` prints (@outbox/admin-results).
+  app.get("/admin/api/stats", async (): Promise<StatsResult> => collectStats(db, queues));
+  app.post("/admin/api/replay", async (request): Promise<ReplayResult> => {
     const body = parseRequest(replayBody, request.body);
     try {
-      const { until, replayed } = await replayProcessed(db, { type: body.type, since: new Date(body.since), ...(body.until ? { until: new Date(body.until) } : {}) });
-      return { type: body.type, since: body.since, until: until.toISOString(), replayed };
+      const since = new Date(body.since);
+      const { until, replayed } = await replayProcessed(db, { type: body.type, since, ...(body.until ? { until: new Date(body.until) } : {}) });
+      return replayResult(body.type, since, until, replayed);
     } catch (error) {
       if (error instanceof ReplayRefusedError) throw new ApiError(409, error.code, error.message);
       throw error;
     }
   });
-  app.get("/admin/api/dlq", async (request) => ({ events: await listDead(db, parseRequest(typeQuery, request.query, "query")) }));
-  app.post("/admin/api/dlq/:id/retry", async (request) => {
+  app.get("/admin/api/dlq", async (request): Promise<DeadListResult> => deadListResult(await listDead(db, parseRequest(typeQuery, request.query, "query"))));
+  app.post("/admin/api/dlq/:id/retry", async (request): Promise<RetryResult> => {
     const { id } = parseRequest(idParams, request.params, "params");
     await asApiError(retryDead(db, queues, id, release));
-    return { id, status: "pending" };
+    return retryResult([id]);
   });
-  app.post("/admin/api/dlq/:id/skip", async (request) => {
+  app.post("/admin/api/dlq/:id/skip", async (request): Promise<SkipResult> => {
     const { id } = parseRequest(idParams, request.params, "params");
     await asApiError(skipDead(db, queues, id, release));
-    return { id, status: "skipped" };
+    return skipResult([id]);
   });
-  app.post("/admin/api/dlq/retry-all", async (request) => {
+  app.post("/admin/api/dlq/retry-all", async (request): Promise<RetryResult> => {
     const { type } = parseRequest(typeQuery, request.query, "query");
-    const ids = await retryAllDead(db, queues, { ...(type ? { type } : {}), ...release });
-    return { retried: ids.length, ids };
+    return retryResult(await retryAllDead(db, queues, { ...(type ? { type } : {}), ...release }));
   });
 }
 

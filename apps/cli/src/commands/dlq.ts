@@ -1,4 +1,5 @@
-import { DeadLetterError, listDead, ReleaseNotQueuedError, retryAllDead, retryDead, skipDead, type DeadEvent } from "@outbox/dead-letter";
+import { deadListResult, retryResult, skipResult, type DeadListResult, type RetryResult, type SkipResult } from "@outbox/admin-results";
+import { DeadLetterError, listDead, ReleaseNotQueuedError, retryAllDead, retryDead, skipDead } from "@outbox/dead-letter";
 import { OperationError } from "../errors.ts";
 import { humanAge, print, table, truncate, type CommandContext } from "../output.ts";
 
@@ -8,45 +9,46 @@ function asOperationError(error: unknown): never {
 }
 
 /** `outbox dlq list [--type T] [--limit N]`: dead events, oldest first, from Postgres. */
-export async function dlqListCommand(ctx: CommandContext, { type, limit }: { type?: string; limit?: number }): Promise<DeadEvent[]> {
-  const dead = await listDead(ctx.db, { ...(type ? { type } : {}), ...(limit ? { limit } : {}) });
-  const now = Date.now();
-  const rows = dead.map((event) => ({
-    id: event.id,
-    type: event.eventType,
-    aggregate: `${event.aggregateType}:${event.aggregateId}`,
-    attempts: event.attempts,
-    lastError: event.lastError,
-    createdAt: event.createdAt.toISOString(),
-    ageMs: now - event.createdAt.getTime(),
-  }));
-  print(ctx, rows, () =>
-    rows.length === 0
+export async function dlqListCommand(ctx: CommandContext, { type, limit }: { type?: string; limit?: number }): Promise<DeadListResult> {
+  const result = deadListResult(await listDead(ctx.db, { ...(type ? { type } : {}), ...(limit ? { limit } : {}) }));
+  print(ctx, result, () =>
+    result.events.length === 0
       ? "no dead events"
       : table(
           ["id", "type", "aggregate", "attempts", "last error", "age"],
-          rows.map((row) => [row.id, row.type, row.aggregate, row.attempts, truncate(row.lastError, 60), humanAge(row.ageMs)]),
+          result.events.map((event) => [
+            event.id,
+            event.eventType,
+            `${event.aggregateType}:${event.aggregateId}`,
+            event.attempts,
+            truncate(event.lastError, 60),
+            humanAge(event.ageMs),
+          ]),
         ),
   );
-  return dead;
+  return result;
 }
 
 /** `outbox dlq retry <id>`: the dead event goes back to pending and runs again. */
-export async function dlqRetryCommand(ctx: CommandContext, eventId: string): Promise<string[]> {
+export async function dlqRetryCommand(ctx: CommandContext, eventId: string): Promise<RetryResult> {
   await retryDead(ctx.db, ctx.queues, eventId, { retryBackoffMs: ctx.retryBackoffMs }).catch(asOperationError);
-  print(ctx, { retried: [eventId] }, () => `retried ${eventId}`);
-  return [eventId];
+  const result = retryResult([eventId]);
+  print(ctx, result, () => `retried ${eventId}`);
+  return result;
 }
 
 /** `outbox dlq retry --all [--type T]`: every dead event (of that type) goes back to pending. */
-export async function dlqRetryAllCommand(ctx: CommandContext, { type }: { type?: string }): Promise<string[]> {
-  const retried = await retryAllDead(ctx.db, ctx.queues, { ...(type ? { type } : {}), retryBackoffMs: ctx.retryBackoffMs });
-  print(ctx, { retried }, () => `retried ${retried.length} dead event${retried.length === 1 ? "" : "s"}${type ? ` of type ${type}` : ""}`);
-  return retried;
+export async function dlqRetryAllCommand(ctx: CommandContext, { type }: { type?: string }): Promise<RetryResult> {
+  const result = retryResult(await retryAllDead(ctx.db, ctx.queues, { ...(type ? { type } : {}), retryBackoffMs: ctx.retryBackoffMs }));
+  const count = result.retried.length;
+  print(ctx, result, () => `retried ${count} dead event${count === 1 ? "" : "s"}${type ? ` of type ${type}` : ""}`);
+  return result;
 }
 
 /** `outbox dlq skip <id>`: passes over the dead event for good, releasing its aggregate. */
-export async function dlqSkipCommand(ctx: CommandContext, eventId: string): Promise<void> {
+export async function dlqSkipCommand(ctx: CommandContext, eventId: string): Promise<SkipResult> {
   await skipDead(ctx.db, ctx.queues, eventId, { retryBackoffMs: ctx.retryBackoffMs }).catch(asOperationError);
-  print(ctx, { skipped: eventId }, () => `skipped ${eventId}`);
+  const result = skipResult([eventId]);
+  print(ctx, result, () => `skipped ${eventId}`);
+  return result;
 }

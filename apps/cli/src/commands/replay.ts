@@ -1,22 +1,23 @@
-import { replayProcessed, ReplayRefusedError, type ReplayedEvent, type ReplayOptions } from "@outbox/outbox";
+import { replayResult, type ReplayResult } from "@outbox/admin-results";
+import { replayProcessed, ReplayRefusedError, type ReplayOptions } from "@outbox/outbox";
 import { OperationError } from "../errors.ts";
 import { print, type CommandContext } from "../output.ts";
 
 export type { ReplayedEvent, ReplayOptions } from "@outbox/outbox";
 
 /** `outbox replay --type T --since ISO [--until ISO]`: see replayProcessed in @outbox/outbox. */
-export async function replayCommand(ctx: CommandContext, options: ReplayOptions): Promise<ReplayedEvent[]> {
-  let result: Awaited<ReturnType<typeof replayProcessed>>;
+export async function replayCommand(ctx: CommandContext, options: ReplayOptions): Promise<ReplayResult> {
+  let replay: Awaited<ReturnType<typeof replayProcessed>>;
   try {
-    result = await replayProcessed(ctx.db, options);
+    replay = await replayProcessed(ctx.db, options);
   } catch (error) {
     if (error instanceof ReplayRefusedError) throw new OperationError(error.code, error.message, { cause: error });
     throw error;
   }
-  const { until, replayed } = result;
-  const range = `${options.since.toISOString()} .. ${until.toISOString()}`;
-  print(ctx, { type: options.type, since: options.since.toISOString(), until: until.toISOString(), replayed }, () =>
-    [`replayed ${replayed.length} ${options.type} event${replayed.length === 1 ? "" : "s"} created ${range}`, ...replayed.map((r) => `${r.originalId} -> ${r.copyId}`)].join("\n"),
+  const result = replayResult(options.type, options.since, replay.until, replay.replayed);
+  const count = result.replayed.length;
+  print(ctx, result, () =>
+    [`replayed ${count} ${options.type} event${count === 1 ? "" : "s"} created ${result.since} .. ${result.until}`, ...result.replayed.map((r) => `${r.originalId} -> ${r.copyId}`)].join("\n"),
   );
-  return replayed;
+  return result;
 }

@@ -1,20 +1,16 @@
-import { collectStats, type OutboxStats } from "@outbox/stats";
+import type { StatsResult } from "@outbox/admin-results";
+import { collectStats, type EstimatedFigure } from "@outbox/stats";
 import { humanAge, print, table, type CommandContext } from "../output.ts";
 
-/** `outbox stats`: the figures of the stats log line, as tables (processed/skipped are estimates). */
-export async function statsCommand(ctx: CommandContext): Promise<OutboxStats> {
+/** `outbox stats`: the figures of the stats log line, as tables; `~` marks an estimate. */
+export async function statsCommand(ctx: CommandContext): Promise<StatsResult> {
   const stats = await collectStats(ctx.db, ctx.queues);
+  const figure = (name: EstimatedFigure, value: number) => (stats.estimated.includes(name) ? `~${value}` : value);
   print(ctx, stats, () => {
     const { outbox } = stats;
     const counts = table(
       ["status", "events"],
-      [
-        ["pending", outbox.pending],
-        ["dispatched", outbox.dispatched],
-        ["processed", `~${outbox.processed}`],
-        ["skipped", `~${outbox.skipped}`],
-        ["dead", outbox.dead],
-      ],
+      (["pending", "dispatched", "processed", "skipped", "dead"] as const).map((status) => [status, figure(status, outbox[status])]),
     );
     const queues = table(
       ["queue", "waiting", "active", "delayed", "failed"],
@@ -23,13 +19,15 @@ export async function statsCommand(ctx: CommandContext): Promise<OutboxStats> {
     const summary = table(
       ["figure", "value"],
       [
-        ["lag (oldest due pending)", stats.lagMs === 0 ? "0s" : humanAge(stats.lagMs)],
-        ["dlq size", stats.dlqSize],
-        ["held aggregates", stats.heldAggregates],
+        ["lag (oldest event free to run)", stats.lagMs === 0 ? "0s" : humanAge(stats.lagMs)],
+        ["held events", figure("heldEvents", stats.heldEvents)],
+        ["held aggregates", figure("heldAggregates", stats.heldAggregates)],
+        ["dlq size", figure("dead", stats.dlqSize)],
         ["relay backlog (not read yet)", stats.relayBacklog],
       ],
     );
-    return `${counts}\n(~ estimated from planner statistics)\n\n${queues}\n\n${summary}`;
+    const note = stats.estimated.length > 0 ? "\n(~ estimated: 100,000 rows or more, from the planner's statistics)" : "";
+    return `${counts}${note}\n\n${queues}\n\n${summary}`;
   });
   return stats;
 }
