@@ -42,8 +42,15 @@ async function slowReceiver(delayMs: number) {
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`, firstRequest, requests: () => requests };
 }
 
+const adminPassword = "start-signals-admin";
+const asAdmin = `Basic ${Buffer.from(`admin:${adminPassword}`).toString("base64")}`;
+
 async function post(port: number, url: string, body: unknown): Promise<Record<string, string>> {
-  const response = await fetch(`http://127.0.0.1:${port}${url}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  const response = await fetch(`http://127.0.0.1:${port}${url}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: asAdmin },
+    body: JSON.stringify(body),
+  });
   expect(response.status, `POST ${url}`).toBe(201);
   return (await response.json()) as Record<string, string>;
 }
@@ -72,6 +79,7 @@ describe("pnpm start and a terminal's Ctrl-C", () => {
         ENCRYPTION_KEY: "k".repeat(40),
         WEBHOOK_ALLOW_PRIVATE_NETWORKS: "true",
         SHUTDOWN_TIMEOUT_MS: "20000",
+        ADMIN_PASSWORD: adminPassword,
       },
     });
     let output = "";
@@ -88,7 +96,8 @@ describe("pnpm start and a terminal's Ctrl-C", () => {
     // A product's ProductCreated fans out to the tenant's endpoint: one WebhookDelivery event, one POST.
     const tenant = await post(apiPort, "/api/tenants", { name: "Acme", slug: `acme-${randomUUID().slice(0, 8)}` });
     await post(apiPort, `/api/tenants/${tenant.id}/webhook-endpoints`, { url: receiver.url, events: ["product.created"] });
-    await post(apiPort, "/api/products", { tenantId: tenant.id, sellerId: randomUUID(), categoryId: "books", name: "A book", price: 1250, stock: 3 });
+    const seller = await post(apiPort, "/api/users", { tenantId: tenant.id, email: "seller@example.com", role: "seller" });
+    await post(apiPort, "/api/products", { tenantId: tenant.id, sellerId: seller.id, categoryId: "books", name: "A book", price: 1250, stock: 3 });
     await receiver.firstRequest;
 
     process.kill(-child.pid!, "SIGINT"); // Ctrl-C: the terminal signals the foreground process group
