@@ -1,6 +1,8 @@
 // pnpm bench [--scenarios real,drain,steady,statements,api,scale,large,cluster] [--events N]
 //            [--real-events N] [--runs R] [--rate EPS] [--seconds S] [--api-seconds S]
 //            [--concurrency C]
+// pnpm bench --scenarios soak [--soak-minutes 60] [--soak-orders 40] [--soak-rows 100]
+//            [--fault-every-seconds 300]   (an hour under faults; not in the default set)
 // Every throughput figure is compared with raw BullMQ doing the same number of jobs in the same
 // run on this machine; prints one table per scenario and writes bench/results/<timestamp>.json.
 // Measured processes run as bundles (plain JavaScript), as `pnpm start` runs them.
@@ -16,6 +18,8 @@ import { largeTable } from "./scenarios/large-table.ts";
 import { statementsPerBatch } from "./scenarios/statements.ts";
 import { steadyLoad } from "./scenarios/steady.ts";
 import { createBenchSetup } from "./setup.ts";
+import { plotSoak } from "./soak/plot.ts";
+import { soak } from "./soak/soak.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -28,6 +32,10 @@ const { values: args } = parseArgs({
     "api-seconds": { type: "string", default: "60" },
     "scale-events": { type: "string", default: "40000" },
     concurrency: { type: "string", default: "200" },
+    "soak-minutes": { type: "string", default: "60" },
+    "soak-orders": { type: "string", default: "40" },
+    "soak-rows": { type: "string", default: "100" },
+    "fault-every-seconds": { type: "string", default: "300" },
   },
 });
 const scenarios = new Set(args.scenarios.split(","));
@@ -150,6 +158,36 @@ try {
   const dir = path.resolve(import.meta.dirname, "../results");
   await mkdir(dir, { recursive: true });
   const file = path.join(dir, `${String(results.date).replaceAll(":", "-")}.json`);
+  if (scenarios.has("soak")) {
+    const minutes = Number(args["soak-minutes"]);
+    console.log(`\n(5) soak: ${minutes} min of orders, payments and cancels through the API plus plain-SQL rows, a fault every ${args["fault-every-seconds"]} s`);
+    const soaked = await soak({
+      minutes,
+      ordersPerSecond: Number(args["soak-orders"]),
+      rowsPerSecond: Number(args["soak-rows"]),
+      faultEverySeconds: Number(args["fault-every-seconds"]),
+      sampleEverySeconds: 10,
+      warmupSeconds: Math.min(300, minutes * 6),
+      retentionMs: 120_000,
+      log,
+    });
+    results.soak = soaked;
+    const plot = file.replace(/\.json$/, "-soak.svg");
+    await writeFile(plot, await plotSoak(soaked));
+    const growth = (g: (typeof soaked.growth)[string]) => (g ? `${fixed(g.fromMb)} → ${fixed(g.toMb)} MB, fitted rise ${fixed(g.growthMb, 1)} MB (${fixed(g.slopeMbPerHour, 1)} MB/h)` : "-");
+    console.table({
+      "ledger: events / lost / doubled / inversions / unfinished / dead": [soaked.check.events, soaked.check.lost, soaked.check.doubled, soaked.check.inversions, soaked.check.unfinished, soaked.check.dead].join(" / "),
+      "faults": soaked.faults.map((f) => `${f.at}s ${f.fault}`).join(", "),
+      "API RSS after warm-up": growth(soaked.growth.api),
+      "worker (never killed) RSS after warm-up": growth(soaked.growth["worker-a"]),
+      "Redis keys / used_memory max": `${soaked.bounds.redisKeysMax} / ${fixed(soaked.bounds.redisMemoryMbMax, 1)} MB`,
+      "outbox rows max: 2nd quarter / last quarter": `${soaked.bounds.outboxRowsSecondQuarterMax} / ${soaked.bounds.outboxRowsLastQuarterMax} (size max ${fixed(soaked.bounds.outboxSizeMbMax, 1)} MB)`,
+      "refusals with / without Retry-After, no answer, 5xx": `${soaked.refusals.withRetryAfter} / ${soaked.refusals.withoutRetryAfter}, ${soaked.refusals.noAnswer}, ${soaked.refusals.serverErrors}`,
+    });
+    if (soaked.surprises.count > 0) console.log(`${soaked.surprises.count} unexpected answers, e.g.:\n${soaked.surprises.examples.join("\n")}`);
+    if (!soaked.check.passed) console.log(`ledger check FAILED:\n${soaked.check.problems.join("\n")}`);
+    console.log(`plot: ${path.relative(process.cwd(), plot)}`);
+  }
   await writeFile(file, `${JSON.stringify(results, null, 2)}\n`);
   console.log(`\nwritten ${path.relative(process.cwd(), file)}`);
 } finally {

@@ -1,12 +1,11 @@
-import { fork, spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
+import { fork, spawnSync } from "node:child_process";
 import path from "node:path";
 import autocannon from "autocannon";
 import { bundle } from "../../../scripts/bundle.mjs";
+import { freePort } from "@outbox/testing";
 import { percentile } from "../measure.ts";
+import { root, startApp, stopApp as stop, waitReady } from "../processes.ts";
 import type { BenchSetup } from "../setup.ts";
-
-const root = path.resolve(import.meta.dirname, "../../..");
 
 export interface LoadPhase {
   rate: number | null;
@@ -31,38 +30,6 @@ export interface ApiLoadResult {
   accepted: number;
   handled: number;
   halfWritten: number;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Runs an app from its bundle, as `pnpm start` does; with BENCH_CPU_PROF=dir, under --cpu-prof. */
-function startApp(bundlePath: string, env: Record<string, string>): ChildProcess {
-  const profile = process.env.BENCH_CPU_PROF;
-  const flags = ["--enable-source-maps", ...(profile ? ["--cpu-prof", `--cpu-prof-dir=${profile}`] : [])];
-  return spawn(process.execPath, [...flags, path.join(root, bundlePath)], { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "inherit"] });
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  await new Promise((resolve) => {
-    child.once("exit", resolve);
-    child.kill("SIGTERM");
-  });
-}
-
-async function waitReady(url: string): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (await fetch(url).then((r) => r.ok, () => false)) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`${url} did not become ready`);
 }
 
 /** The admin credentials the bench's API is started with (ADMIN_PASSWORD below). */

@@ -54,6 +54,8 @@ export const envSchema = z
     SETTLEMENT_CRON: cronExpression.default("0 8 * * *"),
     RETENTION_CRON: cronExpression.default("17 * * * *"),
     OUTBOX_RETENTION_DAYS: positiveInt.default(7),
+    /** Overrides OUTBOX_RETENTION_DAYS with a finer age (soaks and tests that watch the table stay bounded). */
+    OUTBOX_RETENTION_MS: positiveInt.optional(),
     ENCRYPTION_KEY: z.string().min(32, "must be at least 32 characters").optional(),
     ADMIN_USER: z.string().min(1).default("admin"),
     ADMIN_PASSWORD: z.string().min(8, "must be at least 8 characters").optional(),

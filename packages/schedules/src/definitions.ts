@@ -12,7 +12,7 @@ export type ScheduleRepeat = Omit<RepeatOptions, "key">;
 /** The settings the scheduled jobs read, from the parsed environment. */
 export type ScheduleConfig = Pick<
   Env,
-  "PAYMENT_EXPIRY_CRON" | "PAYMENT_EXPIRY_AFTER_MS" | "SETTLEMENT_CRON" | "RETENTION_CRON" | "OUTBOX_RETENTION_DAYS"
+  "PAYMENT_EXPIRY_CRON" | "PAYMENT_EXPIRY_AFTER_MS" | "SETTLEMENT_CRON" | "RETENTION_CRON" | "OUTBOX_RETENTION_DAYS" | "OUTBOX_RETENTION_MS"
 >;
 
 /** When each schedule ticks. Cron patterns are read in UTC, so "0 8 * * *" is 08:00 UTC everywhere. */

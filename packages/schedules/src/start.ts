@@ -107,7 +107,7 @@ async function runTick(options: StartSchedulesOptions, job: Job): Promise<unknow
       break;
     }
     case "outbox-retention": {
-      const olderThan = new Date(Date.now() - config.OUTBOX_RETENTION_DAYS * dayMs);
+      const olderThan = new Date(Date.now() - (config.OUTBOX_RETENTION_MS ?? config.OUTBOX_RETENTION_DAYS * dayMs));
       result = { deleted: await pruneOutbox(db, olderThan), olderThan: olderThan.toISOString() };
       break;
     }
