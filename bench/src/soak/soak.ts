@@ -93,6 +93,15 @@ export async function soak(options: SoakOptions): Promise<SoakResult> {
   if (build.status !== 0) throw new Error("scripts/build.mjs failed");
   const postgres = await startPrivatePostgres();
   const redisServer = await startPrivateRedis();
+  const apps: Record<string, ChildProcess> = {};
+  // Ctrl-C or a kill of the bench: the servers and processes of this soak go with it.
+  const abandon = () => {
+    for (const child of Object.values(apps)) child.kill("SIGKILL");
+    void redisServer.stop();
+    postgres.stop();
+    process.exit(130);
+  };
+  process.once("SIGINT", abandon).once("SIGTERM", abandon);
   const databaseUrl = postgres.url("soak");
   await migrate(databaseUrl);
   const db = new pg.Pool({ connectionString: databaseUrl, max: 2 });
@@ -120,11 +129,11 @@ export async function soak(options: SoakOptions): Promise<SoakResult> {
   };
   const base = `http://127.0.0.1:${apiPort}`;
   const workerEnv = (port: number) => ({ ...env, WORKER_PORT: String(port), PORT: String(apiPort) });
-  const apps: Record<string, ChildProcess> = {
+  Object.assign(apps, {
     api: startApp("apps/api/dist/main.js", { ...env, WORKER_PORT: String(workerAPort) }),
     "worker-a": startApp("apps/worker/dist/main.js", workerEnv(workerAPort)),
     "worker-b": startApp("apps/worker/dist/main.js", workerEnv(workerBPort)),
-  };
+  });
   const ledger = new Ledger();
   const timers: NodeJS.Timeout[] = [];
   let traffic: Traffic | undefined;
@@ -245,6 +254,7 @@ export async function soak(options: SoakOptions): Promise<SoakResult> {
       check,
     };
   } finally {
+    process.off("SIGINT", abandon).off("SIGTERM", abandon);
     for (const timer of timers) clearInterval(timer);
     await Promise.all(Object.values(apps).map(stopApp));
     await producer?.close();
