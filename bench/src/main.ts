@@ -169,6 +169,7 @@ try {
       sampleEverySeconds: 10,
       warmupSeconds: Math.min(300, minutes * 6),
       retentionMs: 120_000,
+      keepPostgresLog: file.replace(/\.json$/, "-soak-postgres.log"),
       log,
     });
     results.soak = soaked;
@@ -182,6 +183,7 @@ try {
       "worker (never killed) RSS after warm-up": growth(soaked.growth["worker-a"]),
       "Redis keys / used_memory max": `${soaked.bounds.redisKeysMax} / ${fixed(soaked.bounds.redisMemoryMbMax, 1)} MB`,
       "outbox rows max: 2nd quarter / last quarter": `${soaked.bounds.outboxRowsSecondQuarterMax} / ${soaked.bounds.outboxRowsLastQuarterMax} (size max ${fixed(soaked.bounds.outboxSizeMbMax, 1)} MB)`,
+      "deadlocks detected by Postgres": soaked.deadlocks,
       "refusals with / without Retry-After, no answer, 5xx": `${soaked.refusals.withRetryAfter} / ${soaked.refusals.withoutRetryAfter}, ${soaked.refusals.noAnswer}, ${soaked.refusals.serverErrors}`,
     });
     if (soaked.surprises.count > 0) console.log(`${soaked.surprises.count} unexpected answers, e.g.:\n${soaked.surprises.examples.join("\n")}`);

@@ -13,6 +13,8 @@ export interface Sample {
   processes: Record<string, ProcessSample | null>;
   redis: { usedMemoryMb: number; keys: number } | null;
   outbox: { rows: number; deadTuples: number; sizeMb: number } | null;
+  /** Deadlocks Postgres has detected in the soak's database so far (each reruns a commit group). */
+  deadlocks: number | null;
   /** Age of the oldest event not yet processed. */
   lagMs: number | null;
   /** Events handled per second since the last sample (every worker's events_handled_total). */
@@ -105,16 +107,21 @@ export class Sampler {
     }
   }
 
-  private async postgresFigures(): Promise<Pick<Sample, "outbox" | "lagMs">> {
+  private async postgresFigures(): Promise<Pick<Sample, "outbox" | "lagMs" | "deadlocks">> {
     try {
-      const { rows } = await this.db.query<{ rows: string; dead: string; size: string; lag: number | null }>(`
+      const { rows } = await this.db.query<{ rows: string; dead: string; size: string; lag: number | null; deadlocks: string }>(`
         SELECT s.n_live_tup AS rows, s.n_dead_tup AS dead, pg_total_relation_size('event_outbox') AS size,
+          (SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()) AS deadlocks,
           (SELECT extract(epoch FROM clock_timestamp() - min(created_at)) * 1000 FROM event_outbox WHERE status = 'pending') AS lag
         FROM pg_stat_user_tables s WHERE s.relname = 'event_outbox'`);
       const row = rows[0]!;
-      return { outbox: { rows: Number(row.rows), deadTuples: Number(row.dead), sizeMb: mb(Number(row.size)) }, lagMs: row.lag === null ? 0 : Math.round(row.lag) };
+      return {
+        outbox: { rows: Number(row.rows), deadTuples: Number(row.dead), sizeMb: mb(Number(row.size)) },
+        lagMs: row.lag === null ? 0 : Math.round(row.lag),
+        deadlocks: Number(row.deadlocks),
+      };
     } catch {
-      return { outbox: null, lagMs: null };
+      return { outbox: null, lagMs: null, deadlocks: null };
     }
   }
 }

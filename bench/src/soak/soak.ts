@@ -1,4 +1,5 @@
 import { spawnSync, type ChildProcess } from "node:child_process";
+import { copyFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { Redis } from "ioredis";
 import pg from "pg";
@@ -11,6 +12,8 @@ import { growthAfter, Sampler, type Sample } from "./sampler.ts";
 import { SqlProducer, Traffic, type Shop } from "./traffic.ts";
 
 export interface SoakOptions {
+  /** Where to keep the private Postgres server's log (deadlock reports, errors) when the soak ends. */
+  keepPostgresLog?: string;
   minutes: number;
   /** Orders started per second through the API (each goes on to payments and cancels). */
   ordersPerSecond: number;
@@ -32,6 +35,8 @@ export interface SoakResult {
   samples: Sample[];
   growth: Record<string, ReturnType<typeof growthAfter>>;
   bounds: { redisKeysMax: number; redisMemoryMbMax: number; outboxRowsMax: number; outboxSizeMbMax: number; outboxRowsLastQuarterMax: number; outboxRowsSecondQuarterMax: number };
+  /** Deadlocks Postgres detected in the soak's database, as last sampled. */
+  deadlocks: number;
   refusals: Ledger["refusals"];
   surprises: Ledger["surprises"];
   drainSeconds: number;
@@ -207,7 +212,7 @@ export async function soak(options: SoakOptions): Promise<SoakResult> {
         const sample = await sampler.sample(ledger.orders.size);
         inversionsSeen = Math.max(inversionsSeen, await countInversions(db).catch(() => 0));
         samples.push(sample);
-        log(`${sample.t} s: ${sample.handledPerSecond} events/s, lag ${sample.lagMs} ms, rss ${Object.entries(sample.processes).map(([n, p]) => `${n} ${p?.rssMb ?? "-"}`).join(", ")} MB, redis keys ${sample.redis?.keys ?? "-"}, outbox rows ${sample.outbox?.rows ?? "-"}`);
+        log(`${sample.t} s: ${sample.handledPerSecond} events/s, lag ${sample.lagMs} ms, deadlocks ${sample.deadlocks ?? "-"}, rss ${Object.entries(sample.processes).map(([n, p]) => `${n} ${p?.rssMb ?? "-"}`).join(", ")} MB, redis keys ${sample.redis?.keys ?? "-"}, outbox rows ${sample.outbox?.rows ?? "-"}`);
         nextSample += options.sampleEverySeconds * 1000;
       }
       if (Date.now() >= nextFault && Date.now() < endAt + 1000) {
@@ -248,6 +253,7 @@ export async function soak(options: SoakOptions): Promise<SoakResult> {
         outboxRowsSecondQuarterMax: quarter(0.25, 0.5),
         outboxRowsLastQuarterMax: quarter(0.75, 1.01),
       },
+      deadlocks: Math.max(0, ...samples.map((s) => s.deadlocks ?? 0)),
       refusals: ledger.refusals,
       surprises: ledger.surprises,
       drainSeconds,
@@ -262,6 +268,7 @@ export async function soak(options: SoakOptions): Promise<SoakResult> {
     redis.disconnect();
     await db.end();
     await redisServer.stop();
+    if (options.keepPostgresLog) copyFileSync(postgres.logFile, options.keepPostgresLog);
     postgres.stop();
   }
 }

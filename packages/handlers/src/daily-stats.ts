@@ -1,3 +1,4 @@
+import type { AtCommit } from "@outbox/processor";
 import { sql, type Queryable } from "@outbox/sql";
 
 export interface DailyStatsDelta {
@@ -33,14 +34,14 @@ export function utcDay(at: Date | string): string {
 }
 
 /**
- * bumpDailyStats: $1 the bumps as one JSON array. Sums them per (tenant, day) first (an upsert
+ * writeDailyStats: $1 the bumps as one JSON array. Sums them per (tenant, day) first (an upsert
  * cannot touch a row twice), then adds the sums to the counters, creating a day's row on first
  * use; two transactions bumping the same day never lose a count. Rows are written in key order,
  * so batches bumping the same days lock them in the same order. The day comes from the event's own
  * time, so a re-run of the event counts on the same day. Money counters are bigint (a day's gross
  * passes 2^31 cents easily); their sums are cast back to bigint (sum(bigint) is numeric).
  */
-export async function bumpDailyStats(tx: Queryable, bumps: readonly DailyStatsBump[]): Promise<void> {
+async function writeDailyStats(tx: Queryable, bumps: DailyStatsBump[]): Promise<void> {
   if (bumps.length === 0) return;
   const rows = bumps.map(({ tenantId, at, delta }) => ({ ...zero, ...delta, tenantId, day: utcDay(at) }));
   await tx.execute(sql`
@@ -60,4 +61,15 @@ export async function bumpDailyStats(tx: Queryable, bumps: readonly DailyStatsBu
       payments_failed = s.payments_failed + EXCLUDED.payments_failed,
       payments_amount = s.payments_amount + EXCLUDED.payments_amount,
       refunds_amount = s.refunds_amount + EXCLUDED.refunds_amount`);
+}
+
+/**
+ * Counts the bumps in their tenants' daily rows when the commit group commits, in one statement
+ * with every other handler's bumps of the group (the processor's atCommit). A tenant's row is hot:
+ * every order, cancel and payment of the day updates it. Written last, its lock is held only for
+ * the commit and never while another lock is awaited (bumping it mid-transaction deadlocked with
+ * product locks under load: 397 deadlocks in 6 minutes of the soak with one busy tenant).
+ */
+export function bumpDailyStats(context: { atCommit: AtCommit }, bumps: readonly DailyStatsBump[]): void {
+  context.atCommit("daily-stats", bumps, writeDailyStats);
 }

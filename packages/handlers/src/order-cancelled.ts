@@ -31,7 +31,7 @@ export const handleOrderCancelled = batch<"OrderCancelled">(async (ctx) => {
   const orders = await lockOrders(tx, events.map((event) => event.payload.orderId));
   const cancellations = await cancelOrders(tx, events, orders);
   await queueEmails(tx, cancellations.map(cancellationEmail));
-  await bumpDailyStats(tx, cancellations.map(({ event, order, refunded }) => ({
+  bumpDailyStats(ctx, cancellations.map(({ event, order, refunded }) => ({
     tenantId: order.tenantId,
     at: event.payload.cancelledAt,
     delta: { ordersCancelled: 1, refundsAmount: refunded },

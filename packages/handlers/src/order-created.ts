@@ -39,8 +39,8 @@ export const handleOrderCreated = batch<"OrderCreated">(async (ctx) => {
   await setOrderStatuses(tx, decisions.map(({ allocation }) => ({ id: allocation.orderId, status: statusOf(allocation), reason: allocation.reason })));
   await queueEmails(tx, decisions.map(decisionEmail));
   // Only accepted orders count: a rejected order sold nothing.
-  await bumpDailyStats(
-    tx,
+  bumpDailyStats(
+    ctx,
     accepted.map(({ event, order }) => ({ tenantId: order.tenantId, at: event.payload.createdAt, delta: { ordersCreated: 1, grossAmount: event.payload.totalAmount } })),
   );
   await fanOutWebhooks(ctx, decisions.map(decisionNotification));

@@ -43,7 +43,7 @@ export const handlePaymentProcessed = batch<"PaymentProcessed">(async (ctx) => {
   const refundedByPayment = refundedBy(refunds, (refund) => refund.paymentId);
   const refundedOf = (payment: LockedPayment) => refundedByPayment.get(payment.id) ?? 0;
 
-  await bumpDailyStats(tx, settlements.map(({ event, order, payment, succeeded }) => ({
+  bumpDailyStats(ctx, settlements.map(({ event, order, payment, succeeded }) => ({
     tenantId: order.tenantId,
     at: event.payload.processedAt,
     delta: succeeded ? { paymentsCompleted: 1, paymentsAmount: payment.amount, refundsAmount: refundedOf(payment) } : { paymentsFailed: 1 },

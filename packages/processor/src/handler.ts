@@ -16,6 +16,16 @@ export interface HandledEvent<T extends EventType = EventType> {
   createdAt: Date;
 }
 
+/**
+ * Adds items to a write the processor makes once, last, just before the commit group's transaction
+ * commits: the items every handler of the group adds under one `key` go to one call of `write`
+ * (the first `write` given for the key). Meant for hot rows many events update, such as a tenant's
+ * daily counters: written last, their row locks are held only for the commit and are never held
+ * while another lock is awaited, so they serialise nothing else and take part in no deadlock.
+ * Items of an event whose handler fails are dropped with its other effects.
+ */
+export type AtCommit = <I>(key: string, items: readonly I[], write: (tx: Queryable, items: I[]) => Promise<void>) => void;
+
 /** What a handler of one event gets. */
 export interface HandlerContext<T extends EventType = EventType> {
   /** The transaction the effects commit in, together with the event's `processed` mark. */
@@ -24,6 +34,7 @@ export interface HandlerContext<T extends EventType = EventType> {
   logger: Logger;
   /** Publishes a follow-up event in the same transaction, linked to this one (causation id). */
   publish: <U extends EventType>(event: NewEvent<U>) => Promise<string>;
+  atCommit: AtCommit;
 }
 
 /** What a batch handler gets: every event of its type in the commit group, in the order they came. */
@@ -34,6 +45,7 @@ export interface BatchContext<T extends EventType = EventType> {
   logger: Logger;
   /** Publishes follow-up events in the same transaction, in one statement; name each one's causationId. */
   publish: (events: readonly AnyNewEvent[]) => Promise<string[]>;
+  atCommit: AtCommit;
 }
 
 /** A handler of one event at a time, run in the commit group's transaction. */

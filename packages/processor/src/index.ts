@@ -1,5 +1,6 @@
 export {
   batch,
+  type AtCommit,
   defineHandlers,
   external,
   type BatchContext,

@@ -1,9 +1,9 @@
 import { isEventType, parseEvent, policyOf, type EventType } from "@outbox/events";
 import type { Logger } from "@outbox/logger";
 import { markProcessed, publish, publishMany, recordFailures, revertMarks, type OutboxStatus } from "@outbox/outbox";
-import { isConnectionError, isTransientError, type Connection, type Database } from "@outbox/sql";
+import { isConnectionError, isTransientError, type Connection, type Database, type Queryable } from "@outbox/sql";
 import { HandlerTimeoutError, NoHandlerError } from "./errors.ts";
-import { isExternal, type EventHandler, type HandledEvent, type HandlerMap } from "./handler.ts";
+import { isExternal, type AtCommit, type EventHandler, type HandledEvent, type HandlerMap } from "./handler.ts";
 import { attemptOf, failedOutcome, failedRun, withTimeout, type EventJob, type Outcome } from "./outcome.ts";
 
 export interface BatchDeps {
@@ -55,6 +55,13 @@ interface BatchRun {
   tx: Connection;
   plan: Plan;
   failures: Map<string, Error>;
+  /** The handlers' atCommit items, by key, from the calls that succeeded. */
+  atCommit: Map<string, DeferredWrite>;
+}
+
+interface DeferredWrite {
+  write: (tx: Queryable, items: unknown[]) => Promise<void>;
+  items: unknown[];
 }
 
 /**
@@ -94,7 +101,7 @@ async function runOnce(deps: BatchDeps, jobs: EventJob[], plan: Plan): Promise<O
     const tx = await deps.db.connect();
     try {
       await tx.run("BEGIN");
-      const outcomes = await runInTransaction({ deps, tx, plan, failures: new Map() }, jobs);
+      const outcomes = await runInTransaction({ deps, tx, plan, failures: new Map(), atCommit: new Map() }, jobs);
       await tx.run("COMMIT");
       tx.release();
       return outcomes;
@@ -113,6 +120,7 @@ async function runInTransaction(batch: BatchRun, jobs: EventJob[]): Promise<Outc
   const marked = await markProcessed(tx, jobs.filter((job) => !plan.excluded.has(job.id)).map((job) => job.id));
   const previous = new Map(marked.map((row) => [row.id, row.previous_status]));
   for (const [type, runs] of groupByType(jobs.filter((job) => previous.has(job.id)), failures)) await runType(batch, type, runs);
+  await writeAtCommit(batch);
 
   const byId = new Map(jobs.map((job) => [job.id, job]));
   const jobOf = (id: string) => byId.get(id)!;
@@ -179,6 +187,29 @@ async function runContained(batch: BatchRun, handler: Exclude<EventHandler, { ki
   for (const run of runs) await runContained(batch, handler, [run]);
 }
 
+/** The deferred writes, each once with every item of the calls that succeeded; a deadlock here reruns the batch. */
+async function writeAtCommit({ tx, atCommit, plan }: BatchRun): Promise<void> {
+  for (const { write, items } of atCommit.values()) {
+    await write(tx, items).catch((error: unknown) => {
+      throw restartFor(error, plan) ?? error;
+    });
+  }
+}
+
+/** Collects one handler call's atCommit items; `keep` hands them to the batch once the call succeeded. */
+function collector(batch: BatchRun) {
+  const collected: [string, DeferredWrite][] = [];
+  const atCommit: AtCommit = (key, items, write) => void collected.push([key, { write: write as DeferredWrite["write"], items: [...items] }]);
+  const keep = () => {
+    for (const [key, { write, items }] of collected) {
+      const existing = batch.atCommit.get(key);
+      if (existing) existing.items.push(...items);
+      else batch.atCommit.set(key, { write, items });
+    }
+  };
+  return { atCommit, keep };
+}
+
 /** The rerun a failure needs, or undefined when it is the handler's own failure to record. */
 function restartFor(error: unknown, plan: Plan): Restart | undefined {
   if (error instanceof TimedOut) {
@@ -193,15 +224,18 @@ function restartFor(error: unknown, plan: Plan): Restart | undefined {
 }
 
 /** Calls the handler: a batch handler once for all the runs, a single-event handler once per run. */
-async function invoke({ deps, tx }: BatchRun, handler: Exclude<EventHandler, { kind: "external" }>, runs: Run[]): Promise<void> {
+async function invoke(batch: BatchRun, handler: Exclude<EventHandler, { kind: "external" }>, runs: Run[]): Promise<void> {
+  const { deps, tx } = batch;
+  const { atCommit, keep } = collector(batch);
   const type = runs[0]!.event.type;
   const timeoutMs = policyOf(type).timeoutMs;
   const timeout = (timed: Run[]) => () => new TimedOut(timed, new HandlerTimeoutError(type, timeoutMs));
   if (typeof handler === "object") {
     const events = runs.map((run) => run.event);
     const logger = deps.logger.child({ eventType: type, events: events.length });
-    const context = { tx, events, logger, publish: (next: Parameters<typeof publishMany>[1]) => publishMany(tx, next) };
+    const context = { tx, events, logger, atCommit, publish: (next: Parameters<typeof publishMany>[1]) => publishMany(tx, next) };
     await withTimeout(handler.run(context as never), timeoutMs, timeout(runs));
+    keep();
     return;
   }
   for (const run of runs) {
@@ -214,10 +248,12 @@ async function invoke({ deps, tx }: BatchRun, handler: Exclude<EventHandler, { k
       get logger() {
         return (logger ??= deps.logger.child({ eventId: event.id, eventType: event.type }));
       },
+      atCommit,
       publish: (next: Parameters<typeof publish>[1]) => publish(tx, { ...next, causationId: next.causationId ?? event.id }),
     };
     await withTimeout(handler(context as never), timeoutMs, timeout([run]));
   }
+  keep();
 }
 
 export function toHandledEvent(job: EventJob): HandledEvent {

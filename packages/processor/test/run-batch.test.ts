@@ -86,6 +86,31 @@ describe("runBatch", () => {
     expect(await effectCounts(jobs)).toEqual([1, 0, 1]);
   });
 
+  it("atCommit: one write per key, after every handler statement, with the items of the events that succeeded only", async () => {
+    const writes: string[][] = [];
+    const handlers: HandlerMap = {
+      TenantCreated: batch(async (ctx) => {
+        const { tx, events } = ctx;
+        ctx.atCommit("notes", events.map((e) => e.id), async (commitTx, ids: string[]) => {
+          writes.push(ids);
+          // Runs in the batch's transaction, after the handler's own statements.
+          const [row] = await commitTx.query<{ n: number }>(sql`SELECT count(*)::int AS n FROM effects WHERE event_id = ANY(${ids}::uuid[])`);
+          await commitTx.execute(sql`INSERT INTO effects (event_id, note) SELECT unnest(${ids}::uuid[]), ${`after ${row!.n}`}`);
+        });
+        await tx.execute(sql`INSERT INTO effects (event_id) SELECT unnest(${events.map((e) => e.id)}::uuid[])`);
+        const bad = events.find((event) => event.payload.name === "bad");
+        if (bad) throw new Error(`handler refused ${bad.id}`);
+      }),
+    };
+    const jobs = await pendingJobs(["a", "bad", "c"]);
+    expect((await run(handlers, jobs)).map((o) => o.kind)).toEqual(["handled", "retry", "handled"]);
+    // The failed event's items were dropped with its savepoint; the others' went to one write.
+    expect(writes).toEqual([[jobs[0]!.id, jobs[2]!.id]]);
+    expect(await effectCounts(jobs)).toEqual([2, 0, 2]);
+    const notes = await database.sql.query<{ note: string }>(sql`SELECT note FROM effects WHERE note IS NOT NULL AND event_id = ANY(${jobs.map((j) => j.id)}::uuid[])`);
+    expect(notes.map((n) => n.note)).toEqual(["after 2", "after 2"]);
+  });
+
   it("a duplicate job of an event already processed, in a batch with new ones, changes nothing of it", async () => {
     const [done] = await pendingJobs(["done"]);
     expect((await run(batchRecorder(), [done!]))[0]?.kind).toBe("handled");

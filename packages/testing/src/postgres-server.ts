@@ -8,6 +8,8 @@ export interface PrivatePostgres {
   /** postgresql://postgres@127.0.0.1:<port>/<database> */
   url(database: string): string;
   port: number;
+  /** The server's log (gone after `stop()`). */
+  logFile: string;
   /** A fast restart (every connection is closed; the data stays). */
   restart(): void;
   /** A fast shutdown that keeps the data: the server is away until `resume()`. */
@@ -40,6 +42,7 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   start();
   return {
     port,
+    logFile: path.join(dir, "log"),
     url: (database) => `postgresql://postgres@127.0.0.1:${port}/${database}`,
     restart: () => ctl("-m", "fast", "restart"),
     pause: () => ctl("-m", "fast", "stop"),
