@@ -7,15 +7,21 @@ import { $ZodType } from "zod/v4/core";
 export const docsPath = "/docs";
 
 
-const schemaParts = ["params", "querystring", "headers", "body", "response"] as const;
+const schemaParts = ["params", "querystring", "headers", "body"] as const;
 
 /** Whether a route's schemas are zod's (they are converted) or JSON Schema (documented as they are). */
 function declaresZod(schema: FastifySchema): boolean {
-  return schemaParts.some((part) => {
-    const value = schema[part];
-    if (value instanceof $ZodType) return true;
-    return part === "response" && value !== null && typeof value === "object" && Object.values(value).some((item) => item instanceof $ZodType);
-  });
+  const isZod = (value: unknown) => value instanceof $ZodType;
+  /** A response is a schema, or `{ description, content: { <type>: { schema } } }`. */
+  const responseIsZod = (value: unknown) => {
+    if (isZod(value)) return true;
+    const content = (value as { content?: Record<string, { schema?: unknown }> } | null)?.content;
+    return content !== undefined && Object.values(content).some((entry) => isZod(entry.schema));
+  };
+  return (
+    schemaParts.some((part) => isZod(schema[part])) ||
+    (schema.response !== null && typeof schema.response === "object" && Object.values(schema.response).some(responseIsZod))
+  );
 }
 
 /** `/api/orders/{id}` → orders, `/api/tenants/{id}/api-keys` → api-keys, `/admin/api/…` → admin, the rest → operations. */

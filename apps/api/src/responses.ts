@@ -20,7 +20,7 @@ const money = z.number().int().meta({ description: "integer minor units (cents)"
 
 export const fieldIssue = z
   .object({ path: z.string().meta({ description: "the field, dotted (`items.0.quantity`); empty for the whole part" }), message: z.string() })
-  .meta({ id: "FieldIssue" });
+  ;
 
 /** The one error shape, of every refusal and failure. */
 export const errorBody = z.object({
@@ -110,13 +110,13 @@ export const paymentView = described(
 const orderFields = {
   id: uuid,
   tenantId: uuid,
-  orderNumber: z.string().meta({ example: "ORD-000042" }),
+  orderNumber: z.string().meta({ examples: ["ORD-000042"] }),
   status: z.enum(Object.values(orderStatus)),
   statusReason: z.string().nullable(),
   customerId: uuid,
   customerEmail: z.string(),
   totalAmount: money,
-  currency: z.string().meta({ example: "USD" }),
+  currency: z.string().meta({ examples: ["USD"] }),
   items: z.array(z.object({ productId: uuid, quantity: z.number().int(), unitPrice: money })),
   shippingAddress: addressView,
   billingAddress: addressView.nullable(),

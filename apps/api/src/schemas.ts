@@ -9,7 +9,7 @@ import { eventTypes, schemas, webhookTypes } from "@outbox/events";
  */
 
 /** A path id: anything that is not a UUID answers 404, like an unknown id (not 400). */
-const pathId = (what: string) => z.string().meta({ description: `the ${what}'s id (a UUID)`, example: "9b2f3c1e-8a4d-4f6b-9c0e-2d7a5b1f3e44" });
+const pathId = (what: string) => z.string().meta({ description: `the ${what}'s id (a UUID)`, examples: ["9b2f3c1e-8a4d-4f6b-9c0e-2d7a5b1f3e44"] });
 
 export const idParams = z.object({ id: pathId("resource") });
 export const tenantParams = z.object({ id: pathId("tenant") });
@@ -18,12 +18,12 @@ export const apiKeyParams = z.object({ id: pathId("tenant"), keyId: pathId("API 
 const address = schemas.address.meta({
   id: "Address",
   description: "A postal address; `country` is an ISO 3166 alpha-2 code",
-  example: { firstName: "Ada", lastName: "Lovelace", address1: "1 Main St", city: "London", postalCode: "N1 9GU", country: "GB" },
+  examples: [{ firstName: "Ada", lastName: "Lovelace", address1: "1 Main St", city: "London", postalCode: "N1 9GU", country: "GB" }],
 });
 
 export const createTenantBody = z.object({
-  name: schemas.tenantCreated.shape.name.meta({ example: "Acme" }),
-  slug: schemas.tenantCreated.shape.slug.meta({ description: "lowercase letters, digits and single hyphens; unique", example: "acme" }),
+  name: schemas.tenantCreated.shape.name.meta({ examples: ["Acme"] }),
+  slug: schemas.tenantCreated.shape.slug.meta({ description: "lowercase letters, digits and single hyphens; unique", examples: ["acme"] }),
 });
 
 export const createUserBody = z.object({
@@ -35,9 +35,9 @@ export const createUserBody = z.object({
 export const createProductBody = z.object({
   tenantId: schemas.id.meta({ description: "the API key's tenant" }),
   sellerId: schemas.uuid.meta({ description: "a user of the tenant" }),
-  categoryId: schemas.productCreated.shape.categoryId.meta({ description: "required: the category the product is counted in (any text, e.g. a slug)", example: "books" }),
+  categoryId: schemas.productCreated.shape.categoryId.meta({ description: "required: the category the product is counted in (any text, e.g. a slug)", examples: ["books"] }),
   name: schemas.productCreated.shape.name,
-  price: schemas.money.meta({ description: "integer minor units (cents)", example: 1250 }),
+  price: schemas.money.meta({ description: "integer minor units (cents)", examples: [1250] }),
   stock: z.number().int("must be a whole number").min(0, "must not be negative").max(1_000_000_000),
 });
 
@@ -89,8 +89,8 @@ export const webhookEventFilter = z
 
 /** POST /api/tenants/:id/webhook-endpoints (for its conversion to a declared schema; the route checks the URL further). */
 export const createWebhookEndpointBody = z.object({
-  url: z.string().meta({ description: "https URL the signed POSTs go to", example: "https://hooks.example.com/outbox" }),
-  events: z.array(webhookEventFilter).min(1).meta({ example: ["order.created", "payment.completed"] }),
+  url: z.string().meta({ description: "https URL the signed POSTs go to", examples: ["https://hooks.example.com/outbox"] }),
+  events: z.array(webhookEventFilter).min(1).meta({ examples: [["order.created", "payment.completed"]] }),
 });
 
 export const deadLetterParams = z.object({ id: z.uuid("must be a UUID").meta({ description: "the dead event's id" }) });

@@ -2,7 +2,7 @@ import type { FastifyPluginAsync, FastifySchema } from "fastify";
 import { z } from "zod";
 import { healthRoutes, type HealthRoutesOptions } from "@outbox/health";
 
-const checks = z.record(z.string(), z.string()).meta({ description: 'each check: "ok" or "unreachable (<reason in plain words>)"', example: { postgres: "ok", redis: "ok" } });
+const checks = z.record(z.string(), z.string()).meta({ description: 'each check: "ok" or "unreachable (<reason in plain words>)"', examples: [{ postgres: "ok", redis: "ok" }] });
 
 /** The schemas of @outbox/health's routes (the worker serves the same routes, undocumented). */
 const documented: Record<string, FastifySchema> = {
