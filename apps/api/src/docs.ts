@@ -47,12 +47,12 @@ function securityOf(url: string, access: unknown): Record<string, string[]>[] | 
 const transform: SwaggerTransform = (input) => {
   const { schema, url, route } = input;
   if (!schema || Object.keys(schema).length === 0 || schema.hide) return { schema: { ...schema, hide: true }, url };
-  const converted = declaresZod(schema) ? jsonSchemaTransform(input as Parameters<typeof jsonSchemaTransform>[0]) : { schema, url };
+  const converted = declaresZod(schema) ? jsonSchemaTransform(input) : { schema, url };
   const documented = { ...converted.schema } as Record<string, unknown>;
   documented.tags ??= [tagOf(url)];
   const security = securityOf(url, (route.config as { access?: unknown } | undefined)?.access);
   if (security && !documented.security) documented.security = security;
-  return { schema: documented as FastifySchema, url: converted.url };
+  return { schema: documented, url: converted.url };
 };
 
 /**

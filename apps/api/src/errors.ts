@@ -64,7 +64,7 @@ function isUnavailable(error: unknown): boolean {
  */
 export function errorHandler(error: FastifyError | ApiError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (!(error instanceof ApiError) && error.validation) {
-    const where = (error.validationContext ?? "body") as RequestPart;
+    const where = error.validationContext ?? "body";
     error = invalid(validationIssues(error.validation, rawInput(request, where)), where === "querystring" ? "query" : where);
   }
   if (error instanceof ApiError) {

@@ -138,7 +138,8 @@ function credentials(path: string, operation: Operation & { security?: Record<st
 }
 
 const ajv = new Ajv2020({ strict: false, allErrors: true });
-addFormats(ajv);
+// ajv-formats is CommonJS: its default import is `module.exports`, whose `default` is the plugin.
+addFormats.default(ajv);
 const compiled = new Map<object, ValidateFunction>();
 function validatorOf(schema: object): ValidateFunction {
   let validate = compiled.get(schema);
@@ -147,10 +148,10 @@ function validatorOf(schema: object): ValidateFunction {
 }
 
 /** Checks one answer against the operation: a declared status, a body its schema accepts. Returns the status. */
-function expectDocumented(where: string, operation: Operation, answer: { statusCode: number; headers: Record<string, unknown>; body: string }): number {
+function expectDocumented(where: string, operation: Operation, answer: { statusCode: number; headers: Record<string, string | string[] | number | undefined>; body: string }): number {
   const declared = operation.responses[String(answer.statusCode)] ?? operation.responses[`${String(answer.statusCode)[0]}XX`] ?? operation.responses.default;
   expect(declared, `${where} answered ${answer.statusCode} (${answer.body.slice(0, 300)}), which it does not document: ${Object.keys(operation.responses).join(", ")}`).toBeDefined();
-  const contentType = String(answer.headers["content-type"] ?? "").split(";")[0]!;
+  const contentType = String(answer.headers["content-type"]).split(";")[0]!;
   const content = declared!.content?.[contentType];
   expect(content, `${where} ${answer.statusCode} answered ${contentType}; documented: ${Object.keys(declared!.content ?? {}).join(", ")}`).toBeDefined();
   const body: unknown = contentType === "application/json" ? JSON.parse(answer.body) : answer.body;
