@@ -226,9 +226,9 @@ describe("the OpenAPI document", () => {
     expect(skipped.every((route) => notYetDescribed.some((prefix) => route.includes(prefix)))).toBe(true);
   });
 
-  it("documents the refusals every /api route shares: 401 without credentials, with the one error shape", async () => {
+  it("documents the refusal every /api and /admin route shares: 401 without credentials, with the one error shape", async () => {
     for (const { method, path, resolved: described } of operations()) {
-      if (!path.startsWith("/api/") || !describesAnswers(described)) continue;
+      if (!/^\/(api|admin)\//.test(path) || !describesAnswers(described)) continue;
       const answer = await api.app.inject({ method, url: path.replace(/\{[^}]+\}/g, () => randomUUID()) } as InjectOptions);
       expect(answer.statusCode, `${method} ${path}`).toBe(401);
       expectDocumented(`${method} ${path} (no credentials)`, described, answer);
