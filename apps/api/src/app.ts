@@ -2,7 +2,8 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import type { Env } from "@outbox/config";
 import type { PrismaClient } from "@outbox/db";
 import type { Logger } from "@outbox/logger";
-import { healthRoutes, postgresCheck, readinessOf, redisCheck } from "@outbox/health";
+import { serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
+import { postgresCheck, readinessOf, redisCheck } from "@outbox/health";
 import { createMetrics } from "@outbox/metrics";
 import type { QueueSet, RedisConnection } from "@outbox/queues";
 import type { Database } from "@outbox/sql";
@@ -11,12 +12,14 @@ import { adminCredentialsOf } from "./auth/admin-credentials.ts";
 import { ApiKeyCache } from "./auth/api-key-cache.ts";
 import { registerAuthentication } from "./auth/authenticate.ts";
 import { registerRateLimit } from "./auth/rate-limit.ts";
+import { registerDocs } from "./docs.ts";
 import { bodyLimitBytes, errorHandler } from "./errors.ts";
 import { registerInputChecks } from "./input-checks.ts";
 import { registerLoadShedding } from "./load-shedding.ts";
 import { adminRoutes } from "./routes/admin.ts";
 import { apiKeyRoutes } from "./routes/api-keys.ts";
 import { eventRoutes } from "./routes/events.ts";
+import { documentedHealthRoutes } from "./routes/health.ts";
 import { orderRoutes } from "./routes/orders.ts";
 import { paymentRoutes } from "./routes/payments.ts";
 import { productRoutes } from "./routes/products.ts";
@@ -35,6 +38,9 @@ export interface AppOptions {
   /** The Redis readiness pings when no queues are given. */
   redis?: RedisConnection;
 }
+
+/** The API's version in the OpenAPI document (this package's version). */
+const apiVersion = "1.0.0";
 
 /**
  * One line per request, when it is answered, instead of Fastify's two: method, URL (the logger's
@@ -83,14 +89,25 @@ export async function buildApp({ config, db, prisma, logger, queues, redis }: Ap
     redis: connection ? redisCheck(connection) : () => Promise.reject(new Error("not configured")),
   };
   const metrics = createMetrics({ ...(queues ? { stats: () => collectStats(db, queues) } : {}), readiness: () => readinessOf(checks) });
-  await app.register(healthRoutes, { checks, registry: metrics.registry });
-  await app.register(tenantAndUserRoutes, { prisma });
-  await app.register(apiKeyRoutes, { db, keys });
-  await app.register(productRoutes, { prisma });
-  await app.register(orderRoutes, { prisma, db });
-  await app.register(paymentRoutes, { prisma, db });
-  await app.register(eventRoutes, { db });
+  // Before any route: the document collects each route as it is added.
+  await registerDocs(app, { version: apiVersion });
+
+  // Routes that declare zod schemas (see apps/api/README.md, "Routes and their schemas"): Fastify
+  // validates params, querystring, headers and body with them before the handler runs and
+  // serializes each answer through its status's schema; /docs/json describes the same schemas.
+  await app.register(async (zodRoutes) => {
+    zodRoutes.setValidatorCompiler(validatorCompiler);
+    zodRoutes.setSerializerCompiler(serializerCompiler);
+    await zodRoutes.register(documentedHealthRoutes, { checks, registry: metrics.registry });
+    await zodRoutes.register(tenantAndUserRoutes, { prisma });
+    await zodRoutes.register(apiKeyRoutes, { db, keys });
+    await zodRoutes.register(productRoutes, { prisma });
+    await zodRoutes.register(orderRoutes, { prisma, db });
+    await zodRoutes.register(paymentRoutes, { prisma, db });
+    await zodRoutes.register(eventRoutes, { db });
+    if (queues) await zodRoutes.register(adminRoutes, { config, db, queues, admin });
+  });
+  // Still JSON Schema (Fastify's own Ajv compilers); moves into the block above once it declares zod schemas.
   await app.register(webhookEndpointRoutes, { prisma, config });
-  if (queues) await app.register(adminRoutes, { config, db, queues, admin });
   return app;
 }

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { isConnectionError, isTransientError } from "@outbox/sql";
+import { validationIssues, type RequestPart } from "./validation.ts";
 
 export interface FieldIssue {
   path: string;
@@ -29,7 +30,7 @@ export function conflict(code: string, message: string): ApiError {
   return new ApiError(409, code, message);
 }
 
-export function invalid(issues: FieldIssue[], where = "body"): ApiError {
+export function invalid(issues: FieldIssue[], where: string = "body"): ApiError {
   const summary = issues.map((issue) => `${issue.path || `(${where})`} ${issue.message}`).join("; ");
   return new ApiError(400, "VALIDATION_FAILED", `invalid request ${where}: ${summary}`, issues);
 }
@@ -56,7 +57,16 @@ function isUnavailable(error: unknown): boolean {
   return isConnectionError(error) || isTransientError(error) || (typeof code === "string" && prismaUnavailable.has(code));
 }
 
+/**
+ * The API's one error handler: every refusal is `{ error, code, issues? }` (responses.ts,
+ * `errorBody`). A request that fails its route's schema answers 400 VALIDATION_FAILED with one
+ * issue per failing field, whichever part failed; 5xx details stay in the log.
+ */
 export function errorHandler(error: FastifyError | ApiError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (!(error instanceof ApiError) && error.validation) {
+    const where = error.validationContext ?? "body";
+    error = invalid(validationIssues(error.validation, rawInput(request, where)), where === "querystring" ? "query" : where);
+  }
   if (error instanceof ApiError) {
     if (error.statusCode === 503) void reply.header("retry-after", "1");
     if (error.headers) void reply.headers(error.headers);
@@ -76,4 +86,10 @@ export function errorHandler(error: FastifyError | ApiError, request: FastifyReq
   }
   request.log.error({ err: error }, "request failed");
   return reply.status(500).send({ error: "internal server error", code: "INTERNAL" });
+}
+
+/** A request part as it arrived (a body that failed validation was not replaced by its parsed value). */
+function rawInput(request: FastifyRequest, where: RequestPart): unknown {
+  if (where === "querystring") return request.query;
+  return request[where];
 }

@@ -1,28 +1,52 @@
+import type { FastifySchemaValidationError } from "fastify";
 import type { z } from "zod";
 import { invalid, type FieldIssue } from "./errors.ts";
 
-/** Parses a request part with its schema, or throws a 400 naming every failing field. */
-export function parseRequest<S extends z.ZodType>(schema: S, value: unknown, where: "body" | "params" | "query" | "headers" = "body"): z.infer<S> {
+/** The parts of a request a route's schema validates, as Fastify names them in `error.validationContext`. */
+export type RequestPart = "body" | "params" | "querystring" | "headers";
+
+/**
+ * Parses a value with its schema, or throws the same 400 a route's schema gives. Routes do not call
+ * it: they declare `schema: { params, querystring, headers, body }` and Fastify validates (see
+ * app.ts); this is for input that reaches a handler some other way.
+ */
+export function parseRequest<S extends z.ZodType>(schema: S, value: unknown, where: RequestPart = "body"): z.infer<S> {
   const input = value ?? (where === "body" ? undefined : {});
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  throw invalid(result.error.issues.map((issue) => toFieldIssue(issue, input)), where);
+  throw invalid(
+    result.error.issues.map((issue) => fieldIssue(issue.path.map(String), issue.code === "invalid_type", issue.message, input)),
+    where,
+  );
+}
+
+/**
+ * The field issues of a Fastify validation error, whichever compiler made it: zod's (through
+ * fastify-type-provider-zod: `instancePath` is the issue's path joined with `/`, `keyword` its code)
+ * or Ajv's, for a route that still declares JSON Schema (`keyword` "required" names the missing
+ * property in `params`). `input` is the request part as it arrived.
+ */
+export function validationIssues(errors: readonly FastifySchemaValidationError[], input: unknown): FieldIssue[] {
+  return errors.map((error) => {
+    const path = error.instancePath.split("/").filter((key) => key !== "");
+    const missing = error.keyword === "required" ? (error.params as { missingProperty?: unknown }).missingProperty : undefined;
+    if (typeof missing === "string") return { path: [...path, missing].join("."), message: "is required" };
+    return fieldIssue(path, error.keyword === "invalid_type" || error.keyword === "type", error.message ?? "is not valid", input);
+  });
 }
 
 /** A type error on a value that is absent reads "is required", whatever the schema's own message. */
-function toFieldIssue(issue: z.core.$ZodIssue, input: unknown): FieldIssue {
-  const path = issue.path.map(String).join(".");
-  if (issue.code === "invalid_type" && valueAt(input, issue.path) === undefined) {
-    return { path, message: path ? "is required" : "a JSON object is required" };
-  }
-  return { path, message: issue.message };
+function fieldIssue(path: string[], typeError: boolean, message: string, input: unknown): FieldIssue {
+  const dotted = path.join(".");
+  if (typeError && valueAt(input, path) === undefined) return { path: dotted, message: dotted ? "is required" : "a JSON object is required" };
+  return { path: dotted, message };
 }
 
-function valueAt(input: unknown, path: PropertyKey[]): unknown {
+function valueAt(input: unknown, path: string[]): unknown {
   let current = input;
   for (const key of path) {
     if (current === null || typeof current !== "object") return undefined;
-    current = (current as Record<PropertyKey, unknown>)[key];
+    current = (current as Record<string, unknown>)[key];
   }
   return current;
 }

@@ -4,11 +4,10 @@ import { BullMQAdapter } from "@bull-board/api/bullMQAdapter";
 import { FastifyAdapter } from "@bull-board/fastify";
 import { Queue } from "bullmq";
 import type { FastifyInstance } from "fastify";
-import { z } from "zod";
+import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { deadListResult, replayResult, retryResult, skipResult, type DeadListResult, type ReplayResult, type RetryResult, type SkipResult, type StatsResult } from "@outbox/admin-results";
 import type { Env } from "@outbox/config";
 import { DeadLetterError, listDead, ReleaseNotQueuedError, retryAllDead, retryDead, skipDead } from "@outbox/dead-letter";
-import { eventTypes } from "@outbox/events";
 import { replayProcessed, ReplayRefusedError } from "@outbox/outbox";
 import type { QueueSet } from "@outbox/queues";
 import { schedulesQueueName } from "@outbox/schedules";
@@ -16,7 +15,12 @@ import type { Database } from "@outbox/sql";
 import { collectStats } from "@outbox/stats";
 import { isAdmin, type AdminCredentials } from "../auth/admin-credentials.ts";
 import { ApiError } from "../errors.ts";
-import { parseRequest } from "../validation.ts";
+import * as responses from "../responses.ts";
+import { deadLetterParams, deadLetterQuery, replayBody } from "../schemas.ts";
+
+const { answers } = responses;
+/** Basic auth answers 401 before a route runs; the database or Redis may be unavailable (503). */
+const adminRefusals = [401, 503] as const;
 
 export const boardPath = "/admin/queues";
 
@@ -24,7 +28,8 @@ export const boardPath = "/admin/queues";
  * Bull Board at /admin/queues and the admin API at /admin/api, every route behind basic auth.
  * The dead-letter operations are the same module the CLI and the DLQ worker use.
  */
-export async function adminRoutes(app: FastifyInstance, { config, db, queues, admin }: { config: Env; db: Database; queues: QueueSet; admin: AdminCredentials }) {
+export async function adminRoutes(untyped: FastifyInstance, { config, db, queues, admin }: { config: Env; db: Database; queues: QueueSet; admin: AdminCredentials }) {
+  const app = untyped.withTypeProvider<ZodTypeProvider>();
   await app.register(basicAuth, {
     authenticate: { realm: "outbox admin" },
     validate: async (user, given) => {
@@ -40,20 +45,21 @@ export async function adminRoutes(app: FastifyInstance, { config, db, queues, ad
   board.setBasePath(boardPath);
   await app.register(board.registerPlugin(), { prefix: boardPath });
 
-  const idParams = z.object({ id: z.uuid("must be a UUID") });
-  const typeQuery = z.object({ type: z.string().min(1).optional(), limit: z.coerce.number().int().min(1).max(1000).default(100) });
-
-  const replayBody = z.object({
-    type: z.enum(eventTypes),
-    since: z.iso.datetime({ offset: true, error: "must be an ISO-8601 date-time" }),
-    until: z.iso.datetime({ offset: true, error: "must be an ISO-8601 date-time" }).optional(),
-  });
-
   const release = { retryBackoffMs: config.RETRY_BACKOFF_MS };
   // Every answer below is the shape `pnpm outbox <command> --json` prints (@outbox/admin-results).
-  app.get("/admin/api/stats", async (): Promise<StatsResult> => collectStats(db, queues));
-  app.post("/admin/api/replay", async (request): Promise<ReplayResult> => {
-    const body = parseRequest(replayBody, request.body);
+  app.get(
+    "/admin/api/stats",
+    { schema: { summary: "The stats log line's figures", response: answers({ 200: responses.statsResult }, adminRefusals) } },
+    async (): Promise<StatsResult> => collectStats(db, queues),
+  );
+  const replay = {
+    summary: "Replay processed events of a type",
+    description: "Publishes a copy of every processed event of `type` created in [since, until); the handlers run again for each copy.",
+    body: replayBody,
+    response: answers({ 200: responses.replayResult }, [400, 409, 413, 415, ...adminRefusals]),
+  };
+  app.post("/admin/api/replay", { schema: replay }, async (request): Promise<ReplayResult> => {
+    const body = request.body;
     try {
       const since = new Date(body.since);
       const { until, replayed } = await replayProcessed(db, { type: body.type, since, ...(body.until ? { until: new Date(body.until) } : {}) });
@@ -63,19 +69,37 @@ export async function adminRoutes(app: FastifyInstance, { config, db, queues, ad
       throw error;
     }
   });
-  app.get("/admin/api/dlq", async (request): Promise<DeadListResult> => deadListResult(await listDead(db, parseRequest(typeQuery, request.query, "query"))));
-  app.post("/admin/api/dlq/:id/retry", async (request): Promise<RetryResult> => {
-    const { id } = parseRequest(idParams, request.params, "params");
+  const list = { summary: "List dead events, oldest first", querystring: deadLetterQuery, response: answers({ 200: responses.deadListResult }, [400, ...adminRefusals]) };
+  app.get("/admin/api/dlq", { schema: list }, async (request): Promise<DeadListResult> => deadListResult(await listDead(db, request.query)));
+  const retry = {
+    summary: "Retry a dead event",
+    description: "Back to pending, its job queued before the answer.",
+    params: deadLetterParams,
+    response: answers({ 200: responses.retryResult }, [400, 404, 409, ...adminRefusals]),
+  };
+  app.post("/admin/api/dlq/:id/retry", { schema: retry }, async (request): Promise<RetryResult> => {
+    const { id } = request.params;
     await asApiError(retryDead(db, queues, id, release));
     return retryResult([id]);
   });
-  app.post("/admin/api/dlq/:id/skip", async (request): Promise<SkipResult> => {
-    const { id } = parseRequest(idParams, request.params, "params");
+  const skip = {
+    summary: "Skip a dead event",
+    description: "Status skipped; the events of its aggregate it held back run.",
+    params: deadLetterParams,
+    response: answers({ 200: responses.skipResult }, [400, 404, 409, ...adminRefusals]),
+  };
+  app.post("/admin/api/dlq/:id/skip", { schema: skip }, async (request): Promise<SkipResult> => {
+    const { id } = request.params;
     await asApiError(skipDead(db, queues, id, release));
     return skipResult([id]);
   });
-  app.post("/admin/api/dlq/retry-all", async (request): Promise<RetryResult> => {
-    const { type } = parseRequest(typeQuery, request.query, "query");
+  const retryAll = {
+    summary: "Retry every dead event (of a type)",
+    querystring: deadLetterQuery.pick({ type: true }),
+    response: answers({ 200: responses.retryResult }, [400, ...adminRefusals]),
+  };
+  app.post("/admin/api/dlq/retry-all", { schema: retryAll }, async (request): Promise<RetryResult> => {
+    const { type } = request.query;
     return retryResult(await retryAllDead(db, queues, { ...(type ? { type } : {}), ...release }));
   });
 }

@@ -1,17 +1,13 @@
-import type { FastifyPluginCallback } from "fastify";
-import { z } from "zod";
-import { schemas } from "@outbox/events";
+import type { FastifyPluginCallbackZod } from "fastify-type-provider-zod";
 import { sql, type Database } from "@outbox/sql";
 import { requirePathTenant } from "../auth/access.ts";
 import type { ApiKeyCache } from "../auth/api-key-cache.ts";
 import { newApiKey } from "../auth/api-key-format.ts";
 import { insertApiKey, listApiKeys, revokeApiKey } from "../auth/api-key-store.ts";
 import { notFound } from "../errors.ts";
-import { isUuid, parseRequest } from "../validation.ts";
-
-const tenantParams = z.object({ id: z.string() });
-const keyParams = z.object({ id: z.string(), keyId: z.string() });
-const newKeyBody = z.object({ name: schemas.text().trim().min(1, "must not be empty").max(100).optional() }).optional();
+import { answers, apiKeyCreated, apiKeyList, apiKeyView, apiRefusals, bodyRefusals } from "../responses.ts";
+import { apiKeyParams, newApiKeyBody, tenantParams } from "../schemas.ts";
+import { isUuid } from "../validation.ts";
 
 /** tenantExists: $1 the tenant. One probe of its primary key. */
 async function requireTenant(db: Database, tenantId: string): Promise<void> {
@@ -26,26 +22,40 @@ async function requireTenant(db: Database, tenantId: string): Promise<void> {
  * working at once in this process, and in every other API process within API_KEY_CACHE_TTL_MS.
  * Another tenant's path answers 404.
  */
-export const apiKeyRoutes: FastifyPluginCallback<{ db: Database; keys: ApiKeyCache }> = (app, { db, keys }, done) => {
-  app.post("/api/tenants/:id/api-keys", async (request, reply) => {
-    const { id } = parseRequest(tenantParams, request.params, "params");
+export const apiKeyRoutes: FastifyPluginCallbackZod<{ db: Database; keys: ApiKeyCache }> = (app, { db, keys }, done) => {
+  const create = {
+    summary: "Make another API key for the tenant",
+    description: "The key is in this answer only. Rotate with no downtime: make a key, move the clients to it, revoke the old one.",
+    params: tenantParams,
+    body: newApiKeyBody,
+    response: answers({ 201: apiKeyCreated }, [...bodyRefusals, 404, ...apiRefusals]),
+  };
+  app.post("/api/tenants/:id/api-keys", { schema: create }, async (request, reply) => {
+    const { id } = request.params;
     requirePathTenant(request, id);
-    const body = parseRequest(newKeyBody, request.body);
+    const body = request.body;
     await requireTenant(db, id);
     const key = newApiKey();
     const view = await insertApiKey(db, id, key, body?.name ?? null);
     return reply.status(201).send({ ...view, apiKey: key.secret });
   });
 
-  app.get("/api/tenants/:id/api-keys", async (request) => {
-    const { id } = parseRequest(tenantParams, request.params, "params");
+  const list = { summary: "List the tenant's API keys (never the keys)", params: tenantParams, response: answers({ 200: apiKeyList }, [400, 404, ...apiRefusals]) };
+  app.get("/api/tenants/:id/api-keys", { schema: list }, async (request) => {
+    const { id } = request.params;
     requirePathTenant(request, id);
     await requireTenant(db, id);
     return { apiKeys: await listApiKeys(db, id) };
   });
 
-  app.delete("/api/tenants/:id/api-keys/:keyId", async (request) => {
-    const { id, keyId } = parseRequest(keyParams, request.params, "params");
+  const revoke = {
+    summary: "Revoke an API key",
+    description: "The key stops working at once in this API process, and within API_KEY_CACHE_TTL_MS in the others.",
+    params: apiKeyParams,
+    response: answers({ 200: apiKeyView }, [400, 404, ...apiRefusals]),
+  };
+  app.delete("/api/tenants/:id/api-keys/:keyId", { schema: revoke }, async (request) => {
+    const { id, keyId } = request.params;
     requirePathTenant(request, id);
     const revoked = isUuid(id) && isUuid(keyId) ? await revokeApiKey(db, id, keyId) : undefined;
     if (!revoked) throw notFound("API key", keyId);

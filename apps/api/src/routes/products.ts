@@ -1,20 +1,27 @@
-import type { FastifyPluginCallback } from "fastify";
+import type { FastifyPluginCallbackZod } from "fastify-type-provider-zod";
 import type { Product, PrismaClient } from "@outbox/db";
 import { moneyFrom } from "@outbox/domain";
 import { publish } from "@outbox/outbox";
 import { requireBodyTenant, tenantScope } from "../auth/access.ts";
 import { ApiError, notFound } from "../errors.ts";
+import { answers, apiRefusals, bodyRefusals, productCreated, productView as productViewSchema } from "../responses.ts";
 import { createProductBody, idParams } from "../schemas.ts";
-import { isUuid, parseRequest } from "../validation.ts";
+import { isUuid } from "../validation.ts";
 
-function productView(product: Product): Record<string, unknown> {
+function productView(product: Product) {
   const { id, tenantId, sellerId, categoryId, name, price, stock, createdAt, updatedAt } = product;
   return { id, tenantId, sellerId, categoryId, name, price: moneyFrom(price), stock, createdAt, updatedAt };
 }
 
-export const productRoutes: FastifyPluginCallback<{ prisma: PrismaClient }> = (app, { prisma }, done) => {
-  app.post("/api/products", async (request, reply) => {
-    const body = parseRequest(createProductBody, request.body);
+export const productRoutes: FastifyPluginCallbackZod<{ prisma: PrismaClient }> = (app, { prisma }, done) => {
+  const create = {
+    summary: "Create a product",
+    description: "The product and ProductCreated in one transaction; ProductCreated counts it in its category and sends webhooks `product.created`.",
+    body: createProductBody,
+    response: answers({ 201: productCreated }, [...bodyRefusals, 403, 404, ...apiRefusals]),
+  };
+  app.post("/api/products", { schema: create }, async (request, reply) => {
+    const body = request.body;
     requireBodyTenant(request, body.tenantId);
     const result = await prisma.$transaction(async (tx) => {
       const tenant = isUuid(body.tenantId) ? await tx.tenant.findUnique({ where: { id: body.tenantId }, select: { id: true } }) : null;
@@ -41,8 +48,9 @@ export const productRoutes: FastifyPluginCallback<{ prisma: PrismaClient }> = (a
     return reply.status(201).send(result);
   });
 
-  app.get("/api/products/:id", async (request) => {
-    const { id } = parseRequest(idParams, request.params, "params");
+  const read = { summary: "Read a product", params: idParams, response: answers({ 200: productViewSchema }, [400, 404, ...apiRefusals]) };
+  app.get("/api/products/:id", { schema: read }, async (request) => {
+    const { id } = request.params;
     const scope = tenantScope(request);
     const product = isUuid(id) ? await prisma.product.findFirst({ where: { id, ...(scope ? { tenantId: scope } : {}) } }) : null;
     if (!product) throw notFound("product", id);

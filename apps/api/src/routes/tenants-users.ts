@@ -1,23 +1,30 @@
-import type { FastifyPluginCallback } from "fastify";
+import type { FastifyPluginCallbackZod } from "fastify-type-provider-zod";
 import { Prisma, type PrismaClient } from "@outbox/db";
 import { publish } from "@outbox/outbox";
 import { requireBodyTenant } from "../auth/access.ts";
 import { newApiKey } from "../auth/api-key-format.ts";
 import { conflict, notFound } from "../errors.ts";
+import { answers, apiRefusals, bodyRefusals, tenantCreated, userCreated } from "../responses.ts";
 import { createTenantBody, createUserBody } from "../schemas.ts";
-import { isUuid, parseRequest } from "../validation.ts";
+import { isUuid } from "../validation.ts";
 
 function isUniqueViolation(error: unknown): boolean {
   return error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002";
 }
 
-export const tenantAndUserRoutes: FastifyPluginCallback<{ prisma: PrismaClient }> = (app, { prisma }, done) => {
+export const tenantAndUserRoutes: FastifyPluginCallbackZod<{ prisma: PrismaClient }> = (app, { prisma }, done) => {
   /**
    * The admin makes a tenant (HTTP basic only). Its first API key is in the 201 answer, once: only
    * the key's SHA-256 is stored. The tenant, its key and TenantCreated commit together.
    */
-  app.post("/api/tenants", { config: { access: "admin" } }, async (request, reply) => {
-    const body = parseRequest(createTenantBody, request.body);
+  const createTenant = {
+    summary: "Create a tenant (admin)",
+    description: "Needs the admin credentials (HTTP basic). The answer carries the tenant's first API key, once: only its hash is stored.",
+    body: createTenantBody,
+    response: answers({ 201: tenantCreated }, [...bodyRefusals, 403, 409, ...apiRefusals]),
+  };
+  app.post("/api/tenants", { config: { access: "admin" }, schema: createTenant }, async (request, reply) => {
+    const body = request.body;
     const key = newApiKey();
     try {
       const result = await prisma.$transaction(async (tx) => {
@@ -36,8 +43,14 @@ export const tenantAndUserRoutes: FastifyPluginCallback<{ prisma: PrismaClient }
     }
   });
 
-  app.post("/api/users", async (request, reply) => {
-    const body = parseRequest(createUserBody, request.body);
+  const createUser = {
+    summary: "Create a user",
+    description: "The user and UserCreated in one transaction; UserCreated makes its profile and sends the welcome email.",
+    body: createUserBody,
+    response: answers({ 201: userCreated }, [...bodyRefusals, 403, 404, 409, ...apiRefusals]),
+  };
+  app.post("/api/users", { schema: createUser }, async (request, reply) => {
+    const body = request.body;
     requireBodyTenant(request, body.tenantId);
     try {
       const result = await prisma.$transaction(async (tx) => {
