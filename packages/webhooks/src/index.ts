@@ -1,7 +1,7 @@
 export { refusedRange } from "./address-guard.ts";
 export { createWebhookDeliveryHandler, defaultUserAgent, type WebhookDeliveryOptions } from "./delivery.ts";
 export type { DisabledEndpoint } from "./attempts.ts";
-export { allEvents, subscribes, type EventFilter } from "./endpoint-input.ts";
+export { allEvents, eventsIssues, subscribes, urlIssues, type EventFilter } from "./endpoint-input.ts";
 export {
   decodeAttemptCursor,
   encodeAttemptCursor,
