@@ -106,8 +106,7 @@ export async function buildApp({ config, db, prisma, logger, queues, redis }: Ap
     await zodRoutes.register(paymentRoutes, { prisma, db });
     await zodRoutes.register(eventRoutes, { db });
     if (queues) await zodRoutes.register(adminRoutes, { config, db, queues, admin });
+    await zodRoutes.register(webhookEndpointRoutes, { prisma, config });
   });
-  // Still JSON Schema (Fastify's own Ajv compilers); moves into the block above once it declares zod schemas.
-  await app.register(webhookEndpointRoutes, { prisma, config });
   return app;
 }

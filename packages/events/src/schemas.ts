@@ -132,4 +132,6 @@ export const webhookDelivery = z.object({
     for (const path of inspectJson(data).unstorable) ctx.addIssue({ code: "custom", path: path.split("."), message: unstorableTextMessage });
   }),
   occurredAt: timestamp,
+  /** The Standard Webhooks message id when it is not this event's own id: a resend keeps the original's. */
+  webhookId: uuid.optional(),
 });

@@ -2,7 +2,7 @@ import { UnrecoverableError, Worker, type Job } from "bullmq";
 import { isEventType, policyOf, queueNames, type WorkQueue } from "@outbox/events";
 import type { Logger } from "@outbox/logger";
 import { findRunnableHeads, type AggregateRef } from "@outbox/outbox";
-import { enqueueEvents, type EventJobData, type QueueSet, type RedisConnection } from "@outbox/queues";
+import { backoffStrategy, enqueueEvents, type EventJobData, type QueueSet, type RedisConnection } from "@outbox/queues";
 import type { Database } from "@outbox/sql";
 import { CommitGroup } from "./commit-group.ts";
 import { isExternal, type EventHandler, type HandlerMap } from "./handler.ts";
@@ -63,6 +63,8 @@ export class EventProcessor {
         lockDuration: lockDurationMs,
         stalledInterval: Math.max(500, lockDurationMs / 2),
         maxStalledCount: 2,
+        // Exponential retries that honour a failure's retryAfterMs (a receiver's Retry-After).
+        settings: { backoffStrategy },
       });
       worker.on("error", (error) => logger.error({ err: error, queue: name }, "worker error"));
       this.workers.push(worker);

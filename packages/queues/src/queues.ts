@@ -1,5 +1,6 @@
 import { Queue, type JobsOptions } from "bullmq";
 import { defaultPolicy, isEventType, policyOf, queueNames, type WorkQueue } from "@outbox/events";
+import { eventBackoffType } from "./backoff.ts";
 import type { RedisConnection } from "./connection.ts";
 
 export type QueueName = (typeof queueNames)[keyof typeof queueNames];
@@ -99,7 +100,7 @@ export function jobOptions(eventId: string, type: string, backoffMs?: number): J
     jobId: eventId,
     priority: policy.priority,
     attempts: policy.attempts,
-    backoff: { type: "exponential", delay: backoffMs ?? policy.backoffMs },
+    backoff: { type: eventBackoffType, delay: backoffMs ?? policy.backoffMs },
     ...jobRetention,
   };
 }

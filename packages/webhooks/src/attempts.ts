@@ -3,6 +3,8 @@ import { sql, type Queryable } from "@outbox/sql";
 export interface AttemptRecord {
   endpointId: string;
   eventId: string;
+  /** The `webhook-id` sent: the event id, or the original's on a resend. */
+  webhookId: string;
   attempt: number;
   statusCode: number | null;
   durationMs: number;
@@ -23,8 +25,8 @@ export interface DisabledEndpoint {
  */
 export async function recordAttempt(db: Queryable, record: AttemptRecord): Promise<void> {
   await db.execute(sql`
-    INSERT INTO webhook_attempts (id, endpoint_id, event_id, attempt, status_code, duration_ms, error, response_body)
-    VALUES (gen_random_uuid(), ${record.endpointId}::uuid, ${record.eventId}::uuid, ${record.attempt}, ${record.statusCode},
+    INSERT INTO webhook_attempts (id, endpoint_id, event_id, webhook_id, attempt, status_code, duration_ms, error, response_body)
+    VALUES (gen_random_uuid(), ${record.endpointId}::uuid, ${record.eventId}::uuid, ${record.webhookId}::uuid, ${record.attempt}, ${record.statusCode},
       ${Math.round(record.durationMs)}, ${record.error?.slice(0, 2000) ?? null}, ${record.responseBody})`);
 }
 

@@ -7,6 +7,7 @@ import { recordAttempt, recordFailure, recordSuccess, type DisabledEndpoint } fr
 import { decryptSecret } from "./secrets.ts";
 import { signatureHeader } from "./signing.ts";
 import { postOnce, type PostResult } from "./transport.ts";
+import { parseRetryAfter, retryAfterStatuses } from "./retry-after.ts";
 
 export interface WebhookDeliveryOptions {
   /** ENCRYPTION_KEY. */
@@ -70,7 +71,9 @@ async function deliver(db: Queryable, event: HandledEvent<"WebhookDelivery">, lo
   const endpoint = await deliveryTarget(db, endpointId);
   if (!endpoint || endpoint.tenantId !== tenantId) throw new PermanentError(`webhook endpoint ${endpointId} no longer exists`);
   if (!endpoint.enabled) throw new PermanentError(`webhook endpoint ${endpointId} is disabled: ${endpoint.disabledReason ?? "no reason given"}`);
-  const attempt = { endpointId, eventId: event.id, attempt: event.attempt };
+  // A resend carries the original's message id: Standard Webhooks keeps `webhook-id` for the same message.
+  const webhookId = event.payload.webhookId ?? event.id;
+  const attempt = { endpointId, eventId: event.id, webhookId, attempt: event.attempt };
 
   let secrets: string[];
   try {
@@ -95,13 +98,14 @@ async function deliver(db: Queryable, event: HandledEvent<"WebhookDelivery">, lo
     headers: {
       "content-type": "application/json",
       "user-agent": options.userAgent ?? defaultUserAgent,
-      "webhook-id": event.id,
+      "webhook-id": webhookId,
       "webhook-timestamp": String(timestamp),
-      "webhook-signature": signatureHeader(secrets, event.id, timestamp, body),
+      "webhook-signature": signatureHeader(secrets, webhookId, timestamp, body),
     },
   });
   const success = result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300;
-  const error = success ? null : describeFailure(result);
+  const retryAfterMs = result.statusCode !== null && retryAfterStatuses.has(result.statusCode) ? parseRetryAfter(result.retryAfter, now) : null;
+  const error = success ? null : describeFailure(result, retryAfterMs);
   await recordAttempt(db, { ...attempt, statusCode: result.statusCode, durationMs: result.durationMs, error, responseBody: result.responseBody });
   options.onAttempt?.({ endpointId, success, statusCode: result.statusCode, durationMs: result.durationMs });
   const log = logger.child({ endpointId, attempt: event.attempt, statusCode: result.statusCode, durationMs: result.durationMs });
@@ -126,12 +130,13 @@ async function deliver(db: Queryable, event: HandledEvent<"WebhookDelivery">, lo
   }
   log.info({ err: result.error ?? undefined }, `webhook attempt failed: ${error}`);
   if (gone || refused || disabled) throw new PermanentError(`webhook to endpoint ${endpointId} failed for good: ${error}`, { cause: result.error ?? undefined });
-  throw new DeliveryFailedError(`webhook to endpoint ${endpointId} failed: ${error}`, result.statusCode, { cause: result.error ?? undefined });
+  throw new DeliveryFailedError(`webhook to endpoint ${endpointId} failed: ${error}`, result.statusCode, { cause: result.error ?? undefined, retryAfterMs });
 }
 
-function describeFailure(result: PostResult): string {
+function describeFailure(result: PostResult, retryAfterMs: number | null): string {
   if (result.error) return result.error.message;
   const status = result.statusCode ?? 0;
   if (status >= 300 && status < 400) return `the receiver answered ${status} (a redirect, not followed: update the endpoint's URL)`;
+  if (retryAfterMs !== null) return `the receiver answered ${status} with Retry-After: ${result.retryAfter} (the next attempt waits at least ${retryAfterMs} ms, up to the schedule's longest delay)`;
   return `the receiver answered ${status}`;
 }

@@ -1,4 +1,6 @@
 import type { PrismaClient } from "@outbox/db";
+import { execute, query } from "@outbox/outbox";
+import { sql } from "@outbox/sql";
 import { parseEndpointInput, type EventFilter } from "./endpoint-input.ts";
 import { EndpointNotFoundError, TenantNotFoundError } from "./errors.ts";
 import { encryptSecret, generateSecret } from "./secrets.ts";
@@ -108,6 +110,38 @@ export async function rotateSecret(
     });
   });
   return { endpoint, secret };
+}
+
+/** Why the deliveries of a deleted endpoint were not sent (their `last_error`). */
+export const deletedEndpointReason = "the webhook endpoint was deleted; this delivery was not sent";
+
+/**
+ * Deletes an endpoint and, in the same transaction, ends its unsent deliveries: every WebhookDelivery
+ * addressed to it that is still pending (waiting, or between retries) or dead becomes `skipped`,
+ * finished now, with `deletedEndpointReason`. Their jobs, when they run, find the row no longer
+ * runnable and send nothing. Its attempts go with it (the foreign key cascades). Returns how many
+ * deliveries were skipped.
+ */
+export async function deleteEndpoint(prisma: PrismaClient, tenantId: string, endpointId: string): Promise<{ id: string; skippedDeliveries: number }> {
+  if (!isUuid(tenantId) || !isUuid(endpointId)) throw new EndpointNotFoundError(endpointId);
+  return prisma.$transaction(async (tx) => {
+    // deleteOwned: $1 the endpoint, $2 the tenant. Zero rows: not this tenant's (or already deleted).
+    const deleted = await query<{ id: string }>(
+      tx,
+      sql`DELETE FROM webhook_endpoints WHERE id = ${endpointId}::uuid AND tenant_id = ${tenantId}::uuid RETURNING id::text AS id`,
+    );
+    if (deleted.length === 0) throw new EndpointNotFoundError(endpointId);
+    // skipUnsentDeliveries: $1 the endpoint. Reads event_outbox_aggregate_open_idx (aggregate WHERE
+    // status IN ('pending','dead')); takes each row's lock, so a run marking one processed at the same
+    // time either commits first (and the row is left as it is) or finds it skipped.
+    const skippedDeliveries = await execute(
+      tx,
+      sql`UPDATE event_outbox SET status = 'skipped', processed_at = now(), last_error = ${deletedEndpointReason}
+          WHERE aggregate_type = 'webhook_endpoint' AND aggregate_id = ${endpointId.toLowerCase()}
+            AND event_type = 'WebhookDelivery' AND status IN ('pending', 'dead')`,
+    );
+    return { id: endpointId.toLowerCase(), skippedDeliveries };
+  });
 }
 
 async function requireTenant(prisma: PrismaClient, tenantId: string): Promise<void> {

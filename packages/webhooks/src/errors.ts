@@ -9,6 +9,8 @@ export const webhookErrorCodes = {
   WEBHOOK_ADDRESS_REFUSED: "the endpoint's host is, or resolves to, a refused address",
   WEBHOOK_TENANT_NOT_FOUND: "the tenant does not exist",
   WEBHOOK_ENDPOINT_NOT_FOUND: "the endpoint does not exist for this tenant",
+  WEBHOOK_ENDPOINT_DISABLED: "the endpoint is disabled: enable it before resending to it",
+  WEBHOOK_MESSAGE_NOT_FOUND: "no such message was sent to this endpoint (or retention has removed it)",
   WEBHOOK_DELIVERY_FAILED: "the receiver did not answer with a 2xx (status, timeout, connection error)",
 } as const;
 
@@ -78,15 +80,46 @@ export class EndpointNotFoundError extends WebhookError {
   }
 }
 
+export class EndpointDisabledError extends WebhookError {
+  readonly code = "WEBHOOK_ENDPOINT_DISABLED";
+  constructor(
+    readonly endpointId: string,
+    reason: string | null,
+  ) {
+    super(`webhook endpoint ${endpointId} is disabled (${reason ?? "no reason given"}); enable it before resending`);
+    this.name = "EndpointDisabledError";
+  }
+}
+
+export class MessageNotFoundError extends WebhookError {
+  readonly code = "WEBHOOK_MESSAGE_NOT_FOUND";
+  constructor(
+    readonly endpointId: string,
+    readonly eventId: string,
+  ) {
+    super(`no webhook message ${eventId} was sent to endpoint ${endpointId}, or it is older than the outbox retention`);
+    this.name = "MessageNotFoundError";
+  }
+}
+
 /** A failed attempt worth retrying: a non-2xx answer, a timeout, a connection error. */
 export class DeliveryFailedError extends WebhookError {
   readonly code = "WEBHOOK_DELIVERY_FAILED";
   constructor(
     message: string,
     readonly statusCode: number | null,
-    options?: ErrorOptions,
+    options?: ErrorOptions & {
+      /**
+       * The receiver's Retry-After (429, 503), in ms: the processor's backoff waits at least this
+       * long before the next attempt, up to the schedule's longest delay (`@outbox/queues`' RetryAfterHint).
+       */
+      retryAfterMs?: number | null;
+    },
   ) {
     super(message, options);
     this.name = "DeliveryFailedError";
+    if (options?.retryAfterMs != null) this.retryAfterMs = options.retryAfterMs;
   }
+
+  readonly retryAfterMs?: number;
 }

@@ -1,10 +1,23 @@
 export { refusedRange } from "./address-guard.ts";
 export { createWebhookDeliveryHandler, defaultUserAgent, type WebhookDeliveryOptions } from "./delivery.ts";
 export type { DisabledEndpoint } from "./attempts.ts";
-export { allEvents, subscribes, type EventFilter } from "./endpoint-input.ts";
+export { allEvents, eventsIssues, subscribes, urlIssues, type EventFilter } from "./endpoint-input.ts";
+export {
+  decodeAttemptCursor,
+  encodeAttemptCursor,
+  listAttempts,
+  maxAttemptPageSize,
+  requireOwnedEndpoint,
+  type AttemptPage,
+  type AttemptView,
+} from "./attempt-history.ts";
+export { resendMessage, type Resent } from "./resend.ts";
+export { parseRetryAfter, retryAfterStatuses } from "./retry-after.ts";
 export {
   createEndpoint,
   defaultRotationGraceMs,
+  deleteEndpoint,
+  deletedEndpointReason,
   disableEndpoint,
   enableEndpoint,
   listEndpoints,
@@ -17,8 +30,10 @@ export {
   AddressRefusedError,
   DeliveryFailedError,
   EncryptionKeyMissingError,
+  EndpointDisabledError,
   EndpointNotFoundError,
   InvalidEndpointError,
+  MessageNotFoundError,
   SecretDecryptionError,
   TenantNotFoundError,
   WebhookError,

@@ -22,6 +22,8 @@ export interface PostResult {
   durationMs: number;
   /** Set when no response arrived. */
   error: Error | null;
+  /** The response's `Retry-After` header, as sent. */
+  retryAfter: string | null;
 }
 
 /**
@@ -75,7 +77,7 @@ export function postOnce(options: PostOptions): Promise<PostResult> {
   const elapsed = () => Math.round(performance.now() - started);
   const url = new URL(options.url);
   const host = url.hostname.replace(/^\[|\]$/g, "");
-  const failed = (error: Error): PostResult => ({ statusCode: null, responseBody: null, durationMs: elapsed(), error });
+  const failed = (error: Error): PostResult => ({ statusCode: null, responseBody: null, durationMs: elapsed(), error, retryAfter: null });
 
   if (url.protocol !== "https:" && url.protocol !== "http:") return Promise.resolve(failed(new Error(`unsupported protocol ${url.protocol}`)));
   if (!options.allowPrivateNetworks && isIP(host)) {
@@ -118,7 +120,13 @@ export function postOnce(options: PostOptions): Promise<PostResult> {
     request.on("response", (response) => {
       responded = true;
       void readBounded(response, options.maxResponseBytes).then((responseBody) =>
-        finish({ statusCode: response.statusCode ?? null, responseBody, durationMs: elapsed(), error: null }),
+        finish({
+          statusCode: response.statusCode ?? null,
+          responseBody,
+          durationMs: elapsed(),
+          error: null,
+          retryAfter: response.headers["retry-after"] ?? null,
+        }),
       );
     });
     request.end(options.body);

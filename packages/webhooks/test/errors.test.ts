@@ -3,8 +3,10 @@ import {
   AddressRefusedError,
   DeliveryFailedError,
   EncryptionKeyMissingError,
+  EndpointDisabledError,
   EndpointNotFoundError,
   InvalidEndpointError,
+  MessageNotFoundError,
   SecretDecryptionError,
   TenantNotFoundError,
   webhookErrorCodes,
@@ -19,6 +21,8 @@ describe("webhook error codes", () => {
       new AddressRefusedError("h", "127.0.0.1", "loopback"),
       new TenantNotFoundError("t"),
       new EndpointNotFoundError("e"),
+      new EndpointDisabledError("e", null),
+      new MessageNotFoundError("e", "m"),
       new DeliveryFailedError("x", 500),
     ];
     expect(new Set(errors.map((error) => error.code))).toEqual(new Set(Object.keys(webhookErrorCodes)));

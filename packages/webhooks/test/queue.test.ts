@@ -98,4 +98,44 @@ describe("webhook deliveries through the real queue and processor", () => {
       await receiver.close();
     }
   });
+
+  describe("a 429 or 503 with Retry-After", () => {
+    /** The schedule's longest delay, before the fifth attempt: 400 ms doubled three times. */
+    const longestMs = backoffMs * 2 ** 3;
+
+    async function gapAfter(retryAfter: (first: number) => string, status: 429 | 503) {
+      const receiver = await startReceiver((n) => (n === 1 ? { status, headers: { "retry-after": retryAfter(Date.now()) } } : { status: 200 }));
+      try {
+        const { eventId } = await publishDelivery(receiver);
+        await waitFor(async () => (await statusOf(eventId)) === "processed", { timeoutMs: 30_000, message: "the delivery to be processed" });
+        const [first, second] = receiver.requests.map((request) => request.at) as [number, number];
+        const attempts = await prisma.webhookAttempt.findMany({ where: { eventId }, orderBy: { attempt: "asc" } });
+        return { first, second, gap: second - first, attempts };
+      } finally {
+        await receiver.close();
+      }
+    }
+
+    it("delta-seconds: the second request comes no sooner than asked (2 s, five times the schedule's 400 ms)", async () => {
+      const { gap, attempts } = await gapAfter(() => "2", 429);
+      expect(gap).toBeGreaterThanOrEqual(2000);
+      expect(attempts.map((a) => [a.attempt, a.statusCode])).toEqual([[1, 429], [2, 200]]);
+      expect(attempts[0]!.error).toMatch(/429 with Retry-After: 2 \(the next attempt waits at least 2000 ms/);
+    });
+
+    it("an HTTP-date: the second request comes no sooner than that time", async () => {
+      let asked = 0;
+      const { second } = await gapAfter((now) => {
+        asked = Math.ceil((now + 2000) / 1000) * 1000;
+        return new Date(asked).toUTCString();
+      }, 503);
+      expect(second).toBeGreaterThanOrEqual(asked);
+    });
+
+    it("is clamped to the schedule's longest delay: an hour becomes 3.2 s", async () => {
+      const { gap } = await gapAfter(() => "3600", 429);
+      expect(gap).toBeGreaterThanOrEqual(longestMs);
+      expect(gap).toBeLessThan(longestMs + 10_000);
+    });
+  });
 });

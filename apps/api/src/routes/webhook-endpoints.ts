@@ -1,91 +1,115 @@
 import type { FastifyPluginCallback, FastifyReply } from "fastify";
+import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import type { Env } from "@outbox/config";
 import type { PrismaClient } from "@outbox/db";
 import {
   createEndpoint,
+  deleteEndpoint,
   disableEndpoint,
   enableEndpoint,
   endpointSettingsFromConfig,
   EncryptionKeyMissingError,
+  EndpointDisabledError,
   EndpointNotFoundError,
   InvalidEndpointError,
+  listAttempts,
   listEndpoints,
+  MessageNotFoundError,
+  resendMessage,
   rotateSecret,
   TenantNotFoundError,
 } from "@outbox/webhooks";
 import { requirePathTenant } from "../auth/access.ts";
+import { answers, apiRefusals, bodyRefusals } from "../responses.ts";
+import * as schemas from "./webhook-schemas.ts";
 
 export interface WebhookEndpointRoutesOptions {
   prisma: PrismaClient;
   config: Env;
 }
 
-type TenantParams = { id: string };
-type EndpointParams = { id: string; endpointId: string };
-
-const tenantParams = {
-  type: "object",
-  properties: { id: { type: "string" } },
-  required: ["id"],
-} as const;
-const endpointParams = {
-  type: "object",
-  properties: { id: { type: "string" }, endpointId: { type: "string" } },
-  required: ["id", "endpointId"],
-} as const;
+/** The statuses a route refuses with besides every /api route's own (401, 429, 503). */
+const refusals = (...statuses: (400 | 404 | 409 | 413 | 415)[]) => answers({}, [...apiRefusals, ...statuses]);
 
 /**
  * A tenant's webhook endpoints: register (the signing secret is in the 201 answer and never
- * again), list (never with secrets), disable, enable, rotate the secret. Bad input answers 400 with
+ * again), list (never with secrets), disable, enable, rotate the secret, delete; each endpoint's
+ * delivery attempts, newest first and paged; resend one message to it. Bad input answers 400 with
  * field-level issues; an unknown tenant or endpoint 404; a server without ENCRYPTION_KEY 503. Only
  * the tenant's own key (or the admin) reaches them: another tenant's path answers 404.
  */
-export const webhookEndpointRoutes: FastifyPluginCallback<WebhookEndpointRoutesOptions> = (app, { prisma, config }, done) => {
+export const webhookEndpointRoutes: FastifyPluginCallback<WebhookEndpointRoutesOptions> = (plugin, { prisma, config }, done) => {
+  const app = plugin.withTypeProvider<ZodTypeProvider>();
   const settings = endpointSettingsFromConfig(config);
+  const base = "/api/tenants/:id/webhook-endpoints";
+  const one = `${base}/:endpointId`;
 
-  app.post<{ Params: TenantParams; Body: unknown }>("/api/tenants/:id/webhook-endpoints", { schema: { params: tenantParams } }, async (request, reply) => {
-    requirePathTenant(request, request.params.id);
-    const body = request.body;
-    if (typeof body !== "object" || body === null || Array.isArray(body)) {
-      return reply.code(400).send({ error: "the body must be a JSON object {url, events}", code: "VALIDATION_FAILED", issues: [{ path: "", message: "must be a JSON object" }] });
-    }
-    const { url, events } = body as { url?: unknown; events?: unknown };
-    return answer(reply, async () => {
-      const { endpoint, secret } = await createEndpoint(prisma, settings, { tenantId: request.params.id, url, events });
-      return reply.code(201).send({ ...endpoint, secret });
-    });
-  });
+  app.post(
+    base,
+    { schema: { params: schemas.tenantParams, body: schemas.endpointBody(settings.allowPrivateNetworks), response: { 201: schemas.endpointWithSecret, ...refusals(...bodyRefusals, 404) } } },
+    async (request, reply) => {
+      requirePathTenant(request, request.params.id);
+      const { url, events } = request.body;
+      return answer(reply, async () => {
+        const { endpoint, secret } = await createEndpoint(prisma, settings, { tenantId: request.params.id, url, events });
+        return reply.code(201).send({ ...endpoint, secret });
+      });
+    },
+  );
 
-  app.get<{ Params: TenantParams }>("/api/tenants/:id/webhook-endpoints", { schema: { params: tenantParams } }, async (request, reply) => {
+  app.get(base, { schema: { params: schemas.tenantParams, response: { 200: schemas.endpointList, ...refusals(404) } } }, async (request, reply) => {
     requirePathTenant(request, request.params.id);
     return answer(reply, async () => ({ endpoints: await listEndpoints(prisma, request.params.id) }));
   });
 
-  app.post<{ Params: EndpointParams; Body: { reason?: unknown } | undefined }>(
-    "/api/tenants/:id/webhook-endpoints/:endpointId/disable",
-    { schema: { params: endpointParams } },
+  app.post(
+    `${one}/disable`,
+    { schema: { params: schemas.endpointParams, body: schemas.disableBody, response: { 200: schemas.endpointView, ...refusals(400, 404) } } },
     async (request, reply) => {
       requirePathTenant(request, request.params.id);
-      const reason = request.body?.reason;
-      const given = typeof reason === "string" && reason.trim() !== "" ? reason.trim().slice(0, 500) : undefined;
-      return answer(reply, () => disableEndpoint(prisma, request.params.id, request.params.endpointId, given));
+      const reason = request.body?.reason?.trim();
+      return answer(reply, () => disableEndpoint(prisma, request.params.id, request.params.endpointId, reason ? reason.slice(0, 500) : undefined));
     },
   );
 
-  app.post<{ Params: EndpointParams }>("/api/tenants/:id/webhook-endpoints/:endpointId/enable", { schema: { params: endpointParams } }, async (request, reply) => {
+  app.post(`${one}/enable`, { schema: { params: schemas.endpointParams, response: { 200: schemas.endpointView, ...refusals(404) } } }, async (request, reply) => {
     requirePathTenant(request, request.params.id);
     return answer(reply, () => enableEndpoint(prisma, request.params.id, request.params.endpointId));
   });
 
-  app.post<{ Params: EndpointParams }>(
-    "/api/tenants/:id/webhook-endpoints/:endpointId/rotate-secret",
-    { schema: { params: endpointParams } },
+  app.post(
+    `${one}/rotate-secret`,
+    { schema: { params: schemas.endpointParams, response: { 200: schemas.endpointWithSecret, ...refusals(404) } } },
     async (request, reply) => {
       requirePathTenant(request, request.params.id);
       return answer(reply, async () => {
         const { endpoint, secret } = await rotateSecret(prisma, settings, request.params.id, request.params.endpointId);
         return { ...endpoint, secret };
       });
+    },
+  );
+
+  app.delete(one, { schema: { params: schemas.endpointParams, response: { 200: schemas.deleted, ...refusals(404) } } }, async (request, reply) => {
+    requirePathTenant(request, request.params.id);
+    return answer(reply, () => deleteEndpoint(prisma, request.params.id, request.params.endpointId));
+  });
+
+  app.get(
+    `${one}/attempts`,
+    { schema: { params: schemas.endpointParams, querystring: schemas.attemptsQuery, response: { 200: schemas.attemptPage, ...refusals(400, 404) } } },
+    async (request, reply) => {
+      requirePathTenant(request, request.params.id);
+      const { limit, before } = request.query;
+      return answer(reply, () => listAttempts(prisma, request.params.id, request.params.endpointId, { limit, before: before ?? null }));
+    },
+  );
+
+  app.post(
+    `${one}/resend`,
+    { schema: { params: schemas.endpointParams, body: schemas.resendBody, response: { 202: schemas.resent, ...refusals(...bodyRefusals, 404, 409) } } },
+    async (request, reply) => {
+      requirePathTenant(request, request.params.id);
+      return answer(reply, async () => reply.code(202).send(await resendMessage(prisma, request.params.id, request.params.endpointId, request.body.eventId)));
     },
   );
   done();
@@ -99,7 +123,8 @@ async function answer<T>(reply: FastifyReply, work: () => Promise<T>): Promise<T
     // Codes as the rest of the API spells them (VALIDATION_FAILED, <THING>_NOT_FOUND).
     if (error instanceof InvalidEndpointError) return reply.code(400).send({ error: error.message, code: "VALIDATION_FAILED", issues: error.issues });
     if (error instanceof TenantNotFoundError) return reply.code(404).send({ error: error.message, code: "TENANT_NOT_FOUND" });
-    if (error instanceof EndpointNotFoundError) return reply.code(404).send({ error: error.message, code: error.code });
+    if (error instanceof EndpointNotFoundError || error instanceof MessageNotFoundError) return reply.code(404).send({ error: error.message, code: error.code });
+    if (error instanceof EndpointDisabledError) return reply.code(409).send({ error: error.message, code: error.code });
     if (error instanceof EncryptionKeyMissingError) return reply.code(503).send({ error: error.message, code: error.code });
     throw error;
   }

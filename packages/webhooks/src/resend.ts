@@ -1,0 +1,68 @@
+import type { PrismaClient } from "@outbox/db";
+import { parseEvent } from "@outbox/events";
+import { publish, query } from "@outbox/outbox";
+import { sql } from "@outbox/sql";
+import { EndpointDisabledError, EndpointNotFoundError, MessageNotFoundError } from "./errors.ts";
+import { isUuid } from "./endpoints.ts";
+
+export interface Resent {
+  /** The new WebhookDelivery event: its attempts are listed with this eventId. */
+  eventId: string;
+  /** The `webhook-id` the receiver gets: the original message's, as Standard Webhooks asks of a resend. */
+  webhookId: string;
+  endpointId: string;
+}
+
+/**
+ * endpointState: $1 the endpoint, $2 the tenant. The endpoint's enabled flag, when the tenant owns
+ * it; primary key read, no lock (a disable racing the resend is caught by the delivery itself).
+ */
+async function endpointState(prisma: Pick<PrismaClient, "$queryRaw" | "$executeRaw">, tenantId: string, endpointId: string) {
+  const [row] = await query<{ enabled: boolean; disabledReason: string | null }>(
+    prisma,
+    sql`SELECT enabled, disabled_reason AS "disabledReason" FROM webhook_endpoints WHERE id = ${endpointId}::uuid AND tenant_id = ${tenantId}::uuid`,
+  );
+  return row;
+}
+
+/**
+ * originalDelivery: $1 the message's event id, $2 the endpoint. The WebhookDelivery event that
+ * was addressed to this endpoint (its aggregate), in any status; primary key read, no lock.
+ */
+async function originalDelivery(prisma: Pick<PrismaClient, "$queryRaw" | "$executeRaw">, eventId: string, endpointId: string) {
+  const [row] = await query<{ payload: unknown }>(
+    prisma,
+    sql`SELECT payload FROM event_outbox
+        WHERE id = ${eventId}::uuid AND event_type = 'WebhookDelivery'
+          AND aggregate_type = 'webhook_endpoint' AND aggregate_id = ${endpointId.toLowerCase()}`,
+  );
+  return row;
+}
+
+/**
+ * Sends one message to its endpoint again: a new WebhookDelivery event (new attempts, its own
+ * retries) with the original's body and `webhook-id`, so a receiver that de-duplicates by
+ * `webhook-id` takes it for the same message. `eventId` names the message as the attempts list it
+ * (their eventId or webhookId). Refused for another tenant's or an unknown endpoint (404), a
+ * disabled one (409) and a message never sent to this endpoint or removed by retention (404).
+ */
+export async function resendMessage(
+  prisma: Pick<PrismaClient, "$queryRaw" | "$executeRaw">,
+  tenantId: string,
+  endpointId: string,
+  eventId: string,
+): Promise<Resent> {
+  const endpoint = isUuid(tenantId) && isUuid(endpointId) ? await endpointState(prisma, tenantId, endpointId) : undefined;
+  if (!endpoint) throw new EndpointNotFoundError(endpointId);
+  if (!endpoint.enabled) throw new EndpointDisabledError(endpointId, endpoint.disabledReason);
+  const original = isUuid(eventId) ? await originalDelivery(prisma, eventId, endpointId) : undefined;
+  if (!original) throw new MessageNotFoundError(endpointId, eventId);
+  const payload = parseEvent("WebhookDelivery", original.payload);
+  const webhookId = payload.webhookId ?? eventId.toLowerCase();
+  const id = await publish(prisma, {
+    type: "WebhookDelivery",
+    payload: { ...payload, webhookId },
+    causationId: eventId,
+  });
+  return { eventId: id, webhookId, endpointId };
+}
