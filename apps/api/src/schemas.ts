@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { eventTypes, schemas, webhookTypes } from "@outbox/events";
+import { eventTypes, schemas } from "@outbox/events";
 
 /**
  * What requests carry: each route declares these as `schema.params`, `querystring`, `headers` and
@@ -81,17 +81,6 @@ export const idempotencyKeyHeader = z.looseObject({
 export const newApiKeyBody = z
   .object({ name: schemas.text().trim().min(1, "must not be empty").max(100).optional().meta({ description: "a label to tell keys apart" }) })
   .nullish();
-
-/** Webhook event names a tenant's endpoint subscribes to; `*` is every one of them. */
-export const webhookEventFilter = z
-  .enum([...webhookTypes, "*"])
-  .meta({ id: "WebhookEventFilter", description: `a webhook event name (${webhookTypes.join(", ")}) or "*" for all` });
-
-/** POST /api/tenants/:id/webhook-endpoints (for its conversion to a declared schema; the route checks the URL further). */
-export const createWebhookEndpointBody = z.object({
-  url: z.string().meta({ description: "https URL the signed POSTs go to", examples: ["https://hooks.example.com/outbox"] }),
-  events: z.array(webhookEventFilter).min(1).meta({ examples: [["order.created", "payment.completed"]] }),
-});
 
 export const deadLetterParams = z.object({ id: z.uuid("must be a UUID").meta({ description: "the dead event's id" }) });
 

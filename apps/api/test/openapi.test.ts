@@ -126,12 +126,6 @@ async function newEndpoint(): Promise<string> {
   return `${base}/${endpoint.body.id}`;
 }
 
-/**
- * Routes still declared in JSON Schema with no response schemas (their answers are not described
- * yet): listed, not checked. Remove a prefix once its routes declare zod schemas (apps/api/README.md).
- */
-const notYetDescribed: string[] = [];
-
 const methods = ["get", "post", "put", "patch", "delete"] as const;
 
 function operations(): { method: string; path: string; operation: Operation; resolved: Operation }[] {
@@ -214,14 +208,9 @@ describe("the OpenAPI document", () => {
 
   it("every documented operation answers with a status it declares and a body its schema describes", async () => {
     const succeeded: string[] = [];
-    const skipped: string[] = [];
     for (const { method, path, operation, resolved: described } of operations()) {
       const route = `${method} ${path}`;
-      if (!describesAnswers(operation)) {
-        expect(notYetDescribed.some((prefix) => path.startsWith(prefix)), `${route} declares no response schemas`).toBe(true);
-        skipped.push(route);
-        continue;
-      }
+      expect(describesAnswers(operation), `${route} declares no response schemas`).toBe(true);
       const auth = credentials(path, operation);
       // A request it accepts, when we have one.
       const make = accepted[route];
@@ -238,7 +227,6 @@ describe("the OpenAPI document", () => {
       expectDocumented(`${route} (unknown ids, empty body)`, described, refused);
     }
     expect(succeeded.sort()).toEqual(Object.keys(accepted).sort());
-    expect(skipped.every((route) => notYetDescribed.some((prefix) => route.includes(prefix)))).toBe(true);
   });
 
   it("documents the refusal every /api and /admin route shares: 401 without credentials, with the one error shape", async () => {
