@@ -14,6 +14,7 @@ import { registerRateLimit } from "./auth/rate-limit.ts";
 import { bodyLimitBytes, errorHandler } from "./errors.ts";
 import { registerInputChecks } from "./input-checks.ts";
 import { registerLoadShedding } from "./load-shedding.ts";
+import { outboxPage } from "./outbox-page/index.ts";
 import { adminRoutes } from "./routes/admin.ts";
 import { apiKeyRoutes } from "./routes/api-keys.ts";
 import { eventRoutes } from "./routes/events.ts";
@@ -92,5 +93,6 @@ export async function buildApp({ config, db, prisma, logger, queues, redis }: Ap
   await app.register(eventRoutes, { db });
   await app.register(webhookEndpointRoutes, { prisma, config });
   if (queues) await app.register(adminRoutes, { config, db, queues, admin });
+  if (queues) await app.register(outboxPage, { config, db, queues, admin });
   return app;
 }

@@ -26,4 +26,4 @@ CREATE INDEX "event_outbox_type_idx" ON "event_outbox"("event_type", "sequence")
 
 -- The events an event caused (its handler's follow-ups, a replay's copies): only rows that have a
 -- cause take an entry.
-CREATE INDEX "event_outbox_caused_by_idx" ON "event_outbox" ("causation_id") WHERE "causation_id" IS NOT NULL;
+CREATE INDEX "event_outbox_caused_by_idx" ON "event_outbox" ("causation_id", "sequence") WHERE "causation_id" IS NOT NULL;

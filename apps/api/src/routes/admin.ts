@@ -16,6 +16,7 @@ import type { Database } from "@outbox/sql";
 import { collectStats } from "@outbox/stats";
 import { isAdmin, type AdminCredentials } from "../auth/admin-credentials.ts";
 import { ApiError } from "../errors.ts";
+import { bullBoardAdapterOptions, bullBoardUiConfig } from "../outbox-page/index.ts";
 import { parseRequest } from "../validation.ts";
 
 export const boardPath = "/admin/queues";
@@ -36,7 +37,11 @@ export async function adminRoutes(app: FastifyInstance, { config, db, queues, ad
   const board = new FastifyAdapter();
   const schedules = new Queue(schedulesQueueName, { connection: queues.connection, prefix: queues.prefixOf(schedulesQueueName) });
   app.addHook("onClose", () => schedules.close());
-  createBullBoard({ queues: [...queues.all(), schedules].map((queue) => new BullMQAdapter(queue)), serverAdapter: board });
+  createBullBoard({
+    queues: [...queues.all(), schedules].map((queue) => new BullMQAdapter(queue, bullBoardAdapterOptions(queue.name))),
+    serverAdapter: board,
+    options: { uiConfig: bullBoardUiConfig },
+  });
   board.setBasePath(boardPath);
   await app.register(board.registerPlugin(), { prefix: boardPath });
 
