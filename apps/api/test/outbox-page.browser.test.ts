@@ -70,7 +70,7 @@ describe("the outbox page in a real browser", () => {
     await page.locator('header ul[class*="actions"] > li').last().locator("button").click();
     const boardLink = page.getByText("Outbox page (Postgres, the truth)");
     await boardLink.waitFor();
-    expect(await boardLink.evaluate((element) => element.closest("a")?.getAttribute("href"))).toBe("/admin/outbox");
+    expect(await boardLink.locator("xpath=ancestor-or-self::a").first().getAttribute("href")).toBe("/admin/outbox");
 
     await page.goto(`${baseUrl}/admin/outbox`);
     await page.getByText("This page reads Postgres, the source of truth").waitFor();
