@@ -141,6 +141,9 @@ ${rows.map(
   );
 }
 
+/** A replay can copy thousands of events: the page lists this many of them. */
+const replayRowsShown = 200;
+
 /** The replay form, and what the last replay published. */
 export function replayView(values: { type?: string | undefined; since?: string | undefined; until?: string | undefined }, result?: ReplayResult, message?: Banner): Html {
   return layout(
@@ -152,9 +155,10 @@ ${replayForm(values)}
 ${
   result
     ? html`<h2>Replayed ${result.replayed.length} ${result.type} events (${result.since} to ${result.until})</h2>
-<table><thead><tr><th>original</th><th>copy</th></tr></thead><tbody>${result.replayed.map(
+<table><thead><tr><th>original</th><th>copy</th></tr></thead><tbody>${result.replayed.slice(0, replayRowsShown).map(
         (copy) => html`<tr><td><a href="${eventPath(copy.originalId)}">${copy.originalId}</a></td><td><a href="${eventPath(copy.copyId)}">${copy.copyId}</a></td></tr>`,
-      )}</tbody></table>`
+      )}</tbody></table>
+${result.replayed.length > replayRowsShown ? html`<p>The first ${replayRowsShown} shown; every copy is caused by its original (filter the events by type).</p>` : ""}`
     : ""
 }`,
   );
