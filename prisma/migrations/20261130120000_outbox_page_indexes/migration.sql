@@ -3,12 +3,13 @@
 -- follow-ups by causation_id. Each filter reads its index in order and stops after a page; a
 -- status filter reads the existing partial index of that status (dead, skipped, pending) or
 -- this sequence index (processed, the bulk of the table). Checked with EXPLAIN on a million
--- rows: every page under 3 ms (docs/database.md).
+-- rows: every page under 7 ms (docs/database.md).
 --
 -- Cost: every status change of an outbox row is a non-HOT update, so each full index below takes
 -- an entry on the insert and on every update. Measured on set-based SQL (300,000 inserts, then
--- each updated to processed): about twice the time of the same statements without them. The
--- pipeline's own time is mostly Node and Redis; see docs/database.md before adding another.
+-- each updated to processed): about twice the time of the same statements without them; in the
+-- real-handler drain (pnpm bench) no difference beyond the machine's noise. See docs/database.md
+-- before adding another.
 -- CREATE INDEX (not CONCURRENTLY: each migration runs in a transaction) blocks writes to the
 -- table while it builds: under a second per index per million rows here.
 
