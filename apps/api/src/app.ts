@@ -16,6 +16,7 @@ import { registerDocs } from "./docs.ts";
 import { bodyLimitBytes, errorHandler } from "./errors.ts";
 import { registerInputChecks } from "./input-checks.ts";
 import { registerLoadShedding } from "./load-shedding.ts";
+import { outboxPage } from "./outbox-page/index.ts";
 import { adminRoutes } from "./routes/admin.ts";
 import { apiKeyRoutes } from "./routes/api-keys.ts";
 import { eventRoutes } from "./routes/events.ts";
@@ -107,6 +108,7 @@ export async function buildApp({ config, db, prisma, logger, queues, redis }: Ap
     await zodRoutes.register(eventRoutes, { db });
     if (queues) await zodRoutes.register(adminRoutes, { config, db, queues, admin });
     await zodRoutes.register(webhookEndpointRoutes, { prisma, config });
+    if (queues) await zodRoutes.register(outboxPage, { config, db, queues, admin });
   });
   return app;
 }

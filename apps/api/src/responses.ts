@@ -52,6 +52,8 @@ export function answers<const R extends Record<number, z.ZodType>, const E exten
   for (const status of errors) (refusals as Record<number, z.ZodType>)[status] = errorBody.meta({ description: errorMeanings[status] });
   return { ...success, ...refusals };
 }
+/** Admin routes: basic auth answers 401 before a route runs; the database or Redis may be unavailable (503). */
+export const adminRefusals = [401, 503] as const;
 /** The statuses every /api route can answer before it runs. */
 export const apiRefusals = [401, 429, 503] as const;
 /** And those of a route that takes a JSON body. */

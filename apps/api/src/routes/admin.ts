@@ -18,9 +18,8 @@ import { ApiError } from "../errors.ts";
 import * as responses from "../responses.ts";
 import { deadLetterParams, deadLetterQuery, replayBody } from "../schemas.ts";
 
-const { answers } = responses;
-/** Basic auth answers 401 before a route runs; the database or Redis may be unavailable (503). */
-const adminRefusals = [401, 503] as const;
+const { adminRefusals, answers } = responses;
+import { bullBoardAdapterOptions, bullBoardUiConfig } from "../outbox-page/index.ts";
 
 export const boardPath = "/admin/queues";
 
@@ -41,7 +40,11 @@ export async function adminRoutes(untyped: FastifyInstance, { config, db, queues
   const board = new FastifyAdapter();
   const schedules = new Queue(schedulesQueueName, { connection: queues.connection, prefix: queues.prefixOf(schedulesQueueName) });
   app.addHook("onClose", () => schedules.close());
-  createBullBoard({ queues: [...queues.all(), schedules].map((queue) => new BullMQAdapter(queue)), serverAdapter: board });
+  createBullBoard({
+    queues: [...queues.all(), schedules].map((queue) => new BullMQAdapter(queue, bullBoardAdapterOptions(queue.name))),
+    serverAdapter: board,
+    options: { uiConfig: bullBoardUiConfig },
+  });
   board.setBasePath(boardPath);
   await app.register(board.registerPlugin(), { prefix: boardPath });
 
