@@ -58,7 +58,7 @@ async function post(port: number, url: string, body: unknown): Promise<Record<st
 const answers = async (url: string) => (await fetch(url).catch(() => undefined))?.status;
 
 describe("pnpm start and a terminal's Ctrl-C", () => {
-  it("SIGINT to pnpm start's whole process group (it reaches the launcher twice) stops gracefully: the webhook in flight is delivered once, exit 0", async () => {
+  it("SIGINT to pnpm start's whole process group (the launcher gets it, and pnpm may forward a copy) stops gracefully: the webhook in flight is delivered once, exit 0", async () => {
     const [apiPort, workerPort] = [await freePort(), await freePort()];
     const receiver = await slowReceiver(3000);
     // Its own process group, as a terminal gives the command it runs: a group signal reaches pnpm and the launcher.
@@ -111,10 +111,11 @@ describe("pnpm start and a terminal's Ctrl-C", () => {
     } finally {
       await db.close();
     }
-    expect(output).toMatch(/SIGINT again: already stopping/);
     expect(output).toMatch(/"msg":"worker stopped"/);
     expect(output).toMatch(/"msg":"api stopped"/);
     expect(output).toMatch(/api and worker stopped \(exit 0\)/);
+    // pnpm forwards a copy to the launcher on some runs, not others (not under load): a copy is the
+    // same request, never a forced stop (packages/shutdown's rule, unit-tested there).
     expect(output).not.toMatch(/exiting now/);
   });
 });
