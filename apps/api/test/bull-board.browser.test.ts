@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chromium, type Browser } from "playwright-core";
+import type { Browser } from "playwright-core";
+import { chromiumInstalled, launchChromium } from "./browser.ts";
 import type { FastifyInstance } from "fastify";
 import { createLogger } from "@outbox/logger";
 import { waitFor } from "@outbox/testing";
@@ -9,7 +9,6 @@ import { buildApp } from "../src/app.ts";
 import { publishAll, setupPipeline, startTestWorker, tenantEvent, waitForStatus, type PipelineEnv } from "../../worker/test/helpers.ts";
 import type { RunningWorker } from "../../worker/src/runtime.ts";
 
-const chromiumPath = "/usr/bin/chromium";
 const admin = { username: "ops", password: "correct-horse-battery" };
 
 describe("Bull Board in a real browser", () => {
@@ -27,10 +26,7 @@ describe("Bull Board in a real browser", () => {
     const config = pipeline.config({ ADMIN_USER: admin.username, ADMIN_PASSWORD: admin.password });
     app = await buildApp({ config, db: pipeline.sql, prisma: pipeline.prisma, logger: createLogger({ level: "silent" }), queues });
     baseUrl = await app.listen({ host: "127.0.0.1", port: 0 });
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-quic"],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
@@ -48,7 +44,7 @@ describe("Bull Board in a real browser", () => {
   });
 
   it("an admin logs in, opens the failed jobs, presses retry, and the event ends processed once its fault is fixed", async () => {
-    expect(existsSync(chromiumPath), "Debian's chromium is installed (.ci/run installs it)").toBe(true);
+    expect(chromiumInstalled(), "Debian's chromium is installed (.ci/run installs it)").toBe(true);
     const aggregate = randomUUID();
     await pipeline.prisma.$executeRaw`INSERT INTO test_faults (aggregate_id) VALUES (${aggregate})`;
     const [id] = await publishAll(pipeline.prisma, [tenantEvent("fault-table", aggregate)]);

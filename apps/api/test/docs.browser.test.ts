@@ -1,9 +1,8 @@
-import { existsSync } from "node:fs";
-import { chromium, type Browser } from "playwright-core";
+import type { Browser } from "playwright-core";
+import { chromiumInstalled, launchChromium } from "./browser.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startApi, type ApiHarness } from "./helpers.ts";
 
-const chromiumPath = "/usr/bin/chromium";
 
 describe("the API reference in a real browser", () => {
   let api: ApiHarness;
@@ -13,10 +12,7 @@ describe("the API reference in a real browser", () => {
   beforeAll(async () => {
     api = await startApi({ queues: true });
     baseUrl = await api.app.listen({ host: "127.0.0.1", port: 0 });
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-quic"],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
@@ -24,7 +20,7 @@ describe("the API reference in a real browser", () => {
   });
 
   it("renders every operation at /docs with no credentials, loading nothing from another origin", async () => {
-    expect(existsSync(chromiumPath), "Debian's chromium is installed (.ci/run installs it)").toBe(true);
+    expect(chromiumInstalled(), "Debian's chromium is installed (.ci/run installs it)").toBe(true);
     const page = await browser.newPage();
     const requested: string[] = [];
     const errors: string[] = [];

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chromium, type Browser } from "playwright-core";
+import type { Browser } from "playwright-core";
+import { chromiumInstalled, launchChromium } from "./browser.ts";
 import type { FastifyInstance } from "fastify";
 import { createLogger } from "@outbox/logger";
 import type { HandlerContext, HandlerMap, TransactionalHandler } from "@outbox/processor";
@@ -10,7 +10,6 @@ import { startWorker, type RunningWorker } from "../../worker/src/runtime.ts";
 import { testHandlers } from "../../worker/test/fixtures/test-handlers.ts";
 import { publishAll, setupPipeline, tenantEvent, waitForStatus, type PipelineEnv } from "../../worker/test/helpers.ts";
 
-const chromiumPath = "/usr/bin/chromium";
 const admin = { username: "ops", password: "correct-horse-battery" };
 
 /** The test handlers, where TenantCreated also publishes a follow-up (a UserCreated caused by it). */
@@ -38,10 +37,7 @@ describe("the outbox page in a real browser", () => {
     queues = pipeline.openQueues();
     app = await buildApp({ config, db: pipeline.sql, prisma: pipeline.prisma, logger: createLogger({ level: "silent" }), queues });
     baseUrl = await app.listen({ host: "127.0.0.1", port: 0 });
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-quic"],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
@@ -52,7 +48,7 @@ describe("the outbox page in a real browser", () => {
   });
 
   it("an admin finds a dead event by its aggregate, retries it, and sees it processed with the event it caused", async () => {
-    expect(existsSync(chromiumPath), "Debian's chromium is installed (.ci/run installs it)").toBe(true);
+    expect(chromiumInstalled(), "Debian's chromium is installed (.ci/run installs it)").toBe(true);
     const aggregate = randomUUID();
     await pipeline.prisma.$executeRaw`INSERT INTO test_faults (aggregate_id) VALUES (${aggregate})`;
     const [id] = await publishAll(pipeline.prisma, [tenantEvent("fault-table", aggregate)]);
