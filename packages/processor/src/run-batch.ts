@@ -65,10 +65,10 @@ interface DeferredWrite {
 }
 
 /**
- * Runs a batch of events in ONE transaction: each event's `processed` mark (its lock and its
- * exactly-once record) comes first, then its handler's effects, and they commit together, so a
- * crash or a duplicate job can never apply them twice. Events of one type go to their handler
- * together: a batch handler takes them in one call.
+ * Runs a batch of events in one transaction per event type: each event's `processed` mark (its
+ * lock and its exactly-once record) comes first, then its handler's effects, and they commit
+ * together, so a crash or a duplicate job can never apply them twice. Events of one type go to
+ * their handler together: a batch handler takes them in one call.
  *
  * The first run takes no savepoints. When a handler fails, the transaction rolls back and the batch
  * runs again with a savepoint per type, and per event inside a type that fails, so the failure is
@@ -77,6 +77,21 @@ interface DeferredWrite {
  * out of the next run (a batch call that times out runs again one event at a time to find which).
  */
 export async function runBatch(deps: BatchDeps, jobs: EventJob[]): Promise<Outcome[]> {
+  const byType = new Map<string, EventJob[]>();
+  for (const job of jobs) byType.set(job.data.type, [...(byType.get(job.data.type) ?? []), job]);
+  if (byType.size <= 1) return runTransaction(deps, jobs);
+  // One transaction per type: each handler takes its row locks in one statement, in key order;
+  // two handlers in one transaction (OrderCreated's products, then OrderCancelled's) took them in
+  // two rounds, and two such transactions deadlocked (the soak: ~9 a minute on 20 products).
+  const outcomes = new Map<EventJob, Outcome>();
+  for (const group of byType.values()) {
+    const results = await runTransaction(deps, group);
+    group.forEach((job, index) => outcomes.set(job, results[index]!));
+  }
+  return jobs.map((job) => outcomes.get(job)!);
+}
+
+async function runTransaction(deps: BatchDeps, jobs: EventJob[]): Promise<Outcome[]> {
   const plan: Plan = { contain: false, excluded: new Map(), alone: new Set(), transientLeft: 5 };
   let waitMs = 200;
   for (;;) {

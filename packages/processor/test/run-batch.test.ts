@@ -111,6 +111,24 @@ describe("runBatch", () => {
     expect(notes.map((n) => n.note)).toEqual(["after 2", "after 2"]);
   });
 
+  it("commits each event type of a batch in a transaction of its own, so one handler's locks never follow another's", async () => {
+    const transactions = new Map<string, string>();
+    const record = (type: string) => async ({ tx }: { tx: { query: typeof database.sql.query } }) => {
+      const [row] = await tx.query<{ xid: string }>(sql`SELECT txid_current()::text AS xid`);
+      transactions.set(type, row!.xid);
+    };
+    const tenants = await pendingJobs(["a", "b"]);
+    const userId = randomUUID();
+    const userPayload = { userId, tenantId: userId, email: "a@example.com", role: "customer", createdAt: new Date().toISOString() };
+    await database.sql.execute(sql`INSERT INTO event_outbox (id, event_type, aggregate_type, aggregate_id, payload)
+      VALUES (${userId}::uuid, 'UserCreated', 'user', ${userId}, ${JSON.stringify(userPayload)}::jsonb)`);
+    const user: EventJob = { id: userId, attemptsMade: 0, maxAttempts: 3, data: { type: "UserCreated", payload: userPayload, aggregateType: "user", aggregateId: userId, tenantId: userId, createdAt: new Date().toISOString(), previousAttempts: 0 } };
+    const outcomes = await run({ TenantCreated: batch(record("TenantCreated")), UserCreated: batch(record("UserCreated")) }, [tenants[0]!, user, tenants[1]!]);
+    expect(outcomes.map((o) => o.kind)).toEqual(["handled", "handled", "handled"]);
+    expect(transactions.size).toBe(2);
+    expect(transactions.get("TenantCreated")).not.toBe(transactions.get("UserCreated"));
+  });
+
   it("a duplicate job of an event already processed, in a batch with new ones, changes nothing of it", async () => {
     const [done] = await pendingJobs(["done"]);
     expect((await run(batchRecorder(), [done!]))[0]?.kind).toBe("handled");
