@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
+import { waitFor } from "@outbox/testing";
 
 export const root = path.resolve(import.meta.dirname, "../..");
 
@@ -20,10 +21,5 @@ export async function stopApp(child: ChildProcess): Promise<void> {
 }
 
 export async function waitReady(url: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await fetch(url).then((r) => r.ok, () => false)) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`${url} did not become ready within ${timeoutMs} ms`);
+  await waitFor(() => fetch(url).then((r) => r.ok, () => false), { timeoutMs, intervalMs: 100, message: `${url} to become ready` });
 }

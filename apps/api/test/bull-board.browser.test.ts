@@ -1,39 +1,26 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser } from "playwright-core";
-import { chromiumInstalled, launchChromium } from "./browser.ts";
+import { admin, chromiumInstalled, startAdminBrowser, type AdminBrowser } from "./browser.ts";
 import type { FastifyInstance } from "fastify";
 import { createLogger } from "@outbox/logger";
 import { waitFor } from "@outbox/testing";
 import { buildApp } from "../src/app.ts";
-import { publishAll, setupPipeline, startTestWorker, tenantEvent, waitForStatus, type PipelineEnv } from "../../worker/test/helpers.ts";
-import type { RunningWorker } from "../../worker/src/runtime.ts";
-
-const admin = { username: "ops", password: "correct-horse-battery" };
+import { publishAll, setupPipeline, tenantEvent, waitForStatus, type PipelineEnv } from "../../worker/test/helpers.ts";
 
 describe("Bull Board in a real browser", () => {
+  let harness: AdminBrowser;
   let pipeline: PipelineEnv;
-  let worker: RunningWorker;
-  let queues: ReturnType<PipelineEnv["openQueues"]>;
-  let app: FastifyInstance;
+  let queues: AdminBrowser["queues"];
   let browser: Browser;
   let baseUrl: string;
 
   beforeAll(async () => {
-    pipeline = await setupPipeline();
-    worker = await startTestWorker(pipeline);
-    queues = pipeline.openQueues();
-    const config = pipeline.config({ ADMIN_USER: admin.username, ADMIN_PASSWORD: admin.password });
-    app = await buildApp({ config, db: pipeline.sql, prisma: pipeline.prisma, logger: createLogger({ level: "silent" }), queues });
-    baseUrl = await app.listen({ host: "127.0.0.1", port: 0 });
-    browser = await launchChromium();
+    harness = await startAdminBrowser();
+    ({ pipeline, queues, browser, baseUrl } = harness);
   });
   afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-    await queues?.shut();
-    await worker?.stop();
-    await pipeline?.cleanup();
+    await harness?.close();
   });
 
   it("refuses the board without the admin password", async () => {

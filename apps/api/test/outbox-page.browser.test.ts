@@ -1,16 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser } from "playwright-core";
-import { chromiumInstalled, launchChromium } from "./browser.ts";
-import type { FastifyInstance } from "fastify";
-import { createLogger } from "@outbox/logger";
+import { admin, chromiumInstalled, startAdminBrowser, type AdminBrowser } from "./browser.ts";
 import type { HandlerContext, HandlerMap, TransactionalHandler } from "@outbox/processor";
-import { buildApp } from "../src/app.ts";
-import { startWorker, type RunningWorker } from "../../worker/src/runtime.ts";
 import { testHandlers } from "../../worker/test/fixtures/test-handlers.ts";
-import { publishAll, setupPipeline, tenantEvent, waitForStatus, type PipelineEnv } from "../../worker/test/helpers.ts";
-
-const admin = { username: "ops", password: "correct-horse-battery" };
+import { publishAll, tenantEvent, waitForStatus, type PipelineEnv } from "../../worker/test/helpers.ts";
 
 /** The test handlers, where TenantCreated also publishes a follow-up (a UserCreated caused by it). */
 const handlers: HandlerMap = {
@@ -23,28 +17,17 @@ const handlers: HandlerMap = {
 };
 
 describe("the outbox page in a real browser", () => {
+  let harness: AdminBrowser;
   let pipeline: PipelineEnv;
-  let worker: RunningWorker;
-  let queues: ReturnType<PipelineEnv["openQueues"]>;
-  let app: FastifyInstance;
   let browser: Browser;
   let baseUrl: string;
 
   beforeAll(async () => {
-    pipeline = await setupPipeline();
-    const config = pipeline.config({ ADMIN_USER: admin.username, ADMIN_PASSWORD: admin.password });
-    worker = await startWorker({ config, handlers, logger: createLogger({ level: config.LOG_LEVEL }) });
-    queues = pipeline.openQueues();
-    app = await buildApp({ config, db: pipeline.sql, prisma: pipeline.prisma, logger: createLogger({ level: "silent" }), queues });
-    baseUrl = await app.listen({ host: "127.0.0.1", port: 0 });
-    browser = await launchChromium();
+    harness = await startAdminBrowser(handlers);
+    ({ pipeline, browser, baseUrl } = harness);
   });
   afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-    await queues?.shut();
-    await worker?.stop();
-    await pipeline?.cleanup();
+    await harness?.close();
   });
 
   it("an admin finds a dead event by its aggregate, retries it, and sees it processed with the event it caused", async () => {

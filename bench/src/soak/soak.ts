@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { spawnSync, type ChildProcess } from "node:child_process";
 import { copyFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
@@ -45,7 +46,6 @@ export interface SoakResult {
 
 const adminPassword = "soak-admin-password";
 const admin = `Basic ${Buffer.from(`admin:${adminPassword}`).toString("base64")}`;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A webhook receiver on loopback that answers 200 and notes each distinct webhook-id per `type:orderId`. */
 async function startReceiver(deliveries: Deliveries): Promise<{ server: Server; url: string }> {

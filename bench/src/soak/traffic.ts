@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { randomUUID } from "node:crypto";
 import pg from "pg";
 import type { Ledger, OrderStory } from "./ledger.ts";
@@ -9,7 +10,6 @@ interface Answer {
   retryAfterS: number | undefined;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface Shop {
   base: string;

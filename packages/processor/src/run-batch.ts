@@ -78,7 +78,11 @@ interface DeferredWrite {
  */
 export async function runBatch(deps: BatchDeps, jobs: EventJob[]): Promise<Outcome[]> {
   const byType = new Map<string, EventJob[]>();
-  for (const job of jobs) byType.set(job.data.type, [...(byType.get(job.data.type) ?? []), job]);
+  for (const job of jobs) {
+    const group = byType.get(job.data.type);
+    if (group) group.push(job);
+    else byType.set(job.data.type, [job]);
+  }
   if (byType.size <= 1) return runTransaction(deps, jobs);
   // One transaction per type: each handler takes its row locks in one statement, in key order;
   // two handlers in one transaction (OrderCreated's products, then OrderCancelled's) took them in

@@ -1,26 +1,12 @@
 import type { PrismaClient } from "@outbox/db";
 import { query, type Executor } from "@outbox/outbox";
 import { sql } from "@outbox/sql";
+import type { AttemptRecord } from "./attempts.ts";
 import { EndpointNotFoundError } from "./errors.ts";
 import { isUuid } from "./endpoints.ts";
 
-/** One HTTP attempt as a tenant sees it. */
-export interface AttemptView {
-  id: string;
-  /** The WebhookDelivery event that made the attempt (GET /api/events/:id). */
-  eventId: string;
-  /** The `webhook-id` header sent: the event id, or the original message's on a resend. */
-  webhookId: string;
-  /** The attempt's number within its delivery, from 1. */
-  attempt: number;
-  /** null when no answer came (timeout, connection error, refused address). */
-  statusCode: number | null;
-  durationMs: number;
-  error: string | null;
-  /** The first 4 KiB of the receiver's answer. */
-  responseBody: string | null;
-  createdAt: Date;
-}
+/** One HTTP attempt as a tenant sees it: the recorded attempt, with its row's id and time. */
+export type AttemptView = Omit<AttemptRecord, "endpointId"> & { id: string; createdAt: Date };
 
 export interface AttemptPage {
   attempts: AttemptView[];

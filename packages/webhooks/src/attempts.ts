@@ -5,10 +5,13 @@ export interface AttemptRecord {
   eventId: string;
   /** The `webhook-id` sent: the event id, or the original's on a resend. */
   webhookId: string;
+  /** The attempt's number within its delivery, from 1. */
   attempt: number;
+  /** null when no answer came (timeout, connection error, refused address). */
   statusCode: number | null;
   durationMs: number;
   error: string | null;
+  /** The first 4 KiB of the receiver's answer. */
   responseBody: string | null;
 }
 
