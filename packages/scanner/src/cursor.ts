@@ -1,5 +1,5 @@
 import { eventColumns, heldBehindEarlier, type OutboxEvent } from "@outbox/outbox";
-import { sql, type Queryable } from "@outbox/sql";
+import { planEachRun, sql, type Queryable } from "@outbox/sql";
 
 /**
  * Where the relay stands: every pending row at or before (transactionId, sequence) has been read,
@@ -49,7 +49,7 @@ export async function readRelayStep(
   unorderedTypes: readonly string[],
 ): Promise<{ cursor: RelayCursor; rows: RelayedRow[] } | undefined> {
   const columns = sql`${eventColumns}, o.transaction_id::text AS transaction_id, o.sequence::text AS sequence, ${heldBehindEarlier(unorderedTypes)} AS held`;
-  const rows = await tx.query<StepRow>(sql`
+  const rows = await tx.query<StepRow>(planEachRun(sql`
     WITH cursor AS (
       SELECT transaction_id, sequence, watched FROM outbox_relay_cursor WHERE name = ${name} FOR UPDATE SKIP LOCKED
     ), forward AS (
@@ -65,7 +65,7 @@ export async function readRelayStep(
     )
     SELECT c.transaction_id::text AS cursor_transaction_id, c.sequence::text AS cursor_sequence,
       c.watched::text[] AS cursor_watched, ARRAY(SELECT pg_snapshot_xip(pg_current_snapshot()))::text[] AS open, r.*
-    FROM cursor c LEFT JOIN (SELECT * FROM forward UNION ALL SELECT * FROM late) r ON true`);
+    FROM cursor c LEFT JOIN (SELECT * FROM forward UNION ALL SELECT * FROM late) r ON true`));
   const [first] = rows;
   if (!first) return undefined;
   const cursor = { transactionId: first.cursor_transaction_id, sequence: first.cursor_sequence, watched: first.cursor_watched, open: first.open };

@@ -1,7 +1,7 @@
 import type { Logger } from "@outbox/logger";
 import { defaultRelayCursor, eventColumns, heldBehindEarlier, passedByRelay, type OutboxEvent } from "@outbox/outbox";
 import { enqueueEvents, groupByQueue, queueOf, type QueueSet } from "@outbox/queues";
-import { sql, type Database } from "@outbox/sql";
+import { planEachRun, sql, type Database } from "@outbox/sql";
 
 interface PassedRow extends OutboxEvent {
   transaction_id: string;
@@ -17,14 +17,14 @@ const pageSize = 1000;
  * plain reads, no locks.
  */
 async function relayedPending(db: Database, cursorName: string, unorderedTypes: readonly string[], after: PassedRow | undefined): Promise<PassedRow[]> {
-  return db.query<PassedRow>(sql`
+  return db.query<PassedRow>(planEachRun(sql`
     SELECT ${eventColumns}, o.transaction_id::text AS transaction_id, o.sequence::text AS sequence
     FROM event_outbox o, outbox_relay_cursor c
     WHERE c.name = ${cursorName} AND o.status = 'pending' AND ${passedByRelay}
       AND (o.transaction_id, o.sequence) > (${after?.transaction_id ?? "0"}::xid8, ${after?.sequence ?? "0"}::bigint)
       AND NOT ${heldBehindEarlier(unorderedTypes)}
     ORDER BY o.transaction_id, o.sequence
-    LIMIT ${pageSize}`);
+    LIMIT ${pageSize}`));
 }
 
 /**

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { unorderedEventTypes } from "@outbox/events";
 import { createLogger } from "@outbox/logger";
 import { createQueues, createRedis, type QueueSet } from "@outbox/queues";
-import { sql, type Queryable, type Statement } from "@outbox/sql";
+import { Database, sql, type Queryable, type Statement } from "@outbox/sql";
 import { createTestRedis, useTestDatabase, waitFor } from "@outbox/testing";
 import { OutboxScanner, readRelayStep, recoverLostJobs, relayOnce } from "../src/index.ts";
 
@@ -52,6 +52,22 @@ async function relayAll(): Promise<void> {
 }
 
 describe("relay", () => {
+  it("plans its read at every step: a plan made while the table was nearly empty is never reused on a large one", async () => {
+    const db = new Database(database.db.url, { poolSize: 1 });
+    try {
+      for (let step = 0; step < 8; step++) {
+        await insert([{ orderId: randomUUID() }]);
+        await relayOnce({ ...options(), db });
+      }
+      // One connection: its prepared statements are the relay's.
+      const prepared = await db.query<{ statement: string }>(sql`SELECT statement FROM pg_prepared_statements`);
+      expect(prepared.some((p) => p.statement.includes("UPDATE outbox_relay_cursor"))).toBe(true);
+      expect(prepared.some((p) => p.statement.includes("FOR UPDATE SKIP LOCKED"))).toBe(false);
+    } finally {
+      await db.close();
+    }
+  });
+
   it("queues committed rows once each, in commit order, and reads nothing twice", async () => {
     const ids = await insert(Array.from({ length: 250 }, () => ({ orderId: randomUUID() })));
     const steps = [await relayOnce(options()), await relayOnce(options()), await relayOnce(options()), await relayOnce(options())];

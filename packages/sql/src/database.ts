@@ -6,6 +6,21 @@ const preparedNames = new Map<string, string>();
 /** Past this many distinct texts, statements run unprepared: a text that varies must not grow the cache. */
 const maxPrepared = 500;
 
+const plannedEachRun = new WeakSet<Sql>();
+
+/**
+ * Runs the statement unprepared, planned for the table as it is at each run. For statements whose
+ * best plan depends on the table's size, such as a correlated probe per row read: a prepared
+ * statement's generic plan, made while the outbox table held a few rows, kept probing it with a
+ * sequential scan once it held 44,000 (Postgres plans again only after an ANALYZE, and with
+ * autovacuum off, or before it runs, that is never or minutes away): 5.5 s a relay step of 500.
+ * Run rarely enough (once per 500 rows relayed) that planning each time costs nothing measurable.
+ */
+export function planEachRun(statement: Sql): Sql {
+  plannedEachRun.add(statement);
+  return statement;
+}
+
 /**
  * Every statement with parameters runs as a named prepared statement, named by its text: Postgres
  * parses and plans it once per connection instead of on every run (measured: it took Postgres'
@@ -15,6 +30,7 @@ const maxPrepared = 500;
 function toQuery(statement: Sql): pg.QueryConfig {
   const { text, values } = statement;
   if (values.length === 0) return { text };
+  if (plannedEachRun.has(statement)) return { text, values };
   let name = preparedNames.get(text);
   if (!name) {
     if (preparedNames.size >= maxPrepared) return { text, values };

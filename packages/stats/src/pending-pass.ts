@@ -1,6 +1,6 @@
 import { unorderedEventTypes } from "@outbox/events";
 import { heldBehindEarlier, passedByRelay } from "@outbox/outbox";
-import { sql, type Queryable } from "@outbox/sql";
+import { planEachRun, sql, type Queryable } from "@outbox/sql";
 import { relayCursorName } from "./relay-position.ts";
 
 export interface PendingPass {
@@ -34,7 +34,7 @@ interface PassRow {
  * bounded by `limit` whatever the backlog. Plain reads, no locks.
  */
 export async function readPendingPass(db: Queryable, limit: number): Promise<PendingPass> {
-  const [row] = await db.query<PassRow>(sql`
+  const [row] = await db.query<PassRow>(planEachRun(sql`
     SELECT count(*)::int AS read,
       count(*) FILTER (WHERE passed)::int AS passed,
       count(*) FILTER (WHERE passed AND NOT held)::int AS dispatched,
@@ -48,7 +48,7 @@ export async function readPendingPass(db: Queryable, limit: number): Promise<Pen
         ORDER BY transaction_id, sequence LIMIT ${limit}
       ) o
       LEFT JOIN outbox_relay_cursor c ON c.name = ${relayCursorName}
-    ) classified`);
+    ) classified`));
   const read = row?.read ?? 0;
   return { read, capped: read >= limit, passed: row?.passed ?? 0, dispatched: row?.dispatched ?? 0, held: row?.held ?? 0, lagMs: Math.max(0, Math.round(row?.lag_ms ?? 0)) };
 }
