@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "@outbox/api";
 import { loadConfig } from "@outbox/config";
 import { createPrisma, type PrismaClient } from "@outbox/db";
+import { orderEvents } from "@outbox/domain";
 import { domainHandlers } from "@outbox/handlers";
 import { createLogger } from "@outbox/logger";
 import { createQueues, createRedis, type QueueSet } from "@outbox/queues";
@@ -38,7 +39,7 @@ beforeAll(async () => {
   worker = await startWorker({ config, handlers: domainHandlers, logger });
   sql = new Database(db.url, { poolSize: 2 });
   prisma = createPrisma(sql.pool);
-  queues = createQueues(createRedis({ url: redis.url }, "producer"), redis.prefix);
+  queues = createQueues(createRedis({ url: redis.url }, "producer"), redis.prefix, orderEvents);
   api = await buildApp({ config, db: sql, prisma, logger, queues });
 
   const apiText = (await api.inject({ url: "/metrics" })).body;

@@ -1,5 +1,6 @@
 import { ConfigError, loadConfigOrExit } from "@outbox/config";
 import { createPrisma } from "@outbox/db";
+import { orderEvents } from "@outbox/domain";
 import { watchPostgres, watchRedis, type DependencyWatch } from "@outbox/health";
 import { createLogger } from "@outbox/logger";
 import { createQueues, createRedis } from "@outbox/queues";
@@ -25,7 +26,7 @@ const prisma = createPrisma(db.pool);
 const redisSettings = { url: config.REDIS_URL, ...(config.REDIS_CLUSTER_NODES ? { clusterNodes: config.REDIS_CLUSTER_NODES } : {}) };
 const connection = createRedis(redisSettings, "producer");
 const redis = watchRedis({ connections: [connection], probeWith: connection, settings: redisSettings, logger });
-const queues = createQueues(connection, config.QUEUE_PREFIX);
+const queues = createQueues(connection, config.QUEUE_PREFIX, orderEvents);
 const app = await buildApp({ config, db, prisma, logger, queues }).catch((error: unknown) => {
   // A setting that is valid alone but not here (ADMIN_PASSWORD unset on a non-loopback HOST): one line, as loadConfigOrExit.
   if (!(error instanceof ConfigError)) throw error;

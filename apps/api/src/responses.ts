@@ -1,6 +1,5 @@
 import { z } from "zod";
-import { orderStatus, paymentStatus } from "@outbox/domain";
-import { eventTypes } from "@outbox/events";
+import { orderEvents, orderStatus, paymentStatus } from "@outbox/domain";
 
 /**
  * What the API answers: each route declares these as `schema.response`. Fastify serializes every
@@ -148,7 +147,7 @@ export const paymentCompleted = described(
 export const eventState = described(
   z.object({
     id: uuid,
-    type: z.string().meta({ examples: [...eventTypes] }),
+    type: z.string().meta({ examples: [...orderEvents.types] }),
     status: z.enum(["pending", "dispatched", "processed", "dead", "skipped"]),
     attempts: z.number().int(),
     lastError: z.string().nullable(),

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { eventTypes, schemas } from "@outbox/events";
+import { orderEvents, schemas } from "@outbox/domain";
 
 /**
  * What requests carry: each route declares these as `schema.params`, `querystring`, `headers` and
@@ -90,7 +90,7 @@ export const deadLetterQuery = z.object({
 });
 
 export const replayBody = z.object({
-  type: z.enum(eventTypes),
+  type: z.enum(orderEvents.types),
   since: z.iso.datetime({ offset: true, error: "must be an ISO-8601 date-time" }),
   until: z.iso.datetime({ offset: true, error: "must be an ISO-8601 date-time" }).optional().meta({ description: "exclusive; default now" }),
 });

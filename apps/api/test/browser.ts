@@ -4,7 +4,7 @@ import { chromium, type Browser } from "playwright-core";
 import { createLogger } from "@outbox/logger";
 import type { HandlerMap } from "@outbox/processor";
 import { buildApp } from "../src/app.ts";
-import { startWorker, type RunningWorker } from "../../worker/src/runtime.ts";
+import { startWorker, type RunningWorker } from "../../worker/src/index.ts";
 import { testHandlers } from "../../worker/test/fixtures/test-handlers.ts";
 import { setupPipeline, type PipelineEnv } from "../../worker/test/helpers.ts";
 

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import { loadConfig } from "@outbox/config";
 import { createPrisma, type PrismaClient } from "@outbox/db";
+import { orderEvents } from "@outbox/domain";
 import { createLogger, type Logger } from "@outbox/logger";
 import { createTestDatabase, createTestRedis, redisUrl, type TestDatabase } from "@outbox/testing";
 import { createQueues, createRedis, type QueueSet, type RedisConnection } from "@outbox/queues";
@@ -33,7 +34,7 @@ export async function startApi(
   // A rate limit no test reaches unless it sets its own (rate-limit.test.ts).
   const config = loadConfig({ DATABASE_URL: db.url, REDIS_URL: redisUrl, NODE_ENV: "test", LOG_LEVEL: "silent", API_RATE_LIMIT_MAX: "1000000", ...options.env });
   const testRedis = options.queues ? createTestRedis() : undefined;
-  const queues = testRedis ? createQueues(redis, testRedis.prefix) : undefined;
+  const queues = testRedis ? createQueues(redis, testRedis.prefix, orderEvents) : undefined;
   const app = await buildApp({ config, db: sql, prisma, logger: options.logger ?? createLogger({ level: "silent" }), redis, ...(queues ? { queues } : {}) });
   return {
     app,

@@ -2,15 +2,16 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser } from "playwright-core";
 import { admin, chromiumInstalled, startAdminBrowser, type AdminBrowser } from "./browser.ts";
+import type { OrderEvents } from "@outbox/domain";
 import type { HandlerContext, HandlerMap, TransactionalHandler } from "@outbox/processor";
 import { testHandlers } from "../../worker/test/fixtures/test-handlers.ts";
 import { publishAll, tenantEvent, waitForStatus, type PipelineEnv } from "../../worker/test/helpers.ts";
 
 /** The test handlers, where TenantCreated also publishes a follow-up (a UserCreated caused by it). */
-const handlers: HandlerMap = {
+const handlers: HandlerMap<OrderEvents> = {
   ...testHandlers,
-  TenantCreated: async (context: HandlerContext<"TenantCreated">) => {
-    await (testHandlers.TenantCreated as TransactionalHandler<"TenantCreated">)(context);
+  TenantCreated: async (context: HandlerContext<OrderEvents, "TenantCreated">) => {
+    await (testHandlers.TenantCreated as TransactionalHandler<OrderEvents, "TenantCreated">)(context);
     const { tenantId } = context.event.payload;
     await context.publish({ type: "UserCreated", payload: { userId: `owner-${tenantId}`, tenantId, email: "owner@example.com", role: "admin", createdAt: new Date().toISOString() } });
   },

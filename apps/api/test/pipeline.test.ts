@@ -5,7 +5,7 @@ import { domainHandlers } from "@outbox/handlers";
 import { createLogger } from "@outbox/logger";
 import { createTestRedis, waitFor, type TestRedis } from "@outbox/testing";
 import { startWorker, type RunningWorker } from "@outbox/worker";
-import { buildSettlement } from "@outbox/schedules";
+import { buildSettlement } from "@outbox/handlers";
 import { admin, get, orderBody, post, seedShop, startApi, type ApiHarness } from "./helpers.ts";
 
 let api: ApiHarness;

@@ -5,12 +5,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { Webhook } from "standardwebhooks";
 import { loadConfig } from "@outbox/config";
 import { createLogger } from "@outbox/logger";
-import { publish } from "@outbox/outbox";
 import { createQueues, createRedis, type QueueSet } from "@outbox/queues";
 import { createTestRedis, waitFor, type TestRedis } from "@outbox/testing";
 import { createWebhookDeliveryHandler, deletedEndpointReason } from "@outbox/webhooks";
 import { startWorker, type RunningWorker } from "@outbox/worker";
 import { seedTenant, startApi, type ApiHarness, type Auth } from "./helpers.ts";
+import { orderEvents } from "@outbox/domain";
 
 /**
  * Webhook operations for tenants, end to end: the API's routes, the real worker and queues, and a
@@ -40,7 +40,7 @@ beforeAll(async () => {
   });
   const handler = createWebhookDeliveryHandler({ encryptionKey, allowPrivateNetworks: true, timeoutMs: 5000, disableAfterFailures: 50 });
   worker = await startWorker({ config, handlers: { WebhookDelivery: handler }, logger: createLogger({ level: "silent" }) });
-  queues = createQueues(createRedis({ url: redis.url }, "producer"), redis.prefix);
+  queues = createQueues(createRedis({ url: redis.url }, "producer"), redis.prefix, orderEvents);
 });
 afterAll(async () => {
   await worker?.stop();
@@ -102,7 +102,7 @@ async function endpointFor(tenant: Tenant, url: string) {
 /** A WebhookDelivery to the endpoint, as the fan-out publishes one. */
 function deliver(tenant: Tenant, endpointId: string, data: Record<string, unknown> = { orderId: "o-1" }) {
   return api.prisma.$transaction((tx) =>
-    publish(tx, {
+    orderEvents.publish(tx, {
       type: "WebhookDelivery",
       payload: { endpointId, tenantId: tenant.tenantId, type: "order.created", sourceEventId: randomUUID(), data, occurredAt: new Date().toISOString() },
     }),
@@ -259,7 +259,7 @@ describe("deleting an endpoint", () => {
     await waitFor(() => failing.requests.length >= 1, { message: "the first attempt" });
     // Not yet queued: due in a minute.
     const waiting = await api.prisma.$transaction((tx) =>
-      publish(tx, {
+      orderEvents.publish(tx, {
         type: "WebhookDelivery",
         payload: { endpointId, tenantId: tenant.tenantId, type: "order.created", sourceEventId: randomUUID(), data: {}, occurredAt: new Date().toISOString() },
         availableAt: new Date(Date.now() + 60_000),

@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
-import { eventTypes, isEventType, type EventType } from "@outbox/events";
 import { UsageError } from "./errors.ts";
+import { orderEvents, type OrderEventType } from "@outbox/domain";
 
 export const usage = `Usage: pnpm outbox <command> [options]
 
@@ -31,7 +31,7 @@ export type Command =
   | { name: "dlq retry"; eventId: string }
   | { name: "dlq retry all"; type?: string }
   | { name: "dlq skip"; eventId: string }
-  | { name: "replay"; type: EventType; since: Date; until?: Date };
+  | { name: "replay"; type: OrderEventType; since: Date; until?: Date };
 
 export interface ParsedCommandLine {
   command: Command;
@@ -67,8 +67,8 @@ function eventIdArgument(positionals: string[], command: string): string {
   return eventId;
 }
 
-function knownType(type: string, option: string): EventType {
-  if (!isEventType(type)) throw new UsageError(`${option}: unknown event type "${type}" (known: ${eventTypes.join(", ")})`);
+function knownType(type: string, option: string): OrderEventType {
+  if (!orderEvents.has(type)) throw new UsageError(`${option}: unknown event type "${type}" (known: ${orderEvents.types.join(", ")})`);
   return type;
 }
 

@@ -1,4 +1,5 @@
 import { loadConfigOrExit } from "@outbox/config";
+import { orderEvents } from "@outbox/domain";
 import { describeConnectionError } from "@outbox/health";
 import { maskUrlCredentials } from "@outbox/logger";
 import { createQueues, createRedis, isRedisConnectionError, redisPorts } from "@outbox/queues";
@@ -34,7 +35,7 @@ async function main(argv: string[]): Promise<number> {
   const connection = createRedis(redisSettings, "command");
   let redisError: Error | undefined;
   connection.on("error", (error: Error) => (redisError = error));
-  const queues = createQueues(connection, config.QUEUE_PREFIX);
+  const queues = createQueues(connection, config.QUEUE_PREFIX, orderEvents);
   try {
     await runCommand({ db, queues, retryBackoffMs: config.RETRY_BACKOFF_MS, out: process.stdout, json }, command);
     return exitCodes.ok;

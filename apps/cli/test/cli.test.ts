@@ -4,6 +4,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createPrisma, type PrismaClient } from "@outbox/db";
+import { orderEvents } from "@outbox/domain";
 import { createQueues, createRedis, type QueueSet } from "@outbox/queues";
 import { createTestDatabase, createTestRedis, forbidModules, prismaModules, type TestDatabase, type TestRedis } from "@outbox/testing";
 import { parseCommandLine, UsageError } from "../src/index.ts";
@@ -18,7 +19,7 @@ beforeAll(async () => {
   db = await createTestDatabase();
   redis = createTestRedis();
   prisma = createPrisma(db.url);
-  queues = createQueues(createRedis({ url: redis.url }, "producer"), redis.prefix);
+  queues = createQueues(createRedis({ url: redis.url }, "producer"), redis.prefix, orderEvents);
 });
 afterAll(async () => {
   await queues.close();

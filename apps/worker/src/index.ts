@@ -1,2 +1,3 @@
-export { StartAbortedError, startWorker, type RunningWorker, type WorkerOptions } from "./runtime.ts";
+export { StartAbortedError, type RunningWorker } from "@outbox/engine";
+export { startWorker, type WorkerOptions } from "./runtime.ts";
 export { stopOnSignals } from "./signals.ts";

@@ -3,7 +3,8 @@ import { createDomainHandlers } from "@outbox/handlers";
 import { createLogger } from "@outbox/logger";
 import { startMailer } from "@outbox/mailer";
 import { createWebhookDeliveryHandler, deliveryOptionsFromConfig } from "@outbox/webhooks";
-import { StartAbortedError, startWorker } from "./runtime.ts";
+import { StartAbortedError } from "@outbox/engine";
+import { startWorker } from "./runtime.ts";
 import { stopOnSignals } from "./signals.ts";
 
 const config = loadConfigOrExit();

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { migrate } from "@outbox/db";
 import { createLogger } from "@outbox/logger";
 import { freePort, startPrivatePostgres, waitFor } from "@outbox/testing";
-import { startWorker, type RunningWorker } from "../src/runtime.ts";
+import { startWorker, type RunningWorker } from "../src/index.ts";
 import { testHandlers } from "./fixtures/test-handlers.ts";
 import { publishAll, setupPipeline, startPrivateRedis, tenantEvent, waitForStatus, type PipelineEnv } from "./helpers.ts";
 

@@ -4,12 +4,12 @@ import path from "node:path";
 import { loadConfig, type Env } from "@outbox/config";
 import { createPrisma, type PrismaClient } from "@outbox/db";
 import { createLogger } from "@outbox/logger";
-import { publishMany, type NewEvent } from "@outbox/outbox";
 import { createQueues, createRedis, type QueueSet } from "@outbox/queues";
 import { Database } from "@outbox/sql";
 import { createTestDatabase, createTestRedis, waitFor, type TestDatabase, type TestRedis } from "@outbox/testing";
-import { startWorker, type RunningWorker } from "../src/runtime.ts";
+import { startWorker, type RunningWorker } from "../src/index.ts";
 import { testEffectsTable, testHandlers } from "./fixtures/test-handlers.ts";
+import { type NewOrderEvent, orderEvents } from "@outbox/domain";
 
 export interface PipelineEnv {
   db: TestDatabase;
@@ -52,7 +52,7 @@ export async function setupPipeline(overrides: Record<string, string> = {}, data
     env,
     config: (more = {}) => loadConfig({ ...env, ...more }),
     openQueues() {
-      const queues = createQueues(createRedis({ url: env.REDIS_URL }, "producer"), env.QUEUE_PREFIX);
+      const queues = createQueues(createRedis({ url: env.REDIS_URL }, "producer"), env.QUEUE_PREFIX, orderEvents);
       return Object.assign(queues, {
         async shut() {
           await queues.close();
@@ -94,14 +94,14 @@ export async function spawnWorker(env: Record<string, string>): Promise<WorkerPr
   return { child, exited };
 }
 
-export function tenantEvent(name = "Acme", id = randomUUID()): NewEvent<"TenantCreated"> {
+export function tenantEvent(name = "Acme", id = randomUUID()): NewOrderEvent {
   return { type: "TenantCreated", payload: { tenantId: id, name, slug: `t-${id.slice(0, 8)}`, createdAt: new Date().toISOString() } };
 }
 
-export async function publishAll(prisma: PrismaClient, events: NewEvent[]): Promise<string[]> {
+export async function publishAll(prisma: PrismaClient, events: NewOrderEvent[]): Promise<string[]> {
   const ids: string[] = [];
   for (let i = 0; i < events.length; i += 500) {
-    ids.push(...(await prisma.$transaction((tx) => publishMany(tx, events.slice(i, i + 500) as Parameters<typeof publishMany>[1]))));
+    ids.push(...(await prisma.$transaction((tx) => orderEvents.publishMany(tx, events.slice(i, i + 500)))));
   }
   return ids;
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "@outbox/testing";
-import type { RunningWorker } from "../src/runtime.ts";
+import type { RunningWorker } from "../src/index.ts";
 import { publishAll, setupPipeline, startTestWorker, tenantEvent, waitForStatus, type PipelineEnv } from "./helpers.ts";
 
 let pipeline: PipelineEnv;

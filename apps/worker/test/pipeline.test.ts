@@ -1,9 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { retryDead, skipDead } from "@outbox/dead-letter";
-import { eventTypes } from "@outbox/events";
 import { waitFor } from "@outbox/testing";
-import type { RunningWorker } from "../src/runtime.ts";
+import type { RunningWorker } from "../src/index.ts";
 import {
   effectsPerEvent,
   publishAll,
@@ -13,6 +12,7 @@ import {
   waitForStatus,
   type PipelineEnv,
 } from "./helpers.ts";
+import { orderEvents } from "@outbox/domain";
 
 let pipeline: PipelineEnv;
 let worker: RunningWorker;
@@ -47,7 +47,7 @@ describe("the pipeline, end to end", () => {
   it("handles 1,000 events across every type, each effect exactly once", async () => {
     const events = Array.from({ length: 143 }, (_, i) => eventOfEachType(`k${i}`)).flat().slice(0, 1000);
     while (events.length < 1000) events.push(tenantEvent());
-    expect(new Set(events.map((e) => e.type)).size).toBe(eventTypes.length - 1);
+    expect(new Set(events.map((e) => e.type)).size).toBe(orderEvents.types.length - 1);
     const ids = await publishAll(pipeline.prisma, events);
     await waitForStatus(pipeline.prisma, ids, "processed", 60_000);
     const effects = await effectsPerEvent(pipeline.prisma);

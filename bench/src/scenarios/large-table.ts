@@ -1,4 +1,3 @@
-import { unorderedEventTypes } from "@outbox/events";
 import { createQueues, createRedis } from "@outbox/queues";
 import { defaultRelayCursor } from "@outbox/outbox";
 import { readRelayStep } from "@outbox/scanner";
@@ -6,6 +5,7 @@ import { Database, sql, type Statement } from "@outbox/sql";
 import { collectStats } from "@outbox/stats";
 import { median } from "../measure.ts";
 import type { BenchSetup } from "../setup.ts";
+import { orderEvents } from "@outbox/domain";
 
 export interface LargeTableResult {
   pending: number;
@@ -28,7 +28,7 @@ async function relayReadOnce(db: Database): Promise<number> {
     .transaction(
       async (tx) => {
         const started = performance.now();
-        await readRelayStep(tx, defaultRelayCursor, 500, unorderedEventTypes);
+        await readRelayStep(tx, defaultRelayCursor, 500, orderEvents.unorderedTypes);
         ms = performance.now() - started;
         throw new Rollback();
       },
@@ -40,7 +40,7 @@ async function relayReadOnce(db: Database): Promise<number> {
 }
 
 async function measure(setup: BenchSetup, db: Database, runs: number) {
-  const queues = createQueues(createRedis({ url: setup.env().REDIS_URL! }, "producer"), setup.prefix);
+  const queues = createQueues(createRedis({ url: setup.env().REDIS_URL! }, "producer"), setup.prefix, orderEvents);
   try {
     const reads: number[] = [];
     const stats: number[] = [];
@@ -65,7 +65,7 @@ async function relayPlan(db: Database): Promise<string> {
     plan = rows.map((row) => row["QUERY PLAN"]).join("\n");
     return [] as Row[];
   }, execute: async () => 0 };
-  await readRelayStep(explaining, defaultRelayCursor, 500, unorderedEventTypes);
+  await readRelayStep(explaining, defaultRelayCursor, 500, orderEvents.unorderedTypes);
   return plan;
 }
 

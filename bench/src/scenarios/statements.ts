@@ -1,7 +1,8 @@
+import { orderEvents } from "@outbox/domain";
 import { createDomainHandlers } from "@outbox/handlers";
 import { createLogger } from "@outbox/logger";
 import { eventColumns, type OutboxEvent } from "@outbox/outbox";
-import { runBatch, type EventJob } from "@outbox/processor";
+import { runBatch, type AnyHandlerMap, type EventJob } from "@outbox/processor";
 import { toJob } from "@outbox/queues";
 import { Database, sql } from "@outbox/sql";
 import type { BenchSetup } from "../setup.ts";
@@ -19,7 +20,7 @@ export async function statementsPerBatch(setup: BenchSetup, sizes = [1, 10, 100]
   await setup.reset();
   await setup.insertDomainBacklog(3 * sizes.reduce((sum, size) => sum + size, 0) + 300);
   const db = new Database(setup.dbUrl, { poolSize: 2 });
-  const deps = { db, handlers: createDomainHandlers(), logger: createLogger({ level: "warn" }) };
+  const deps = { db, catalog: orderEvents, handlers: createDomainHandlers() as AnyHandlerMap, logger: createLogger({ level: "warn" }) };
   const counts: StatementCounts = {};
   try {
     for (const type of types) {
@@ -41,5 +42,5 @@ export async function statementsPerBatch(setup: BenchSetup, sizes = [1, 10, 100]
 
 /** The job the relay would queue for the row, as the processor receives it. */
 function asJob(row: OutboxEvent): EventJob {
-  return { id: row.id, attemptsMade: 0, maxAttempts: 3, data: toJob(row).data };
+  return { id: row.id, attemptsMade: 0, maxAttempts: 3, data: toJob(row, orderEvents.policyOf(row.event_type)).data };
 }

@@ -7,7 +7,7 @@ export async function sendToDeadLetter(queues: QueueSet, entry: DeadLetterJobDat
 
 /** Removes an event's jobs from its work queue and from the dead-letter queue, so it can be dispatched anew. */
 export async function clearJobs(queues: QueueSet, eventId: string, eventType: string, { keepDeadLetterJob = false } = {}): Promise<void> {
-  const workQueue: QueueName = queueOf(eventType);
+  const workQueue: QueueName = queueOf(queues.catalog, eventType);
   await queues.byName(workQueue)!.remove(eventId);
   if (!keepDeadLetterJob) await queues.deadLetter.remove(eventId);
 }

@@ -1,4 +1,3 @@
-import { isEventType, policyOf } from "@outbox/events";
 import { findRunnableHeads, type OutboxEvent } from "@outbox/outbox";
 import { enqueueEvents, type QueueSet } from "@outbox/queues";
 import type { Queryable } from "@outbox/sql";
@@ -28,7 +27,7 @@ export async function queueReleased(
 ): Promise<void> {
   try {
     const heads = await findRunnableHeads(db, [{ aggregateType: event.aggregate_type, aggregateId: event.aggregate_id }]);
-    const unordered = isEventType(event.event_type) && !policyOf(event.event_type).ordered;
+    const unordered = queues.catalog.has(event.event_type) && !queues.catalog.policyOf(event.event_type).ordered;
     const itself = unordered && event.status === "pending" && !heads.some((head) => head.id === event.id) ? [event] : [];
     await enqueueEvents(queues, [...heads, ...itself], retryBackoffMs);
   } catch (error) {

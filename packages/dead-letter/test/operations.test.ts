@@ -5,6 +5,7 @@ import { createQueues, createRedis, type QueueSet } from "@outbox/queues";
 import { sql } from "@outbox/sql";
 import { createTestRedis, useTestDatabase, waitFor, type TestRedis } from "@outbox/testing";
 import { DeadLetterError, listDead, retryAllDead, retryDead, sendToDeadLetter, skipDead, startDeadLetterWorker } from "../src/index.ts";
+import { orderEvents } from "@outbox/domain";
 
 const database = useTestDatabase();
 let redis: TestRedis;
@@ -12,7 +13,7 @@ let queues: QueueSet;
 
 beforeAll(() => {
   redis = createTestRedis();
-  queues = createQueues(createRedis({ url: redis.url }, "worker"), redis.prefix);
+  queues = createQueues(createRedis({ url: redis.url }, "worker"), redis.prefix, orderEvents);
 });
 afterAll(async () => {
   await queues.close();

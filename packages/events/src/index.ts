@@ -1,19 +1,19 @@
-export * as schemas from "./schemas.ts";
-export type { Address, WebhookType } from "./schemas.ts";
-export { webhookTypes } from "./schemas.ts";
 export {
   defaultPolicy,
-  eventCatalog,
-  eventTypes,
-  isEventType,
-  policyOf,
+  defineEvents,
   queueNames,
-  unorderedEventTypes,
-  type EventPayload,
-  type EventPayloads,
+  type AggregateRef,
+  type AnyNewEvent,
+  type EventCatalog,
+  type EventDefinition,
   type EventPolicy,
-  type EventType,
+  type EventTypeOf,
+  type NewEventOf,
+  type PayloadOf,
+  type Schemas,
   type WorkQueue,
-} from "./catalog.ts";
-export { describeIssues, InvalidEventError, parseEvent } from "./validate.ts";
+} from "./define.ts";
+export { execute, query, type Executor } from "./executor.ts";
+export type { NewEvent } from "./publish.ts";
+export { describeIssues, InvalidEventError } from "./validate.ts";
 export { inspectJson, isStorableText, unstorableTextMessage, type JsonInspection } from "./text.ts";

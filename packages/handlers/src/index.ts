@@ -1,3 +1,4 @@
+import { orderEvents, type OrderEvents } from "@outbox/domain";
 import { defineHandlers, type HandlerMap } from "@outbox/processor";
 import { handleOrderCancelled } from "./order-cancelled.ts";
 import { handleOrderCreated } from "./order-created.ts";
@@ -16,8 +17,8 @@ export interface DomainHandlerOptions {
  * The business handlers, one batch handler per domain event: each takes every event of its type
  * in a commit group in one call. WebhookDelivery is the webhooks package's.
  */
-export function createDomainHandlers({ onboardingRecipient = defaultOnboardingRecipient }: DomainHandlerOptions = {}): HandlerMap {
-  return defineHandlers({
+export function createDomainHandlers({ onboardingRecipient = defaultOnboardingRecipient }: DomainHandlerOptions = {}): HandlerMap<OrderEvents> {
+  return defineHandlers(orderEvents, {
     OrderCreated: handleOrderCreated,
     OrderCancelled: handleOrderCancelled,
     PaymentProcessed: handlePaymentProcessed,
@@ -28,10 +29,11 @@ export function createDomainHandlers({ onboardingRecipient = defaultOnboardingRe
   });
 }
 
-export const domainHandlers: HandlerMap = createDomainHandlers();
+export const domainHandlers: HandlerMap<OrderEvents> = createDomainHandlers();
 
 export { bumpDailyStats, utcDay, type DailyStatsBump, type DailyStatsDelta } from "./daily-stats.ts";
 export { queueEmails, type EmailTemplate, type QueuedEmail } from "./emails.ts";
+export type { OrderBatchContext, OrderEvent } from "./types.ts";
 export { fanOutWebhooks, type WebhookNotification } from "./webhook-fan-out.ts";
 export { lockOrders, lockPayments, type LockedOrder, type LockedPayment } from "./locks.ts";
 export { refundCompletedPayments, type MadeRefund, type RefundRequest } from "./refunds.ts";
@@ -47,3 +49,12 @@ export {
   handleUserCreated,
   tenantCreatedHandler,
 };
+export {
+  buildSettlement,
+  expirePayments,
+  orderSchedules,
+  previousUtcDay,
+  type ExpirePaymentsOptions,
+  type OrderScheduleSettings,
+  type SettlementRow,
+} from "./schedules/index.ts";

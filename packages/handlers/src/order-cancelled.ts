@@ -1,4 +1,4 @@
-import { batch, type HandledEvent } from "@outbox/processor";
+import { batch, type OrderEvent } from "./types.ts";
 import type { Queryable } from "@outbox/sql";
 import { bumpDailyStats } from "./daily-stats.ts";
 import { queueEmails, type QueuedEmail } from "./emails.ts";
@@ -10,7 +10,7 @@ import { orderStatus } from "@outbox/domain";
 import { releaseReservations, type ReservedLine, type StockLine } from "./stock.ts";
 import { fanOutWebhooks, type WebhookNotification } from "./webhook-fan-out.ts";
 
-type OrderCancelledEvent = HandledEvent<"OrderCancelled">;
+type OrderCancelledEvent = OrderEvent<"OrderCancelled">;
 
 interface Cancellation {
   event: OrderCancelledEvent;

@@ -1,5 +1,5 @@
 import type { Logger } from "@outbox/logger";
-import { batch, type HandledEvent } from "@outbox/processor";
+import { batch, type OrderEvent } from "./types.ts";
 import type { Queryable } from "@outbox/sql";
 import { bumpDailyStats } from "./daily-stats.ts";
 import { queueEmails, type QueuedEmail } from "./emails.ts";
@@ -11,7 +11,7 @@ import { lockItemsAndProducts, reserveStock } from "./stock.ts";
 import { allocateStock, type Allocation } from "./stock-allocation.ts";
 import { fanOutWebhooks, type WebhookNotification } from "./webhook-fan-out.ts";
 
-type OrderCreatedEvent = HandledEvent<"OrderCreated">;
+type OrderCreatedEvent = OrderEvent<"OrderCreated">;
 
 interface Decision {
   event: OrderCreatedEvent;

@@ -1,10 +1,10 @@
-import { batch, type HandledEvent } from "@outbox/processor";
+import { batch, type OrderEvent } from "./types.ts";
 import { lockOrders, lockPayments, type LockedOrder, type LockedPayment } from "./locks.ts";
 import { setOrderStatuses, setPaymentStatuses, type OrderChange, type PaymentChange } from "./status-changes.ts";
 import { orderStatus, paymentStatus } from "@outbox/domain";
 import { fanOutWebhooks, type WebhookNotification } from "./webhook-fan-out.ts";
 
-type PaymentExpiredEvent = HandledEvent<"PaymentExpired">;
+type PaymentExpiredEvent = OrderEvent<"PaymentExpired">;
 
 interface Expiries {
   paymentChanges: PaymentChange[];

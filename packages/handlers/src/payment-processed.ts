@@ -1,5 +1,5 @@
 import type { Logger } from "@outbox/logger";
-import { batch, type HandledEvent } from "@outbox/processor";
+import { batch, type OrderEvent } from "./types.ts";
 import { bumpDailyStats } from "./daily-stats.ts";
 import { lockOrders, lockPayments, type LockedOrder, type LockedPayment } from "./locks.ts";
 import { refundCompletedPayments, refundedBy } from "./refunds.ts";
@@ -7,7 +7,7 @@ import { setOrderStatuses, setPaymentStatuses, type OrderChange } from "./status
 import { orderStatus, paymentStatus } from "@outbox/domain";
 import { fanOutWebhooks, type WebhookNotification } from "./webhook-fan-out.ts";
 
-type PaymentProcessedEvent = HandledEvent<"PaymentProcessed">;
+type PaymentProcessedEvent = OrderEvent<"PaymentProcessed">;
 
 const payableOrderStatuses: string[] = [orderStatus.pending, orderStatus.awaitingPayment, orderStatus.paymentPending];
 

@@ -1,4 +1,6 @@
-import { batch, type BatchHandler } from "@outbox/processor";
+import type { OrderEvents } from "@outbox/domain";
+import type { BatchHandler } from "@outbox/processor";
+import { batch } from "./types.ts";
 import { sql, type Queryable } from "@outbox/sql";
 import { queueEmails } from "./emails.ts";
 import { requireEach, uuidsOf } from "./ids.ts";
@@ -12,7 +14,7 @@ export const defaultOnboardingRecipient = "onboarding@example.com";
 export const defaultTenantSettings = { currency: "USD", timezone: "UTC", settings: { locale: "en", emailNotifications: true } };
 
 /** Default settings (kept if some exist) and the onboarding email, per tenant. */
-export function tenantCreatedHandler(onboardingRecipient = defaultOnboardingRecipient): BatchHandler<"TenantCreated"> {
+export function tenantCreatedHandler(onboardingRecipient = defaultOnboardingRecipient): BatchHandler<OrderEvents, "TenantCreated"> {
   return batch<"TenantCreated">(async ({ tx, events }) => {
     const tenants = await findTenants(tx, events.map((event) => event.payload.tenantId));
     await createSettings(tx, [...tenants.values()].map((tenant) => tenant.id));

@@ -1,4 +1,4 @@
-import { batch } from "@outbox/processor";
+import { batch } from "./types.ts";
 import { sql, type Queryable } from "@outbox/sql";
 import { queueEmails } from "./emails.ts";
 import { requireEach, uuidsOf } from "./ids.ts";

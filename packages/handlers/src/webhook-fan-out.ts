@@ -1,6 +1,6 @@
-import type { WebhookType } from "@outbox/events";
-import type { AnyNewEvent } from "@outbox/outbox";
-import type { BatchContext } from "@outbox/processor";
+import type { OrderEvents, WebhookType } from "@outbox/domain";
+import type { NewEventOf } from "@outbox/events";
+import type { OrderBatchContext } from "./types.ts";
 import { sql, type Queryable } from "@outbox/sql";
 import { uuidsOf } from "./ids.ts";
 
@@ -26,13 +26,13 @@ interface Endpoint {
  * re-run publishes the same set). Returns the number of deliveries.
  */
 export async function fanOutWebhooks(
-  { tx, publish }: Pick<BatchContext, "tx" | "publish">,
+  { tx, publish }: Pick<OrderBatchContext, "tx" | "publish">,
   notifications: readonly WebhookNotification[],
 ): Promise<number> {
   if (notifications.length === 0) return 0;
   const endpoints = await subscribedEndpoints(tx, notifications);
   const occurredAt = new Date().toISOString();
-  const deliveries: AnyNewEvent[] = notifications.flatMap(({ sourceEventId, tenantId, type, data }) =>
+  const deliveries: NewEventOf<OrderEvents>[] = notifications.flatMap(({ sourceEventId, tenantId, type, data }) =>
     (endpoints.get(tenantId.toLowerCase()) ?? [])
       .filter((endpoint) => endpoint.events.includes(type) || endpoint.events.includes("*"))
       .map((endpoint) => ({

@@ -1,9 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { PrismaClient } from "@outbox/db";
-import type { AnyNewEvent } from "@outbox/outbox";
 import { useTestDatabase, type TestDatabaseHandle } from "@outbox/testing";
-import { orderStatus } from "@outbox/domain";
+import { type NewOrderEvent, orderStatus } from "@outbox/domain";
 import { handleBatch, recordingCalls } from "./helpers.ts";
 import { snapshot } from "./snapshot.ts";
 
@@ -16,7 +15,7 @@ const volatile = ["id", "created_at", "updated_at", "released_at", "occurredAt"]
 
 const ids: Record<string, string> = {};
 const id = (name: string) => (ids[name] ??= randomUUID());
-const withId = (event: AnyNewEvent): AnyNewEvent => ({ ...event, id: randomUUID() });
+const withId = (event: NewOrderEvent): NewOrderEvent => ({ ...event, id: randomUUID() });
 const day1 = "2026-11-28T10:00:00.000Z";
 const day2 = "2026-11-29T23:59:00.000Z";
 const address = { firstName: "Ada", lastName: "Lovelace", address1: "1 Main St", city: "London", postalCode: "N1", country: "GB" };
@@ -82,7 +81,7 @@ async function openPayments(prisma: PrismaClient, payments: { name: string; orde
   }
 }
 
-const orderCreated = (order: OrderSpec): AnyNewEvent => ({
+const orderCreated = (order: OrderSpec): NewOrderEvent => ({
   type: "OrderCreated",
   payload: {
     orderId: id(order.name), orderNumber: `ORD-${order.name}`, tenantId: id(order.tenant), customerId: id("customer"),
@@ -91,24 +90,24 @@ const orderCreated = (order: OrderSpec): AnyNewEvent => ({
     shippingAddress: address, createdAt: order.createdAt,
   },
 });
-const tenantCreated = (tenant: string): AnyNewEvent => ({ type: "TenantCreated", payload: { tenantId: id(tenant), name: tenant, slug: tenant, createdAt: day1 } });
-const userCreated = (user: string, tenant: string): AnyNewEvent => ({
+const tenantCreated = (tenant: string): NewOrderEvent => ({ type: "TenantCreated", payload: { tenantId: id(tenant), name: tenant, slug: tenant, createdAt: day1 } });
+const userCreated = (user: string, tenant: string): NewOrderEvent => ({
   type: "UserCreated",
   payload: { userId: id(user), tenantId: id(tenant), email: `${user}@example.com`, role: "customer", createdAt: day1 },
 });
-const productCreated = (product: string, tenant: string, categoryId: string, createdAt: string): AnyNewEvent => ({
+const productCreated = (product: string, tenant: string, categoryId: string, createdAt: string): NewOrderEvent => ({
   type: "ProductCreated",
   payload: { productId: id(product), tenantId: id(tenant), name: product, sellerId: id("seller"), categoryId, price: 100, createdAt },
 });
-const paymentProcessed = (payment: string, order: string, status: "succeeded" | "failed", processedAt: string): AnyNewEvent => ({
+const paymentProcessed = (payment: string, order: string, status: "succeeded" | "failed", processedAt: string): NewOrderEvent => ({
   type: "PaymentProcessed",
   payload: { paymentId: id(payment), orderId: id(order), tenantId: id(spec(order).tenant), amount: totalOf(spec(order)), status, processedAt },
 });
-const paymentExpired = (payment: string, order: string): AnyNewEvent => ({
+const paymentExpired = (payment: string, order: string): NewOrderEvent => ({
   type: "PaymentExpired",
   payload: { paymentId: id(payment), orderId: id(order), tenantId: id(spec(order).tenant), expiredAt: day2 },
 });
-const orderCancelled = (order: string, reason: string, cancelledAt: string): AnyNewEvent => ({
+const orderCancelled = (order: string, reason: string, cancelledAt: string): NewOrderEvent => ({
   type: "OrderCancelled",
   payload: { orderId: id(order), tenantId: id(spec(order).tenant), reason, cancelledAt },
 });
@@ -116,7 +115,7 @@ const orderCancelled = (order: string, reason: string, cancelledAt: string): Any
 interface Phase {
   type: string;
   prepare?: (prisma: PrismaClient) => Promise<void>;
-  events: AnyNewEvent[];
+  events: NewOrderEvent[];
 }
 
 /** Each type's events, duplicates and conflicts included, in the order the pipeline could run them. */

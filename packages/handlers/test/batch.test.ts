@@ -1,14 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import type { AnyNewEvent } from "@outbox/outbox";
 import { sql } from "@outbox/sql";
 import { useTestDatabase } from "@outbox/testing";
-import { orderStatus } from "@outbox/domain";
+import { type NewOrderEvent, orderStatus } from "@outbox/domain";
 import { handleBatch, jobsOf, now, publishEvents, recordingCalls, runJobs, seedOrder, seedPayment, seedProduct, seedTenant, statsOf, stockOf } from "./helpers.ts";
 
 const database = useTestDatabase();
 
-const orderCreated = (payload: Awaited<ReturnType<typeof seedOrder>>): AnyNewEvent => ({ type: "OrderCreated", payload });
+const orderCreated = (payload: Awaited<ReturnType<typeof seedOrder>>): NewOrderEvent => ({ type: "OrderCreated", payload });
 
 async function orderRow(orderId: string) {
   return database.prisma.order.findUniqueOrThrow({ where: { id: orderId } });
@@ -74,7 +73,7 @@ describe("OrderCreated batches", () => {
     const tenantId = await seedTenant(database.prisma);
     const a = await seedProduct(database.prisma, tenantId, 10);
     const b = await seedProduct(database.prisma, tenantId, 100);
-    const events: AnyNewEvent[] = [];
+    const events: NewOrderEvent[] = [];
     for (let i = 0; i < 50; i++) {
       const items = [{ productId: a, quantity: 1, unitPrice: 10 }, { productId: b, quantity: 1, unitPrice: 10 }];
       events.push(orderCreated(await seedOrder(database.prisma, tenantId, i % 2 ? items : items.reverse())));
@@ -132,7 +131,7 @@ describe("a batch with an event that cannot be handled", () => {
     const order = await seedOrder(database.prisma, tenantId, [{ productId: product, quantity: 1, unitPrice: 1000 }]);
     await handleBatch(database.sql, [orderCreated(order)]);
     const paymentId = await seedPayment(database.prisma, order);
-    const processed = (id: string): AnyNewEvent => ({
+    const processed = (id: string): NewOrderEvent => ({
       type: "PaymentProcessed",
       payload: { paymentId: id, orderId: order.orderId, tenantId, amount: 1000, status: "succeeded", processedAt: now() },
     });

@@ -1,18 +1,17 @@
 import { randomUUID } from "node:crypto";
 import type { PrismaClient } from "@outbox/db";
-import type { EventPayload, EventType } from "@outbox/events";
 import { createLogger } from "@outbox/logger";
-import { eventColumns, publishMany, type AnyNewEvent, type OutboxEvent } from "@outbox/outbox";
-import { batch, runBatch, type BatchHandler, type EventJob, type HandlerMap, type Outcome } from "@outbox/processor";
+import { eventColumns, type OutboxEvent } from "@outbox/outbox";
+import { batch, runBatch, type AnyHandlerMap, type BatchHandler, type EventJob, type HandlerMap, type Outcome } from "@outbox/processor";
+import { orderEvents, orderStatus, type NewOrderEvent, type OrderEventPayload, type OrderEvents, type OrderEventType } from "@outbox/domain";
 import { sql, type Database } from "@outbox/sql";
 import { domainHandlers } from "../src/index.ts";
-import { orderStatus } from "@outbox/domain";
 
 export const logger = createLogger({ level: "silent" });
 
 /** Writes events as a producer does: pending outbox rows, in one transaction. Returns their ids. */
-export async function publishEvents(db: Database, events: readonly AnyNewEvent[]): Promise<string[]> {
-  return db.transaction((tx) => publishMany(tx, events));
+export async function publishEvents(db: Database, events: readonly NewOrderEvent[]): Promise<string[]> {
+  return db.transaction((tx) => orderEvents.publishMany(tx, events));
 }
 
 /** The jobs the relay would queue for these outbox rows, in the order given. */
@@ -35,12 +34,12 @@ export async function jobsOf(db: Database, eventIds: readonly string[]): Promise
 }
 
 /** Runs jobs as the processor does: one transaction, their marks first, one call per type, savepoints on failure. */
-export function runJobs(db: Database, jobs: EventJob[], handlers: HandlerMap = domainHandlers): Promise<Outcome[]> {
-  return runBatch({ db, handlers, logger }, jobs);
+export function runJobs(db: Database, jobs: EventJob[], handlers: HandlerMap<OrderEvents> = domainHandlers): Promise<Outcome[]> {
+  return runBatch({ db, catalog: orderEvents, handlers: handlers, logger }, jobs);
 }
 
 /** Publishes the events and runs them as one batch; throws unless every one was handled. Returns their ids. */
-export async function handleBatch(db: Database, events: readonly AnyNewEvent[], handlers: HandlerMap = domainHandlers): Promise<string[]> {
+export async function handleBatch(db: Database, events: readonly NewOrderEvent[], handlers: HandlerMap<OrderEvents> = domainHandlers): Promise<string[]> {
   const ids = await publishEvents(db, events);
   const outcomes = await runJobs(db, await jobsOf(db, ids), handlers);
   for (const outcome of outcomes) {
@@ -51,8 +50,8 @@ export async function handleBatch(db: Database, events: readonly AnyNewEvent[], 
 }
 
 /** Publishes one event and runs it through the processor's batch path. Returns its id. */
-export async function runHandler<T extends EventType>(db: Database, type: T, payload: EventPayload<T>, handlers: HandlerMap = domainHandlers): Promise<string> {
-  const [id] = await handleBatch(db, [{ type, payload } as AnyNewEvent], handlers);
+export async function runHandler<T extends OrderEventType>(db: Database, type: T, payload: OrderEventPayload<T>, handlers: HandlerMap = domainHandlers): Promise<string> {
+  const [id] = await handleBatch(db, [{ type, payload } as NewOrderEvent], handlers);
   return id!;
 }
 
@@ -94,7 +93,7 @@ export async function seedOrder(
   tenantId: string,
   items: { productId: string; quantity: number; unitPrice: number }[],
   { id = randomUUID(), orderNumber, createdAt = new Date() }: SeedOrderOptions = {},
-): Promise<EventPayload<"OrderCreated">> {
+): Promise<OrderEventPayload<"OrderCreated">> {
   const number = orderNumber ?? (await nextOrderNumber(prisma));
   const totalAmount = items.reduce((sum, item) => sum + item.quantity * item.unitPrice, 0);
   const customerId = "00000000-0000-4000-8000-000000000001";
@@ -133,7 +132,7 @@ async function nextOrderNumber(prisma: PrismaClient): Promise<string> {
 }
 
 /** A payment the API opened: the order waits on it (`payment_pending`). */
-export async function seedPayment(prisma: PrismaClient, order: EventPayload<"OrderCreated">, status = "pending", id: string = randomUUID()): Promise<string> {
+export async function seedPayment(prisma: PrismaClient, order: OrderEventPayload<"OrderCreated">, status = "pending", id: string = randomUUID()): Promise<string> {
   const payment = await prisma.payment.create({ data: { id, tenantId: order.tenantId, orderId: order.orderId, amount: order.totalAmount, status } });
   await prisma.order.update({ where: { id: order.orderId }, data: { status: orderStatus.paymentPending } });
   return payment.id;

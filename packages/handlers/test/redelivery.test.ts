@@ -1,14 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import type { AnyNewEvent } from "@outbox/outbox";
 import { useTestDatabase } from "@outbox/testing";
 import { jobsOf, publishEvents, runHandler, runJobs, seedOrder, seedPayment, seedProduct, seedTenant } from "./helpers.ts";
 import { snapshot } from "./snapshot.ts";
+import { type NewOrderEvent } from "@outbox/domain";
 
 const database = useTestDatabase();
 
 /** Runs the event through the processor, then delivers the same job again (a stale duplicate). */
-async function deliverTwice(event: AnyNewEvent) {
+async function deliverTwice(event: NewOrderEvent) {
   const [eventId] = await publishEvents(database.sql, [event]);
   const job = (await jobsOf(database.sql, [eventId!]))[0]!;
   const first = await runJobs(database.sql, [job]);

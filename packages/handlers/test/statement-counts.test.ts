@@ -1,9 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import type { AnyNewEvent } from "@outbox/outbox";
 import type { Connection, Database, Statement } from "@outbox/sql";
 import { useTestDatabase } from "@outbox/testing";
-import { orderStatus, paymentStatus } from "@outbox/domain";
+import { type NewOrderEvent, orderStatus, paymentStatus } from "@outbox/domain";
 import { handleBatch, jobsOf, now, publishEvents, runJobs, seedOrder, seedPayment, seedProduct, seedTenant } from "./helpers.ts";
 
 const database = useTestDatabase();
@@ -34,7 +33,7 @@ function countingDatabase(db: Database): { db: Database; statements: string[] } 
 }
 
 /** The statements of one batch's transaction: the events' processed mark, then the handler's. */
-async function statementsOf(events: AnyNewEvent[]): Promise<string[]> {
+async function statementsOf(events: NewOrderEvent[]): Promise<string[]> {
   const jobs = await jobsOf(database.sql, await publishEvents(database.sql, events));
   const counting = countingDatabase(database.sql);
   const outcomes = await runJobs(counting.db, jobs);
@@ -64,7 +63,7 @@ async function ordersWithPayments(n: number, status: string) {
 }
 
 /** Ordinary batches of each type, where every statement the handler needs for them runs. */
-const cases: { type: string; statements: number; events: (n: number) => Promise<AnyNewEvent[]> }[] = [
+const cases: { type: string; statements: number; events: (n: number) => Promise<NewOrderEvent[]> }[] = [
   {
     type: "TenantCreated",
     statements: 3,

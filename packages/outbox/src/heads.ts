@@ -1,5 +1,5 @@
 import { sql } from "@outbox/sql";
-import { query, type Executor } from "./executor.ts";
+import { query, type Executor } from "@outbox/events";
 import { eventColumns, type OutboxEvent } from "./event-row.ts";
 
 export interface AggregateRef {

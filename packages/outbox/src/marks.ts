@@ -1,5 +1,5 @@
 import { sql, type Queryable } from "@outbox/sql";
-import { execute, type Executor } from "./executor.ts";
+import { execute, type Executor } from "@outbox/events";
 import type { OutboxStatus } from "./status.ts";
 
 export interface MarkedEvent {

@@ -1,9 +1,9 @@
-import { InvalidEventError, parseEvent, type EventType } from "@outbox/events";
+import { InvalidEventError, type AnyNewEvent, type EventCatalog } from "@outbox/events";
 import { sql, type Database } from "@outbox/sql";
-import { publishMany, type AnyNewEvent } from "./publish.ts";
 
 export interface ReplayOptions {
-  type: EventType;
+  catalog: EventCatalog;
+  type: string;
   since: Date;
   /** Exclusive; defaults to now, so the copies themselves are never in the window. */
   until?: Date;
@@ -33,7 +33,7 @@ interface ProcessedEvent {
  * processedPage: processed events of one type created in [since, until), in sequence order, after
  * a sequence. Reads event_outbox_processed_type_idx; plain reads, no locks.
  */
-function processedPage(db: Database, { type, since, until }: ReplayOptions & { until: Date }, after: string, take: number) {
+function processedPage(db: Database, { type, since, until }: Omit<ReplayOptions, "catalog"> & { until: Date }, after: string, take: number) {
   return db.query<ProcessedEvent>(sql`
     SELECT id::text, sequence::text, aggregate_type AS "aggregateType", aggregate_id AS "aggregateId", tenant_id AS "tenantId", payload
     FROM event_outbox
@@ -58,7 +58,7 @@ export async function replayProcessed(db: Database, options: ReplayOptions): Pro
     const page = await processedPage(db, window, last, batchSize);
     for (const event of page) {
       try {
-        parseEvent(options.type, event.payload);
+        options.catalog.parse(options.type, event.payload);
       } catch (error) {
         if (!(error instanceof InvalidEventError)) throw error;
         throw new ReplayRefusedError(`event ${event.id} no longer matches the ${options.type} schema: ${error.message}; nothing was replayed`, { cause: error });
@@ -81,7 +81,7 @@ export async function replayProcessed(db: Database, options: ReplayOptions): Pro
       tenantId: event.tenantId,
       causationId: event.id,
     })) as AnyNewEvent[];
-    const ids = await db.transaction((tx) => publishMany(tx, copies));
+    const ids = await db.transaction((tx) => options.catalog.publishMany(tx, copies));
     page.forEach((event, i) => replayed.push({ originalId: event.id, copyId: ids[i]! }));
     after = page.at(-1)!.sequence;
   }

@@ -3,7 +3,8 @@ import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { InvalidEventError } from "@outbox/events";
 import { databaseUrl, dropDatabase, onServer, uniqueName, useTestDatabase, waitFor } from "@outbox/testing";
-import { listenForOutbox, publish, publishMany } from "../src/index.ts";
+import { listenForOutbox } from "../src/index.ts";
+import { orderEvents } from "@outbox/domain";
 
 const database = useTestDatabase();
 
@@ -21,7 +22,7 @@ describe("publish", () => {
     const tenantId = randomUUID();
     const eventId = await database.prisma.$transaction(async (tx) => {
       await tx.tenant.create({ data: { id: tenantId, name: "Acme", slug: `acme-${tenantId.slice(0, 8)}` } });
-      return publish(tx, tenantCreated(tenantId, "acme"));
+      return orderEvents.publish(tx, tenantCreated(tenantId, "acme"));
     });
     const row = await database.prisma.eventOutbox.findUniqueOrThrow({ where: { id: eventId } });
     expect(row).toMatchObject({
@@ -44,7 +45,7 @@ describe("publish", () => {
     await expect(
       database.prisma.$transaction(async (tx) => {
         await tx.tenant.create({ data: { id: tenantId, name: "Acme", slug: `rb-${tenantId.slice(0, 8)}` } });
-        await publish(tx, tenantCreated(tenantId, "acme"));
+        await orderEvents.publish(tx, tenantCreated(tenantId, "acme"));
         throw new Error("business rule failed after publish");
       }),
     ).rejects.toThrow("business rule failed after publish");
@@ -56,7 +57,7 @@ describe("publish", () => {
     const tenantId = randomUUID();
     const attempt = database.prisma.$transaction(async (tx) => {
       await tx.tenant.create({ data: { id: tenantId, name: "Acme", slug: `bad-${tenantId.slice(0, 8)}` } });
-      await publishMany(tx, [
+      await orderEvents.publishMany(tx, [
         tenantCreated(tenantId, "fine"),
         { type: "TenantCreated", payload: { tenantId, name: "Acme", slug: "Not A Slug", createdAt: "yesterday" } },
       ]);
@@ -76,7 +77,7 @@ describe("publish", () => {
       type: "OrderCancelled" as const,
       payload: { orderId, tenantId: "t1", reason, cancelledAt: now },
     }));
-    await database.prisma.$transaction((tx) => publishMany(tx, events));
+    await database.prisma.$transaction((tx) => orderEvents.publishMany(tx, events));
     const rows = await database.prisma.eventOutbox.findMany({ where: { aggregateId: orderId }, orderBy: { sequence: "asc" } });
     expect(rows.map((r) => (r.payload as { reason: string }).reason)).toEqual(["first", "second", "third"]);
   });
@@ -119,7 +120,7 @@ describe("NOTIFY on commit", () => {
       await client.end();
 
       const tenantId = randomUUID();
-      await database.prisma.$transaction((tx) => publish(tx, tenantCreated(tenantId, "after")));
+      await database.prisma.$transaction((tx) => orderEvents.publish(tx, tenantCreated(tenantId, "after")));
       await waitFor(() => notifications === 2, { message: "the notification of the Prisma publish" });
       await new Promise((resolve) => setTimeout(resolve, 200));
       expect(notifications).toBe(2);

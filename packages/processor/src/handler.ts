@@ -1,13 +1,12 @@
-import type { EventPayload, EventType } from "@outbox/events";
+import type { EventCatalog, EventTypeOf, NewEventOf, PayloadOf } from "@outbox/events";
 import type { Logger } from "@outbox/logger";
-import type { AnyNewEvent, NewEvent } from "@outbox/outbox";
 import type { Database, Queryable } from "@outbox/sql";
 
-/** The event a handler runs for, as the outbox row holds it. */
-export interface HandledEvent<T extends EventType = EventType> {
+/** The event a handler runs for, as the outbox row holds it, its payload checked against its schema. */
+export interface HandledEvent<C extends EventCatalog = EventCatalog, T extends EventTypeOf<C> = EventTypeOf<C>> {
   id: string;
   type: T;
-  payload: EventPayload<T>;
+  payload: PayloadOf<C, T>;
   aggregateType: string;
   aggregateId: string;
   tenantId: string | null;
@@ -27,29 +26,29 @@ export interface HandledEvent<T extends EventType = EventType> {
 export type AtCommit = <I>(key: string, items: readonly I[], write: (tx: Queryable, items: I[]) => Promise<void>) => void;
 
 /** What a handler of one event gets. */
-export interface HandlerContext<T extends EventType = EventType> {
+export interface HandlerContext<C extends EventCatalog = EventCatalog, T extends EventTypeOf<C> = EventTypeOf<C>> {
   /** The transaction the effects commit in, together with the event's `processed` mark. */
   tx: Queryable;
-  event: HandledEvent<T>;
+  event: HandledEvent<C, T>;
   logger: Logger;
   /** Publishes a follow-up event in the same transaction, linked to this one (causation id). */
-  publish: <U extends EventType>(event: NewEvent<U>) => Promise<string>;
+  publish: (event: NewEventOf<C>) => Promise<string>;
   atCommit: AtCommit;
 }
 
 /** What a batch handler gets: every event of its type in the commit group, in the order they came. */
-export interface BatchContext<T extends EventType = EventType> {
+export interface BatchContext<C extends EventCatalog = EventCatalog, T extends EventTypeOf<C> = EventTypeOf<C>> {
   /** The transaction the effects commit in, together with the events' `processed` marks. */
   tx: Queryable;
-  events: HandledEvent<T>[];
+  events: HandledEvent<C, T>[];
   logger: Logger;
   /** Publishes follow-up events in the same transaction, in one statement; name each one's causationId. */
-  publish: (events: readonly AnyNewEvent[]) => Promise<string[]>;
+  publish: (events: readonly NewEventOf<C>[]) => Promise<string[]>;
   atCommit: AtCommit;
 }
 
 /** A handler of one event at a time, run in the commit group's transaction. */
-export type TransactionalHandler<T extends EventType = EventType> = (context: HandlerContext<T>) => Promise<void>;
+export type TransactionalHandler<C extends EventCatalog = EventCatalog, T extends EventTypeOf<C> = EventTypeOf<C>> = (context: HandlerContext<C, T>) => Promise<void>;
 
 /**
  * A handler that does the effects of many events of its type at once, in a number of statements
@@ -57,9 +56,9 @@ export type TransactionalHandler<T extends EventType = EventType> = (context: Ha
  * (under a savepoint each), so one bad event fails only itself: a batch handler must give the
  * same result for [a, b] as for [a] then [b].
  */
-export interface BatchHandler<T extends EventType = EventType> {
+export interface BatchHandler<C extends EventCatalog = EventCatalog, T extends EventTypeOf<C> = EventTypeOf<C>> {
   kind: "batch";
-  run(context: BatchContext<T>): Promise<void>;
+  run(context: BatchContext<C, T>): Promise<void>;
 }
 
 /**
@@ -67,24 +66,36 @@ export interface BatchHandler<T extends EventType = EventType> {
  * outside any transaction; the processor marks the event handled after it returns. Its effects
  * are at-least-once, so it passes the event id along for the receiver to de-duplicate.
  */
-export interface ExternalHandler<T extends EventType = EventType> {
+export interface ExternalHandler<C extends EventCatalog = EventCatalog, T extends EventTypeOf<C> = EventTypeOf<C>> {
   kind: "external";
-  run(context: { db: Database; event: HandledEvent<T>; logger: Logger }): Promise<void>;
+  run(context: { db: Database; event: HandledEvent<C, T>; logger: Logger }): Promise<void>;
 }
 
-export type EventHandler<T extends EventType = EventType> = TransactionalHandler<T> | BatchHandler<T> | ExternalHandler<T>;
+export type EventHandler<C extends EventCatalog = EventCatalog, T extends EventTypeOf<C> = EventTypeOf<C>> =
+  | TransactionalHandler<C, T>
+  | BatchHandler<C, T>
+  | ExternalHandler<C, T>;
 
-export type HandlerMap = { [T in EventType]?: EventHandler<T> };
+/** A handler per event type of a catalog; a type with none fails its events (NoHandlerError). */
+export type HandlerMap<C extends EventCatalog = EventCatalog> = { [T in EventTypeOf<C>]?: EventHandler<C, T> };
 
-export function batch<T extends EventType>(run: BatchHandler<T>["run"]): BatchHandler<T> {
+/** Any catalog's handler map, as the engine takes it (a map typed from one catalog is assignable to it). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyHandlerMap = { [type: string]: EventHandler<EventCatalog, any> | undefined };
+
+export function batch<C extends EventCatalog, T extends EventTypeOf<C>>(run: BatchHandler<C, T>["run"]): BatchHandler<C, T> {
   return { kind: "batch", run };
 }
 
-export function external<T extends EventType>(run: ExternalHandler<T>["run"]): ExternalHandler<T> {
+export function external<C extends EventCatalog, T extends EventTypeOf<C>>(run: ExternalHandler<C, T>["run"]): ExternalHandler<C, T> {
   return { kind: "external", run };
 }
 
-export function defineHandlers(handlers: HandlerMap): HandlerMap {
+/**
+ * The handlers of a catalog's events, typed from it: each one's event payload is its type's
+ * schema output, and `publish` takes the catalog's events.
+ */
+export function defineHandlers<C extends EventCatalog>(_catalog: C, handlers: HandlerMap<C>): HandlerMap<C> {
   return handlers;
 }
 

@@ -1,5 +1,6 @@
 export {
   batch,
+  type AnyHandlerMap,
   type AtCommit,
   defineHandlers,
   external,

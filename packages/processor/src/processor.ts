@@ -1,11 +1,11 @@
 import { UnrecoverableError, Worker, type Job } from "bullmq";
-import { isEventType, policyOf, queueNames, type WorkQueue } from "@outbox/events";
+import { queueNames, type WorkQueue } from "@outbox/events";
 import type { Logger } from "@outbox/logger";
 import { findRunnableHeads, type AggregateRef } from "@outbox/outbox";
 import { backoffStrategy, enqueueEvents, type EventJobData, type QueueSet, type RedisConnection } from "@outbox/queues";
 import type { Database } from "@outbox/sql";
 import { CommitGroup } from "./commit-group.ts";
-import { isExternal, type EventHandler, type HandlerMap } from "./handler.ts";
+import { isExternal, type AnyHandlerMap, type EventHandler } from "./handler.ts";
 import type { EventJob, Outcome } from "./outcome.ts";
 import { runBatch } from "./run-batch.ts";
 import { runExternal } from "./run-external.ts";
@@ -15,7 +15,7 @@ export interface ProcessorOptions {
   queues: QueueSet;
   /** A worker connection (maxRetriesPerRequest: null); BullMQ duplicates it for blocking reads. */
   connection: RedisConnection;
-  handlers: HandlerMap;
+  handlers: AnyHandlerMap;
   logger: Logger;
   /** Jobs in progress per queue; the webhooks queue's, when given, applies to it alone. */
   concurrency: number;
@@ -92,7 +92,7 @@ export class EventProcessor {
 
   private async commitBatch(jobs: EventJob[]): Promise<Outcome[]> {
     const { db, handlers, logger, onBatch } = this.options;
-    const outcomes = await runBatch({ db, handlers, logger }, jobs);
+    const outcomes = await runBatch({ db, catalog: this.options.queues.catalog, handlers, logger }, jobs);
     onBatch?.({ events: jobs.length });
     // Not awaited: the next batch need not wait for it, and the jobs are done either way.
     this.track(this.releaseHeld(jobs.filter((_, index) => outcomes[index]!.kind === "handled")));
@@ -115,7 +115,7 @@ export class EventProcessor {
   private async releaseHeld(handled: EventJob[]): Promise<void> {
     const { db, queues, logger, retryBackoffMs } = this.options;
     const aggregates: AggregateRef[] = handled
-      .filter((job) => isEventType(job.data.type) && policyOf(job.data.type).ordered)
+      .filter((job) => queues.catalog.policyOf(job.data.type).ordered)
       .map((job) => ({ aggregateType: job.data.aggregateType, aggregateId: job.data.aggregateId }));
     if (aggregates.length === 0) return;
     try {
@@ -126,12 +126,12 @@ export class EventProcessor {
   }
 
   private async process(queue: WorkQueue, job: Job<EventJobData>): Promise<void> {
-    const { handlers, db, logger, onOutcome, deadLetter } = this.options;
+    const { handlers, db, queues, logger, onOutcome, deadLetter } = this.options;
     const item: EventJob = { id: job.id!, data: job.data, attemptsMade: job.attemptsMade, maxAttempts: job.opts.attempts ?? 1 };
-    const handler = handlers[job.data.type as keyof HandlerMap] as EventHandler | undefined;
+    const handler = handlers[job.data.type] as EventHandler | undefined;
     let outcome: Outcome;
     if (isExternal(handler)) {
-      outcome = await runExternal({ db, logger }, handler, item);
+      outcome = await runExternal({ db, catalog: queues.catalog, logger }, handler, item);
       if (outcome.kind === "handled") await this.releaseHeld([item]);
     } else {
       outcome = await this.group.submit(item);

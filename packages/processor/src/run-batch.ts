@@ -1,14 +1,15 @@
-import { isEventType, parseEvent, policyOf, type EventType } from "@outbox/events";
+import type { AnyNewEvent, EventCatalog, NewEvent } from "@outbox/events";
 import type { Logger } from "@outbox/logger";
-import { markProcessed, publish, publishMany, recordFailures, revertMarks, type OutboxStatus } from "@outbox/outbox";
+import { markProcessed, recordFailures, revertMarks, type OutboxStatus } from "@outbox/outbox";
 import { isConnectionError, isTransientError, type Connection, type Database, type Queryable } from "@outbox/sql";
 import { HandlerTimeoutError, NoHandlerError } from "./errors.ts";
-import { isExternal, type AtCommit, type EventHandler, type HandledEvent, type HandlerMap } from "./handler.ts";
+import { isExternal, type AnyHandlerMap, type AtCommit, type EventHandler, type HandledEvent } from "./handler.ts";
 import { attemptOf, failedOutcome, failedRun, withTimeout, type EventJob, type Outcome } from "./outcome.ts";
 
 export interface BatchDeps {
   db: Database;
-  handlers: HandlerMap;
+  catalog: EventCatalog;
+  handlers: AnyHandlerMap;
   logger: Logger;
 }
 
@@ -138,7 +139,7 @@ async function runInTransaction(batch: BatchRun, jobs: EventJob[]): Promise<Outc
   const started = performance.now();
   const marked = await markProcessed(tx, jobs.filter((job) => !plan.excluded.has(job.id)).map((job) => job.id));
   const previous = new Map(marked.map((row) => [row.id, row.previous_status]));
-  for (const [type, runs] of groupByType(jobs.filter((job) => previous.has(job.id)), failures)) await runType(batch, type, runs);
+  for (const [type, runs] of groupByType(batch.deps.catalog, jobs.filter((job) => previous.has(job.id)), failures)) await runType(batch, type, runs);
   await writeAtCommit(batch);
 
   const byId = new Map(jobs.map((job) => [job.id, job]));
@@ -155,11 +156,11 @@ function outcomeOf(job: EventJob, previousStatus: OutboxStatus | undefined, erro
 }
 
 /** The marked jobs as events, grouped by type in arrival order; a payload that fails its schema fails its job. */
-function groupByType(jobs: EventJob[], failures: Map<string, Error>): Map<EventType, Run[]> {
-  const groups = new Map<EventType, Run[]>();
+function groupByType(catalog: EventCatalog, jobs: EventJob[], failures: Map<string, Error>): Map<string, Run[]> {
+  const groups = new Map<string, Run[]>();
   for (const job of jobs) {
     try {
-      const event = toHandledEvent(job);
+      const event = toHandledEvent(catalog, job);
       const group = groups.get(event.type);
       if (group) group.push({ job, event });
       else groups.set(event.type, [{ job, event }]);
@@ -170,7 +171,7 @@ function groupByType(jobs: EventJob[], failures: Map<string, Error>): Map<EventT
   return groups;
 }
 
-async function runType(batch: BatchRun, type: EventType, runs: Run[]): Promise<void> {
+async function runType(batch: BatchRun, type: string, runs: Run[]): Promise<void> {
   const handler = batch.deps.handlers[type] as EventHandler | undefined;
   if (!handler || isExternal(handler)) {
     const error = handler ? new Error(`${type} has an external handler; it cannot run in a batch`) : new NoHandlerError(type);
@@ -247,12 +248,12 @@ async function invoke(batch: BatchRun, handler: Exclude<EventHandler, { kind: "e
   const { deps, tx } = batch;
   const { atCommit, keep } = collector(batch);
   const type = runs[0]!.event.type;
-  const timeoutMs = policyOf(type).timeoutMs;
+  const timeoutMs = deps.catalog.policyOf(type).timeoutMs;
   const timeout = (timed: Run[]) => () => new TimedOut(timed, new HandlerTimeoutError(type, timeoutMs));
   if (typeof handler === "object") {
     const events = runs.map((run) => run.event);
     const logger = deps.logger.child({ eventType: type, events: events.length });
-    const context = { tx, events, logger, atCommit, publish: (next: Parameters<typeof publishMany>[1]) => publishMany(tx, next) };
+    const context = { tx, events, logger, atCommit, publish: (next: readonly AnyNewEvent[]) => deps.catalog.publishMany(tx, next) };
     await withTimeout(handler.run(context as never), timeoutMs, timeout(runs));
     keep();
     return;
@@ -268,21 +269,19 @@ async function invoke(batch: BatchRun, handler: Exclude<EventHandler, { kind: "e
         return (logger ??= deps.logger.child({ eventId: event.id, eventType: event.type }));
       },
       atCommit,
-      publish: (next: Parameters<typeof publish>[1]) => publish(tx, { ...next, causationId: next.causationId ?? event.id }),
+      publish: (next: NewEvent) => deps.catalog.publish(tx, { ...next, causationId: next.causationId ?? event.id }),
     };
     await withTimeout(handler(context as never), timeoutMs, timeout([run]));
   }
   keep();
 }
 
-export function toHandledEvent(job: EventJob): HandledEvent {
+export function toHandledEvent(catalog: EventCatalog, job: EventJob): HandledEvent {
   const { data } = job;
-  const payload = parseEvent(data.type, data.payload);
-  if (!isEventType(data.type)) throw new Error(`unreachable: ${data.type} parsed`);
   return {
     id: job.id,
     type: data.type,
-    payload: payload as HandledEvent["payload"],
+    payload: catalog.parse(data.type, data.payload) as unknown,
     aggregateType: data.aggregateType,
     aggregateId: data.aggregateId,
     tenantId: data.tenantId,

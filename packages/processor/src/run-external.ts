@@ -1,4 +1,4 @@
-import { policyOf } from "@outbox/events";
+import type { EventCatalog } from "@outbox/events";
 import type { Logger } from "@outbox/logger";
 import { markProcessed, recordFailures } from "@outbox/outbox";
 import { sql, type Database } from "@outbox/sql";
@@ -19,12 +19,12 @@ async function runnableStatus(db: Database, id: string): Promise<string | null> 
  * transaction open, then the `processed` mark commits, or the failure is recorded. Two runs of one
  * event at once may both call out (at-least-once, as for any external effect); one marks it.
  */
-export async function runExternal(deps: { db: Database; logger: Logger }, handler: ExternalHandler, job: EventJob): Promise<Outcome> {
+export async function runExternal(deps: { db: Database; catalog: EventCatalog; logger: Logger }, handler: ExternalHandler, job: EventJob): Promise<Outcome> {
   if ((await runnableStatus(deps.db, job.id)) === null) return { kind: "skipped" };
   const started = performance.now();
   try {
-    const event = toHandledEvent(job);
-    const timeoutMs = policyOf(event.type).timeoutMs;
+    const event = toHandledEvent(deps.catalog, job);
+    const timeoutMs = deps.catalog.policyOf(event.type).timeoutMs;
     const logger = deps.logger.child({ eventId: event.id, eventType: event.type });
     await withTimeout(handler.run({ db: deps.db, event, logger }), timeoutMs, () => new HandlerTimeoutError(event.type, timeoutMs));
   } catch (caught) {

@@ -3,7 +3,22 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "@outbox/logger";
 import { sql } from "@outbox/sql";
 import { useTestDatabase } from "@outbox/testing";
-import { batch, runBatch, type EventJob, type HandlerMap } from "../src/index.ts";
+import { z } from "zod";
+import { defineEvents } from "@outbox/events";
+import { batch as anyBatch, runBatch, type BatchHandler, type EventJob, type HandlerMap as AnyHandlerMap } from "../src/index.ts";
+
+/** A catalog of this test's own: the engine knows no domain. */
+const catalog = defineEvents({
+  TenantCreated: {
+    schema: z.object({ tenantId: z.string(), name: z.string(), slug: z.string(), createdAt: z.string() }),
+    aggregate: (p) => ({ type: "tenant", id: p.tenantId }),
+    priority: 1,
+  },
+  UserCreated: { schema: z.object({ userId: z.string(), email: z.string() }), aggregate: (p) => ({ type: "user", id: p.userId }), priority: 2 },
+});
+type Catalog = typeof catalog;
+type HandlerMap = AnyHandlerMap<Catalog>;
+const batch = <T extends "TenantCreated" | "UserCreated">(run: BatchHandler<Catalog, T>["run"]) => anyBatch(run);
 
 const database = useTestDatabase();
 const logger = createLogger({ level: "silent" });
@@ -38,7 +53,7 @@ async function rowOf(id: string) {
   return row!;
 }
 
-const run = (handlers: HandlerMap, jobs: EventJob[]) => runBatch({ db: database.sql, handlers, logger }, jobs);
+const run = (handlers: HandlerMap, jobs: EventJob[]) => runBatch({ db: database.sql, catalog, handlers, logger }, jobs);
 
 /** A batch handler: one INSERT for every event of the call; refuses the whole call if one is named "bad". */
 function batchRecorder(calls: number[] = []): HandlerMap {

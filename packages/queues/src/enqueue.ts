@@ -1,8 +1,9 @@
 import type { OutboxEvent } from "@outbox/outbox";
+import type { EventPolicy } from "@outbox/events";
 import { groupByQueue, jobOptions, type EventJobData, type QueueSet } from "./queues.ts";
 
 /** An outbox row as a job: its id is the event id, its delay the time until `available_at`. */
-export function toJob(event: OutboxEvent, backoffMs?: number, now = Date.now()) {
+export function toJob(event: OutboxEvent, policy: EventPolicy, backoffMs?: number, now = Date.now()) {
   const data: EventJobData = {
     type: event.event_type,
     payload: event.payload,
@@ -13,7 +14,7 @@ export function toJob(event: OutboxEvent, backoffMs?: number, now = Date.now()) 
     previousAttempts: event.attempts,
   };
   const delay = Math.max(0, event.available_at.getTime() - now);
-  return { name: event.event_type, data, opts: { ...jobOptions(event.id, event.event_type, backoffMs), ...(delay > 0 ? { delay } : {}) } };
+  return { name: event.event_type, data, opts: { ...jobOptions(event.id, policy, backoffMs), ...(delay > 0 ? { delay } : {}) } };
 }
 
 /**
@@ -24,6 +25,7 @@ export function toJob(event: OutboxEvent, backoffMs?: number, now = Date.now()) 
 export async function enqueueEvents(queues: QueueSet, events: readonly OutboxEvent[], backoffMs?: number): Promise<void> {
   if (events.length === 0) return;
   const now = Date.now();
-  const byQueue = groupByQueue(events, (event) => event.event_type);
-  await Promise.all([...byQueue].map(([name, group]) => queues[name].addBulk(group.map((event) => toJob(event, backoffMs, now)))));
+  const byQueue = groupByQueue(queues.catalog, events, (event) => event.event_type);
+  const jobOf = (event: OutboxEvent) => toJob(event, queues.catalog.policyOf(event.event_type), backoffMs, now);
+  await Promise.all([...byQueue].map(([name, group]) => queues[name].addBulk(group.map(jobOf))));
 }

@@ -1,5 +1,5 @@
 import { Queue, type JobsOptions } from "bullmq";
-import { defaultPolicy, isEventType, policyOf, queueNames, type WorkQueue } from "@outbox/events";
+import { queueNames, type EventCatalog, type EventPolicy, type WorkQueue } from "@outbox/events";
 import { eventBackoffType } from "./backoff.ts";
 import type { RedisConnection } from "./connection.ts";
 
@@ -36,6 +36,8 @@ export function queuePrefix(prefix: string, queue: QueueName | "schedules", clus
 }
 
 export interface QueueSet {
+  /** The event types whose jobs these queues carry: their queue, priority and retries. */
+  catalog: EventCatalog;
   connection: RedisConnection;
   cluster: boolean;
   /** The key prefix of one queue, for the Worker that consumes it. */
@@ -49,15 +51,15 @@ export interface QueueSet {
 }
 
 /** The queue an event type's jobs go to; unknown types go to `events`, where they fail validation. */
-export function queueOf(type: string): WorkQueue {
-  return isEventType(type) ? policyOf(type).queue : queueNames.events;
+export function queueOf(catalog: EventCatalog, type: string): WorkQueue {
+  return catalog.policyOf(type).queue;
 }
 
 /** Items grouped by the work queue of their event type, for one addBulk or pipeline per queue. */
-export function groupByQueue<T>(items: readonly T[], typeOf: (item: T) => string): Map<WorkQueue, T[]> {
+export function groupByQueue<T>(catalog: EventCatalog, items: readonly T[], typeOf: (item: T) => string): Map<WorkQueue, T[]> {
   const groups = new Map<WorkQueue, T[]>();
   for (const item of items) {
-    const name = queueOf(typeOf(item));
+    const name = queueOf(catalog, typeOf(item));
     const group = groups.get(name);
     if (group) group.push(item);
     else groups.set(name, [item]);
@@ -65,7 +67,7 @@ export function groupByQueue<T>(items: readonly T[], typeOf: (item: T) => string
   return groups;
 }
 
-export function createQueues(connection: RedisConnection, prefix: string): QueueSet {
+export function createQueues(connection: RedisConnection, prefix: string, catalog: EventCatalog): QueueSet {
   const cluster = "isCluster" in connection && connection.isCluster;
   const make = <T>(name: QueueName) => {
     const queue = new Queue<T>(name, { connection, prefix: queuePrefix(prefix, name, cluster) });
@@ -79,6 +81,7 @@ export function createQueues(connection: RedisConnection, prefix: string): Queue
   const deadLetter = make<DeadLetterJobData>(queueNames.deadLetter);
   const all = [events, webhooks, deadLetter] as Queue[];
   return {
+    catalog,
     connection,
     cluster,
     prefixOf: (name) => queuePrefix(prefix, name, cluster),
@@ -94,8 +97,7 @@ export function createQueues(connection: RedisConnection, prefix: string): Queue
 }
 
 /** BullMQ options for one event's job: its id is the event id, so a second dispatch adds nothing. */
-export function jobOptions(eventId: string, type: string, backoffMs?: number): JobsOptions {
-  const policy = isEventType(type) ? policyOf(type) : defaultPolicy;
+export function jobOptions(eventId: string, policy: EventPolicy, backoffMs?: number): JobsOptions {
   return {
     jobId: eventId,
     priority: policy.priority,

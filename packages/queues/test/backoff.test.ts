@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { backoffStrategy, eventBackoffType, jobOptions, retryAfterOf, retryDelayMs } from "../src/index.ts";
+import { orderEvents } from "@outbox/domain";
 
 describe("the event jobs' backoff", () => {
   const schedule = { firstDelayMs: 5000, maxAttempts: 5 };
@@ -16,7 +17,7 @@ describe("the event jobs' backoff", () => {
   });
 
   it("reads the hint from the error BullMQ passes and the schedule from the job's options", () => {
-    const job = { opts: jobOptions("00000000-0000-4000-8000-000000000001", "WebhookDelivery") } as Parameters<typeof backoffStrategy>[3];
+    const job = { opts: jobOptions("00000000-0000-4000-8000-000000000001", orderEvents.policyOf("WebhookDelivery")) } as Parameters<typeof backoffStrategy>[3];
     expect(job!.opts.backoff).toEqual({ type: eventBackoffType, delay: 5000 });
     const hinted = Object.assign(new Error("429"), { retryAfterMs: 30_000 });
     expect(backoffStrategy(1, eventBackoffType, hinted, job)).toBe(30_000);

@@ -35,7 +35,7 @@ async function relayedPending(db: Database, cursorName: string, unorderedTypes: 
 async function withoutLiveJob(queues: QueueSet, rows: PassedRow[]): Promise<{ missing: PassedRow[]; finished: PassedRow[] }> {
   const missing: PassedRow[] = [];
   const finished: PassedRow[] = [];
-  for (const [name, group] of groupByQueue(rows, (row) => row.event_type)) {
+  for (const [name, group] of groupByQueue(queues.catalog, rows, (row) => row.event_type)) {
     const queue = queues.byName(name)!;
     const pipeline = queues.connection.pipeline();
     for (const row of group) {
@@ -68,7 +68,6 @@ export interface RecoveryOptions {
   db: Database;
   queues: QueueSet;
   logger: Logger;
-  unorderedTypes: readonly string[];
   retryBackoffMs?: number | undefined;
   cursorName?: string;
 }
@@ -84,13 +83,13 @@ export interface RecoveryOptions {
  * delays nothing, and so a pass over a backlog of a million rows reads one page, not a million.
  * After Redis lost its data every page has lost jobs, and the pass goes to the end.
  */
-export async function recoverLostJobs({ db, queues, logger, unorderedTypes, retryBackoffMs, cursorName = defaultRelayCursor }: RecoveryOptions): Promise<number> {
+export async function recoverLostJobs({ db, queues, logger, retryBackoffMs, cursorName = defaultRelayCursor }: RecoveryOptions): Promise<number> {
   let recovered = 0;
   let page: PassedRow[];
   let after: PassedRow | undefined;
   let lostInPage: number;
   do {
-    page = await relayedPending(db, cursorName, unorderedTypes, after);
+    page = await relayedPending(db, cursorName, queues.catalog.unorderedTypes, after);
     after = page.at(-1);
     lostInPage = await requeueLost(db, queues, page, retryBackoffMs);
     recovered += lostInPage;
@@ -107,7 +106,7 @@ async function requeueLost(db: Database, queues: QueueSet, page: PassedRow[], re
   const pending = await stillPending(db, [...suspects.missing, ...suspects.finished]);
   const missing = suspects.missing.filter((row) => pending.has(row.id));
   const finished = suspects.finished.filter((row) => pending.has(row.id));
-  await Promise.all(finished.map((row) => queues.byName(queueOf(row.event_type))!.remove(row.id).catch(() => 0)));
+  await Promise.all(finished.map((row) => queues.byName(queueOf(queues.catalog, row.event_type))!.remove(row.id).catch(() => 0)));
   const lost = [...missing, ...finished];
   await enqueueEvents(queues, lost, retryBackoffMs);
   return lost.length;

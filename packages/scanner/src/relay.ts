@@ -7,7 +7,6 @@ export interface RelayOptions {
   db: Database;
   queues: QueueSet;
   batchSize: number;
-  unorderedTypes: readonly string[];
   /** Overrides every type's first retry delay (RETRY_BACKOFF_MS). */
   retryBackoffMs?: number | undefined;
   cursorName?: string;
@@ -27,9 +26,9 @@ export interface RelayStep {
  * now, and moves the cursor, all in one transaction. A row is read once, with no write of its own;
  * if Redis refuses the jobs the transaction rolls back and the same rows are read again.
  */
-export async function relayOnce({ db, queues, batchSize, unorderedTypes, retryBackoffMs, cursorName = defaultRelayCursor }: RelayOptions): Promise<RelayStep> {
+export async function relayOnce({ db, queues, batchSize, retryBackoffMs, cursorName = defaultRelayCursor }: RelayOptions): Promise<RelayStep> {
   return db.transaction(async (tx) => {
-    const step = await readRelayStep(tx, cursorName, batchSize, unorderedTypes);
+    const step = await readRelayStep(tx, cursorName, batchSize, queues.catalog.unorderedTypes);
     if (!step) return { read: 0, queued: 0, busy: true };
     const { cursor, rows } = step;
     const runnable = rows.filter((row) => !row.held);

@@ -11,7 +11,6 @@ export interface ScannerOptions {
   logger: Logger;
   databaseUrl: string;
   batchSize: number;
-  unorderedTypes: readonly string[];
   /** The safety-net tick (the `cron` package's syntax, seconds allowed). */
   scanCron: string;
   errorBackoffMs?: number;
@@ -112,8 +111,8 @@ export class OutboxScanner {
 
   /** One relay step. Returns how many rows it read. */
   async relayStep(): Promise<number> {
-    const { db, queues, batchSize, unorderedTypes, retryBackoffMs, onDispatched, onStep } = this.options;
-    const step = await relayOnce({ db, queues, batchSize, unorderedTypes, retryBackoffMs });
+    const { db, queues, batchSize, retryBackoffMs, onDispatched, onStep } = this.options;
+    const step = await relayOnce({ db, queues, batchSize, retryBackoffMs });
     if (step.queued > 0) onDispatched?.(step.queued);
     if (!step.busy) onStep?.(step);
     return step.read;

@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { unorderedEventTypes } from "@outbox/events";
 import { createLogger } from "@outbox/logger";
 import { createQueues, createRedis, type QueueSet } from "@outbox/queues";
 import { Database, sql, type Queryable, type Statement } from "@outbox/sql";
 import { createTestRedis, useTestDatabase, waitFor } from "@outbox/testing";
 import { OutboxScanner, readRelayStep, recoverLostJobs, relayOnce } from "../src/index.ts";
+import { orderEvents } from "@outbox/domain";
 
 const database = useTestDatabase();
 const redis = createTestRedis();
@@ -13,7 +13,7 @@ let queues: QueueSet;
 const logger = createLogger({ level: "silent" });
 
 beforeAll(() => {
-  queues = createQueues(createRedis({ url: redis.url }, "worker"), redis.prefix);
+  queues = createQueues(createRedis({ url: redis.url }, "worker"), redis.prefix, orderEvents);
 });
 afterAll(async () => {
   await queues.close();
@@ -25,7 +25,7 @@ beforeEach(async () => {
   await database.sql.execute(sql`DELETE FROM event_outbox`);
 });
 
-const options = () => ({ db: database.sql, queues, batchSize: 100, unorderedTypes: unorderedEventTypes });
+const options = () => ({ db: database.sql, queues, batchSize: 100 });
 
 function cancelled(orderId: string, reason = "r") {
   return { orderId, tenantId: "t", reason, cancelledAt: new Date().toISOString() };
@@ -171,7 +171,7 @@ describe("relay", () => {
       },
       execute: async () => 0,
     };
-    await readRelayStep(explaining, "default", 100, unorderedEventTypes);
+    await readRelayStep(explaining, "default", 100, orderEvents.unorderedTypes);
     // An ordered index scan, or on a small table a bitmap scan: either starts at the cursor in the index.
     expect(plan).toMatch(/Index Scan (using|on) event_outbox_relay_idx[^\n]*\n\s+Index Cond: \(ROW\(transaction_id, sequence\) > ROW\(\$\d+, \$\d+\)\)/);
   });

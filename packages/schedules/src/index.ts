@@ -1,12 +1,2 @@
-export {
-  repeatOptionsFromConfig,
-  scheduleNames,
-  schedulesQueueName,
-  type ScheduleConfig,
-  type ScheduleName,
-  type ScheduleRepeat,
-} from "./definitions.ts";
-export { expirePayments, type ExpirePaymentsOptions } from "./expire-payments.ts";
-export { pruneOutbox, type PruneOutboxOptions } from "./prune-outbox.ts";
-export { buildSettlement, previousUtcDay, type SettlementRow } from "./settlement.ts";
-export { startSchedules, type RunningSchedules, type StartSchedulesOptions } from "./start.ts";
+export { outboxRetention, pruneOutbox, type PruneOutboxOptions } from "./prune-outbox.ts";
+export { schedulesQueueName, startSchedules, type RunningSchedules, type Schedule, type ScheduleRepeat, type StartSchedulesOptions } from "./start.ts";

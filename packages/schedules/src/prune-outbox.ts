@@ -1,4 +1,5 @@
 import { sql, type Queryable } from "@outbox/sql";
+import type { Schedule } from "./start.ts";
 
 export interface PruneOutboxOptions {
   /** Rows deleted per statement. */
@@ -41,4 +42,19 @@ export async function pruneOutbox(
     if (count < batchSize) break;
   }
   return deleted;
+}
+
+/**
+ * The retention schedule: every tick deletes finished rows older than `olderThanMs` (pruneOutbox).
+ * Its name, `outbox-retention`, is its scheduler id in Redis.
+ */
+export function outboxRetention({ pattern, olderThanMs }: { pattern: string; olderThanMs: number }): Schedule {
+  return {
+    name: "outbox-retention",
+    repeat: { pattern, tz: "UTC" },
+    run: async ({ db }) => {
+      const olderThan = new Date(Date.now() - olderThanMs);
+      return { deleted: await pruneOutbox(db, olderThan), olderThan: olderThan.toISOString() };
+    },
+  };
 }

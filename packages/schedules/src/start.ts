@@ -1,19 +1,21 @@
-import { Queue, Worker, type Job } from "bullmq";
+import { Queue, Worker, type Job, type RepeatOptions } from "bullmq";
 import type { Logger } from "@outbox/logger";
 import { queuePrefix, type RedisConnection } from "@outbox/queues";
 import type { Database } from "@outbox/sql";
-import {
-  isScheduleName,
-  repeatOptionsFromConfig,
-  scheduleNames,
-  schedulesQueueName,
-  type ScheduleConfig,
-  type ScheduleName,
-  type ScheduleRepeat,
-} from "./definitions.ts";
-import { expirePayments } from "./expire-payments.ts";
-import { pruneOutbox } from "./prune-outbox.ts";
-import { buildSettlement, previousUtcDay } from "./settlement.ts";
+
+export const schedulesQueueName = "schedules";
+
+export type ScheduleRepeat = Omit<RepeatOptions, "key">;
+
+/** A job that runs on a timetable, once per tick across every worker process. */
+export interface Schedule {
+  /** The job scheduler's id and its jobs' name: stable across deploys. */
+  name: string;
+  /** When it ticks: a cron `pattern` (read in UTC with `tz: "UTC"`) or `every` ms. */
+  repeat: ScheduleRepeat;
+  /** One tick's work, given the time the tick was scheduled for; what it returns is logged. */
+  run(tick: { db: Database; scheduledAt: Date }): Promise<Record<string, unknown>>;
+}
 
 export interface StartSchedulesOptions {
   db: Database;
@@ -21,12 +23,10 @@ export interface StartSchedulesOptions {
   connection: RedisConnection;
   /** QUEUE_PREFIX; wrapped in a hash tag per queue on a Redis Cluster, like the other queues. */
   prefix: string;
-  config: ScheduleConfig;
+  schedules: readonly Schedule[];
   logger: Logger;
-  /** Replaces the configured timing of some schedules (tests tick every second). */
-  repeat?: Partial<Record<ScheduleName, ScheduleRepeat>>;
   /** Called after each tick's job finished, with the tick's scheduled time. */
-  onTick?: (tick: { schedule: ScheduleName; scheduledAt: Date; result: unknown }) => void;
+  onTick?: (tick: { schedule: string; scheduledAt: Date; result: unknown }) => void;
 }
 
 export interface RunningSchedules {
@@ -35,8 +35,6 @@ export interface RunningSchedules {
   register(): Promise<void>;
   stop(): Promise<void>;
 }
-
-const dayMs = 24 * 3600_000;
 
 /**
  * Registers the job schedulers on the `schedules` queue and consumes it with one Worker.
@@ -49,17 +47,16 @@ const dayMs = 24 * 3600_000;
  * `stop()` closes the worker and queue but leaves the schedulers registered, for the next start.
  */
 export async function startSchedules(options: StartSchedulesOptions): Promise<RunningSchedules> {
-  const { connection, prefix, config, logger } = options;
+  const { connection, prefix, schedules, logger } = options;
   const cluster = "isCluster" in connection && connection.isCluster;
   const keyPrefix = queuePrefix(prefix, schedulesQueueName, cluster);
   const queue = new Queue(schedulesQueueName, { connection, prefix: keyPrefix });
   // It re-emits its connection's errors (BullMQ prints an unhandled one with its stack); the
   // connection's owner listens to the connection itself.
   queue.on("error", () => undefined);
-  const repeat = { ...repeatOptionsFromConfig(config), ...options.repeat };
   const register = async () => {
-    for (const name of scheduleNames) {
-      await queue.upsertJobScheduler(name, repeat[name], {
+    for (const { name, repeat } of schedules) {
+      await queue.upsertJobScheduler(name, repeat, {
         name,
         data: {},
         opts: { attempts: 3, backoff: { type: "exponential", delay: 5000 }, removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } },
@@ -71,7 +68,7 @@ export async function startSchedules(options: StartSchedulesOptions): Promise<Ru
   const worker = new Worker(schedulesQueueName, (job) => runTick(options, job), { connection, prefix: keyPrefix, concurrency: 1 });
   worker.on("failed", (job, error) => logger.error({ err: error, schedule: job?.name, jobId: job?.id }, "scheduled job failed"));
   worker.on("error", (error) => logger.error({ err: error }, "schedules worker error"));
-  logger.info({ schedules: repeat }, "schedules registered");
+  logger.info({ schedules: Object.fromEntries(schedules.map(({ name, repeat }) => [name, repeat])) }, "schedules registered");
 
   return {
     queue,
@@ -88,31 +85,14 @@ function scheduledAtOf(job: Job): Date {
   return new Date(job.opts.prevMillis ?? job.timestamp);
 }
 
-async function runTick(options: StartSchedulesOptions, job: Job): Promise<unknown> {
-  const { db, config, logger } = options;
-  if (!isScheduleName(job.name)) throw new Error(`unknown scheduled job ${job.name}`);
+async function runTick({ db, schedules, logger, onTick }: StartSchedulesOptions, job: Job): Promise<unknown> {
+  // A scheduler an older deploy registered and this one no longer has: its job fails, visibly.
+  const schedule = schedules.find((s) => s.name === job.name);
+  if (!schedule) throw new Error(`unknown scheduled job ${job.name}`);
   const scheduledAt = scheduledAtOf(job);
   const started = Date.now();
-  let result: Record<string, unknown>;
-  switch (job.name) {
-    case "payment-expiry": {
-      const expired = await expirePayments(db, new Date(), { expireAfterMs: config.PAYMENT_EXPIRY_AFTER_MS });
-      result = { expired: expired.length };
-      break;
-    }
-    case "settlement": {
-      const day = previousUtcDay(scheduledAt);
-      const rows = await buildSettlement(db, day);
-      result = { day, tenants: rows.length };
-      break;
-    }
-    case "outbox-retention": {
-      const olderThan = new Date(Date.now() - (config.OUTBOX_RETENTION_MS ?? config.OUTBOX_RETENTION_DAYS * dayMs));
-      result = { deleted: await pruneOutbox(db, olderThan), olderThan: olderThan.toISOString() };
-      break;
-    }
-  }
+  const result = await schedule.run({ db, scheduledAt });
   logger.info({ schedule: job.name, scheduledAt: scheduledAt.toISOString(), durationMs: Date.now() - started, ...result }, "scheduled job done");
-  options.onTick?.({ schedule: job.name, scheduledAt, result });
+  onTick?.({ schedule: job.name, scheduledAt, result });
   return result;
 }

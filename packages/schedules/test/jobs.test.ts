@@ -2,7 +2,8 @@ import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { markProcessed } from "@outbox/outbox";
 import { useTestDatabase } from "@outbox/testing";
-import { buildSettlement, expirePayments, previousUtcDay, pruneOutbox } from "../src/index.ts";
+import { buildSettlement, expirePayments, previousUtcDay } from "@outbox/handlers";
+import { pruneOutbox } from "../src/index.ts";
 import { seedOrder, seedPayment, seedTenant } from "./seed.ts";
 
 const database = useTestDatabase();

@@ -5,7 +5,8 @@ import { createPrisma, type PrismaClient } from "@outbox/db";
 import { createLogger } from "@outbox/logger";
 import { Database } from "@outbox/sql";
 import { createTestDatabase, createTestRedis, waitFor, type TestDatabase, type TestRedis } from "@outbox/testing";
-import { scheduleNames, startSchedules, type RunningSchedules, type ScheduleName } from "../src/index.ts";
+import { orderSchedules } from "@outbox/handlers";
+import { outboxRetention, startSchedules, type RunningSchedules } from "../src/index.ts";
 import { seedOrder, seedPayment, seedTenant } from "./seed.ts";
 
 let db: TestDatabase;
@@ -31,24 +32,33 @@ afterAll(async () => {
 const config = loadConfig({ PAYMENT_EXPIRY_AFTER_MS: "60000" });
 const logger = createLogger({ level: "silent" });
 
-function start(onTick: (tick: { schedule: ScheduleName; scheduledAt: Date }) => void): Promise<RunningSchedules> {
+// Expiry ticks every second; the others keep their daily/hourly patterns and never fire here.
+const schedules = [
+  outboxRetention({ pattern: config.RETENTION_CRON, olderThanMs: config.OUTBOX_RETENTION_DAYS * 24 * 3600_000 }),
+  ...orderSchedules({
+    paymentExpiry: { every: 1000 },
+    paymentExpiryAfterMs: config.PAYMENT_EXPIRY_AFTER_MS,
+    settlement: { pattern: config.SETTLEMENT_CRON, tz: "UTC" },
+  }),
+];
+const scheduleNames = schedules.map((schedule) => schedule.name);
+
+function start(onTick: (tick: { schedule: string; scheduledAt: Date }) => void): Promise<RunningSchedules> {
   const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
   connections.push(connection);
   return startSchedules({
     db: sql,
     connection,
     prefix: redis.prefix,
-    config,
+    schedules,
     logger,
-    // Expiry ticks every second; the others keep their daily/hourly patterns and never fire here.
-    repeat: { "payment-expiry": { every: 1000 } },
     onTick,
   });
 }
 
 describe("startSchedules", () => {
   it("registers each scheduler once across two instances, and each tick runs once in one of them", async () => {
-    const ticks: { instance: number; schedule: ScheduleName; at: number }[] = [];
+    const ticks: { instance: number; schedule: string; at: number }[] = [];
     const first = await start((tick) => ticks.push({ instance: 1, schedule: tick.schedule, at: tick.scheduledAt.getTime() }));
     const second = await start((tick) => ticks.push({ instance: 2, schedule: tick.schedule, at: tick.scheduledAt.getTime() }));
     try {

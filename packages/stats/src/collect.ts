@@ -56,16 +56,21 @@ export async function collectQueueCounts(queues: Pick<QueueSet, "all">): Promise
  * counts, DLQ size. Cheap on a table of millions of rows: every read is bounded (see
  * outbox-counts.ts), exact below 100,000 rows per status, estimated above and marked so.
  */
-export async function collectStats(db: Queryable, queues: Pick<QueueSet, "all">, options: OutboxFiguresOptions = {}): Promise<OutboxStats> {
-  const [figures, queueCounts] = await Promise.all([collectOutboxFigures(db, options), collectQueueCounts(queues)]);
+export async function collectStats(
+  db: Queryable,
+  queues: Pick<QueueSet, "all" | "catalog">,
+  options: Omit<OutboxFiguresOptions, "unorderedTypes"> = {},
+): Promise<OutboxStats> {
+  const figures = collectOutboxFigures(db, { ...options, unorderedTypes: queues.catalog.unorderedTypes });
+  const [outbox, queueCounts] = await Promise.all([figures, collectQueueCounts(queues)]);
   return {
-    outbox: figures.counts,
-    estimated: figures.estimated,
-    lagMs: figures.lagMs,
-    heldEvents: figures.heldEvents,
-    heldAggregates: figures.heldAggregates,
+    outbox: outbox.counts,
+    estimated: outbox.estimated,
+    lagMs: outbox.lagMs,
+    heldEvents: outbox.heldEvents,
+    heldAggregates: outbox.heldAggregates,
     queues: queueCounts,
-    dlqSize: figures.counts.dead,
-    relayBacklog: figures.relayBacklog,
+    dlqSize: outbox.counts.dead,
+    relayBacklog: outbox.relayBacklog,
   };
 }

@@ -1,4 +1,3 @@
-import { unorderedEventTypes } from "@outbox/events";
 import { sql, type Database, type Queryable } from "@outbox/sql";
 import { countAhead, readPendingPass } from "./pending-pass.ts";
 import { estimateStatuses, type StatusEstimates } from "./status-estimates.ts";
@@ -37,6 +36,8 @@ export interface OutboxFigures {
 }
 
 export interface OutboxFiguresOptions {
+  /** The catalog's unordered types (EventCatalog.unorderedTypes): their events are never held. */
+  unorderedTypes: readonly string[];
   /** exactCountLimit, smaller in tests. */
   exactBelow?: number;
 }
@@ -64,7 +65,7 @@ async function countFinished(db: Queryable, limit: number, skip: Record<Finished
  * aggregate is dead). Starts from at most `limit` dead rows (event_outbox_dead_idx) and probes
  * event_outbox_aggregate_open_idx for each; unordered types are never held. Plain reads, no locks.
  */
-async function countHeldAggregates(db: Queryable, limit: number): Promise<number> {
+async function countHeldAggregates(db: Queryable, limit: number, unorderedTypes: readonly string[]): Promise<number> {
   const [row] = await db.query<{ held: number }>(sql`
     SELECT count(DISTINCT (d.aggregate_type, d.aggregate_id))::int AS held
     FROM (SELECT aggregate_type, aggregate_id, sequence FROM event_outbox WHERE status = 'dead' LIMIT ${limit}) d
@@ -72,7 +73,7 @@ async function countHeldAggregates(db: Queryable, limit: number): Promise<number
       SELECT 1 FROM event_outbox later
       WHERE later.aggregate_type = d.aggregate_type AND later.aggregate_id = d.aggregate_id
         AND later.status = 'pending' AND later.sequence > d.sequence
-        AND NOT (later.event_type = ANY(${unorderedEventTypes}::text[])))`);
+        AND NOT (later.event_type = ANY(${unorderedTypes}::text[])))`);
   return row?.held ?? 0;
 }
 
@@ -95,7 +96,7 @@ function overLimit(status: string, estimates: StatusEstimates, limit: number, ot
  * gives the lag. Every statement runs in one snapshot (the figures add up), without JIT (its
  * compilation cost more than these statements on a large backlog).
  */
-export async function collectOutboxFigures(db: Database | Queryable, options: OutboxFiguresOptions = {}): Promise<OutboxFigures> {
+export async function collectOutboxFigures(db: Database | Queryable, options: OutboxFiguresOptions): Promise<OutboxFigures> {
   if (!("transaction" in db)) return readFigures(db, options);
   return db.transaction(
     async (tx) => {
@@ -106,12 +107,12 @@ export async function collectOutboxFigures(db: Database | Queryable, options: Ou
   );
 }
 
-async function readFigures(db: Queryable, { exactBelow = exactCountLimit }: OutboxFiguresOptions): Promise<OutboxFigures> {
+async function readFigures(db: Queryable, { unorderedTypes, exactBelow = exactCountLimit }: OutboxFiguresOptions): Promise<OutboxFigures> {
   const estimates = await estimateStatuses(db);
   const clearlyOver = (status: FinishedStatus) => (estimates.byStatus[status] ?? 0) >= exactBelow * clearlyOverFactor;
   const finished = await countFinished(db, exactBelow, { processed: clearlyOver("processed"), skipped: clearlyOver("skipped"), dead: clearlyOver("dead") });
-  const pass = await readPendingPass(db, exactBelow);
-  const heldAggregates = await countHeldAggregates(db, exactBelow);
+  const pass = await readPendingPass(db, exactBelow, unorderedTypes);
+  const heldAggregates = await countHeldAggregates(db, exactBelow, unorderedTypes);
   const estimated: EstimatedFigure[] = [];
 
   let { dispatched } = pass;

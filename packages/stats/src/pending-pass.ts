@@ -1,4 +1,3 @@
-import { unorderedEventTypes } from "@outbox/events";
 import { heldBehindEarlier, passedByRelay } from "@outbox/outbox";
 import { planEachRun, sql, type Queryable } from "@outbox/sql";
 import { relayCursorName } from "./relay-position.ts";
@@ -33,7 +32,7 @@ interface PassRow {
  * the rows free to run (not held, due). Reads event_outbox_relay_idx in order, so its cost is
  * bounded by `limit` whatever the backlog. Plain reads, no locks.
  */
-export async function readPendingPass(db: Queryable, limit: number): Promise<PendingPass> {
+export async function readPendingPass(db: Queryable, limit: number, unorderedTypes: readonly string[]): Promise<PendingPass> {
   const [row] = await db.query<PassRow>(planEachRun(sql`
     SELECT count(*)::int AS read,
       count(*) FILTER (WHERE passed)::int AS passed,
@@ -41,7 +40,7 @@ export async function readPendingPass(db: Queryable, limit: number): Promise<Pen
       count(*) FILTER (WHERE held)::int AS held,
       (extract(epoch FROM now() - min(available_at) FILTER (WHERE NOT held AND available_at <= now())) * 1000)::float8 AS lag_ms
     FROM (
-      SELECT o.available_at, coalesce(${passedByRelay}, false) AS passed, ${heldBehindEarlier(unorderedEventTypes)} AS held
+      SELECT o.available_at, coalesce(${passedByRelay}, false) AS passed, ${heldBehindEarlier(unorderedTypes)} AS held
       FROM (
         SELECT transaction_id, sequence, available_at, event_type, aggregate_type, aggregate_id
         FROM event_outbox WHERE status = 'pending'

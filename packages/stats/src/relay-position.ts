@@ -1,4 +1,3 @@
-import { unorderedEventTypes } from "@outbox/events";
 import { defaultRelayCursor, heldBehindEarlier, passedByRelay } from "@outbox/outbox";
 import { sql, type Statement } from "@outbox/sql";
 
@@ -14,6 +13,6 @@ export const relayCursorName = defaultRelayCursor;
  * scope; the position test is a range of event_outbox_relay_idx, the hold a probe of
  * event_outbox_aggregate_open_idx.
  */
-export function isDispatched(): Statement {
-  return sql`(o.status = 'pending' AND ${passedByRelay} AND NOT ${heldBehindEarlier(unorderedEventTypes)})`;
+export function isDispatched(unorderedTypes: readonly string[]): Statement {
+  return sql`(o.status = 'pending' AND ${passedByRelay} AND NOT ${heldBehindEarlier(unorderedTypes)})`;
 }

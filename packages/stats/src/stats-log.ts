@@ -6,7 +6,7 @@ import { collectStats, type StatsLine } from "./collect.ts";
 
 export interface StatsLogOptions {
   db: Queryable;
-  queues: Pick<QueueSet, "all">;
+  queues: Pick<QueueSet, "all" | "catalog">;
   logger: Logger;
   /** STATS_INTERVAL_MS. */
   intervalMs: number;

@@ -4,6 +4,7 @@ import { sql } from "@outbox/sql";
 import { useTestDatabase } from "@outbox/testing";
 import { collectOutboxFigures, readEventState } from "../src/index.ts";
 import { moveRelayPastEveryRow } from "./relay.ts";
+import { orderEvents } from "@outbox/domain";
 
 const database = useTestDatabase();
 
@@ -16,8 +17,8 @@ async function insert(status: string, aggregateId = randomUUID()): Promise<strin
   return row!.id;
 }
 
-const statusOf = async (id: string) => (await readEventState(database.sql, id))?.status;
-const counts = async () => (await collectOutboxFigures(database.sql)).counts;
+const statusOf = async (id: string) => (await readEventState(database.sql, id, orderEvents.unorderedTypes))?.status;
+const counts = async () => (await collectOutboxFigures(database.sql, { unorderedTypes: orderEvents.unorderedTypes })).counts;
 
 describe("pending → dispatched, as on-call reads it", () => {
   it("reads a pending row as dispatched once the relay has passed it, not while its transaction is watched", async () => {
@@ -53,6 +54,6 @@ describe("pending → dispatched, as on-call reads it", () => {
   });
 
   it("returns nothing for an unknown id", async () => {
-    expect(await readEventState(database.sql, randomUUID())).toBeUndefined();
+    expect(await readEventState(database.sql, randomUUID(), orderEvents.unorderedTypes)).toBeUndefined();
   });
 });

@@ -9,6 +9,7 @@ import { Database } from "@outbox/sql";
 import { createTestDatabase, createTestRedis, waitFor, type TestDatabase, type TestRedis } from "@outbox/testing";
 import { collectStats, startStatsLog, type StatsLine } from "../src/index.ts";
 import { moveRelayPastEveryRow } from "./relay.ts";
+import { orderEvents } from "@outbox/domain";
 
 let db: TestDatabase;
 let redis: TestRedis;
@@ -37,7 +38,7 @@ beforeAll(async () => {
   prisma = createPrisma(db.url);
   sql = new Database(db.url, { poolSize: 4 });
   connection = new Redis(redis.url, { maxRetriesPerRequest: null });
-  queues = createQueues(connection, redis.prefix);
+  queues = createQueues(connection, redis.prefix, orderEvents);
 
   // Outbox: 30 processed, 2 skipped, 3 pending (one 60 s old held behind a dead event, one held, one
   // not yet due), 3 dispatched (one 30 s old: the oldest free to run), 4 dead: two hold later pending

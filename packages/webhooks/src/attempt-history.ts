@@ -1,5 +1,5 @@
 import type { PrismaClient } from "@outbox/db";
-import { query, type Executor } from "@outbox/outbox";
+import { query, type Executor } from "@outbox/events";
 import { sql } from "@outbox/sql";
 import type { AttemptRecord } from "./attempts.ts";
 import { EndpointNotFoundError } from "./errors.ts";

@@ -1,4 +1,4 @@
-import { policyOf } from "@outbox/events";
+import { orderEvents, type OrderEvents } from "@outbox/domain";
 import type { Logger } from "@outbox/logger";
 import { external, PermanentError, type ExternalHandler, type HandledEvent } from "@outbox/processor";
 import { sql, type Queryable } from "@outbox/sql";
@@ -40,8 +40,8 @@ export const defaultUserAgent = "outbox-webhooks/1.0 (+https://www.standardwebho
  * error throws a retryable DeliveryFailedError (the processor owns the backoff); a 410 Gone, a
  * refused address, a disabled or deleted endpoint, or an undecryptable secret throws PermanentError.
  */
-export function createWebhookDeliveryHandler(options: WebhookDeliveryOptions): ExternalHandler<"WebhookDelivery"> {
-  return external<"WebhookDelivery">(async ({ db, event, logger }) => {
+export function createWebhookDeliveryHandler(options: WebhookDeliveryOptions): ExternalHandler<OrderEvents, "WebhookDelivery"> {
+  return external<OrderEvents, "WebhookDelivery">(async ({ db, event, logger }) => {
     await deliver(db, event, logger, options);
   });
 }
@@ -65,7 +65,7 @@ async function deliveryTarget(db: Queryable, endpointId: string): Promise<Delive
   return row;
 }
 
-async function deliver(db: Queryable, event: HandledEvent<"WebhookDelivery">, logger: Logger, options: WebhookDeliveryOptions): Promise<void> {
+async function deliver(db: Queryable, event: HandledEvent<OrderEvents, "WebhookDelivery">, logger: Logger, options: WebhookDeliveryOptions): Promise<void> {
   const { endpointId, tenantId } = event.payload;
   const now = options.now?.() ?? new Date();
   const endpoint = await deliveryTarget(db, endpointId);
@@ -117,7 +117,7 @@ async function deliver(db: Queryable, event: HandledEvent<"WebhookDelivery">, lo
   }
   const gone = result.statusCode === 410;
   const refused = result.error instanceof WebhookError;
-  const deliveryFailed = gone || refused || event.attempt >= policyOf("WebhookDelivery").attempts;
+  const deliveryFailed = gone || refused || event.attempt >= orderEvents.policyOf("WebhookDelivery").attempts;
   const disabled = deliveryFailed
     ? await recordFailure(db, endpointId, {
         disableAfterFailures: options.disableAfterFailures,

@@ -1,5 +1,5 @@
 import { isIP } from "node:net";
-import { webhookTypes, type WebhookType } from "@outbox/events";
+import { webhookTypes, type WebhookType } from "@outbox/domain";
 import { refusedLiteral } from "./address-guard.ts";
 import { InvalidEndpointError, type FieldIssue } from "./errors.ts";
 

@@ -1,5 +1,5 @@
 import type { PrismaClient } from "@outbox/db";
-import { execute, query } from "@outbox/outbox";
+import { execute, query } from "@outbox/events";
 import { sql } from "@outbox/sql";
 import { parseEndpointInput, type EventFilter } from "./endpoint-input.ts";
 import { EndpointNotFoundError, TenantNotFoundError } from "./errors.ts";

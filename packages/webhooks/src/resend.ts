@@ -1,6 +1,6 @@
 import type { PrismaClient } from "@outbox/db";
-import { parseEvent } from "@outbox/events";
-import { publish, query } from "@outbox/outbox";
+import { orderEvents } from "@outbox/domain";
+import { query } from "@outbox/events";
 import { sql } from "@outbox/sql";
 import { EndpointDisabledError, EndpointNotFoundError, MessageNotFoundError } from "./errors.ts";
 import { isUuid } from "./endpoints.ts";
@@ -57,9 +57,9 @@ export async function resendMessage(
   if (!endpoint.enabled) throw new EndpointDisabledError(endpointId, endpoint.disabledReason);
   const original = isUuid(eventId) ? await originalDelivery(prisma, eventId, endpointId) : undefined;
   if (!original) throw new MessageNotFoundError(endpointId, eventId);
-  const payload = parseEvent("WebhookDelivery", original.payload);
+  const payload = orderEvents.parse("WebhookDelivery", original.payload);
   const webhookId = payload.webhookId ?? eventId.toLowerCase();
-  const id = await publish(prisma, {
+  const id = await orderEvents.publish(prisma, {
     type: "WebhookDelivery",
     payload: { ...payload, webhookId },
     causationId: eventId,

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { Webhook } from "standardwebhooks";
 import { createPrisma, type PrismaClient } from "@outbox/db";
-import { policyOf } from "@outbox/events";
+import { orderEvents } from "@outbox/domain";
 import { createLogger } from "@outbox/logger";
 import { PermanentError } from "@outbox/processor";
 import { Database } from "@outbox/sql";
@@ -180,7 +180,7 @@ describe("webhook delivery to a real receiver", () => {
     const { tenantId, endpointId } = await endpointAt(target.url);
     const disabled: DisabledEndpoint[] = [];
     const h = handler({ disableAfterFailures: 3, onEndpointDisabled: (e) => disabled.push(e) });
-    const lastAttempt = policyOf("WebhookDelivery").attempts;
+    const lastAttempt = orderEvents.policyOf("WebhookDelivery").attempts;
     await expect(run(h, deliveryEvent(endpointId, tenantId))).rejects.toBeInstanceOf(DeliveryFailedError);
     expect((await endpointRow(endpointId)).consecutiveFailures).toBe(0); // an attempt with retries left is no failed delivery
     await expect(run(h, { ...deliveryEvent(endpointId, tenantId), attempt: lastAttempt })).rejects.toBeInstanceOf(DeliveryFailedError);
@@ -200,7 +200,7 @@ describe("webhook delivery to a real receiver", () => {
     const target = await receiver((n) => ({ status: n <= 2 ? 500 : 200 }));
     const { tenantId, endpointId } = await endpointAt(target.url);
     const h = handler({ disableAfterFailures: 3 });
-    const lastAttempt = policyOf("WebhookDelivery").attempts;
+    const lastAttempt = orderEvents.policyOf("WebhookDelivery").attempts;
     await expect(run(h, { ...deliveryEvent(endpointId, tenantId), attempt: lastAttempt })).rejects.toThrow();
     await expect(run(h, { ...deliveryEvent(endpointId, tenantId), attempt: lastAttempt })).rejects.toThrow();
     expect((await endpointRow(endpointId)).consecutiveFailures).toBe(2);

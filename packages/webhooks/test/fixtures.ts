@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { PrismaClient } from "@outbox/db";
-import type { EventPayload } from "@outbox/events";
+import type { OrderEventPayload, OrderEvents } from "@outbox/domain";
 import type { HandledEvent } from "@outbox/processor";
 
 export const encryptionKey = "test-encryption-key-with-32-chars-or-more";
@@ -16,8 +16,8 @@ export function deliveryEvent(
   endpointId: string,
   tenantId: string,
   { id = randomUUID(), attempt = 1 }: { id?: string; attempt?: number } = {},
-): HandledEvent<"WebhookDelivery"> {
-  const payload: EventPayload<"WebhookDelivery"> = {
+): HandledEvent<OrderEvents, "WebhookDelivery"> {
+  const payload: OrderEventPayload<"WebhookDelivery"> = {
     endpointId,
     tenantId,
     type: "order.created",

@@ -4,7 +4,7 @@ import { Webhook } from "standardwebhooks";
 import { loadConfig } from "@outbox/config";
 import { createPrisma, type PrismaClient } from "@outbox/db";
 import { createLogger } from "@outbox/logger";
-import { publish } from "@outbox/outbox";
+import { orderEvents } from "@outbox/domain";
 import { createQueues, createRedis } from "@outbox/queues";
 import { createTestDatabase, createTestRedis, waitFor, type TestDatabase, type TestRedis } from "@outbox/testing";
 // The worker app depends on this package, so it cannot be a declared dependency here (a cycle).
@@ -49,7 +49,7 @@ async function publishDelivery(receiver: Receiver) {
   const tenantId = await createTenant(prisma);
   const { endpoint, secret } = await createEndpoint(prisma, { encryptionKey, allowPrivateNetworks: true }, { tenantId, url: receiver.url, events: ["order.created"] });
   const eventId = await prisma.$transaction((tx) =>
-    publish(tx, {
+    orderEvents.publish(tx, {
       type: "WebhookDelivery",
       payload: { endpointId: endpoint.id, tenantId, type: "order.created", sourceEventId: randomUUID(), data: { orderId: "o-9" }, occurredAt: new Date().toISOString() },
     }),
@@ -82,7 +82,7 @@ describe("webhook deliveries through the real queue and processor", () => {
 
   it("a receiver that always answers 500 leaves the event dead after 5 attempts, in the dead-letter queue", async () => {
     const receiver = await startReceiver(() => ({ status: 500, body: "down" }));
-    const queues = createQueues(createRedis({ url: redis.url }, "producer"), redis.prefix);
+    const queues = createQueues(createRedis({ url: redis.url }, "producer"), redis.prefix, orderEvents);
     try {
       const { eventId } = await publishDelivery(receiver);
       await waitFor(async () => (await statusOf(eventId)) === "dead", { timeoutMs: 45_000, message: "the delivery to be dead" });

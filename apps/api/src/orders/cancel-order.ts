@@ -1,5 +1,4 @@
-import { orderStatus } from "@outbox/domain";
-import { publishStatement } from "@outbox/outbox";
+import { orderEvents, orderStatus } from "@outbox/domain";
 import { sql, type Database } from "@outbox/sql";
 import { conflict, notFound } from "../errors.ts";
 import { retrying } from "../retrying.ts";
@@ -28,7 +27,7 @@ export async function cancelOrder(db: Database, id: string, reason: string, tena
     if (order.status === orderStatus.cancelled) throw conflict("ORDER_ALREADY_CANCELLED", `order ${id} is already cancelled (${why})`);
     if (order.status === orderStatus.rejected) throw conflict("ORDER_REJECTED", `order ${id} was rejected (${why}); there is nothing to cancel`);
     const cancelledAt = new Date().toISOString();
-    const published = publishStatement([{ type: "OrderCancelled", payload: { orderId: id, tenantId: order.tenant_id, reason, cancelledAt } }], {
+    const published = orderEvents.publishStatement([{ type: "OrderCancelled", payload: { orderId: id, tenantId: order.tenant_id, reason, cancelledAt } }], {
       onlyIf: sql`EXISTS (SELECT 1 FROM changed)`,
     });
     const [row] = await db.query<{ changed: boolean }>(sql`

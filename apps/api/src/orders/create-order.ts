@@ -1,7 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { maxMoney, orderStatus } from "@outbox/domain";
-import type { EventPayload } from "@outbox/events";
-import { publishStatement } from "@outbox/outbox";
+import { maxMoney, type OrderEventPayload, orderEvents, orderStatus } from "@outbox/domain";
 import { sql, type Database, type Statement } from "@outbox/sql";
 import { ApiError, conflict, invalid, notFound } from "../errors.ts";
 import { requestHash } from "../idempotency.ts";
@@ -76,7 +74,7 @@ export async function createOrder(db: Database, body: CreateOrderBody, idempoten
   const facts = await readOrderFacts(db, body);
   const totalAmount = checkedTotal(body, facts);
   const order = newOrder(body, totalAmount, facts.currency!, formatOrderNumber(Number(facts.order_sequence)));
-  const published = publishStatement([{ type: "OrderCreated", payload: order.payload }], { onlyIf: sql`EXISTS (SELECT 1 FROM created)` });
+  const published = orderEvents.publishStatement([{ type: "OrderCreated", payload: order.payload }], { onlyIf: sql`EXISTS (SELECT 1 FROM created)` });
   const answer = { ...order.view, eventId: published.ids[0]! };
   const key = idempotencyKey ? { tenantId: body.tenantId, scope: "POST /api/orders", key: idempotencyKey, hash: requestHash(body) } : undefined;
   const [written] = await db.query<{ created: boolean }>(writeOrder(order, published.statement, key, answer));
@@ -88,7 +86,7 @@ function newOrder(body: CreateOrderBody, totalAmount: number, currency: string, 
   const id = randomUUID();
   const createdAt = new Date().toISOString();
   const items = [...body.items].sort((a, b) => (a.productId < b.productId ? -1 : 1));
-  const payload: EventPayload<"OrderCreated"> = {
+  const payload: OrderEventPayload<"OrderCreated"> = {
     orderId: id,
     orderNumber,
     tenantId: body.tenantId,

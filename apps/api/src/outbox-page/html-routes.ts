@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { replayResult } from "@outbox/admin-results";
 import { DeadLetterError, ReleaseNotQueuedError, retryDead, skipDead } from "@outbox/dead-letter";
+import { orderEvents } from "@outbox/domain";
 import { replayProcessed, ReplayRefusedError } from "@outbox/outbox";
 import { readEventState } from "@outbox/stats";
 import { ApiError } from "../errors.ts";
@@ -79,7 +80,7 @@ export async function outboxHtmlRoutes(parent: FastifyInstance, { config, db, qu
   });
 
   async function renderEvent(reply: FastifyReply, id: string, message?: Banner, status = 200) {
-    const event = await readEventState(db, id);
+    const event = await readEventState(db, id, orderEvents.unorderedTypes);
     if (!event) return send(reply, problemView("Not found", `no event with id ${id}`), 404);
     const [holder, caused] = await Promise.all([holderOf(db, id), listEvents(db, { causedBy: id }, { limit: causedPageSize })]);
     return send(reply, eventView(event, caused, holder, message), status);
@@ -129,7 +130,7 @@ export async function outboxHtmlRoutes(parent: FastifyInstance, { config, db, qu
     const form = request.body;
     try {
       const since = new Date(form.since);
-      const { until, replayed } = await replayProcessed(db, { type: form.type, since, ...(form.until ? { until: new Date(form.until) } : {}) });
+      const { until, replayed } = await replayProcessed(db, { catalog: orderEvents, type: form.type, since, ...(form.until ? { until: new Date(form.until) } : {}) });
       return send(reply, replayView(form, replayResult(form.type, since, until, replayed)));
     } catch (error) {
       const refused = refusal(error);

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import { orderEvents } from "@outbox/domain";
 import { readEventState } from "@outbox/stats";
 import { notFound } from "../errors.ts";
 import { adminRefusals, answers } from "../responses.ts";
@@ -34,7 +35,7 @@ export async function outboxJsonRoutes(parent: FastifyInstance, { db }: OutboxPa
     { schema: { tags, summary: "One outbox event: its row, payload, what holds it, the events it caused", params: idParams, response: answers({ 200: eventJson }, [400, 404, ...adminRefusals]) } },
     async (request) => {
       const { id } = request.params;
-      const event = await readEventState(db, id);
+      const event = await readEventState(db, id, orderEvents.unorderedTypes);
       if (!event) throw notFound("event", id);
       const [holder, caused] = await Promise.all([holderOf(db, id), listEvents(db, { causedBy: id }, { limit: causedPageSize })]);
       return { event: eventToJson(event, holder), caused: { events: caused.events.map(summaryToJson), next: caused.next } };

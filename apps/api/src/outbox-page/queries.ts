@@ -1,7 +1,7 @@
-import { unorderedEventTypes } from "@outbox/events";
 import { heldBehindEarlier } from "@outbox/outbox";
 import { empty, join, raw, sql, type Queryable, type Statement } from "@outbox/sql";
 import { isDispatched, relayCursorName } from "@outbox/stats";
+import { orderEvents } from "@outbox/domain";
 
 /** The statuses a row is stored with, as the page filters them (a pending row reads `dispatched` once its job is in Redis). */
 export const listableStatuses = ["pending", "processed", "dead", "skipped"] as const;
@@ -77,7 +77,7 @@ export async function listEvents(db: Queryable, filters: EventFilters, { before,
   if (before) conditions.push(sql`o.sequence < ${before}::bigint`);
   const where = conditions.length > 0 ? sql`WHERE ${join(conditions, " AND ")}` : empty;
   const rows = await db.query<EventSummary>(sql`
-    SELECT ${summaryColumns}, CASE WHEN ${isDispatched()} THEN 'dispatched' ELSE o.status END AS status
+    SELECT ${summaryColumns}, CASE WHEN ${isDispatched(orderEvents.unorderedTypes)} THEN 'dispatched' ELSE o.status END AS status
     FROM (
       SELECT o.id, o.sequence, o.transaction_id, o.event_type, o.aggregate_type, o.aggregate_id, o.tenant_id, o.status,
         o.attempts, o.last_error, o.causation_id, o.created_at, o.processed_at
@@ -113,7 +113,7 @@ export async function holderOf(db: Queryable, id: string): Promise<Holder | unde
         AND e.status IN ('pending', 'dead') AND e.sequence < o.sequence
       ORDER BY e.sequence
       LIMIT 1) h
-    WHERE o.id = ${id}::uuid AND o.status = 'pending' AND ${heldBehindEarlier(unorderedEventTypes)}`);
+    WHERE o.id = ${id}::uuid AND o.status = 'pending' AND ${heldBehindEarlier(orderEvents.unorderedTypes)}`);
   return row;
 }
 
@@ -149,14 +149,14 @@ export async function heldAggregates(db: Queryable, limit: number): Promise<Held
          SELECT 1 FROM event_outbox later
          WHERE later.aggregate_type = d.aggregate_type AND later.aggregate_id = d.aggregate_id
            AND later.status = 'pending' AND later.sequence > d.sequence
-           AND NOT (later.event_type = ANY(${unorderedEventTypes}::text[]))
+           AND NOT (later.event_type = ANY(${orderEvents.unorderedTypes}::text[]))
          LIMIT ${heldCountLimit}) h) AS "heldEvents"
     FROM event_outbox d
     WHERE d.status = 'dead' AND EXISTS (
       SELECT 1 FROM event_outbox later
       WHERE later.aggregate_type = d.aggregate_type AND later.aggregate_id = d.aggregate_id
         AND later.status = 'pending' AND later.sequence > d.sequence
-        AND NOT (later.event_type = ANY(${unorderedEventTypes}::text[])))
+        AND NOT (later.event_type = ANY(${orderEvents.unorderedTypes}::text[])))
     ORDER BY d.created_at, d.id
     LIMIT ${limit}`);
 }

@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { eventTypes } from "@outbox/events";
 import type { EventState } from "@outbox/stats";
 import { listableStatuses, type EventSummary, type HeldAggregate, type Holder } from "./queries.ts";
+import { orderEvents } from "@outbox/domain";
 
 const text = z.string().min(1).max(200);
 
@@ -22,7 +22,7 @@ export const idParams = z.object({ id: z.uuid("must be a UUID") });
 export const heldQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(200) });
 
 export const replayForm = z.object({
-  type: z.enum(eventTypes),
+  type: z.enum(orderEvents.types),
   since: z.iso.datetime({ offset: true, error: "must be an ISO-8601 date-time" }),
   until: z.iso.datetime({ offset: true, error: "must be an ISO-8601 date-time" }).optional(),
 });

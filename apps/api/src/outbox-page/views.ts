@@ -1,10 +1,10 @@
 import type { ReplayResult } from "@outbox/admin-results";
-import { eventTypes } from "@outbox/events";
 import { queueOf } from "@outbox/queues";
 import type { EventState } from "@outbox/stats";
 import { href, html, type Html } from "./html.ts";
 import { eventPath, heldPath, jobPath, layout, outboxPath, replayPath, statusCell } from "./layout.ts";
 import { heldCountLimit, listableStatuses, type EventFilters, type EventPage, type EventSummary, type HeldAggregate, type Holder } from "./queries.ts";
+import { orderEvents } from "@outbox/domain";
 
 /** A message above a view: what an action did, or why it was refused. */
 export interface Banner {
@@ -45,7 +45,7 @@ export function listView(filters: EventFilters, page: EventPage, limit: number):
 <form class="filters" method="get" action="${outboxPath}">
 <label>status <select name="status"><option value="">any</option>${listableStatuses.map((status) => html`<option${selected(filters.status === status)}>${status}</option>`)}</select></label>
 <label>type <input name="type" list="event-types" value="${filters.type ?? ""}"></label>
-<datalist id="event-types">${eventTypes.map((type) => html`<option value="${type}">`)}</datalist>
+<datalist id="event-types">${orderEvents.types.map((type) => html`<option value="${type}">`)}</datalist>
 <label>aggregate type <input name="aggregateType" value="${filters.aggregateType ?? ""}"></label>
 <label>aggregate id <input name="aggregateId" value="${filters.aggregateId ?? ""}"></label>
 <label>tenant <input name="tenantId" value="${filters.tenantId ?? ""}"></label>
@@ -78,7 +78,7 @@ ${replayForm({ type: event.type, since: since.toISOString(), until: until.toISOS
 
 function replayForm(values: { type?: string | undefined; since?: string | undefined; until?: string | undefined }): Html {
   return html`<form class="filters" method="post" action="${replayPath}">
-<label>type <select name="type">${eventTypes.map((type) => html`<option${selected(values.type === type)}>${type}</option>`)}</select></label>
+<label>type <select name="type">${orderEvents.types.map((type) => html`<option${selected(values.type === type)}>${type}</option>`)}</select></label>
 <label>since (ISO-8601, inclusive) <input name="since" required value="${values.since ?? ""}"></label>
 <label>until (exclusive; empty: now) <input name="until" value="${values.until ?? ""}"></label>
 <button type="submit">Replay</button></form>`;
@@ -86,7 +86,7 @@ function replayForm(values: { type?: string | undefined; since?: string | undefi
 
 /** One event: its row, payload, what holds it, the events it caused, and the actions its status allows. */
 export function eventView(event: EventState, caused: EventPage, holder: Holder | undefined, message?: Banner): Html {
-  const queue = queueOf(event.type);
+  const queue = queueOf(orderEvents, event.type);
   return layout(
     `Event ${event.id}`,
     html`${banner(message)}<h1>Event <code>${event.id}</code></h1>

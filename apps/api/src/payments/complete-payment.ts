@@ -1,5 +1,4 @@
-import { moneyFrom, orderStatus, paymentStatus } from "@outbox/domain";
-import { publishStatement } from "@outbox/outbox";
+import { moneyFrom, orderEvents, orderStatus, paymentStatus } from "@outbox/domain";
 import { sql, type Database } from "@outbox/sql";
 import { conflict, notFound } from "../errors.ts";
 import { retrying } from "../retrying.ts";
@@ -35,7 +34,7 @@ export async function completePayment(db: Database, id: string, succeeded: boole
       throw conflict("ORDER_CANCELLED", `order ${payment.order_id} is cancelled${payment.order_status_reason ? ` (${payment.order_status_reason})` : ""}`);
     }
     const outcome = succeeded ? "succeeded" : "failed";
-    const published = publishStatement(
+    const published = orderEvents.publishStatement(
       [
         {
           type: "PaymentProcessed",

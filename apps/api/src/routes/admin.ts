@@ -8,6 +8,7 @@ import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { deadListResult, replayResult, retryResult, skipResult, type DeadListResult, type ReplayResult, type RetryResult, type SkipResult, type StatsResult } from "@outbox/admin-results";
 import type { Env } from "@outbox/config";
 import { DeadLetterError, listDead, ReleaseNotQueuedError, retryAllDead, retryDead, skipDead } from "@outbox/dead-letter";
+import { orderEvents } from "@outbox/domain";
 import { replayProcessed, ReplayRefusedError } from "@outbox/outbox";
 import type { QueueSet } from "@outbox/queues";
 import { schedulesQueueName } from "@outbox/schedules";
@@ -65,7 +66,7 @@ export async function adminRoutes(untyped: FastifyInstance, { config, db, queues
     const body = request.body;
     try {
       const since = new Date(body.since);
-      const { until, replayed } = await replayProcessed(db, { type: body.type, since, ...(body.until ? { until: new Date(body.until) } : {}) });
+      const { until, replayed } = await replayProcessed(db, { catalog: orderEvents, type: body.type, since, ...(body.until ? { until: new Date(body.until) } : {}) });
       return replayResult(body.type, since, until, replayed);
     } catch (error) {
       if (error instanceof ReplayRefusedError) throw new ApiError(409, error.code, error.message);

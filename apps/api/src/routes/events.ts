@@ -1,4 +1,5 @@
 import type { FastifyPluginCallbackZod } from "fastify-type-provider-zod";
+import { orderEvents } from "@outbox/domain";
 import type { Database } from "@outbox/sql";
 import { readEventState } from "@outbox/stats";
 import { mayRead } from "../auth/access.ts";
@@ -26,7 +27,7 @@ export const eventRoutes: FastifyPluginCallbackZod<{ db: Database }> = (app, { d
     },
     async (request) => {
       const { id } = request.params;
-      const event = isUuid(id) ? await readEventState(db, id) : undefined;
+      const event = isUuid(id) ? await readEventState(db, id, orderEvents.unorderedTypes) : undefined;
       if (!event || !mayRead(request, event.tenantId)) throw notFound("event", id);
       return { ...event, status: event.status as "pending", handledAt: event.status === "processed" ? event.processedAt : null };
     },

@@ -1,7 +1,6 @@
 import type { FastifyPluginCallbackZod } from "fastify-type-provider-zod";
 import type { Product, PrismaClient } from "@outbox/db";
-import { moneyFrom } from "@outbox/domain";
-import { publish } from "@outbox/outbox";
+import { moneyFrom, orderEvents } from "@outbox/domain";
 import { requireBodyTenant, tenantScope } from "../auth/access.ts";
 import { ApiError, notFound } from "../errors.ts";
 import { answers, apiRefusals, bodyRefusals, productCreated, productView as productViewSchema } from "../responses.ts";
@@ -31,7 +30,7 @@ export const productRoutes: FastifyPluginCallbackZod<{ prisma: PrismaClient }> =
         throw new ApiError(404, "SELLER_NOT_FOUND", `sellerId ${body.sellerId} is not a user of tenant ${tenant.id}`, [{ path: "sellerId", message: "is not a user of the tenant" }]);
       }
       const product = await tx.product.create({ data: { ...body, tenantId: tenant.id } });
-      const eventId = await publish(tx, {
+      const eventId = await orderEvents.publish(tx, {
         type: "ProductCreated",
         payload: {
           productId: product.id,

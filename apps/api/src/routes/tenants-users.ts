@@ -1,12 +1,12 @@
 import type { FastifyPluginCallbackZod } from "fastify-type-provider-zod";
 import { Prisma, type PrismaClient } from "@outbox/db";
-import { publish } from "@outbox/outbox";
 import { requireBodyTenant } from "../auth/access.ts";
 import { newApiKey } from "../auth/api-key-format.ts";
 import { conflict, notFound } from "../errors.ts";
 import { answers, apiRefusals, bodyRefusals, tenantCreated, userCreated } from "../responses.ts";
 import { createTenantBody, createUserBody } from "../schemas.ts";
 import { isUuid } from "../validation.ts";
+import { orderEvents } from "@outbox/domain";
 
 function isUniqueViolation(error: unknown): boolean {
   return error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002";
@@ -30,7 +30,7 @@ export const tenantAndUserRoutes: FastifyPluginCallbackZod<{ prisma: PrismaClien
       const result = await prisma.$transaction(async (tx) => {
         const tenant = await tx.tenant.create({ data: { name: body.name, slug: body.slug } });
         await tx.apiKey.create({ data: { id: key.id, tenantId: tenant.id, name: "first key", prefix: key.prefix, keyHash: key.hash } });
-        const eventId = await publish(tx, {
+        const eventId = await orderEvents.publish(tx, {
           type: "TenantCreated",
           payload: { tenantId: tenant.id, name: tenant.name, slug: tenant.slug, createdAt: tenant.createdAt.toISOString() },
         });
@@ -57,7 +57,7 @@ export const tenantAndUserRoutes: FastifyPluginCallbackZod<{ prisma: PrismaClien
         const tenant = isUuid(body.tenantId) ? await tx.tenant.findUnique({ where: { id: body.tenantId }, select: { id: true } }) : null;
         if (!tenant) throw notFound("tenant", body.tenantId);
         const user = await tx.user.create({ data: { tenantId: tenant.id, email: body.email, role: body.role } });
-        const eventId = await publish(tx, {
+        const eventId = await orderEvents.publish(tx, {
           type: "UserCreated",
           payload: { userId: user.id, tenantId: tenant.id, email: user.email, role: body.role, createdAt: user.createdAt.toISOString() },
         });

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { errorBody, timestamp } from "../responses.ts";
-import { webhookTypes } from "@outbox/events";
 import { allEvents, decodeAttemptCursor, maxAttemptPageSize, urlIssues } from "@outbox/webhooks";
+import { webhookTypes } from "@outbox/domain";
 
 /**
  * The webhook routes' zod schemas: they validate each request part (fastify-type-provider-zod)

@@ -6,10 +6,10 @@ import { print, type CommandContext } from "../output.ts";
 export type { ReplayedEvent, ReplayOptions } from "@outbox/outbox";
 
 /** `outbox replay --type T --since ISO [--until ISO]`: see replayProcessed in @outbox/outbox. */
-export async function replayCommand(ctx: CommandContext, options: ReplayOptions): Promise<ReplayResult> {
+export async function replayCommand(ctx: CommandContext, options: Omit<ReplayOptions, "catalog">): Promise<ReplayResult> {
   let replay: Awaited<ReturnType<typeof replayProcessed>>;
   try {
-    replay = await replayProcessed(ctx.db, options);
+    replay = await replayProcessed(ctx.db, { ...options, catalog: ctx.queues.catalog });
   } catch (error) {
     if (error instanceof ReplayRefusedError) throw new OperationError(error.code, error.message, { cause: error });
     throw error;

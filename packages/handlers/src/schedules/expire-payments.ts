@@ -1,4 +1,4 @@
-import { publishMany } from "@outbox/outbox";
+import { orderEvents } from "@outbox/domain";
 import { sql, type Connection, type Database } from "@outbox/sql";
 
 export interface ExpirePaymentsOptions {
@@ -31,7 +31,7 @@ export async function expirePayments(
   for (;;) {
     const batch = await db.transaction(async (tx) => {
       const rows = await expireDuePayments(tx, cutoff, batchSize, now);
-      await publishMany(
+      await orderEvents.publishMany(
         tx,
         rows.map((row) => ({
           type: "PaymentExpired" as const,

@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { eventTypes, inspectJson, InvalidEventError, parseEvent, type EventType } from "../src/index.ts";
+import { inspectJson, InvalidEventError } from "@outbox/events";
+import { orderEvents, type OrderEventType as EventType } from "../src/index.ts";
+
+const eventTypes = orderEvents.types;
 
 const at = "2026-11-30T10:00:00Z";
 const uuid = "8d9c2f6e-3b1a-4c5d-9e8f-0a1b2c3d4e5f";
@@ -37,7 +40,7 @@ function withValueAt(value: unknown, path: string[], replacement: string): unkno
 
 function issuesOf(type: EventType, payload: unknown): { path: string; message: string }[] {
   try {
-    parseEvent(type, payload);
+    orderEvents.parse(type, payload);
   } catch (error) {
     expect(error).toBeInstanceOf(InvalidEventError);
     return (error as InvalidEventError).issues;

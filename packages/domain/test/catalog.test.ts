@@ -1,7 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { eventCatalog, eventTypes, InvalidEventError, parseEvent, policyOf, queueNames, unorderedEventTypes } from "../src/index.ts";
+import { InvalidEventError, queueNames } from "@outbox/events";
+import { orderEvents } from "../src/index.ts";
 
-describe("the event catalog", () => {
+const policyOf = (type: string) => orderEvents.policyOf(type);
+
+describe("the order domain's event catalog", () => {
   it("orders priorities as DESIGN fixes them (1 is BullMQ's highest)", () => {
     const order = ["OrderCreated", "OrderCancelled", "PaymentProcessed", "UserCreated", "ProductCreated", "TenantCreated"] as const;
     const priorities = order.map((type) => policyOf(type).priority);
@@ -10,24 +13,24 @@ describe("the event catalog", () => {
   });
 
   it("retries 3 times from 2 s by default; webhook deliveries 5 times on their own queue, unordered", () => {
-    for (const type of eventTypes.filter((t) => t !== "WebhookDelivery")) {
+    for (const type of orderEvents.types.filter((t) => t !== "WebhookDelivery")) {
       expect(policyOf(type)).toMatchObject({ queue: queueNames.events, attempts: 3, backoffMs: 2000, ordered: true });
     }
     expect(policyOf("WebhookDelivery")).toMatchObject({ queue: queueNames.webhooks, attempts: 5, ordered: false });
-    expect(unorderedEventTypes).toEqual(["WebhookDelivery"]);
+    expect(orderEvents.unorderedTypes).toEqual(["WebhookDelivery"]);
   });
 
   it("puts payment events on their order's aggregate", () => {
-    const payment = parseEvent("PaymentProcessed", {
+    const payment = orderEvents.parse("PaymentProcessed", {
       paymentId: "p1", orderId: "o1", tenantId: "t1", amount: 100, status: "succeeded", processedAt: "2026-11-23T10:00:00Z",
     });
-    expect(eventCatalog.PaymentProcessed.aggregate(payment)).toEqual({ type: "order", id: "o1" });
+    expect(orderEvents.aggregateOf("PaymentProcessed", payment)).toEqual({ type: "order", id: "o1" });
   });
 
   it("names every failing field of a bad payload, and refuses unknown types", () => {
     const error = (() => {
       try {
-        parseEvent("OrderCreated", { orderId: "o1", items: [], totalAmount: -1, currency: "dollars", shippingAddress: { country: "ZZ" } });
+        orderEvents.parse("OrderCreated", { orderId: "o1", items: [], totalAmount: -1, currency: "dollars", shippingAddress: { country: "ZZ" } });
       } catch (caught) {
         return caught as InvalidEventError;
       }
@@ -36,6 +39,6 @@ describe("the event catalog", () => {
     const paths = error!.issues.map((issue) => issue.path);
     expect(paths).toEqual(expect.arrayContaining(["items", "totalAmount", "currency", "shippingAddress.country", "customerEmail"]));
     expect(error!.message).toMatch(/shippingAddress\.country is not an ISO 3166 country code/);
-    expect(() => parseEvent("OrderShipped", {})).toThrow(/event_type is not a known event type/);
+    expect(() => orderEvents.parse("OrderShipped", {})).toThrow(/event_type is not a known event type/);
   });
 });

@@ -1,11 +1,12 @@
 import { randomUUID } from "node:crypto";
-import { eventCatalog, parseEvent, type EventPayload, type EventType } from "@outbox/events";
+import type { z } from "zod";
 import { sql, type Statement } from "@outbox/sql";
+import type { AnyNewEvent, EventCatalog, Schemas } from "./define.ts";
 import { execute, type Executor } from "./executor.ts";
 
-export interface NewEvent<T extends EventType = EventType> {
+export interface NewEvent<S extends Schemas = Schemas, T extends keyof S & string = keyof S & string> {
   type: T;
-  payload: EventPayload<T>;
+  payload: z.input<S[T]>;
   /** Defaults to a new UUID; it is also the BullMQ job id and the idempotency key. */
   id?: string;
   /** Defaults to the catalog's aggregate for the type, read from the payload. */
@@ -18,34 +19,22 @@ export interface NewEvent<T extends EventType = EventType> {
   causationId?: string;
 }
 
-export type AnyNewEvent = { [T in EventType]: NewEvent<T> }[EventType];
-
 /**
  * Writes events into the outbox inside the caller's transaction: they exist exactly when the
  * caller's business change commits. Every payload is checked against its schema first; one that
  * fails throws InvalidEventError before anything is written, and the caller's transaction rolls
  * back with it. One statement however many events, in the given order (their `sequence` order).
  */
-export async function publishMany(executor: Executor, events: readonly AnyNewEvent[]): Promise<string[]> {
+export async function publishEvents(catalog: EventCatalog, executor: Executor, events: readonly AnyNewEvent[]): Promise<string[]> {
   if (events.length === 0) return [];
-  const { statement, ids } = publishStatement(events);
+  const { statement, ids } = publishStatement(catalog, events);
   await execute(executor, statement);
   return ids;
 }
 
-export async function publish<T extends EventType>(executor: Executor, event: NewEvent<T>): Promise<string> {
-  const [id] = await publishMany(executor, [event as AnyNewEvent]);
-  return id!;
-}
-
-/**
- * The INSERT that publishes these events (checked against their schemas now), for a caller that
- * writes its business rows and its events in one statement: put it in a data-modifying CTE
- * (`WITH …, published AS (${statement})`). `onlyIf`, a boolean SQL expression, makes the insert
- * conditional on the rest of that statement (e.g. `EXISTS (SELECT 1 FROM updated)`).
- */
-export function publishStatement(events: readonly AnyNewEvent[], { onlyIf }: { onlyIf?: Statement } = {}): { statement: Statement; ids: string[] } {
-  const rows = events.map(toRow);
+/** The INSERT that publishes these events (checked against their schemas now); see EventCatalog.publishStatement. */
+export function publishStatement(catalog: EventCatalog, events: readonly AnyNewEvent[], { onlyIf }: { onlyIf?: Statement } = {}): { statement: Statement; ids: string[] } {
+  const rows = events.map((event) => toRow(catalog, event));
   return { statement: insertEvents(rows, onlyIf ?? sql`true`), ids: rows.map((row) => row.id) };
 }
 
@@ -76,9 +65,9 @@ function insertEvents(rows: OutboxRowInput[], onlyIf: Statement): Statement {
     ORDER BY e.n`;
 }
 
-function toRow(event: AnyNewEvent): OutboxRowInput {
-  const payload = parseEvent(event.type, event.payload) as Record<string, unknown>;
-  const aggregate = event.aggregate ?? (eventCatalog[event.type].aggregate as (p: unknown) => { type: string; id: string })(payload);
+function toRow(catalog: EventCatalog, event: AnyNewEvent): OutboxRowInput {
+  const payload = catalog.parse(event.type, event.payload) as Record<string, unknown>;
+  const aggregate = event.aggregate ?? catalog.aggregateOf(event.type, payload);
   const tenantId = event.tenantId !== undefined ? event.tenantId : typeof payload.tenantId === "string" ? payload.tenantId : null;
   return {
     id: event.id ?? randomUUID(),

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { inspectJson, isStorableText, unstorableTextMessage } from "./text.ts";
+import { inspectJson, isStorableText, unstorableTextMessage } from "@outbox/events";
+import { maxMoney } from "../money.ts";
 
 const regionNames = new Intl.DisplayNames(["en"], { type: "region" });
 /** ISO 3166 leaves these to private use; Intl names some of them ("Unknown Region"). */
@@ -8,8 +9,6 @@ const userAssignedCodes = /^(AA|Q[M-Z]|X[A-Z]|ZZ)$/;
 /** Every free-text field: a string Postgres can store (no NUL, no lone surrogate; see text.ts). */
 export const text = () => z.string().refine(isStorableText, unstorableTextMessage);
 
-/** The most money a field or a total may hold: JSON numbers are exact up to 2^53 - 1. */
-export const maxMoney = Number.MAX_SAFE_INTEGER;
 
 export const id = text().trim().min(1, "must not be empty").max(200);
 export const uuid = z.uuid("must be a UUID");

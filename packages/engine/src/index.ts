@@ -1,0 +1,36 @@
+export {
+  defineEvents,
+  InvalidEventError,
+  queueNames,
+  type AggregateRef,
+  type EventCatalog,
+  type EventDefinition,
+  type EventPolicy,
+  type EventTypeOf,
+  type Executor,
+  type NewEvent,
+  type NewEventOf,
+  type PayloadOf,
+} from "@outbox/events";
+export type { Logger } from "@outbox/logger";
+export {
+  batch,
+  defineHandlers,
+  external,
+  PermanentError,
+  type AtCommit,
+  type BatchContext,
+  type BatchHandler,
+  type EventHandler,
+  type ExternalHandler,
+  type HandledEvent,
+  type HandlerContext,
+  type HandlerMap,
+  type Outcome,
+  type TransactionalHandler,
+} from "@outbox/processor";
+export type { Schedule, ScheduleRepeat } from "@outbox/schedules";
+export { Database, sql, type Queryable, type Statement } from "@outbox/sql";
+export { outboxMigrationSql } from "./migration.ts";
+export type { WorkerSettings } from "./settings.ts";
+export { StartAbortedError, startWorker, type RunningWorker, type WorkerOptions } from "./worker.ts";
