@@ -203,16 +203,17 @@ export async function skipUnfinished(executor: Executor, { aggregateType, aggreg
 
 /**
  * pruneFinished (processed | skipped → deleted): at most `limit` rows finished before `olderThan`,
- * oldest first, in the statement's own transaction. Reads event_outbox_finished_idx (processed_at
+ * oldest first, in one statement. Reads event_outbox_finished_idx (processed_at
  * WHERE status IN ('processed','skipped')) in order, so it touches only the rows it deletes. FOR
  * UPDATE SKIP LOCKED: a row another session holds (an admin action, a second pruner) is left for
- * the next call, never waited on. It picks its rows itself, under their locks, so none is lost:
- * it returns how many it deleted. Pending and dead rows are never touched.
+ * the next call, never waited on; a row it locks is checked again as committed (FOR UPDATE's
+ * re-check), so a row that changed meanwhile is not taken. It picks its rows itself, under their
+ * locks, so none is lost: it returns how many it deleted. Pending and dead rows are never touched.
  */
 export async function pruneFinished(db: Queryable, olderThan: Date, limit: number): Promise<number> {
   return db.execute(sql`
     DELETE FROM event_outbox
-    WHERE status IN ('processed', 'skipped') AND id IN (
+    WHERE id IN (
       SELECT id FROM event_outbox
       WHERE status IN ('processed', 'skipped') AND processed_at < ${olderThan}
       ORDER BY processed_at
