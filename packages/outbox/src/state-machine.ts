@@ -34,9 +34,10 @@ export interface Transition<Changed = string> {
   lost: string[];
 }
 
+/** Postgres returns ids as lowercase text; a caller may have asked in capitals. */
 function transition<Changed>(asked: readonly string[], changed: Changed[], idOf: (row: Changed) => string): Transition<Changed> {
   const moved = new Set(changed.map(idOf));
-  return { changed, lost: asked.filter((id) => !moved.has(id)) };
+  return { changed, lost: asked.filter((id) => !moved.has(id.toLowerCase())) };
 }
 
 const byIds = (asked: readonly string[], rows: { id: string }[]): Transition => transition(asked, rows.map((row) => row.id), (id) => id);

@@ -165,6 +165,13 @@ describe("retryDeadRows and skipDeadRows", () => {
     expect((await retryDeadRows(database.sql, [dead!])).lost).toEqual([dead]);
   });
 
+  it("an id asked in capitals is reported changed, not lost", async () => {
+    const [dead] = await seed({ status: "dead" });
+    const result = await retryDeadRows(database.sql, [dead!.toUpperCase()]);
+    expect(result.changed.map((row) => row.id)).toEqual([dead]);
+    expect(result.lost).toEqual([]);
+  });
+
   it("skip: a dead row becomes skipped, finished now; a row no longer dead is lost", async () => {
     const [dead, processed] = await seed({ status: "dead", attempts: 3 }, { status: "processed" });
     const result = await skipDeadRows(database.sql, [dead!, processed!]);
