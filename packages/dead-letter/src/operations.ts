@@ -1,4 +1,4 @@
-import { eventColumns, type OutboxEvent } from "@outbox/outbox";
+import { retryDeadRows, skipDeadRows, type ReleasedEvent, type Transition } from "@outbox/outbox";
 import type { QueueSet } from "@outbox/queues";
 import { sql, type Database, type Queryable } from "@outbox/sql";
 import { clearJobs } from "./queue.ts";
@@ -44,31 +44,32 @@ export async function listDead(db: Queryable, { type, limit = 100 }: { type?: st
     LIMIT ${limit}`);
 }
 
-/** eventStatus: $1 the event id. Reads the primary key; no lock (the change below checks `dead` again). */
-async function requireDead(db: Queryable, eventId: string): Promise<{ eventType: string }> {
+/** eventState: $1 the event id. Reads the primary key; no lock (the transition checks `dead` again). */
+async function eventState(db: Queryable, eventId: string): Promise<{ status: string; eventType: string } | undefined> {
   const [row] = await db.query<{ status: string; eventType: string }>(sql`
     SELECT status, event_type AS "eventType" FROM event_outbox WHERE id = ${eventId}::uuid`);
-  if (!row) throw new DeadLetterError("EVENT_NOT_FOUND", `no event with id ${eventId}`);
-  if (row.status !== "dead") throw new DeadLetterError("EVENT_NOT_DEAD", `event ${eventId} is ${row.status}, not dead`);
   return row;
 }
 
+function refusal(eventId: string, state: { status: string } | undefined): DeadLetterError {
+  if (!state) return new DeadLetterError("EVENT_NOT_FOUND", `no event with id ${eventId}`);
+  return new DeadLetterError("EVENT_NOT_DEAD", `event ${eventId} is ${state.status}, not dead`);
+}
+
+async function requireDead(db: Queryable, eventId: string): Promise<{ eventType: string }> {
+  const state = await eventState(db, eventId);
+  if (state?.status !== "dead") throw refusal(eventId, state);
+  return state;
+}
+
 /**
- * leaveDeadLetter: the dead row `$1` becomes `$2` (pending, with its attempts reset and due now; or
- * skipped, finished now). Only while it is still dead: the row lock orders it after a concurrent
- * change, and zero rows means another admin or a retried job got there first.
+ * The row after its transition out of `dead`. Lost: another admin, a retried job or a deleted
+ * webhook endpoint changed it first; the refusal names the state it is in now.
  */
-async function leaveDeadLetter(db: Queryable, eventId: string, status: "pending" | "skipped"): Promise<OutboxEvent & { status: string }> {
-  const [row] = await db.query<OutboxEvent & { status: string }>(sql`
-    UPDATE event_outbox o
-    SET status = ${status},
-        attempts = CASE WHEN ${status} = 'pending' THEN 0 ELSE o.attempts END,
-        available_at = CASE WHEN ${status} = 'pending' THEN now() ELSE o.available_at END,
-        processed_at = CASE WHEN ${status} = 'skipped' THEN now() ELSE o.processed_at END
-    WHERE o.id = ${eventId}::uuid AND o.status = 'dead'
-    RETURNING ${eventColumns}, o.status`);
-  if (!row) throw new DeadLetterError("EVENT_NOT_DEAD", `event ${eventId} is no longer dead`);
-  return row;
+async function released(db: Queryable, eventId: string, transition: Transition<ReleasedEvent>): Promise<ReleasedEvent> {
+  const [event] = transition.changed;
+  if (!event) throw refusal(eventId, await eventState(db, eventId));
+  return event;
 }
 
 /**
@@ -84,7 +85,7 @@ export async function retryDead(
 ): Promise<void> {
   const { eventType } = await requireDead(db, eventId);
   await clearJobs(queues, eventId, eventType, options);
-  const event = await leaveDeadLetter(db, eventId, "pending");
+  const event = await released(db, eventId, await retryDeadRows(db, [eventId]));
   await queueReleased(db, queues, event, options);
 }
 
@@ -140,7 +141,7 @@ export async function retryAllDead(db: Database, queues: QueueSet, { type, ...op
  */
 export async function skipDead(db: Database, queues: QueueSet, eventId: string, options: ReleaseOptions = {}): Promise<void> {
   const { eventType } = await requireDead(db, eventId);
-  const event = await leaveDeadLetter(db, eventId, "skipped");
+  const event = await released(db, eventId, await skipDeadRows(db, [eventId]));
   await clearJobs(queues, eventId, eventType);
   await queueReleased(db, queues, event, options);
 }

@@ -83,6 +83,24 @@ describe("retryDead", () => {
     await expect(retryDead(database.sql, queues, processed!)).rejects.toThrow(`event ${processed} is processed, not dead`);
     expect(await queues.events.getJob(processed!)).toBeUndefined();
   });
+
+  it("an event skipped while the retry waits for its row: refused, naming the state it is in, and not queued", async () => {
+    const [id] = await insert({ status: "dead" });
+    const admin = await database.sql.connect();
+    await admin.run("BEGIN");
+    await admin.query(sql`SELECT id FROM event_outbox WHERE id = ${id!}::uuid FOR UPDATE`);
+    const retry = retryDead(database.sql, queues, id!);
+    await waitFor(
+      async () => (await database.sql.query<{ n: number }>(sql`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`))[0]!.n > 0,
+      { message: "the retry to wait for the row" },
+    );
+    await admin.execute(sql`UPDATE event_outbox SET status = 'skipped', processed_at = now() WHERE id = ${id!}::uuid`);
+    await admin.run("COMMIT");
+    admin.release();
+    await expect(retry).rejects.toMatchObject({ code: "EVENT_NOT_DEAD", message: `event ${id} is skipped, not dead` });
+    expect(await rowOf(id!)).toEqual({ status: "skipped", attempts: 3 });
+    expect(await queues.events.getJob(id!)).toBeUndefined();
+  });
 });
 
 describe("skipDead", () => {

@@ -1,6 +1,6 @@
 import type { AnyNewEvent, EventCatalog, NewEvent } from "@outbox/events";
 import type { Logger } from "@outbox/logger";
-import { markProcessed, recordFailures, revertMarks, type OutboxStatus } from "@outbox/outbox";
+import { markProcessed, OutboxRowsLostError, recordFailures, revertMarks, type OutboxStatus } from "@outbox/outbox";
 import { isConnectionError, isTransientError, type Connection, type Database, type Queryable } from "@outbox/sql";
 import { HandlerTimeoutError, NoHandlerError } from "./errors.ts";
 import { isExternal, type AnyHandlerMap, type AtCommit, type EventHandler, type HandledEvent } from "./handler.ts";
@@ -101,7 +101,9 @@ async function runTransaction(deps: BatchDeps, jobs: EventJob[]): Promise<Outcom
   let waitMs = 200;
   for (;;) {
     try {
-      return await runOnce(deps, jobs, plan);
+      const outcomes = await runOnce(deps, jobs, plan);
+      warnLost(deps.logger, jobs, outcomes);
+      return outcomes;
     } catch (error) {
       // Postgres restarting: wait for it rather than spend every event's attempt. A COMMIT whose
       // answer was lost may have committed; the next run then finds its events processed.
@@ -111,6 +113,16 @@ async function runTransaction(deps: BatchDeps, jobs: EventJob[]): Promise<Outcom
       waitMs *= 2;
     }
   }
+}
+
+/**
+ * Events whose row this run lost (`skipped`): another run handled it, an admin skipped it, or
+ * retention pruned it before this run could mark it or record its failure. Not counted as handled.
+ */
+function warnLost(logger: Logger, jobs: EventJob[], outcomes: Outcome[]): void {
+  const lost = jobs.filter((_, index) => outcomes[index]!.kind === "skipped");
+  if (lost.length === 0) return;
+  logger.warn({ eventIds: lost.map((job) => job.id) }, "events no longer pending or dead when this run reached them; left as they are");
 }
 
 /** The longest single wait for Postgres to come back (the waits double from 200 ms up to this). */
@@ -138,15 +150,22 @@ async function runInTransaction(batch: BatchRun, jobs: EventJob[]): Promise<Outc
   const { tx, plan, failures } = batch;
   const started = performance.now();
   const marked = await markProcessed(tx, jobs.filter((job) => !plan.excluded.has(job.id)).map((job) => job.id));
-  const previous = new Map(marked.map((row) => [row.id, row.previous_status]));
+  const previous = new Map(marked.changed.map((row) => [row.id, row.previous_status]));
   for (const [type, runs] of groupByType(batch.deps.catalog, jobs.filter((job) => previous.has(job.id)), failures)) await runType(batch, type, runs);
   await writeAtCommit(batch);
 
   const byId = new Map(jobs.map((job) => [job.id, job]));
   const jobOf = (id: string) => byId.get(id)!;
-  await revertMarks(tx, [...failures].map(([id, error]) => ({ ...failedRun(jobOf(id), error), previousStatus: previous.get(id)! })));
-  await recordFailures(tx, [...plan.excluded].map(([id, error]) => failedRun(jobOf(id), error)));
-  return jobs.map((job) => outcomeOf(job, previous.get(job.id), failures.get(job.id) ?? plan.excluded.get(job.id), started));
+  // This transaction holds the rows it marked: a revert that misses one would commit a mark
+  // whose effects were rolled back, so it rolls everything back instead.
+  const reverted = await revertMarks(tx, [...failures].map(([id, error]) => ({ ...failedRun(jobOf(id), error), previousStatus: previous.get(id)! })));
+  if (reverted.lost.length > 0) throw new OutboxRowsLostError("revertMarks", reverted.lost);
+  const recorded = await recordFailures(tx, [...plan.excluded].map(([id, error]) => failedRun(jobOf(id), error)));
+  const lost = new Set([...marked.lost, ...recorded.lost]);
+  return jobs.map((job) => {
+    if (lost.has(job.id)) return { kind: "skipped" };
+    return outcomeOf(job, previous.get(job.id), failures.get(job.id) ?? plan.excluded.get(job.id), started);
+  });
 }
 
 function outcomeOf(job: EventJob, previousStatus: OutboxStatus | undefined, error: Error | undefined, started: number): Outcome {

@@ -29,10 +29,17 @@ export async function runExternal(deps: { db: Database; catalog: EventCatalog; l
     await withTimeout(handler.run({ db: deps.db, event, logger }), timeoutMs, () => new HandlerTimeoutError(event.type, timeoutMs));
   } catch (caught) {
     const error = caught instanceof Error ? caught : new Error(String(caught));
-    await recordFailures(deps.db, [failedRun(job, error)]);
+    const recorded = await recordFailures(deps.db, [failedRun(job, error)]);
+    if (recorded.lost.length > 0) return lost(deps.logger, job, "its failure");
     return failedOutcome(job, error, started);
   }
-  const [marked] = await markProcessed(deps.db, [job.id]);
-  if (!marked) return { kind: "skipped" };
+  const [marked] = (await markProcessed(deps.db, [job.id])).changed;
+  if (!marked) return lost(deps.logger, job, "its processed mark");
   return { kind: "handled", durationMs: performance.now() - started, wasDead: marked.previous_status === "dead" };
+}
+
+/** Another run or an admin finished the row while the call ran: nothing to record, not counted as handled. */
+function lost(logger: Logger, job: EventJob, what: string): Outcome {
+  logger.warn({ eventId: job.id, eventType: job.data.type }, `the event was no longer pending or dead when ${what} was written; left as it is`);
+  return { kind: "skipped" };
 }

@@ -1,4 +1,5 @@
-import { sql, type Queryable } from "@outbox/sql";
+import { pruneFinished } from "@outbox/outbox";
+import type { Queryable } from "@outbox/sql";
 import type { Schedule } from "./start.ts";
 
 export interface PruneOutboxOptions {
@@ -25,19 +26,8 @@ export async function pruneOutbox(
 ): Promise<number> {
   let deleted = 0;
   for (let batch = 0; batch < maxBatches; batch += 1) {
-    // deleteFinishedBatch: $1 cutoff, $2 batch size. Its own autocommit transaction.
-    // Reads event_outbox_finished_idx (processed_at WHERE status IN ('processed','skipped')) in
-    // order, so each batch touches only the rows it deletes. FOR UPDATE SKIP LOCKED: a row another
-    // session holds (an admin action, a second pruner) is left for the next batch, never waited on.
-    const count = await db.execute(sql`
-      DELETE FROM event_outbox
-      WHERE id IN (
-        SELECT id FROM event_outbox
-        WHERE status IN ('processed', 'skipped') AND processed_at < ${olderThan}
-        ORDER BY processed_at
-        LIMIT ${batchSize}
-        FOR UPDATE SKIP LOCKED
-      )`);
+    // Its own autocommit transaction; a row another session holds is left for the next batch.
+    const count = await pruneFinished(db, olderThan, batchSize);
     deleted += count;
     if (count < batchSize) break;
   }

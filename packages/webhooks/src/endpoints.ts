@@ -1,5 +1,6 @@
 import type { PrismaClient } from "@outbox/db";
-import { execute, query } from "@outbox/events";
+import { query } from "@outbox/events";
+import { skipUnfinished } from "@outbox/outbox";
 import { sql } from "@outbox/sql";
 import { parseEndpointInput, type EventFilter } from "./endpoint-input.ts";
 import { EndpointNotFoundError, TenantNotFoundError } from "./errors.ts";
@@ -131,16 +132,14 @@ export async function deleteEndpoint(prisma: PrismaClient, tenantId: string, end
       sql`DELETE FROM webhook_endpoints WHERE id = ${endpointId}::uuid AND tenant_id = ${tenantId}::uuid RETURNING id::text AS id`,
     );
     if (deleted.length === 0) throw new EndpointNotFoundError(endpointId);
-    // skipUnsentDeliveries: $1 the endpoint. Reads event_outbox_aggregate_open_idx (aggregate WHERE
-    // status IN ('pending','dead')); takes each row's lock, so a run marking one processed at the same
-    // time either commits first (and the row is left as it is) or finds it skipped.
-    const skippedDeliveries = await execute(
-      tx,
-      sql`UPDATE event_outbox SET status = 'skipped', processed_at = now(), last_error = ${deletedEndpointReason}
-          WHERE aggregate_type = 'webhook_endpoint' AND aggregate_id = ${endpointId.toLowerCase()}
-            AND event_type = 'WebhookDelivery' AND status IN ('pending', 'dead')`,
-    );
-    return { id: endpointId.toLowerCase(), skippedDeliveries };
+    // A delivery a run marks sent at the same time is lost to the skip: it was sent, and is not counted.
+    const skipped = await skipUnfinished(tx, {
+      aggregateType: "webhook_endpoint",
+      aggregateId: endpointId.toLowerCase(),
+      eventType: "WebhookDelivery",
+      reason: deletedEndpointReason,
+    });
+    return { id: endpointId.toLowerCase(), skippedDeliveries: skipped.changed.length };
   });
 }
 
