@@ -1,5 +1,6 @@
 export { publish, publishMany, publishStatement, type AnyNewEvent, type NewEvent } from "./publish.ts";
 export { execute, query, type Executor } from "./executor.ts";
+export { activeTraceparent, failSpan, parseTraceparent, traceparentOf } from "./trace-context.ts";
 export { eventColumns, heldBehindEarlier, type OutboxEvent } from "./event-row.ts";
 export { findRunnableHeads, type AggregateRef } from "./heads.ts";
 export { defaultRelayCursor, passedByRelay } from "./relay-position.ts";

@@ -5,6 +5,7 @@ import { isConnectionError, isTransientError, type Connection, type Database, ty
 import { HandlerTimeoutError, NoHandlerError } from "./errors.ts";
 import { isExternal, type AtCommit, type EventHandler, type HandledEvent, type HandlerMap } from "./handler.ts";
 import { attemptOf, failedOutcome, failedRun, withTimeout, type EventJob, type Outcome } from "./outcome.ts";
+import { inBatchSpan, inEventSpan } from "./tracing.ts";
 
 export interface BatchDeps {
   db: Database;
@@ -253,7 +254,7 @@ async function invoke(batch: BatchRun, handler: Exclude<EventHandler, { kind: "e
     const events = runs.map((run) => run.event);
     const logger = deps.logger.child({ eventType: type, events: events.length });
     const context = { tx, events, logger, atCommit, publish: (next: Parameters<typeof publishMany>[1]) => publishMany(tx, next) };
-    await withTimeout(handler.run(context as never), timeoutMs, timeout(runs));
+    await inBatchSpan(runs, () => withTimeout(handler.run(context as never), timeoutMs, timeout(runs)));
     keep();
     return;
   }
@@ -270,7 +271,7 @@ async function invoke(batch: BatchRun, handler: Exclude<EventHandler, { kind: "e
       atCommit,
       publish: (next: Parameters<typeof publish>[1]) => publish(tx, { ...next, causationId: next.causationId ?? event.id }),
     };
-    await withTimeout(handler(context as never), timeoutMs, timeout([run]));
+    await inEventSpan(run, () => withTimeout(handler(context as never), timeoutMs, timeout([run])));
   }
   keep();
 }

@@ -12,6 +12,7 @@ export function toJob(event: OutboxEvent, backoffMs?: number, now = Date.now()) 
     createdAt: event.created_at.toISOString(),
     previousAttempts: event.attempts,
   };
+  if (event.traceparent) data.traceparent = event.traceparent;
   const delay = Math.max(0, event.available_at.getTime() - now);
   return { name: event.event_type, data, opts: { ...jobOptions(event.id, event.event_type, backoffMs), ...(delay > 0 ? { delay } : {}) } };
 }
