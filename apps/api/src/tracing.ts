@@ -18,18 +18,16 @@ const tracer = trace.getTracer("@outbox/api");
  * request, the request runs in that one instead. With no SDK registered every span is the no-op
  * tracer's and nothing is recorded.
  *
- * Registered before every other hook: the span covers them all. It is made active in preHandler,
- * not onRequest: the body is parsed between the two, in a callback that does not keep the context.
+ * Registered before every other hook: the span is active through all of them (the rest of the
+ * request runs from `done`, and Fastify parses the body in the async scope it was called from).
  */
 export function registerTracing(app: FastifyInstance): void {
   app.decorateRequest("span", null);
   app.addHook("onRequest", (request, _reply, done) => {
-    if (!trace.getActiveSpan()) request.span = startServerSpan(request);
-    done();
-  });
-  app.addHook("preHandler", (request, _reply, done) => {
-    const span = request.span;
-    if (span && isSpanContextValid(span.spanContext())) context.with(trace.setSpan(context.active(), span), done);
+    if (trace.getActiveSpan()) return done();
+    const span = startServerSpan(request);
+    request.span = span;
+    if (isSpanContextValid(span.spanContext())) context.with(trace.setSpan(context.active(), span), done);
     else done();
   });
   app.addHook("onError", (request, _reply, error, done) => {
