@@ -16,7 +16,7 @@ const tracer = trace.getTracer("@outbox/api");
  * handler runs with it active, so `publish` inside the route stores it with the outbox rows. When
  * an HTTP instrumentation (an SDK's auto-instrumentation) has already started a span for the
  * request, the request runs in that one instead. With no SDK registered every span is the no-op
- * tracer's and nothing is recorded.
+ * tracer's and nothing is recorded; an incoming traceparent still reaches the outbox rows.
  *
  * Registered before every other hook: the span is active through all of them (the rest of the
  * request runs from `done`, and Fastify parses the body in the async scope it was called from).

@@ -17,14 +17,17 @@ export function activeTraceparent(): string | null {
 }
 
 const traceparentPattern = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
+const invalidTraceId = "0".repeat(32);
+const invalidSpanId = "0".repeat(16);
 
 /** The remote span context a traceparent names; undefined when it is absent or malformed. */
 export function parseTraceparent(traceparent: string | null | undefined): SpanContext | undefined {
   const match = traceparent ? traceparentPattern.exec(traceparent.trim()) : null;
   // Version ff is invalid; version 00 has exactly four fields (later versions may add more).
   if (!match || match[1] === "ff" || (match[1] === "00" && match[5] !== undefined)) return undefined;
-  const spanContext = { traceId: match[2]!, spanId: match[3]!, traceFlags: parseInt(match[4]!, 16), isRemote: true };
-  return isSpanContextValid(spanContext) ? spanContext : undefined;
+  const [, , traceId, spanId, flags] = match as unknown as [string, string, string, string, string];
+  if (traceId === invalidTraceId || spanId === invalidSpanId) return undefined;
+  return { traceId, spanId, traceFlags: parseInt(flags, 16), isRemote: true };
 }
 
 /** Marks a span failed with the error that failed its work. */
