@@ -18,6 +18,8 @@ CREATE TABLE event_outbox (
     processed_at timestamp(6) with time zone,
     last_error text,
     transaction_id xid8 DEFAULT pg_current_xact_id() NOT NULL,
+    -- The W3C traceparent of the span that published the event (with an OpenTelemetry SDK).
+    traceparent text,
     CONSTRAINT event_outbox_attempts_check CHECK (attempts >= 0),
     CONSTRAINT event_outbox_status_check CHECK (status IN ('pending', 'dispatched', 'processed', 'dead', 'skipped'))
 );
@@ -30,6 +32,7 @@ CREATE TABLE outbox_relay_cursor (
     watched xid8[] DEFAULT '{}'::xid8[] NOT NULL,
     updated_at timestamp(6) with time zone DEFAULT CURRENT_TIMESTAMP NOT NULL
 );
+INSERT INTO outbox_relay_cursor (name) VALUES ('default');
 
 CREATE INDEX event_outbox_relay_idx ON event_outbox (transaction_id, sequence) WHERE status = 'pending';
 CREATE INDEX event_outbox_aggregate_open_idx ON event_outbox (aggregate_type, aggregate_id, sequence) WHERE status IN ('pending', 'dead');

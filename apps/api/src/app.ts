@@ -17,6 +17,7 @@ import { bodyLimitBytes, errorHandler } from "./errors.ts";
 import { registerInputChecks } from "./input-checks.ts";
 import { registerLoadShedding } from "./load-shedding.ts";
 import { outboxPage } from "./outbox-page/index.ts";
+import { registerTracing } from "./tracing.ts";
 import { adminRoutes } from "./routes/admin.ts";
 import { apiKeyRoutes } from "./routes/api-keys.ts";
 import { eventRoutes } from "./routes/events.ts";
@@ -71,6 +72,7 @@ export async function buildApp({ config, db, prisma, logger, queues, redis }: Ap
     logController: new RequestLog(),
   });
   app.setErrorHandler(errorHandler);
+  registerTracing(app);
   await registerLoadShedding(app, { maxInFlight: config.API_MAX_IN_FLIGHT, maxEventLoopDelayMs: 1000 });
   const keys = new ApiKeyCache({ ttlMs: config.API_KEY_CACHE_TTL_MS });
   registerAuthentication(app, { db, admin, keys });

@@ -17,3 +17,4 @@ export { execute, query, type Executor } from "./executor.ts";
 export type { NewEvent } from "./publish.ts";
 export { describeIssues, InvalidEventError } from "./validate.ts";
 export { inspectJson, isStorableText, unstorableTextMessage, type JsonInspection } from "./text.ts";
+export { activeTraceparent, failSpan, parseTraceparent, traceparentOf } from "./trace-context.ts";

@@ -3,6 +3,7 @@ import type { z } from "zod";
 import { sql, type Statement } from "@outbox/sql";
 import type { AnyNewEvent, EventCatalog, Schemas } from "./define.ts";
 import { execute, type Executor } from "./executor.ts";
+import { activeTraceparent } from "./trace-context.ts";
 
 export interface NewEvent<S extends Schemas = Schemas, T extends keyof S & string = keyof S & string> {
   type: T;
@@ -35,7 +36,7 @@ export async function publishEvents(catalog: EventCatalog, executor: Executor, e
 /** The INSERT that publishes these events (checked against their schemas now); see EventCatalog.publishStatement. */
 export function publishStatement(catalog: EventCatalog, events: readonly AnyNewEvent[], { onlyIf }: { onlyIf?: Statement } = {}): { statement: Statement; ids: string[] } {
   const rows = events.map((event) => toRow(catalog, event));
-  return { statement: insertEvents(rows, onlyIf ?? sql`true`), ids: rows.map((row) => row.id) };
+  return { statement: insertEvents(rows, onlyIf ?? sql`true`, activeTraceparent()), ids: rows.map((row) => row.id) };
 }
 
 interface OutboxRowInput {
@@ -50,16 +51,17 @@ interface OutboxRowInput {
 }
 
 /**
- * insertEvents: $1 the rows as one JSON array (one parameter, parsed once by Postgres, whatever
- * the count), and a condition. WITH ORDINALITY keeps the caller's order, which `sequence` records.
+ * insertEvents: the rows as one JSON array (one parameter, parsed once by Postgres, whatever the
+ * count), a condition, and the active span's traceparent, one for every row (null without one).
+ * WITH ORDINALITY keeps the caller's order, which `sequence` records.
  * Defaults fill the rest: status pending, created_at and available_at now, transaction_id this
  * transaction.
  */
-function insertEvents(rows: OutboxRowInput[], onlyIf: Statement): Statement {
+function insertEvents(rows: OutboxRowInput[], onlyIf: Statement, traceparent: string | null): Statement {
   return sql`
-    INSERT INTO event_outbox (id, event_type, aggregate_type, aggregate_id, tenant_id, payload, available_at, causation_id)
+    INSERT INTO event_outbox (id, event_type, aggregate_type, aggregate_id, tenant_id, payload, available_at, causation_id, traceparent)
     SELECT (r->>'id')::uuid, r->>'event_type', r->>'aggregate_type', r->>'aggregate_id', r->>'tenant_id', r->'payload',
-      coalesce((r->>'available_at')::timestamptz, now()), (r->>'causation_id')::uuid
+      coalesce((r->>'available_at')::timestamptz, now()), (r->>'causation_id')::uuid, ${traceparent}::text
     FROM jsonb_array_elements(${JSON.stringify(rows)}::jsonb) WITH ORDINALITY AS e(r, n)
     WHERE ${onlyIf}
     ORDER BY e.n`;

@@ -11,11 +11,13 @@ export interface OutboxEvent {
   attempts: number;
   created_at: Date;
   available_at: Date;
+  /** The publishing span's W3C traceparent, or null. */
+  traceparent: string | null;
 }
 
 /** The columns of an OutboxEvent, from the row aliased `o`. */
 export const eventColumns: Statement = raw(
-  "o.id::text AS id, o.event_type, o.aggregate_type, o.aggregate_id, o.tenant_id, o.payload, o.attempts, o.created_at, o.available_at",
+  "o.id::text AS id, o.event_type, o.aggregate_type, o.aggregate_id, o.tenant_id, o.payload, o.attempts, o.created_at, o.available_at, o.traceparent",
 );
 
 /**

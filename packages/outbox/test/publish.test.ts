@@ -35,6 +35,8 @@ describe("publish", () => {
       dispatchedAt: null,
       processedAt: null,
       lastError: null,
+      // No OpenTelemetry SDK registered: no active span, nothing to continue.
+      traceparent: null,
     });
     expect(row.payload).toMatchObject({ tenantId, slug: "acme" });
     expect(await database.prisma.tenant.count({ where: { id: tenantId } })).toBe(1);

@@ -5,6 +5,7 @@ import { isConnectionError, isTransientError, type Connection, type Database, ty
 import { HandlerTimeoutError, NoHandlerError } from "./errors.ts";
 import { isExternal, type AnyHandlerMap, type AtCommit, type EventHandler, type HandledEvent } from "./handler.ts";
 import { attemptOf, failedOutcome, failedRun, withTimeout, type EventJob, type Outcome } from "./outcome.ts";
+import { inBatchSpan, inEventSpan } from "./tracing.ts";
 
 export interface BatchDeps {
   db: Database;
@@ -273,7 +274,7 @@ async function invoke(batch: BatchRun, handler: Exclude<EventHandler, { kind: "e
     const events = runs.map((run) => run.event);
     const logger = deps.logger.child({ eventType: type, events: events.length });
     const context = { tx, events, logger, atCommit, publish: (next: readonly AnyNewEvent[]) => deps.catalog.publishMany(tx, next) };
-    await withTimeout(handler.run(context as never), timeoutMs, timeout(runs));
+    await inBatchSpan(runs, () => withTimeout(handler.run(context as never), timeoutMs, timeout(runs)));
     keep();
     return;
   }
@@ -290,7 +291,7 @@ async function invoke(batch: BatchRun, handler: Exclude<EventHandler, { kind: "e
       atCommit,
       publish: (next: NewEvent) => deps.catalog.publish(tx, { ...next, causationId: next.causationId ?? event.id }),
     };
-    await withTimeout(handler(context as never), timeoutMs, timeout([run]));
+    await inEventSpan(run, () => withTimeout(handler(context as never), timeoutMs, timeout([run])));
   }
   keep();
 }

@@ -6,6 +6,7 @@ import { HandlerTimeoutError } from "./errors.ts";
 import type { ExternalHandler } from "./handler.ts";
 import { failedOutcome, failedRun, withTimeout, type EventJob, type Outcome } from "./outcome.ts";
 import { toHandledEvent } from "./run-batch.ts";
+import { inEventSpan } from "./tracing.ts";
 
 /** runnableStatus: the row's status when it may still run (pending, or dead and retried), else null. No lock. */
 async function runnableStatus(db: Database, id: string): Promise<string | null> {
@@ -26,7 +27,9 @@ export async function runExternal(deps: { db: Database; catalog: EventCatalog; l
     const event = toHandledEvent(deps.catalog, job);
     const timeoutMs = deps.catalog.policyOf(event.type).timeoutMs;
     const logger = deps.logger.child({ eventId: event.id, eventType: event.type });
-    await withTimeout(handler.run({ db: deps.db, event, logger }), timeoutMs, () => new HandlerTimeoutError(event.type, timeoutMs));
+    await inEventSpan({ job, event }, () =>
+      withTimeout(handler.run({ db: deps.db, event, logger }), timeoutMs, () => new HandlerTimeoutError(event.type, timeoutMs)),
+    );
   } catch (caught) {
     const error = caught instanceof Error ? caught : new Error(String(caught));
     const recorded = await recordFailures(deps.db, [failedRun(job, error)]);

@@ -13,6 +13,7 @@ export function toJob(event: OutboxEvent, policy: EventPolicy, backoffMs?: numbe
     createdAt: event.created_at.toISOString(),
     previousAttempts: event.attempts,
   };
+  if (event.traceparent) data.traceparent = event.traceparent;
   const delay = Math.max(0, event.available_at.getTime() - now);
   return { name: event.event_type, data, opts: { ...jobOptions(event.id, policy, backoffMs), ...(delay > 0 ? { delay } : {}) } };
 }

@@ -15,6 +15,8 @@ export interface EventJobData {
   createdAt: string;
   /** Runs this event already used before this dispatch (the row's `attempts`). */
   previousAttempts: number;
+  /** The publishing span's W3C traceparent (the row's), when one was active. */
+  traceparent?: string;
 }
 
 /** A dead event, as the dead-letter queue holds it. */

@@ -2,6 +2,8 @@ import { lookup as dnsLookup, type LookupAddress } from "node:dns";
 import { request as httpRequest, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { isIP, type LookupFunction } from "node:net";
+import { SpanKind, SpanStatusCode, trace, type Attributes } from "@opentelemetry/api";
+import { failSpan, traceparentOf } from "@outbox/events";
 import { refusedRange } from "./address-guard.ts";
 import { AddressRefusedError } from "./errors.ts";
 
@@ -67,12 +69,39 @@ function readBounded(response: IncomingMessage, limit: number): Promise<string> 
   });
 }
 
+const tracer = trace.getTracer("@outbox/webhooks");
+
+/**
+ * One POST in a CLIENT span, child of the active one (the processor's span of the delivery event):
+ * the request carries the span's W3C `traceparent`, so the receiver can continue the trace.
+ */
+export async function postOnce(options: PostOptions): Promise<PostResult> {
+  const span = tracer.startSpan("POST", { kind: SpanKind.CLIENT });
+  const traceparent = traceparentOf(span.spanContext());
+  const result = await post(traceparent ? { ...options, headers: { ...options.headers, traceparent } } : options);
+  if (span.isRecording()) {
+    span.setAttributes(clientAttributes(options.url, result));
+    if (result.error) failSpan(span, result.error);
+    else if (result.statusCode !== null && result.statusCode >= 400) span.setStatus({ code: SpanStatusCode.ERROR, message: `the receiver answered ${result.statusCode}` });
+  }
+  span.end();
+  return result;
+}
+
+/** HTTP client span attributes; the URL's path and query are left out (they may carry a token). */
+function clientAttributes(target: string, result: PostResult): Attributes {
+  const url = new URL(target);
+  const port = Number(url.port) || (url.protocol === "https:" ? 443 : 80);
+  const status = result.statusCode === null ? {} : { "http.response.status_code": result.statusCode };
+  return { "http.request.method": "POST", "server.address": url.hostname, "server.port": port, ...status };
+}
+
 /**
  * One POST with no redirect following (Node's http never follows them), a deadline over the whole
  * exchange, and the address check on IP literals (which skip DNS), on every resolved address, and
  * on the socket's actual peer.
  */
-export function postOnce(options: PostOptions): Promise<PostResult> {
+function post(options: PostOptions): Promise<PostResult> {
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
   const url = new URL(options.url);
