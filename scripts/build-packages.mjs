@@ -28,7 +28,7 @@ export function publishablePackages() {
     }
     // `pnpm pack` writes a version in place of every workspace:*, devDependencies' too.
     for (const dependency of Object.keys(pkg.manifest.devDependencies ?? {})) {
-      if (all.get(dependency)?.manifest.version === undefined && all.has(dependency)) throw new Error(`${dependency}, a devDependency of ${pkg.name}, needs a version (0.0.0 for a private one) for pnpm pack`);
+      if (all.has(dependency) && !all.get(dependency).manifest.version) throw new Error(`${dependency}, a devDependency of ${pkg.name}, needs a version (0.0.0 for a private one) for pnpm pack`);
     }
     ordered.push(pkg);
   };
@@ -72,13 +72,19 @@ export function buildPackage({ dir }) {
 
 if (process.argv[1] === import.meta.filename) {
   const started = Date.now();
-  const packages = publishablePackages();
+  const fail = (message) => {
+    console.error(`build: ${message}`);
+    process.exit(1);
+  };
+  let packages = [];
+  try {
+    packages = publishablePackages();
+  } catch (error) {
+    fail(error.message);
+  }
   for (const pkg of packages) {
     const problems = buildPackage(pkg);
-    if (problems.length > 0) {
-      console.error(`build: ${pkg.name} failed\n${problems.join("\n")}`);
-      process.exit(1);
-    }
+    if (problems.length > 0) fail(`${pkg.name} does not compile\n${problems.join("\n")}`);
   }
   console.error(`build: ${packages.length} packages compiled into their dist/ in ${Date.now() - started} ms`);
 }
