@@ -47,6 +47,7 @@ let tarballs: Record<string, string>;
 
 beforeAll(async () => {
   tarballs = JSON.parse(await sh(process.execPath, [path.join(root, "scripts", "pack.mjs"), path.join(work, "tarballs")], { cwd: root })) as Record<string, string>;
+  if (!tarballs["@outbox/engine"]) throw new Error("no tarball of @outbox/engine: packages/engine is missing or private");
   cpSync(path.join(root, "examples", "minimal"), project, { recursive: true, filter: (source) => !source.includes("node_modules") });
   const manifestFile = path.join(project, "package.json");
   const manifest = JSON.parse(readFileSync(manifestFile, "utf8")) as Record<string, unknown>;
