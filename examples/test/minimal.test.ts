@@ -1,0 +1,100 @@
+// examples/minimal as a user gets it: the engine packed into tarballs (`pnpm pack:engine`), the
+// example copied into an empty project outside the workspace, installed from those tarballs, type
+// checked against the installed declarations, and run against the real Postgres and Redis.
+import { execFile } from "node:child_process";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestRedis, databaseUrl, dropDatabase, onServer, uniqueName } from "@outbox/testing";
+
+const root = path.resolve(import.meta.dirname, "../..");
+const work = mkdtempSync(path.join(os.tmpdir(), "outbox-minimal-"));
+const project = path.join(work, "greetings-service");
+const database = uniqueName("outbox_minimal");
+const redis = createTestRedis();
+
+// As in a user's shell: nothing of this workspace's pnpm run, nor of the test's own settings.
+const userEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(npm|pnpm)_/i.test(key) && !["NODE_ENV", "LOG_LEVEL"].includes(key)));
+
+/** Runs a command; a failure's message carries its output (tsc and pnpm report on stdout). */
+async function sh(command: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): Promise<string> {
+  try {
+    return (await promisify(execFile)(command, args, { ...options, maxBuffer: 16 * 1024 * 1024 })).stdout;
+  } catch (error) {
+    const { stdout = "", stderr = "" } = error as { stdout?: string; stderr?: string };
+    throw new Error(`${command} ${args.join(" ")} failed:\n${stdout}\n${stderr}`, { cause: error });
+  }
+}
+
+/** The @outbox packages installed in the project, wherever pnpm put them: name → directory. */
+function installedOutboxPackages(): Map<string, string> {
+  const store = path.join(project, "node_modules", ".pnpm");
+  const entries = readdirSync(store).filter((entry) => entry.startsWith("@outbox+"));
+  return new Map(entries.map((entry) => {
+    const name = `@${entry.slice(1).split("@")[0]!.replace("+", "/")}`;
+    return [name, path.join(store, entry, "node_modules", name)];
+  }));
+}
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile()).map((entry) => path.relative(dir, path.join(entry.parentPath, entry.name)));
+}
+
+let tarballs: Record<string, string>;
+
+beforeAll(async () => {
+  tarballs = JSON.parse(await sh(process.execPath, [path.join(root, "scripts", "pack.mjs"), path.join(work, "tarballs")], { cwd: root })) as Record<string, string>;
+  if (!tarballs["@outbox/engine"]) throw new Error("no tarball of @outbox/engine: packages/engine is missing or private");
+  cpSync(path.join(root, "examples", "minimal"), project, { recursive: true, filter: (source) => !source.includes("node_modules") });
+  const manifestFile = path.join(project, "package.json");
+  const manifest = JSON.parse(readFileSync(manifestFile, "utf8")) as Record<string, unknown>;
+  // Every @outbox package from its tarball, never from the registry; the other dependencies may come
+  // from the registry, through the local store when it has them.
+  manifest.pnpm = { overrides: Object.fromEntries(Object.entries(tarballs).map(([name, file]) => [name, `file:${file}`])) };
+  writeFileSync(manifestFile, JSON.stringify(manifest, null, 2));
+  await sh("pnpm", ["install", "--prefer-offline", "--no-frozen-lockfile"], { cwd: project, env: userEnv });
+}, 240_000);
+
+afterAll(async () => {
+  rmSync(work, { recursive: true, force: true });
+  await dropDatabase(database);
+  await redis.clean();
+});
+
+describe("examples/minimal installed from the packed tarballs", () => {
+  it("gets every @outbox package from a tarball, as JavaScript and type declarations without TypeScript source", () => {
+    const installed = installedOutboxPackages();
+    expect([...installed.keys()]).toContain("@outbox/engine");
+    for (const [name, dir] of installed) {
+      expect(Object.keys(tarballs), `${name} was installed but not packed`).toContain(name);
+      const files = filesUnder(dir);
+      expect(files, name).toEqual(expect.arrayContaining(["package.json", "LICENSE", path.join("dist", "index.js"), path.join("dist", "index.d.ts")]));
+      expect(files.filter((file) => file.endsWith(".ts") && !file.endsWith(".d.ts")), `${name} ships TypeScript source`).toEqual([]);
+      expect(existsSync(path.join(dir, "src")), `${name} ships src/`).toBe(false);
+    }
+  });
+
+  it("type checks against the installed declarations, the packages' own included", async () => {
+    await sh(path.join(project, "node_modules", ".bin", "tsc"), ["-p", ".", "--skipLibCheck", "false"], { cwd: project, env: userEnv });
+  }, 120_000);
+
+  it("publishes its event in its own transaction and the worker's handler greets", async () => {
+    await onServer((client) => client.query(`CREATE DATABASE ${pg.escapeIdentifier(database)}`));
+    const stdout = await sh("pnpm", ["start"], { cwd: project, env: { ...userEnv, DATABASE_URL: databaseUrl(database), REDIS_URL: redis.url, QUEUE_PREFIX: redis.prefix } });
+    expect(stdout).toMatch(/Greeted [0-9a-f-]{36}/);
+
+    const client = new pg.Client({ connectionString: databaseUrl(database) });
+    await client.connect();
+    try {
+      const greetings = await client.query<{ name: string; greeted: boolean }>("SELECT name, greeted_at IS NOT NULL AS greeted FROM greetings");
+      expect(greetings.rows).toEqual([{ name: "Ada", greeted: true }]);
+      const events = await client.query<{ event_type: string; status: string }>("SELECT event_type, status FROM event_outbox");
+      expect(events.rows).toEqual([{ event_type: "GreetingRequested", status: "processed" }]);
+    } finally {
+      await client.end();
+    }
+  }, 120_000);
+});
