@@ -9,7 +9,7 @@ import { createLogger } from "@outbox/logger";
 import { parseTraceparent } from "@outbox/events";
 import { sql } from "@outbox/sql";
 import { createTestRedis, waitFor, type TestRedis } from "@outbox/testing";
-import { createWebhookDeliveryHandler, deliveryOptionsFromConfig } from "@outbox/webhooks";
+import { createWebhookDeliveryHandler, deliveryOptionsFromConfig } from "@outbox/webhook-delivery";
 import { startWorker, type RunningWorker } from "@outbox/worker";
 import { orderBody, post, seedShop, startApi, type ApiHarness } from "./helpers.ts";
 

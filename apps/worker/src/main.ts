@@ -2,7 +2,7 @@ import { loadConfigOrExit } from "@outbox/config";
 import { createDomainHandlers } from "@outbox/handlers";
 import { createLogger } from "@outbox/logger";
 import { startMailer } from "@outbox/mailer";
-import { createWebhookDeliveryHandler, deliveryOptionsFromConfig } from "@outbox/webhooks";
+import { createWebhookDeliveryHandler, deliveryOptionsFromConfig } from "@outbox/webhook-delivery";
 import { StartAbortedError } from "@outbox/engine";
 import { startWorker } from "./runtime.ts";
 import { stopOnSignals } from "./signals.ts";

@@ -1,6 +1,5 @@
 export { refusedRange } from "./address-guard.ts";
-export { createWebhookDeliveryHandler, defaultUserAgent, type WebhookDeliveryOptions } from "./delivery.ts";
-export type { DisabledEndpoint } from "./attempts.ts";
+export { recordAttempt, recordFailure, recordSuccess, type AttemptRecord, type DisabledEndpoint } from "./attempts.ts";
 export { allEvents, eventsIssues, subscribes, urlIssues, type EventFilter } from "./endpoint-input.ts";
 export {
   decodeAttemptCursor,
@@ -12,7 +11,6 @@ export {
   type AttemptView,
 } from "./attempt-history.ts";
 export { resendMessage, type Resent } from "./resend.ts";
-export { parseRetryAfter, retryAfterStatuses } from "./retry-after.ts";
 export {
   createEndpoint,
   defaultRotationGraceMs,
@@ -41,6 +39,5 @@ export {
   type FieldIssue,
   type WebhookErrorCode,
 } from "./errors.ts";
-export { decryptSecret, encryptSecret, generateSecret } from "./secrets.ts";
-export { signatureHeader } from "./signing.ts";
-export { deliveryOptionsFromConfig, endpointSettingsFromConfig } from "./settings.ts";
+export { decryptSecret, encryptSecret, generateSecret, secretKeyBytes } from "./secrets.ts";
+export { endpointSettingsFromConfig } from "./settings.ts";

@@ -1,7 +1,5 @@
 import { randomUUID } from "node:crypto";
 import type { PrismaClient } from "@outbox/db";
-import type { OrderEventPayload, OrderEvents } from "@outbox/domain";
-import type { HandledEvent } from "@outbox/processor";
 
 export const encryptionKey = "test-encryption-key-with-32-chars-or-more";
 
@@ -9,21 +7,4 @@ export async function createTenant(prisma: PrismaClient): Promise<string> {
   const id = randomUUID();
   await prisma.tenant.create({ data: { id, name: "Acme", slug: `acme-${id.slice(0, 8)}` } });
   return id;
-}
-
-/** A WebhookDelivery event as the processor hands it to the handler. */
-export function deliveryEvent(
-  endpointId: string,
-  tenantId: string,
-  { id = randomUUID(), attempt = 1 }: { id?: string; attempt?: number } = {},
-): HandledEvent<OrderEvents, "WebhookDelivery"> {
-  const payload: OrderEventPayload<"WebhookDelivery"> = {
-    endpointId,
-    tenantId,
-    type: "order.created",
-    sourceEventId: randomUUID(),
-    data: { orderId: "o-1", totalAmount: 1999 },
-    occurredAt: new Date().toISOString(),
-  };
-  return { id, type: "WebhookDelivery", payload, aggregateType: "webhook_endpoint", aggregateId: endpointId, tenantId, attempt, createdAt: new Date() };
 }

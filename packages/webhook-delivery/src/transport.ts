@@ -4,8 +4,7 @@ import { request as httpsRequest } from "node:https";
 import { isIP, type LookupFunction } from "node:net";
 import { SpanKind, SpanStatusCode, trace, type Attributes } from "@opentelemetry/api";
 import { failSpan, traceparentOf } from "@outbox/events";
-import { refusedRange } from "./address-guard.ts";
-import { AddressRefusedError } from "./errors.ts";
+import { AddressRefusedError, refusedRange } from "@outbox/webhooks";
 
 export interface PostOptions {
   url: string;

@@ -6,14 +6,8 @@ import { createLogger } from "@outbox/logger";
 import { PermanentError } from "@outbox/processor";
 import { Database } from "@outbox/sql";
 import { createTestDatabase, type TestDatabase } from "@outbox/testing";
-import {
-  createEndpoint,
-  createWebhookDeliveryHandler,
-  DeliveryFailedError,
-  rotateSecret,
-  type DisabledEndpoint,
-  type WebhookDeliveryOptions,
-} from "../src/index.ts";
+import { createEndpoint, DeliveryFailedError, rotateSecret, type DisabledEndpoint } from "@outbox/webhooks";
+import { createWebhookDeliveryHandler, type WebhookDeliveryOptions } from "../src/index.ts";
 import { createTenant, deliveryEvent, encryptionKey } from "./fixtures.ts";
 import { startReceiver, webhookHeaders, type Receiver } from "./receiver.ts";
 

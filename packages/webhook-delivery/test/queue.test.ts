@@ -9,7 +9,8 @@ import { createQueues, createRedis } from "@outbox/queues";
 import { createTestDatabase, createTestRedis, waitFor, type TestDatabase, type TestRedis } from "@outbox/testing";
 // The worker app depends on this package, so it cannot be a declared dependency here (a cycle).
 import { startWorker, type RunningWorker } from "../../../apps/worker/src/index.ts";
-import { createEndpoint, createWebhookDeliveryHandler } from "../src/index.ts";
+import { createEndpoint } from "@outbox/webhooks";
+import { createWebhookDeliveryHandler } from "../src/index.ts";
 import { createTenant, encryptionKey } from "./fixtures.ts";
 import { startReceiver, webhookHeaders, type Receiver } from "./receiver.ts";
 

@@ -1,0 +1,4 @@
+export { createWebhookDeliveryHandler, defaultUserAgent, type WebhookDeliveryOptions } from "./delivery.ts";
+export { parseRetryAfter, retryAfterStatuses } from "./retry-after.ts";
+export { deliveryOptionsFromConfig } from "./settings.ts";
+export { signatureHeader } from "./signing.ts";
