@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
-import { outboxMigrationSql, startWorker } from "@outbox/engine";
+import { readOutboxMigration, startWorker } from "@outbox/engine";
 import pg from "pg";
 import { events, handlers } from "./greetings.ts";
 
@@ -10,7 +10,7 @@ if (!databaseUrl || !redisUrl) throw new Error("Set DATABASE_URL and REDIS_URL")
 const pool = new pg.Pool({ connectionString: databaseUrl });
 
 // The engine's tables and the service's own (in a real service: two migrations).
-await pool.query(outboxMigrationSql);
+await pool.query(readOutboxMigration());
 await pool.query(await readFile(new URL("../schema.sql", import.meta.url), "utf8"));
 
 // The business change and its event commit together, or neither does.

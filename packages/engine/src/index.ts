@@ -31,6 +31,6 @@ export {
 } from "@outbox/processor";
 export type { Schedule, ScheduleRepeat } from "@outbox/schedules";
 export { Database, sql, type Queryable, type Statement } from "@outbox/sql";
-export { outboxMigrationSql } from "./migration.ts";
+export { readOutboxMigration } from "./migration.ts";
 export type { WorkerSettings } from "./settings.ts";
 export { StartAbortedError, startWorker, type RunningWorker, type WorkerOptions } from "./worker.ts";
