@@ -1,6 +1,6 @@
 import type { Env } from "@outbox/config";
 import { orderEvents, type OrderEvents } from "@outbox/domain";
-import { startWorker as startEngine, type HandlerMap, type Logger, type RunningWorker, type WorkerOptions as EngineOptions } from "@outbox/engine";
+import { startWorker as startEngine, type Logger, type RunningWorker, type WorkerOptions as EngineOptions } from "@outbox/engine";
 import { orderSchedules } from "@outbox/handlers";
 
 export interface WorkerOptions extends Pick<EngineOptions<OrderEvents>, "handlers" | "onOutcome" | "onBatch" | "signal"> {

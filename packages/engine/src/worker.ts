@@ -3,7 +3,7 @@ import type { EventCatalog } from "@outbox/events";
 import { postgresCheck, readinessOf, redisCheck, startHealthServer, watchPostgres, watchRedis, type DependencyWatch } from "@outbox/health";
 import { createLogger, type Logger } from "@outbox/logger";
 import { createMetrics, type Metrics } from "@outbox/metrics";
-import { EventProcessor, type AnyHandlerMap, type HandlerMap, type Outcome } from "@outbox/processor";
+import { EventProcessor, type HandlerMap, type Outcome } from "@outbox/processor";
 import { createQueues, createRedis, watchQueueStore } from "@outbox/queues";
 import { OutboxScanner, recoverLostJobs } from "@outbox/scanner";
 import { outboxRetention, startSchedules, type Schedule } from "@outbox/schedules";

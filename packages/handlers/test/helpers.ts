@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { PrismaClient } from "@outbox/db";
 import { createLogger } from "@outbox/logger";
 import { eventColumns, type OutboxEvent } from "@outbox/outbox";
-import { batch, runBatch, type AnyHandlerMap, type BatchHandler, type EventJob, type HandlerMap, type Outcome } from "@outbox/processor";
+import { batch, runBatch, type BatchHandler, type EventJob, type HandlerMap, type Outcome } from "@outbox/processor";
 import { orderEvents, orderStatus, type NewOrderEvent, type OrderEventPayload, type OrderEvents, type OrderEventType } from "@outbox/domain";
 import { sql, type Database } from "@outbox/sql";
 import { domainHandlers } from "../src/index.ts";

@@ -10,7 +10,7 @@ import { useTestDatabase } from "@outbox/testing";
 import { batch, runBatch, type EventJob, type HandlerMap } from "../src/index.ts";
 
 const catalog = defineEvents({
-  TenantCreated: { schema: z.object({ tenantId: z.string() }).loose(), aggregate: (p) => ({ type: "tenant", id: p.tenantId }), priority: 1 },
+  TenantCreated: { schema: z.object({ tenantId: z.string(), name: z.string() }).loose(), aggregate: (p) => ({ type: "tenant", id: p.tenantId }), priority: 1 },
 });
 
 const database = useTestDatabase();
@@ -48,7 +48,7 @@ async function tracedJobs(names: string[]) {
   return jobs;
 }
 
-const run = (handlers: HandlerMap, jobs: EventJob[]) => runBatch({ db: database.sql, catalog, handlers, logger: createLogger({ level: "silent" }) }, jobs);
+const run = (handlers: HandlerMap<typeof catalog>, jobs: EventJob[]) => runBatch({ db: database.sql, catalog, handlers, logger: createLogger({ level: "silent" }) }, jobs);
 const processSpans = () => exporter.getFinishedSpans().filter((span) => span.name === "process TenantCreated");
 
 describe("handler spans", () => {
@@ -56,7 +56,7 @@ describe("handler spans", () => {
     const jobs = await tracedJobs(["a", "b", "c"]);
     const active: (SpanContext | undefined)[] = [];
     const followUp = randomUUID();
-    const handlers: HandlerMap = {
+    const handlers: HandlerMap<typeof catalog> = {
       TenantCreated: batch(async ({ events, publish }) => {
         active.push(trace.getActiveSpan()?.spanContext());
         if (events.length > 1) {
@@ -82,7 +82,7 @@ describe("handler spans", () => {
 
   it("runs each event of a single-event handler in a child of its producer's span, and records a failure on it", async () => {
     const jobs = await tracedJobs(["fine", "bad"]);
-    const handlers: HandlerMap = {
+    const handlers: HandlerMap<typeof catalog> = {
       TenantCreated: async ({ event }) => {
         if (event.payload.name === "bad") throw new Error("the bad one fails");
       },
