@@ -3,12 +3,11 @@ import { buildApp } from "@outbox/api";
 import { loadConfig } from "@outbox/config";
 import { createPrisma, type PrismaClient } from "@outbox/db";
 import { orderEvents } from "@outbox/domain";
-import { domainHandlers } from "@outbox/handlers";
 import { createLogger } from "@outbox/logger";
 import { createQueues, createRedis, type QueueSet } from "@outbox/queues";
 import { Database } from "@outbox/sql";
 import { createTestDatabase, createTestRedis, type TestDatabase, type TestRedis } from "@outbox/testing";
-import { startWorker, type RunningWorker } from "@outbox/worker";
+import { orderHandlers, startWorker, type RunningWorker } from "@outbox/worker";
 import { readAlertRules, readDashboard } from "./files.ts";
 import { exposedNames, metricNames } from "./promql.ts";
 
@@ -36,7 +35,7 @@ beforeAll(async () => {
     SHUTDOWN_TIMEOUT_MS: "5000",
   });
   const logger = createLogger({ level: "silent" });
-  worker = await startWorker({ config, handlers: domainHandlers, logger });
+  worker = await startWorker({ config, handlers: orderHandlers(config), logger });
   sql = new Database(db.url, { poolSize: 2 });
   prisma = createPrisma(sql.pool);
   queues = createQueues(createRedis({ url: redis.url }, "producer"), redis.prefix, orderEvents);

@@ -1,3 +1,3 @@
 export { StartAbortedError, type RunningWorker } from "@outbox/engine";
-export { startWorker, type WorkerOptions } from "./runtime.ts";
+export { orderHandlers, startWorker, type WorkerOptions } from "./runtime.ts";
 export { stopOnSignals } from "./signals.ts";

@@ -1,10 +1,8 @@
 import { loadConfigOrExit } from "@outbox/config";
-import { createDomainHandlers } from "@outbox/handlers";
+import { StartAbortedError } from "@outbox/engine";
 import { createLogger } from "@outbox/logger";
 import { startMailer } from "@outbox/mailer";
-import { createWebhookDeliveryHandler, deliveryOptionsFromConfig } from "@outbox/webhook-delivery";
-import { StartAbortedError } from "@outbox/engine";
-import { startWorker } from "./runtime.ts";
+import { orderHandlers, startWorker } from "./runtime.ts";
 import { stopOnSignals } from "./signals.ts";
 
 const config = loadConfigOrExit();
@@ -17,15 +15,7 @@ const starting = startWorker({
   config,
   logger,
   signal: abortStart.signal,
-  handlers: ({ metrics }) => ({
-    ...createDomainHandlers(),
-    WebhookDelivery: createWebhookDeliveryHandler(
-      deliveryOptionsFromConfig(config, {
-        onAttempt: (attempt) => metrics.recordWebhookAttempt(attempt),
-        onEndpointDisabled: () => metrics.recordEndpointDisabled(),
-      }),
-    ),
-  }),
+  handlers: orderHandlers(config),
 }).then((worker) => {
   // One pool per process: the mailer shares the worker's.
   const mailer = startMailer({ db: worker.db, logger: logger.child({ component: "mailer" }), smtpUrl: config.SMTP_URL });

@@ -1,7 +1,8 @@
 import type { Env } from "@outbox/config";
 import { orderEvents, type OrderEvents } from "@outbox/domain";
 import { startWorker as startEngine, type Logger, type RunningWorker, type WorkerOptions as EngineOptions } from "@outbox/engine";
-import { orderSchedules } from "@outbox/handlers";
+import { createDomainHandlers, orderSchedules } from "@outbox/handlers";
+import { createWebhookDeliveryHandler, deliveryOptionsFromConfig, webhookMetrics } from "@outbox/webhook-delivery";
 
 export interface WorkerOptions extends Pick<EngineOptions<OrderEvents>, "handlers" | "onOutcome" | "onBatch" | "signal"> {
   config: Env;
@@ -22,6 +23,14 @@ export async function startWorker({ config, ...options }: WorkerOptions): Promis
     }),
   });
   return { ...worker, healthPort: worker.healthPort! };
+}
+
+/** The order service's handlers: the domain's, and webhook delivery counted on the process's metrics. */
+export function orderHandlers(config: Env): WorkerOptions["handlers"] {
+  return ({ metrics }) => ({
+    ...createDomainHandlers(),
+    WebhookDelivery: createWebhookDeliveryHandler(deliveryOptionsFromConfig(config, webhookMetrics(metrics.registry))),
+  });
 }
 
 function settingsFrom(config: Env) {

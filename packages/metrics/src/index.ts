@@ -1,1 +1,1 @@
-export { createMetrics, webhookResultOf, type CreateMetricsOptions, type Metrics } from "./metrics.ts";
+export { createMetrics, type CreateMetricsOptions, type Metrics } from "./metrics.ts";

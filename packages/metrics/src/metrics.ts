@@ -21,10 +21,6 @@ export interface Metrics {
   recordOutcome(type: string, outcome: Outcome): void;
   /** Sets the outbox and queue gauges from a stats snapshot. */
   refreshFromStats(stats: OutboxStats): void;
-  /** Feed from the webhook delivery's onAttempt hook. */
-  recordWebhookAttempt(attempt: { success: boolean; statusCode: number | null }): void;
-  /** Feed from the webhook delivery's onEndpointDisabled hook. */
-  recordEndpointDisabled(): void;
   /** Feed from the scanner's onDispatched(count): jobs the relay queued. */
   recordDispatched(count: number): void;
   /** Feed from the scanner's onStep: the relay completed a step (the heartbeat). */
@@ -34,16 +30,9 @@ export interface Metrics {
 const queueStates = ["waiting", "active", "delayed", "failed"] as const;
 const handlerBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
-/** The result label of a webhook attempt: success, http_4xx, http_5xx or network_error. */
-export function webhookResultOf({ success, statusCode }: { success: boolean; statusCode: number | null }): string {
-  if (success) return "success";
-  if (statusCode === null) return "network_error";
-  return statusCode >= 500 ? "http_5xx" : "http_4xx";
-}
-
 /**
  * One Prometheus registry per process. Counters count what this process did (handled, failed,
- * dead, webhook attempts); the outbox and queue gauges describe shared state and are set from the
+ * dead; a service's own, such as webhook attempts, register on `registry`); the outbox and queue gauges describe shared state and are set from the
  * stats at scrape time, because "published" and the backlog belong to no single process.
  */
 export function createMetrics({ stats, statsMaxAgeMs = 1000, defaultMetrics = true, relay = false, readiness }: CreateMetricsOptions = {}): Metrics {
@@ -60,8 +49,6 @@ export function createMetrics({ stats, statsMaxAgeMs = 1000, defaultMetrics = tr
     buckets: handlerBuckets,
     registers: [registry],
   });
-  const webhookAttempts = new Counter({ name: "webhook_attempts_total", help: "Webhook HTTP attempts, by result.", labelNames: ["result"], registers: [registry] });
-  const endpointsDisabled = new Counter({ name: "webhook_endpoints_disabled_total", help: "Webhook endpoints disabled after failing.", registers: [registry] });
 
   const statsErrors = new Counter({
     name: "outbox_stats_errors_total",
@@ -126,12 +113,6 @@ export function createMetrics({ stats, statsMaxAgeMs = 1000, defaultMetrics = tr
       if (outcome.kind === "dead") dead.inc({ type });
     },
     refreshFromStats,
-    recordWebhookAttempt(attempt) {
-      webhookAttempts.inc({ result: webhookResultOf(attempt) });
-    },
-    recordEndpointDisabled() {
-      endpointsDisabled.inc();
-    },
     recordDispatched(count) {
       relayMetrics?.dispatched.inc(count);
     },

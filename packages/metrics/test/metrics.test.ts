@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { OutboxStats } from "@outbox/stats";
-import { createMetrics, webhookResultOf } from "../src/index.ts";
+import { createMetrics } from "../src/index.ts";
 
 const snapshot = (pending: number): OutboxStats => ({
   outbox: { pending, dispatched: 2, dead: 3, processed: 1000, skipped: 4 },
@@ -41,21 +41,6 @@ describe("createMetrics", () => {
     expect(sample(text, 'event_handler_duration_seconds_sum{type="OrderCreated"}')).toBeCloseTo(0.325);
     expect(sample(text, 'event_handler_duration_seconds_bucket{le="0.025",type="OrderCreated"}')).toBe(2);
     expect(sample(text, 'event_handler_duration_seconds_count{type="UserCreated"}')).toBe(1);
-  });
-
-  it("counts webhook attempts by result and disabled endpoints", async () => {
-    const metrics = createMetrics({ defaultMetrics: false });
-    metrics.recordWebhookAttempt({ success: true, statusCode: 200 });
-    metrics.recordWebhookAttempt({ success: false, statusCode: 503 });
-    metrics.recordWebhookAttempt({ success: false, statusCode: 503 });
-    metrics.recordWebhookAttempt({ success: false, statusCode: null });
-    metrics.recordEndpointDisabled();
-    const text = await metrics.registry.metrics();
-    expect(sample(text, 'webhook_attempts_total{result="success"}')).toBe(1);
-    expect(sample(text, 'webhook_attempts_total{result="http_5xx"}')).toBe(2);
-    expect(sample(text, 'webhook_attempts_total{result="network_error"}')).toBe(1);
-    expect(sample(text, "webhook_endpoints_disabled_total")).toBe(1);
-    expect(webhookResultOf({ success: false, statusCode: 410 })).toBe("http_4xx");
   });
 
   it("sets the outbox and queue gauges from the stats at scrape time, one stats read per scrape", async () => {

@@ -1,4 +1,5 @@
 export { createWebhookDeliveryHandler, defaultUserAgent, type WebhookDeliveryOptions } from "./delivery.ts";
+export { webhookMetrics, webhookResultOf } from "./metrics.ts";
 export { parseRetryAfter, retryAfterStatuses } from "./retry-after.ts";
 export { deliveryOptionsFromConfig } from "./settings.ts";
 export { signatureHeader } from "./signing.ts";
