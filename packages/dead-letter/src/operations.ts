@@ -63,8 +63,8 @@ async function requireDead(db: Queryable, eventId: string): Promise<{ eventType:
 }
 
 /**
- * The row after its transition out of `dead`. Lost: another admin, a retried job or a deleted
- * webhook endpoint changed it first; the refusal names the state it is in now.
+ * The row after its transition out of `dead`. Lost: another admin, a retried job or a skip of its
+ * aggregate changed it first; the refusal names the state it is in now.
  */
 async function released(db: Queryable, eventId: string, transition: Transition<ReleasedEvent>): Promise<ReleasedEvent> {
   const [event] = transition.changed;

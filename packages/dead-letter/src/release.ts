@@ -26,7 +26,7 @@ export async function queueReleased(
   { retryBackoffMs }: { retryBackoffMs?: number | undefined },
 ): Promise<void> {
   try {
-    const heads = await findRunnableHeads(db, [{ aggregateType: event.aggregate_type, aggregateId: event.aggregate_id }]);
+    const heads = await findRunnableHeads(db, [{ aggregateType: event.aggregate_type, aggregateId: event.aggregate_id }], queues.catalog.unorderedTypes);
     const unordered = queues.catalog.has(event.event_type) && !queues.catalog.policyOf(event.event_type).ordered;
     const itself = unordered && event.status === "pending" && !heads.some((head) => head.id === event.id) ? [event] : [];
     await enqueueEvents(queues, [...heads, ...itself], retryBackoffMs);

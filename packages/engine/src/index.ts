@@ -3,6 +3,7 @@ export {
   InvalidEventError,
   queueNames,
   type AggregateRef,
+  type AnyNewEvent,
   type EventCatalog,
   type EventDefinition,
   type EventPolicy,
@@ -11,12 +12,18 @@ export {
   type NewEvent,
   type NewEventOf,
   type PayloadOf,
+  type Schemas,
+  type WorkQueue,
 } from "@outbox/events";
+export type { Metrics } from "@outbox/metrics";
+export type { OutboxStatus } from "@outbox/outbox";
 export type { Logger } from "@outbox/logger";
 export {
   batch,
   defineHandlers,
   external,
+  HandlerTimeoutError,
+  NoHandlerError,
   PermanentError,
   type AtCommit,
   type BatchContext,

@@ -1,6 +1,8 @@
+import { validateCronExpression } from "cron";
 import { z } from "zod";
 
 const positiveInt = z.number().int().positive();
+const cronExpression = z.string().refine((pattern) => validateCronExpression(pattern).valid, "must be a cron expression");
 
 /** The worker's tuning, each with its default (the environment variable the order service reads it from). */
 const settingsSchema = z.object({
@@ -17,7 +19,7 @@ const settingsSchema = z.object({
   /** SCAN_BATCH_SIZE: outbox rows per relay step. */
   scanBatchSize: positiveInt.max(5000).default(500),
   /** SCAN_CRON: the relay's safety-net tick (NOTIFY wakes it at once). */
-  scanCron: z.string().min(1).default("*/5 * * * * *"),
+  scanCron: cronExpression.default("*/5 * * * * *"),
   /** RELAY_MAX_QUEUED: waiting jobs past which the relay pauses. */
   relayMaxQueued: positiveInt.default(20_000),
   /** RECOVERY_INTERVAL_MS: how often pending rows whose job was lost are queued again. */
@@ -27,7 +29,7 @@ const settingsSchema = z.object({
   /** STATS_INTERVAL_MS: the stats log line's interval. */
   statsIntervalMs: positiveInt.min(1000).default(30_000),
   /** RETENTION_CRON: when finished outbox rows older than retentionMs are deleted. */
-  retentionCron: z.string().min(1).default("17 * * * *"),
+  retentionCron: cronExpression.default("17 * * * *"),
   /** OUTBOX_RETENTION_DAYS / _MS: how long processed and skipped rows are kept. */
   retentionMs: positiveInt.default(7 * 24 * 3600_000),
   /** WORKER_PORT: the health and metrics listener; none when absent (0 picks a free port). */

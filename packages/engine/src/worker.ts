@@ -14,7 +14,7 @@ import { workerSettings, type WorkerSettings } from "./settings.ts";
 export interface WorkerOptions<C extends EventCatalog> extends Partial<WorkerSettings> {
   /** The service's event types (defineEvents). */
   catalog: C;
-  /** The handlers, or a function that makes them with this process's metrics (webhook hooks). */
+  /** The handlers, or a function that makes them with this process's metrics (to register counters of their own). */
   handlers: HandlerMap<C> | ((context: { metrics: Metrics }) => HandlerMap<C>);
   databaseUrl: string;
   redisUrl: string;
@@ -132,6 +132,20 @@ export async function startWorker<C extends EventCatalog>(options: WorkerOptions
   }
   const statsLog = startStatsLog({ db, queues, logger, intervalMs: config.statsIntervalMs });
   const deadLetterWorker = startDeadLetterWorker({ db, queues, connection, logger, retryBackoffMs: config.retryBackoffMs });
+  const retention = outboxRetention({ pattern: config.retentionCron, olderThanMs: config.retentionMs });
+  // Registered before anything consumes: a schedule Redis refuses (a bad pattern) fails the start with nothing left running.
+  const schedules = await startSchedules({ db, connection, prefix: config.queuePrefix, schedules: [retention, ...(options.schedules ?? [])], logger }).catch(
+    async (error: unknown) => {
+      await Promise.all([deadLetterWorker.close(), statsLog.stop(), health?.close()]);
+      await queues.close();
+      redis.stop();
+      postgres.stop();
+      connection.disconnect();
+      probe.disconnect();
+      await db.close();
+      throw error;
+    },
+  );
   await db.warm();
   // One rescue pass at a time: the interval's and the one a lost queue store asks for.
   let recovering: Promise<unknown> = Promise.resolve();
@@ -142,8 +156,6 @@ export async function startWorker<C extends EventCatalog>(options: WorkerOptions
   await recover();
   processor.start();
   await scanner.start();
-  const retention = outboxRetention({ pattern: config.retentionCron, olderThanMs: config.retentionMs });
-  const schedules = await startSchedules({ db, connection, prefix: config.queuePrefix, schedules: [retention, ...(options.schedules ?? [])], logger });
   const recovery = setInterval(() => void recover(), config.recoveryIntervalMs);
   const storeWatch = watchQueueStore({
     connection,

@@ -15,7 +15,7 @@ export interface DomainHandlerOptions {
 
 /**
  * The business handlers, one batch handler per domain event: each takes every event of its type
- * in a commit group in one call. WebhookDelivery is the webhooks package's.
+ * in a commit group in one call. WebhookDelivery is @outbox/webhook-delivery's.
  */
 export function createDomainHandlers({ onboardingRecipient = defaultOnboardingRecipient }: DomainHandlerOptions = {}): HandlerMap<OrderEvents> {
   return defineHandlers(orderEvents, {

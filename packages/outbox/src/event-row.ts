@@ -22,12 +22,14 @@ export const eventColumns: Statement = raw(
 
 /**
  * heldBehindEarlier: true when the row `o` must wait: its type is ordered and an earlier event of
- * its aggregate is unfinished (pending, or dead until an admin retries or skips it). One probe of
+ * an ordered type of its aggregate is unfinished (pending, or dead until an admin retries or skips
+ * it). Events of unordered types neither wait nor hold anything up. One probe of
  * event_outbox_aggregate_open_idx.
  */
 export function heldBehindEarlier(unorderedTypes: readonly string[]): Statement {
   return sql`(NOT (o.event_type = ANY(${unorderedTypes}::text[])) AND EXISTS (
     SELECT 1 FROM event_outbox earlier
     WHERE earlier.aggregate_type = o.aggregate_type AND earlier.aggregate_id = o.aggregate_id
-      AND earlier.status IN ('pending', 'dead') AND earlier.sequence < o.sequence))`;
+      AND earlier.status IN ('pending', 'dead') AND earlier.sequence < o.sequence
+      AND NOT (earlier.event_type = ANY(${unorderedTypes}::text[]))))`;
 }

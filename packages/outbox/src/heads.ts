@@ -8,12 +8,12 @@ export interface AggregateRef {
 }
 
 /**
- * findRunnableHeads: for each aggregate, its earliest unfinished event when that event is pending
- * (not dead), i.e. the one event of the aggregate that may run now. Called when an event finishes
+ * findRunnableHeads: for each aggregate, its earliest unfinished event of an ordered type when that
+ * event is pending (not dead), i.e. the one ordered event of the aggregate that may run now. Called when an event finishes
  * or leaves the dead-letter queue, to queue the event it was holding back. One probe of
  * event_outbox_aggregate_open_idx per aggregate; plain reads, no locks.
  */
-export async function findRunnableHeads(executor: Executor, aggregates: readonly AggregateRef[]): Promise<OutboxEvent[]> {
+export async function findRunnableHeads(executor: Executor, aggregates: readonly AggregateRef[], unorderedTypes: readonly string[]): Promise<OutboxEvent[]> {
   if (aggregates.length === 0) return [];
   const unique = [...new Map(aggregates.map((a) => [`${a.aggregateType}\u0000${a.aggregateId}`, a])).values()];
   return query<OutboxEvent>(
@@ -24,6 +24,7 @@ export async function findRunnableHeads(executor: Executor, aggregates: readonly
       CROSS JOIN LATERAL (
         SELECT * FROM event_outbox e
         WHERE e.aggregate_type = a.aggregate_type AND e.aggregate_id = a.aggregate_id AND e.status IN ('pending', 'dead')
+          AND NOT (e.event_type = ANY(${unorderedTypes}::text[]))
         ORDER BY e.sequence
         LIMIT 1) o
       WHERE o.status = 'pending'`,

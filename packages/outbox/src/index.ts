@@ -9,7 +9,6 @@ export {
   recordFailures,
   retryDeadRows,
   revertMarks,
-  runnableStatuses,
   skipDeadRows,
   skipUnfinished,
   type FailedRun,

@@ -21,9 +21,6 @@ export const outboxStatus = {
 
 export type OutboxStatus = (typeof outboxStatus)[keyof typeof outboxStatus];
 
-/** The states a handler may still run from: pending, or dead and retried from the dead-letter queue. */
-export const runnableStatuses: OutboxStatus[] = [outboxStatus.pending, outboxStatus.dead];
-
 /**
  * What a transition did. `changed`: the rows it moved. `lost`: the ids it was asked to move that
  * were no longer in the state it expects (another run, an admin or retention got there first) or
@@ -175,7 +172,7 @@ export interface UnfinishedFilter {
 
 /**
  * skipUnfinished (pending | dead → skipped): every event of one type and aggregate not yet
- * finished, finished now with `reason` (the deliveries of a deleted webhook endpoint). Reads
+ * finished, finished now with `reason` (e.g. the deliveries to a receiver that was deleted). Reads
  * event_outbox_aggregate_open_idx (aggregate WHERE status IN ('pending','dead')), then takes each
  * row's lock: a row a run marks processed at the same time either commits first (the row keeps its
  * state, and is lost) or finds it skipped. Their jobs, when they run, find nothing to do.

@@ -87,8 +87,8 @@ export async function runBatch(deps: BatchDeps, jobs: EventJob[]): Promise<Outco
   }
   if (byType.size <= 1) return runTransaction(deps, jobs);
   // One transaction per type: each handler takes its row locks in one statement, in key order;
-  // two handlers in one transaction (OrderCreated's products, then OrderCancelled's) took them in
-  // two rounds, and two such transactions deadlocked (the soak: ~9 a minute on 20 products).
+  // two handlers in one transaction (one type's rows, then another's) took them in two rounds,
+  // and two such transactions deadlocked (the order domain's soak: ~9 a minute on 20 products).
   const outcomes = new Map<EventJob, Outcome>();
   for (const group of byType.values()) {
     const results = await runTransaction(deps, group);

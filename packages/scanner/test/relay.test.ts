@@ -68,6 +68,16 @@ describe("relay", () => {
     }
   });
 
+  it("never holds an ordered event behind an unfinished unordered one of its aggregate", async () => {
+    const orderId = randomUUID();
+    // A webhook delivery (unordered) on the order's aggregate, still pending, then an ordered event of it.
+    await database.sql.execute(sql`INSERT INTO event_outbox (event_type, aggregate_type, aggregate_id, payload)
+      VALUES ('WebhookDelivery', 'order', ${orderId}, '{}'::jsonb)`);
+    const [ordered] = await insert([{ orderId }]);
+    await relayAll();
+    expect(await queued([ordered!])).toEqual([true]);
+  });
+
   it("queues committed rows once each, in commit order, and reads nothing twice", async () => {
     const ids = await insert(Array.from({ length: 250 }, () => ({ orderId: randomUUID() })));
     const steps = [await relayOnce(options()), await relayOnce(options()), await relayOnce(options()), await relayOnce(options())];

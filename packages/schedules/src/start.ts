@@ -13,8 +13,8 @@ export interface Schedule {
   name: string;
   /** When it ticks: a cron `pattern` (read in UTC with `tz: "UTC"`) or `every` ms. */
   repeat: ScheduleRepeat;
-  /** One tick's work, given the time the tick was scheduled for; what it returns is logged. */
-  run(tick: { db: Database; scheduledAt: Date }): Promise<Record<string, unknown>>;
+  /** One tick's work, given the time the tick was scheduled for; the figures it returns are logged. */
+  run(tick: { db: Database; scheduledAt: Date }): Promise<Record<string, unknown> | void>;
 }
 
 export interface StartSchedulesOptions {
@@ -92,7 +92,7 @@ async function runTick({ db, schedules, logger, onTick }: StartSchedulesOptions,
   const scheduledAt = scheduledAtOf(job);
   const started = Date.now();
   const result = await schedule.run({ db, scheduledAt });
-  logger.info({ schedule: job.name, scheduledAt: scheduledAt.toISOString(), durationMs: Date.now() - started, ...result }, "scheduled job done");
+  logger.info({ schedule: job.name, scheduledAt: scheduledAt.toISOString(), durationMs: Date.now() - started, ...(result ?? {}) }, "scheduled job done");
   onTick?.({ schedule: job.name, scheduledAt, result });
   return result;
 }

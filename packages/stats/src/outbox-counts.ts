@@ -63,12 +63,13 @@ async function countFinished(db: Queryable, limit: number, skip: Record<Finished
  * countHeldAggregates: aggregates whose dead event holds back a later pending event (the relay
  * and the release of a finished event leave an ordered event alone while an earlier one of its
  * aggregate is dead). Starts from at most `limit` dead rows (event_outbox_dead_idx) and probes
- * event_outbox_aggregate_open_idx for each; unordered types are never held. Plain reads, no locks.
+ * event_outbox_aggregate_open_idx for each; unordered types neither hold nor are held. Plain reads, no locks.
  */
 async function countHeldAggregates(db: Queryable, limit: number, unorderedTypes: readonly string[]): Promise<number> {
   const [row] = await db.query<{ held: number }>(sql`
     SELECT count(DISTINCT (d.aggregate_type, d.aggregate_id))::int AS held
-    FROM (SELECT aggregate_type, aggregate_id, sequence FROM event_outbox WHERE status = 'dead' LIMIT ${limit}) d
+    FROM (SELECT aggregate_type, aggregate_id, sequence FROM event_outbox
+          WHERE status = 'dead' AND NOT (event_type = ANY(${unorderedTypes}::text[])) LIMIT ${limit}) d
     WHERE EXISTS (
       SELECT 1 FROM event_outbox later
       WHERE later.aggregate_type = d.aggregate_type AND later.aggregate_id = d.aggregate_id

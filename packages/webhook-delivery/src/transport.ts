@@ -68,7 +68,7 @@ function readBounded(response: IncomingMessage, limit: number): Promise<string> 
   });
 }
 
-const tracer = trace.getTracer("@outbox/webhooks");
+const tracer = trace.getTracer("@outbox/webhook-delivery");
 
 /**
  * One POST in a CLIENT span, child of the active one (the processor's span of the delivery event):

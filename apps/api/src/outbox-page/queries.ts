@@ -99,8 +99,8 @@ export interface Holder {
 }
 
 /**
- * holderOf: for a pending event of an ordered type, the earliest earlier event of its aggregate
- * that is pending or dead (the head its aggregate waits on); none when it is free to run. One
+ * holderOf: for a pending event of an ordered type, the earliest earlier event of an ordered type
+ * of its aggregate that is pending or dead (the head its aggregate waits on); none when it is free to run. One
  * probe of event_outbox_aggregate_open_idx; plain reads, no locks.
  */
 export async function holderOf(db: Queryable, id: string): Promise<Holder | undefined> {
@@ -111,6 +111,7 @@ export async function holderOf(db: Queryable, id: string): Promise<Holder | unde
       SELECT e.id, e.event_type, e.status FROM event_outbox e
       WHERE e.aggregate_type = o.aggregate_type AND e.aggregate_id = o.aggregate_id
         AND e.status IN ('pending', 'dead') AND e.sequence < o.sequence
+        AND NOT (e.event_type = ANY(${orderEvents.unorderedTypes}::text[]))
       ORDER BY e.sequence
       LIMIT 1) h
     WHERE o.id = ${id}::uuid AND o.status = 'pending' AND ${heldBehindEarlier(orderEvents.unorderedTypes)}`);
@@ -152,7 +153,7 @@ export async function heldAggregates(db: Queryable, limit: number): Promise<Held
            AND NOT (later.event_type = ANY(${orderEvents.unorderedTypes}::text[]))
          LIMIT ${heldCountLimit}) h) AS "heldEvents"
     FROM event_outbox d
-    WHERE d.status = 'dead' AND EXISTS (
+    WHERE d.status = 'dead' AND NOT (d.event_type = ANY(${orderEvents.unorderedTypes}::text[])) AND EXISTS (
       SELECT 1 FROM event_outbox later
       WHERE later.aggregate_type = d.aggregate_type AND later.aggregate_id = d.aggregate_id
         AND later.status = 'pending' AND later.sequence > d.sequence
