@@ -116,18 +116,22 @@ export async function startWorker<C extends EventCatalog>(options: WorkerOptions
   });
 
   const health = config.healthPort === undefined ? undefined : await startHealthServer({ port: config.healthPort, host: config.host, checks, registry: metrics.registry });
+  /** The stores' connections and watches, last to go; the pool after them. */
+  const disconnect = async () => {
+    redis.stop();
+    postgres.stop();
+    connection.disconnect();
+    probe.disconnect();
+    await db.close();
+  };
   const aborted = new Promise<"aborted">((resolve) => {
     if (signal?.aborted) resolve("aborted");
     signal?.addEventListener("abort", () => resolve("aborted"), { once: true });
   });
   if ((await Promise.race([Promise.all([postgres.reachable(), redis.reachable()]), aborted])) === "aborted") {
     // Nothing was read or queued yet: drop the connections (a store that is away may never answer a close).
-    redis.stop();
-    postgres.stop();
-    connection.disconnect();
-    probe.disconnect();
     await health?.close();
-    await db.close();
+    await disconnect();
     throw new StartAbortedError();
   }
   const statsLog = startStatsLog({ db, queues, logger, intervalMs: config.statsIntervalMs });
@@ -138,11 +142,7 @@ export async function startWorker<C extends EventCatalog>(options: WorkerOptions
     async (error: unknown) => {
       await Promise.all([deadLetterWorker.close(), statsLog.stop(), health?.close()]);
       await queues.close();
-      redis.stop();
-      postgres.stop();
-      connection.disconnect();
-      probe.disconnect();
-      await db.close();
+      await disconnect();
       throw error;
     },
   );
@@ -181,11 +181,7 @@ export async function startWorker<C extends EventCatalog>(options: WorkerOptions
       await Promise.all([deadLetterWorker.close(), schedules.stop(), statsLog.stop()]);
       await health?.close();
       await queues.close();
-      redis.stop();
-      postgres.stop();
-      connection.disconnect();
-      probe.disconnect();
-      await db.close();
+      await disconnect();
       logger.info("worker stopped");
     },
   };
