@@ -4,7 +4,7 @@ import { loadConfig } from "@outbox/config";
 import { createPrisma, type PrismaClient } from "@outbox/db";
 import { orderEvents } from "@outbox/domain";
 import { createLogger, type Logger } from "@outbox/logger";
-import { createTestDatabase, createTestRedis, redisUrl, type TestDatabase } from "@outbox/testing";
+import { createTestDatabase, createTestRedis, redisUrl, type TestDatabase, type TestRedis } from "@outbox/testing";
 import { createQueues, createRedis, type QueueSet, type RedisConnection } from "@outbox/queues";
 import { Database, type DatabaseOptions } from "@outbox/sql";
 import { buildApp } from "../src/app.ts";
@@ -56,6 +56,20 @@ export async function startApi(
 }
 
 /** Another app on a harness's database and pool, with other settings: another API process, as far as caches go. */
+/** The settings of a worker beside this API: its database, the test's Redis prefix, a relay tick every second. */
+export function workerConfigFor(api: ApiHarness, redis: TestRedis, env: Record<string, string> = {}) {
+  return loadConfig({
+    DATABASE_URL: api.db.url,
+    REDIS_URL: redis.url,
+    QUEUE_PREFIX: redis.prefix,
+    LOG_LEVEL: "silent",
+    SCAN_CRON: "*/1 * * * * *",
+    WORKER_PORT: "0",
+    SHUTDOWN_TIMEOUT_MS: "5000",
+    ...env,
+  });
+}
+
 export async function anotherApp(api: ApiHarness, env: Record<string, string> = {}): Promise<FastifyInstance> {
   const config = loadConfig({ DATABASE_URL: api.db.url, REDIS_URL: redisUrl, NODE_ENV: "test", LOG_LEVEL: "silent", API_RATE_LIMIT_MAX: "1000000", ...env });
   return buildApp({ config, db: api.sql, prisma: api.prisma, logger: createLogger({ level: "silent" }), redis: api.redis });

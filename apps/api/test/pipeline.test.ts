@@ -1,12 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "@outbox/config";
 import { domainHandlers } from "@outbox/handlers";
 import { createLogger } from "@outbox/logger";
 import { createTestRedis, waitFor, type TestRedis } from "@outbox/testing";
 import { startWorker, type RunningWorker } from "@outbox/worker";
 import { buildSettlement } from "@outbox/handlers";
-import { admin, get, orderBody, post, seedShop, startApi, type ApiHarness } from "./helpers.ts";
+import { admin, get, orderBody, post, seedShop, startApi, workerConfigFor, type ApiHarness } from "./helpers.ts";
 
 let api: ApiHarness;
 let redis: TestRedis;
@@ -15,15 +14,7 @@ let worker: RunningWorker;
 beforeAll(async () => {
   api = await startApi();
   redis = createTestRedis();
-  const config = loadConfig({
-    DATABASE_URL: api.db.url,
-    REDIS_URL: redis.url,
-    QUEUE_PREFIX: redis.prefix,
-    LOG_LEVEL: "silent",
-    SCAN_CRON: "*/1 * * * * *",
-    WORKER_PORT: "0",
-    SHUTDOWN_TIMEOUT_MS: "5000",
-  });
+  const config = workerConfigFor(api, redis);
   worker = await startWorker({ config, handlers: domainHandlers, logger: createLogger({ level: "silent" }) });
 });
 afterAll(async () => {

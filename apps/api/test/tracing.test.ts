@@ -3,15 +3,12 @@ import type { AddressInfo } from "node:net";
 import { context, propagation, SpanKind, trace } from "@opentelemetry/api";
 import { InMemorySpanExporter, NodeTracerProvider, SimpleSpanProcessor, type ReadableSpan } from "@opentelemetry/sdk-trace-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "@outbox/config";
-import { domainHandlers } from "@outbox/handlers";
 import { createLogger } from "@outbox/logger";
 import { parseTraceparent } from "@outbox/events";
 import { sql } from "@outbox/sql";
 import { createTestRedis, waitFor, type TestRedis } from "@outbox/testing";
-import { createWebhookDeliveryHandler, deliveryOptionsFromConfig } from "@outbox/webhook-delivery";
-import { startWorker, type RunningWorker } from "@outbox/worker";
-import { orderBody, post, seedShop, startApi, type ApiHarness } from "./helpers.ts";
+import { orderHandlers, startWorker, type RunningWorker } from "@outbox/worker";
+import { orderBody, post, seedShop, startApi, workerConfigFor, type ApiHarness } from "./helpers.ts";
 
 // An SDK as an application would register one; the spans end up in memory.
 const exporter = new InMemorySpanExporter();
@@ -44,18 +41,8 @@ beforeAll(async () => {
   receiver = await startReceiver();
   api = await startApi({ env: webhookEnv });
   redis = createTestRedis();
-  const config = loadConfig({
-    ...webhookEnv,
-    DATABASE_URL: api.db.url,
-    REDIS_URL: redis.url,
-    QUEUE_PREFIX: redis.prefix,
-    LOG_LEVEL: "silent",
-    SCAN_CRON: "*/1 * * * * *",
-    WORKER_PORT: "0",
-    SHUTDOWN_TIMEOUT_MS: "5000",
-  });
-  const handlers = { ...domainHandlers, WebhookDelivery: createWebhookDeliveryHandler(deliveryOptionsFromConfig(config)) };
-  worker = await startWorker({ config, handlers, logger: createLogger({ level: "silent" }) });
+  const config = workerConfigFor(api, redis, webhookEnv);
+  worker = await startWorker({ config, handlers: orderHandlers(config), logger: createLogger({ level: "silent" }) });
 });
 afterAll(async () => {
   await worker?.stop();

@@ -3,14 +3,13 @@ import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { Webhook } from "standardwebhooks";
-import { loadConfig } from "@outbox/config";
 import { createLogger } from "@outbox/logger";
 import { createQueues, createRedis, type QueueSet } from "@outbox/queues";
 import { createTestRedis, waitFor, type TestRedis } from "@outbox/testing";
 import { createWebhookDeliveryHandler } from "@outbox/webhook-delivery";
 import { deletedEndpointReason } from "@outbox/webhooks";
 import { startWorker, type RunningWorker } from "@outbox/worker";
-import { seedTenant, startApi, type ApiHarness, type Auth } from "./helpers.ts";
+import { seedTenant, startApi, workerConfigFor, type ApiHarness, type Auth } from "./helpers.ts";
 import { orderEvents } from "@outbox/domain";
 
 /**
@@ -29,16 +28,7 @@ let queues: QueueSet;
 beforeAll(async () => {
   api = await startApi({ env: { ENCRYPTION_KEY: encryptionKey, WEBHOOK_ALLOW_PRIVATE_NETWORKS: "true" } });
   redis = createTestRedis();
-  const config = loadConfig({
-    DATABASE_URL: api.db.url,
-    REDIS_URL: redis.url,
-    QUEUE_PREFIX: redis.prefix,
-    LOG_LEVEL: "silent",
-    SCAN_CRON: "*/1 * * * * *",
-    WORKER_PORT: "0",
-    RETRY_BACKOFF_MS: String(backoffMs),
-    SHUTDOWN_TIMEOUT_MS: "5000",
-  });
+  const config = workerConfigFor(api, redis, { RETRY_BACKOFF_MS: String(backoffMs) });
   const handler = createWebhookDeliveryHandler({ encryptionKey, allowPrivateNetworks: true, timeoutMs: 5000, disableAfterFailures: 50 });
   worker = await startWorker({ config, handlers: { WebhookDelivery: handler }, logger: createLogger({ level: "silent" }) });
   queues = createQueues(createRedis({ url: redis.url }, "producer"), redis.prefix, orderEvents);
