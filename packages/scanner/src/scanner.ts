@@ -1,4 +1,4 @@
-import { CronJob } from "cron";
+import { CronTime } from "cron";
 import type { Logger } from "@outbox/logger";
 import { listenForOutbox, type OutboxListener } from "@outbox/outbox";
 import type { QueueSet } from "@outbox/queues";
@@ -36,7 +36,7 @@ const queueFullRetryMs = 100;
  */
 export class OutboxScanner {
   private listener: OutboxListener | undefined;
-  private tick: CronJob | undefined;
+  private tickTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private pass: Promise<void> | undefined;
   private wakeAgain = false;
@@ -51,8 +51,20 @@ export class OutboxScanner {
       onNotify: () => this.wake(),
       onError: (error) => logger.warn({ err: error }, "outbox listener lost its connection; reconnecting"),
     });
-    this.tick = CronJob.from({ cronTime: scanCron, onTick: () => this.wake(), start: true });
+    this.scheduleTick(new CronTime(scanCron));
     this.wake();
+  }
+
+  /**
+   * The safety-net tick on a plain timer: `CronJob` writes a console warning whenever a busy
+   * event loop makes it late, and a late safety net needs no warning.
+   */
+  private scheduleTick(time: CronTime): void {
+    if (this.stopped) return;
+    this.tickTimer = setTimeout(() => {
+      this.wake();
+      this.scheduleTick(time);
+    }, Math.max(time.getTimeout(), 1));
   }
 
   /** Asks for a pass; while one runs, asks for one more after it. */
@@ -74,7 +86,7 @@ export class OutboxScanner {
   /** Stops relaying; resolves when the pass under way has committed what it queued. */
   async stop(): Promise<void> {
     this.stopped = true;
-    void this.tick?.stop();
+    clearTimeout(this.tickTimer);
     clearTimeout(this.retryTimer);
     await this.listener?.close();
     await this.pass;

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { CronTime } from "cron";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { createLogger } from "@outbox/logger";
 import { createQueues, createRedis, type QueueSet } from "@outbox/queues";
 import { Database, sql, type Queryable, type Statement } from "@outbox/sql";
@@ -161,6 +162,23 @@ describe("relay", () => {
       await waitFor(async () => (await queued(last))[0]);
     } finally {
       await scanner.stop();
+    }
+  });
+
+  it("a tick whose deadline passed while it was computed (a busy machine) still steps the relay, and writes nothing to the console", async () => {
+    const warn = vi.spyOn(console, "warn");
+    const late = vi.spyOn(CronTime.prototype, "getTimeout").mockReturnValueOnce(-1);
+    let steps = 0;
+    const scanner = new OutboxScanner({ ...options(), logger, databaseUrl: database.db.url, scanCron: "* * * * * *", onStep: () => steps++ });
+    await scanner.start();
+    try {
+      await waitFor(() => steps > 1, { message: "the wake at start, then a tick" });
+      expect(late).toHaveBeenCalled();
+      expect(warn).not.toHaveBeenCalled();
+    } finally {
+      await scanner.stop();
+      late.mockRestore();
+      warn.mockRestore();
     }
   });
 
