@@ -63,17 +63,20 @@ export interface MarkedEvent {
  * handlers' effects, before they run. The UPDATE takes each row's lock, which is the claim: a
  * second transaction marking the same event waits for this one, re-checks the status on the row as
  * committed, finds it no longer runnable and leaves it out (lost), so an event's effects can commit
- * only once. `changed`: the events this transaction owns, with the status each had when the
- * statement began (no separate row lock is taken to read it: one write per event). Reads the
- * primary key.
+ * only once. `changed`: the events this transaction owns, with the status each had once locked
+ * (FOR UPDATE re-reads a row changed while it waited: an admin's retry that committed meanwhile
+ * makes it pending, not dead). Reads the primary key.
  */
 export async function markProcessed(tx: Queryable, ids: readonly string[]): Promise<Transition<MarkedEvent>> {
   if (ids.length === 0) return { changed: [], lost: [] };
   const marked = await tx.query<MarkedEvent>(sql`
+    WITH before AS (
+      SELECT id, status FROM event_outbox WHERE id = ANY(${ids}::uuid[]) AND status IN ('pending', 'dead') FOR UPDATE
+    )
     UPDATE event_outbox o
     SET status = 'processed', processed_at = now(), attempts = o.attempts + 1, last_error = NULL
-    FROM (SELECT id, status FROM event_outbox WHERE id = ANY(${ids}::uuid[])) AS before
-    WHERE o.id = before.id AND o.status IN ('pending', 'dead')
+    FROM before
+    WHERE o.id = before.id
     RETURNING o.id::text AS id, before.status AS previous_status`);
   return transition(ids, marked, (row) => row.id);
 }

@@ -90,6 +90,17 @@ describe("markProcessed", () => {
     expect(await second).toEqual({ changed: [], lost: [id] });
     expect(await rowOf(id!)).toMatchObject({ status: "processed", attempts: 1 });
   });
+
+  it("reports the status a row has once it holds it: an admin's retry committed while the mark waited makes it pending, not dead", async () => {
+    const [id] = await seed({ status: "dead", attempts: 3 });
+    const admin = await openTransaction();
+    expect((await retryDeadRows(admin, [id!])).changed).toHaveLength(1);
+    const run = database.sql.transaction((tx) => markProcessed(tx, [id!]));
+    await blockedOnLock();
+    await commit(admin);
+    expect((await run).changed).toEqual([{ id, previous_status: "pending" }]);
+    expect(await rowOf(id!)).toMatchObject({ status: "processed", attempts: 1 });
+  });
 });
 
 describe("revertMarks", () => {
