@@ -3,9 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "@outbox/logger";
 import { createQueues, createRedis, type QueueSet } from "@outbox/queues";
 import { sql } from "@outbox/sql";
-import { createTestRedis, useTestDatabase, waitFor, type TestRedis } from "@outbox/testing";
+import { createTestRedis, testEvents, useTestDatabase, waitFor, type TestRedis } from "@outbox/testing";
 import { DeadLetterError, listDead, retryAllDead, retryDead, sendToDeadLetter, skipDead, startDeadLetterWorker } from "../src/index.ts";
-import { orderEvents } from "@outbox/domain";
 
 const database = useTestDatabase();
 let redis: TestRedis;
@@ -13,7 +12,7 @@ let queues: QueueSet;
 
 beforeAll(() => {
   redis = createTestRedis();
-  queues = createQueues(createRedis({ url: redis.url }, "worker"), redis.prefix, orderEvents);
+  queues = createQueues(createRedis({ url: redis.url }, "worker"), redis.prefix, testEvents);
 });
 afterAll(async () => {
   await queues.close();
@@ -33,11 +32,11 @@ async function insert(...rows: Row[]): Promise<string[]> {
   const ids = rows.map(() => randomUUID());
   for (const [i, row] of rows.entries()) {
     const aggregateId = row.aggregateId ?? randomUUID();
-    const type = row.type ?? "TenantCreated";
-    const payload = { tenantId: aggregateId, name: "Acme", slug: `acme-${aggregateId.slice(0, 8)}`, createdAt: new Date().toISOString() };
+    const type = row.type ?? "AccountOpened";
+    const payload = { accountId: aggregateId, name: "Acme", slug: `acme-${aggregateId.slice(0, 8)}`, openedAt: new Date().toISOString() };
     await database.sql.execute(sql`
       INSERT INTO event_outbox (id, event_type, aggregate_type, aggregate_id, payload, status, attempts, last_error, created_at)
-      VALUES (${ids[i]}::uuid, ${type}, 'tenant', ${aggregateId}, ${JSON.stringify(payload)}::jsonb, ${row.status},
+      VALUES (${ids[i]}::uuid, ${type}, 'account', ${aggregateId}, ${JSON.stringify(payload)}::jsonb, ${row.status},
         ${row.status === "dead" ? 3 : 0}, ${row.status === "dead" ? "boom" : null}, ${row.createdAt ?? new Date()})`);
   }
   await database.sql.execute(sql`
@@ -53,23 +52,23 @@ const rowOf = async (id: string) =>
 describe("retryDead", () => {
   it("sends the event back to pending and has its job in the queue as soon as it returns", async () => {
     const [id] = await insert({ status: "dead" });
-    await queues.events.add("TenantCreated", {} as never, { jobId: id! });
-    await sendToDeadLetter(queues, { eventId: id!, type: "TenantCreated", queue: "events", error: "boom" });
+    await queues.events.add("AccountOpened", {} as never, { jobId: id! });
+    await sendToDeadLetter(queues, { eventId: id!, type: "AccountOpened", queue: "events", error: "boom" });
 
     await retryDead(database.sql, queues, id!);
 
     expect(await rowOf(id!)).toEqual({ status: "pending", attempts: 0 });
     const job = await queues.events.getJob(id!);
-    expect(job?.data).toMatchObject({ type: "TenantCreated", previousAttempts: 0 });
+    expect(job?.data).toMatchObject({ type: "AccountOpened", previousAttempts: 0 });
     expect(await job?.getState()).toMatch(/^(waiting|prioritized)$/);
     expect(await queues.deadLetter.getJob(id!)).toBeUndefined();
   });
 
-  it("queues a retried webhook delivery even behind an earlier pending delivery of its endpoint (unordered)", async () => {
-    const endpoint = randomUUID();
+  it("queues a retried unordered event even behind an earlier pending one of its aggregate (a receipt to one receiver)", async () => {
+    const receiver = randomUUID();
     const [earlier, dead] = await insert(
-      { status: "pending", type: "WebhookDelivery", aggregateId: endpoint },
-      { status: "dead", type: "WebhookDelivery", aggregateId: endpoint },
+      { status: "pending", type: "ReceiptSent", aggregateId: receiver },
+      { status: "dead", type: "ReceiptSent", aggregateId: receiver },
     );
     await retryDead(database.sql, queues, dead!);
     expect(await queues.webhooks.getJob(dead!)).toBeDefined();
@@ -118,27 +117,27 @@ describe("skipDead", () => {
 describe("listDead and retryAllDead", () => {
   it("lists dead events oldest first, filtered by type, and retries them all, queueing each", async () => {
     await database.sql.execute(sql`DELETE FROM event_outbox`);
-    const [younger, older, user] = await insert(
+    const [younger, older, closed] = await insert(
       { status: "dead", createdAt: new Date(Date.now() - 60_000) },
       { status: "dead", createdAt: new Date(Date.now() - 120_000) },
-      { status: "dead", type: "UserCreated", createdAt: new Date(Date.now() - 30_000) },
+      { status: "dead", type: "AccountClosed", createdAt: new Date(Date.now() - 30_000) },
     );
-    expect((await listDead(database.sql)).map((e) => e.id)).toEqual([older, younger, user]);
-    expect(await listDead(database.sql, { type: "UserCreated" })).toEqual([
+    expect((await listDead(database.sql)).map((e) => e.id)).toEqual([older, younger, closed]);
+    expect(await listDead(database.sql, { type: "AccountClosed" })).toEqual([
       {
-        id: user,
-        eventType: "UserCreated",
-        aggregateType: "tenant",
+        id: closed,
+        eventType: "AccountClosed",
+        aggregateType: "account",
         aggregateId: expect.any(String) as unknown,
         attempts: 3,
         lastError: "boom",
         createdAt: expect.any(Date) as unknown,
       },
     ]);
-    expect(await retryAllDead(database.sql, queues, { type: "TenantCreated" })).toEqual([older, younger]);
-    expect((await rowOf(user!))?.status).toBe("dead");
-    expect(await retryAllDead(database.sql, queues)).toEqual([user]);
-    for (const id of [older, younger, user]) expect(await queues.events.getJob(id!)).toBeDefined();
+    expect(await retryAllDead(database.sql, queues, { type: "AccountOpened" })).toEqual([older, younger]);
+    expect((await rowOf(closed!))?.status).toBe("dead");
+    expect(await retryAllDead(database.sql, queues)).toEqual([closed]);
+    for (const id of [older, younger, closed]) expect(await queues.events.getJob(id!)).toBeDefined();
   });
 
   it("retries each dead event at most once per call, even when events die again while it runs", async () => {
@@ -168,7 +167,7 @@ describe("the dead-letter worker", () => {
     const [id] = await insert({ status: "dead" });
     const worker = startDeadLetterWorker({ db: database.sql, queues, connection: queues.connection, logger: createLogger({ level: "silent" }) });
     try {
-      await sendToDeadLetter(queues, { eventId: id!, type: "TenantCreated", queue: "events", error: "boom" });
+      await sendToDeadLetter(queues, { eventId: id!, type: "AccountOpened", queue: "events", error: "boom" });
       await waitFor(async () => (await queues.deadLetter.getJobState(id!)) === "failed", { message: "the DLQ entry to fail" });
       expect((await queues.deadLetter.getJob(id!))?.failedReason).toBe("boom");
 

@@ -79,7 +79,7 @@ export async function seedProduct(prisma: PrismaClient, tenantId: string, stock:
   return product.id;
 }
 
-const address = { firstName: "Ada", lastName: "Lovelace", address1: "1 Main St", city: "London", postalCode: "N1", country: "GB" };
+export const address = { firstName: "Ada", lastName: "Lovelace", address1: "1 Main St", city: "London", postalCode: "N1", country: "GB" };
 
 export interface SeedOrderOptions {
   id?: string;

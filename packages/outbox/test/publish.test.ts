@@ -1,35 +1,46 @@
 import { randomUUID } from "node:crypto";
 import pg from "pg";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { InvalidEventError } from "@outbox/events";
-import { databaseUrl, dropDatabase, onServer, uniqueName, useTestDatabase, waitFor } from "@outbox/testing";
+import { databaseUrl, dropDatabase, onServer, testEvents, uniqueName, useTestDatabase, waitFor } from "@outbox/testing";
 import { listenForOutbox } from "../src/index.ts";
-import { orderEvents } from "@outbox/domain";
 
 const database = useTestDatabase();
 
-const tenantCreated = (tenantId: string, slug: string) => ({
-  type: "TenantCreated" as const,
-  payload: { tenantId, name: "Acme", slug, createdAt: new Date().toISOString() },
+const accountOpened = (accountId: string, slug: string) => ({
+  type: "AccountOpened" as const,
+  payload: { accountId, name: "Acme", slug, openedAt: new Date().toISOString() },
 });
+
+// The business table of the test catalog's service, beside the outbox.
+beforeAll(async () => {
+  await database.prisma.$executeRaw`CREATE TABLE account (id text PRIMARY KEY, name text NOT NULL)`;
+});
+
+type Tx = Parameters<Parameters<typeof database.prisma.$transaction>[0]>[0];
+const openAccount = (tx: Tx, accountId: string) => tx.$executeRaw`INSERT INTO account (id, name) VALUES (${accountId}, 'Acme')`;
 
 async function outboxCount(aggregateId: string) {
   return database.prisma.eventOutbox.count({ where: { aggregateId } });
 }
 
+async function accountCount(accountId: string): Promise<number> {
+  const [row] = await database.prisma.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM account WHERE id = ${accountId}`;
+  return row!.n;
+}
+
 describe("publish", () => {
   it("commits the outbox row together with the business row", async () => {
-    const tenantId = randomUUID();
+    const accountId = randomUUID();
     const eventId = await database.prisma.$transaction(async (tx) => {
-      await tx.tenant.create({ data: { id: tenantId, name: "Acme", slug: `acme-${tenantId.slice(0, 8)}` } });
-      return orderEvents.publish(tx, tenantCreated(tenantId, "acme"));
+      await openAccount(tx, accountId);
+      return testEvents.publish(tx, accountOpened(accountId, "acme"));
     });
     const row = await database.prisma.eventOutbox.findUniqueOrThrow({ where: { id: eventId } });
     expect(row).toMatchObject({
-      eventType: "TenantCreated",
-      aggregateType: "tenant",
-      aggregateId: tenantId,
-      tenantId,
+      eventType: "AccountOpened",
+      aggregateType: "account",
+      aggregateId: accountId,
       status: "pending",
       attempts: 0,
       dispatchedAt: null,
@@ -38,56 +49,56 @@ describe("publish", () => {
       // No OpenTelemetry SDK registered: no active span, nothing to continue.
       traceparent: null,
     });
-    expect(row.payload).toMatchObject({ tenantId, slug: "acme" });
-    expect(await database.prisma.tenant.count({ where: { id: tenantId } })).toBe(1);
+    expect(row.payload).toMatchObject({ accountId, slug: "acme" });
+    expect(await accountCount(accountId)).toBe(1);
   });
 
   it("rolls back with the business row when the transaction fails later", async () => {
-    const tenantId = randomUUID();
+    const accountId = randomUUID();
     await expect(
       database.prisma.$transaction(async (tx) => {
-        await tx.tenant.create({ data: { id: tenantId, name: "Acme", slug: `rb-${tenantId.slice(0, 8)}` } });
-        await orderEvents.publish(tx, tenantCreated(tenantId, "acme"));
+        await openAccount(tx, accountId);
+        await testEvents.publish(tx, accountOpened(accountId, "acme"));
         throw new Error("business rule failed after publish");
       }),
     ).rejects.toThrow("business rule failed after publish");
-    expect(await outboxCount(tenantId)).toBe(0);
-    expect(await database.prisma.tenant.count({ where: { id: tenantId } })).toBe(0);
+    expect(await outboxCount(accountId)).toBe(0);
+    expect(await accountCount(accountId)).toBe(0);
   });
 
   it("refuses a bad payload with a typed error naming the field, and the whole transaction rolls back", async () => {
-    const tenantId = randomUUID();
+    const accountId = randomUUID();
     const attempt = database.prisma.$transaction(async (tx) => {
-      await tx.tenant.create({ data: { id: tenantId, name: "Acme", slug: `bad-${tenantId.slice(0, 8)}` } });
-      await orderEvents.publishMany(tx, [
-        tenantCreated(tenantId, "fine"),
-        { type: "TenantCreated", payload: { tenantId, name: "Acme", slug: "Not A Slug", createdAt: "yesterday" } },
+      await openAccount(tx, accountId);
+      await testEvents.publishMany(tx, [
+        accountOpened(accountId, "fine"),
+        { type: "AccountOpened", payload: { accountId, name: "Acme", slug: "Not A Slug", openedAt: "yesterday" } },
       ]);
     });
     const error = await attempt.catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InvalidEventError);
-    expect((error as InvalidEventError).issues.map((i) => i.path).sort()).toEqual(["createdAt", "slug"]);
-    expect((error as Error).message).toMatch(/slug must be lowercase/);
-    expect(await outboxCount(tenantId)).toBe(0);
-    expect(await database.prisma.tenant.count({ where: { id: tenantId } })).toBe(0);
+    expect((error as InvalidEventError).issues.map((i) => i.path).sort()).toEqual(["openedAt", "slug"]);
+    expect((error as Error).message).toMatch(/slug must be lowercase letters, digits and dashes/);
+    expect(await outboxCount(accountId)).toBe(0);
+    expect(await accountCount(accountId)).toBe(0);
   });
 
   it("keeps the order of a batch in its sequence numbers", async () => {
-    const orderId = randomUUID();
+    const accountId = randomUUID();
     const now = new Date().toISOString();
     const events = ["first", "second", "third"].map((reason) => ({
-      type: "OrderCancelled" as const,
-      payload: { orderId, tenantId: "t1", reason, cancelledAt: now },
+      type: "AccountClosed" as const,
+      payload: { accountId, reason, closedAt: now },
     }));
-    await database.prisma.$transaction((tx) => orderEvents.publishMany(tx, events));
-    const rows = await database.prisma.eventOutbox.findMany({ where: { aggregateId: orderId }, orderBy: { sequence: "asc" } });
+    await database.prisma.$transaction((tx) => testEvents.publishMany(tx, events));
+    const rows = await database.prisma.eventOutbox.findMany({ where: { aggregateId: accountId }, orderBy: { sequence: "asc" } });
     expect(rows.map((r) => (r.payload as { reason: string }).reason)).toEqual(["first", "second", "third"]);
   });
 
   it("accepts a row written by plain SQL with only the required columns", async () => {
     const id = randomUUID();
     await database.prisma.$executeRaw`INSERT INTO event_outbox (id, event_type, aggregate_type, aggregate_id, payload)
-      VALUES (${id}::uuid, 'TenantCreated', 'tenant', 't-sql', '{}'::jsonb)`;
+      VALUES (${id}::uuid, 'AccountOpened', 'account', 't-sql', '{}'::jsonb)`;
     const row = await database.prisma.eventOutbox.findUniqueOrThrow({ where: { id } });
     expect(row.status).toBe("pending");
     expect(row.attempts).toBe(0);
@@ -108,7 +119,7 @@ describe("NOTIFY on commit", () => {
       await client.query("BEGIN");
       await client.query(
         `INSERT INTO event_outbox (id, event_type, aggregate_type, aggregate_id, payload)
-         SELECT gen_random_uuid(), 'TenantCreated', 'tenant', 'n' || g, '{}' FROM generate_series(1, 3) g`,
+         SELECT gen_random_uuid(), 'AccountOpened', 'account', 'n' || g, '{}' FROM generate_series(1, 3) g`,
       );
       await new Promise((resolve) => setTimeout(resolve, 200));
       expect(notifications).toBe(0);
@@ -117,12 +128,11 @@ describe("NOTIFY on commit", () => {
 
       await client.query("BEGIN");
       await client.query(`INSERT INTO event_outbox (id, event_type, aggregate_type, aggregate_id, payload)
-        VALUES (gen_random_uuid(), 'TenantCreated', 'tenant', 'rolled-back', '{}')`);
+        VALUES (gen_random_uuid(), 'AccountOpened', 'account', 'rolled-back', '{}')`);
       await client.query("ROLLBACK");
       await client.end();
 
-      const tenantId = randomUUID();
-      await database.prisma.$transaction((tx) => orderEvents.publish(tx, tenantCreated(tenantId, "after")));
+      await database.prisma.$transaction((tx) => testEvents.publish(tx, accountOpened(randomUUID(), "after")));
       await waitFor(() => notifications === 2, { message: "the notification of the Prisma publish" });
       await new Promise((resolve) => setTimeout(resolve, 200));
       expect(notifications).toBe(2);
@@ -146,7 +156,7 @@ describe("the outbox listener", () => {
       const before = notifications;
       const client = new pg.Client({ connectionString: databaseUrl(name) });
       await client.connect();
-      await client.query(`INSERT INTO event_outbox (id, event_type, aggregate_type, aggregate_id, payload) VALUES (gen_random_uuid(), 'TenantCreated', 'tenant', 'late', '{}')`);
+      await client.query(`INSERT INTO event_outbox (id, event_type, aggregate_type, aggregate_id, payload) VALUES (gen_random_uuid(), 'AccountOpened', 'account', 'late', '{}')`);
       await client.end();
       await waitFor(() => notifications > before, { message: "a notification on the new connection" });
     } finally {

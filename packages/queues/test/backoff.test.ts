@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { backoffStrategy, eventBackoffType, jobOptions, retryAfterOf, retryDelayMs } from "../src/index.ts";
-import { orderEvents } from "@outbox/domain";
+import { testEvents } from "@outbox/testing";
 
 describe("the event jobs' backoff", () => {
   const schedule = { firstDelayMs: 5000, maxAttempts: 5 };
 
-  it("is exponential without a hint: 5 s, 10 s, 20 s, 40 s for WebhookDelivery's five attempts", () => {
+  it("is exponential without a hint: 5 s, 10 s, 20 s, 40 s for a type of five attempts from 5 s (ReceiptSent)", () => {
     expect([1, 2, 3, 4].map((failedRuns) => retryDelayMs({ ...schedule, failedRuns, retryAfterMs: null }))).toEqual([5000, 10_000, 20_000, 40_000]);
   });
 
@@ -17,7 +17,7 @@ describe("the event jobs' backoff", () => {
   });
 
   it("reads the hint from the error BullMQ passes and the schedule from the job's options", () => {
-    const job = { opts: jobOptions("00000000-0000-4000-8000-000000000001", orderEvents.policyOf("WebhookDelivery")) } as Parameters<typeof backoffStrategy>[3];
+    const job = { opts: jobOptions("00000000-0000-4000-8000-000000000001", testEvents.policyOf("ReceiptSent")) } as Parameters<typeof backoffStrategy>[3];
     expect(job!.opts.backoff).toEqual({ type: eventBackoffType, delay: 5000 });
     const hinted = Object.assign(new Error("429"), { retryAfterMs: 30_000 });
     expect(backoffStrategy(1, eventBackoffType, hinted, job)).toBe(30_000);

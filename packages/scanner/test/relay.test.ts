@@ -4,9 +4,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vites
 import { createLogger } from "@outbox/logger";
 import { createQueues, createRedis, type QueueSet } from "@outbox/queues";
 import { Database, sql, type Queryable, type Statement } from "@outbox/sql";
-import { createTestRedis, useTestDatabase, waitFor } from "@outbox/testing";
+import { createTestRedis, testEvents, useTestDatabase, waitFor } from "@outbox/testing";
 import { OutboxScanner, readRelayStep, recoverLostJobs, relayOnce } from "../src/index.ts";
-import { orderEvents } from "@outbox/domain";
 
 const database = useTestDatabase();
 const redis = createTestRedis();
@@ -14,7 +13,7 @@ let queues: QueueSet;
 const logger = createLogger({ level: "silent" });
 
 beforeAll(() => {
-  queues = createQueues(createRedis({ url: redis.url }, "worker"), redis.prefix, orderEvents);
+  queues = createQueues(createRedis({ url: redis.url }, "worker"), redis.prefix, testEvents);
 });
 afterAll(async () => {
   await queues.close();
@@ -28,17 +27,17 @@ beforeEach(async () => {
 
 const options = () => ({ db: database.sql, queues, batchSize: 100 });
 
-function cancelled(orderId: string, reason = "r") {
-  return { orderId, tenantId: "t", reason, cancelledAt: new Date().toISOString() };
+function closed(accountId: string, reason = "r") {
+  return { accountId, reason, closedAt: new Date().toISOString() };
 }
 
-/** Inserts OrderCancelled rows by plain SQL, as any program may; returns their ids. */
-async function insert(rows: { orderId: string; availableAt?: Date }[], executor: Queryable = database.sql): Promise<string[]> {
+/** Inserts AccountClosed rows by plain SQL, as any program may; returns their ids. */
+async function insert(rows: { accountId: string; availableAt?: Date }[], executor: Queryable = database.sql): Promise<string[]> {
   const ids: string[] = [];
   for (const row of rows) {
     const id = randomUUID();
     await executor.execute(sql`INSERT INTO event_outbox (id, event_type, aggregate_type, aggregate_id, payload, available_at)
-      VALUES (${id}::uuid, 'OrderCancelled', 'order', ${row.orderId}, ${JSON.stringify(cancelled(row.orderId))}::jsonb, ${row.availableAt ?? new Date()})`);
+      VALUES (${id}::uuid, 'AccountClosed', 'account', ${row.accountId}, ${JSON.stringify(closed(row.accountId))}::jsonb, ${row.availableAt ?? new Date()})`);
     ids.push(id);
   }
   return ids;
@@ -57,7 +56,7 @@ describe("relay", () => {
     const db = new Database(database.db.url, { poolSize: 1 });
     try {
       for (let step = 0; step < 8; step++) {
-        await insert([{ orderId: randomUUID() }]);
+        await insert([{ accountId: randomUUID() }]);
         await relayOnce({ ...options(), db });
       }
       // One connection: its prepared statements are the relay's.
@@ -70,17 +69,17 @@ describe("relay", () => {
   });
 
   it("never holds an ordered event behind an unfinished unordered one of its aggregate", async () => {
-    const orderId = randomUUID();
-    // A webhook delivery (unordered) on the order's aggregate, still pending, then an ordered event of it.
+    const accountId = randomUUID();
+    // A receipt (unordered) on the account's aggregate, still pending, then an ordered event of it.
     await database.sql.execute(sql`INSERT INTO event_outbox (event_type, aggregate_type, aggregate_id, payload)
-      VALUES ('WebhookDelivery', 'order', ${orderId}, '{}'::jsonb)`);
-    const [ordered] = await insert([{ orderId }]);
+      VALUES ('ReceiptSent', 'account', ${accountId}, '{}'::jsonb)`);
+    const [ordered] = await insert([{ accountId }]);
     await relayAll();
     expect(await queued([ordered!])).toEqual([true]);
   });
 
   it("queues committed rows once each, in commit order, and reads nothing twice", async () => {
-    const ids = await insert(Array.from({ length: 250 }, () => ({ orderId: randomUUID() })));
+    const ids = await insert(Array.from({ length: 250 }, () => ({ accountId: randomUUID() })));
     const steps = [await relayOnce(options()), await relayOnce(options()), await relayOnce(options()), await relayOnce(options())];
     expect(steps.map((step) => step.read)).toEqual([100, 100, 50, 0]);
     expect((await queued(ids)).every(Boolean)).toBe(true);
@@ -92,8 +91,8 @@ describe("relay", () => {
     const slow = await database.sql.connect();
     try {
       await slow.run("BEGIN");
-      const [late] = await insert([{ orderId: randomUUID() }], slow); // gets its transaction id first
-      const [early] = await insert([{ orderId: randomUUID() }]); // commits first, with a later transaction id
+      const [late] = await insert([{ accountId: randomUUID() }], slow); // gets its transaction id first
+      const [early] = await insert([{ accountId: randomUUID() }]); // commits first, with a later transaction id
       await relayAll();
       expect(await queued([early!, late!])).toEqual([true, false]);
       await slow.run("COMMIT");
@@ -105,8 +104,8 @@ describe("relay", () => {
   });
 
   it("holds a later event of an aggregate until the earlier one finishes, then the rescuer or the release queues it", async () => {
-    const orderId = randomUUID();
-    const [first, second] = await insert([{ orderId }, { orderId }]);
+    const accountId = randomUUID();
+    const [first, second] = await insert([{ accountId }, { accountId }]);
     await relayAll();
     expect(await queued([first!, second!])).toEqual([true, false]);
     // The rescuer does not queue a held row either.
@@ -119,7 +118,7 @@ describe("relay", () => {
 
   it("queues a delayed row as a delayed job, due at its available_at", async () => {
     const due = new Date(Date.now() + 60_000);
-    const [id] = await insert([{ orderId: randomUUID(), availableAt: due }]);
+    const [id] = await insert([{ accountId: randomUUID(), availableAt: due }]);
     await relayAll();
     const job = await queues.events.getJob(id!);
     expect(await job?.getState()).toBe("delayed");
@@ -127,7 +126,7 @@ describe("relay", () => {
   });
 
   it("after Redis lost every job, the rescuer queues each passed pending row again", async () => {
-    const ids = await insert(Array.from({ length: 30 }, () => ({ orderId: randomUUID() })));
+    const ids = await insert(Array.from({ length: 30 }, () => ({ accountId: randomUUID() })));
     await relayAll();
     await queues.events.obliterate({ force: true });
     expect((await queued(ids)).some(Boolean)).toBe(false);
@@ -137,7 +136,7 @@ describe("relay", () => {
   });
 
   it("a rescue pass over a live backlog reads one page of it, not the whole backlog", async () => {
-    await insert(Array.from({ length: 2500 }, () => ({ orderId: randomUUID() })));
+    await insert(Array.from({ length: 2500 }, () => ({ accountId: randomUUID() })));
     await relayAll();
     const before = database.sql.statementCount;
     expect(await recoverLostJobs({ ...options(), logger })).toBe(0);
@@ -145,7 +144,7 @@ describe("relay", () => {
   });
 
   it("pauses while the queues hold RELAY_MAX_QUEUED waiting jobs, and goes on as they drain", async () => {
-    const ids = await insert(Array.from({ length: 600 }, () => ({ orderId: randomUUID() })));
+    const ids = await insert(Array.from({ length: 600 }, () => ({ accountId: randomUUID() })));
     const scanner = new OutboxScanner({ ...options(), batchSize: 50, maxQueued: 200, logger, databaseUrl: database.db.url, scanCron: "0 0 * * * *" });
     await scanner.start();
     try {
@@ -183,14 +182,14 @@ describe("relay", () => {
   });
 
   it("two relays at once: one holds the cursor, the other steps aside; nothing is read twice", async () => {
-    const ids = await insert(Array.from({ length: 50 }, () => ({ orderId: randomUUID() })));
+    const ids = await insert(Array.from({ length: 50 }, () => ({ accountId: randomUUID() })));
     const steps = await Promise.all([relayOnce(options()), relayOnce(options())]);
     expect(steps.map((s) => s.read).sort((a, b) => a - b)).toEqual([0, 50]);
     expect((await queued(ids)).every(Boolean)).toBe(true);
   });
 
   it("reads forward from its position: the plan of its read starts at the cursor in event_outbox_relay_idx", async () => {
-    await insert(Array.from({ length: 20 }, () => ({ orderId: randomUUID() })));
+    await insert(Array.from({ length: 20 }, () => ({ accountId: randomUUID() })));
     let plan = "";
     const explaining = {
       query: async <Row>(statement: Statement) => {
@@ -199,7 +198,7 @@ describe("relay", () => {
       },
       execute: async () => 0,
     };
-    await readRelayStep(explaining, "default", 100, orderEvents.unorderedTypes);
+    await readRelayStep(explaining, "default", 100, testEvents.unorderedTypes);
     // An ordered index scan, or on a small table a bitmap scan: either starts at the cursor in the index.
     expect(plan).toMatch(/Index Scan (using|on) event_outbox_relay_idx[^\n]*\n\s+Index Cond: \(ROW\(transaction_id, sequence\) > ROW\(\$\d+, \$\d+\)\)/);
   });

@@ -1,59 +1,55 @@
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "@outbox/config";
-import { createPrisma, type PrismaClient } from "@outbox/db";
 import { createLogger } from "@outbox/logger";
-import { Database } from "@outbox/sql";
+import { Database, sql } from "@outbox/sql";
 import { createTestDatabase, createTestRedis, waitFor, type TestDatabase, type TestRedis } from "@outbox/testing";
-import { orderSchedules } from "@outbox/handlers";
-import { outboxRetention, startSchedules, type RunningSchedules } from "../src/index.ts";
-import { seedOrder, seedPayment, seedTenant } from "./seed.ts";
+import { outboxRetention, startSchedules, type RunningSchedules, type Schedule } from "../src/index.ts";
 
 let db: TestDatabase;
 let redis: TestRedis;
-let prisma: PrismaClient;
-let sql: Database;
+let database: Database;
 const connections: Redis[] = [];
 
 beforeAll(async () => {
   db = await createTestDatabase();
   redis = createTestRedis();
-  prisma = createPrisma(db.url);
-  sql = new Database(db.url, { poolSize: 4 });
+  database = new Database(db.url, { poolSize: 4 });
+  await database.execute(sql`CREATE TABLE heartbeat (scheduled_at timestamptz NOT NULL)`);
 });
 afterAll(async () => {
   for (const connection of connections) connection.disconnect();
-  await prisma.$disconnect();
-  await sql.close();
+  await database.close();
   await redis.clean();
   await db.drop();
 });
 
-const config = loadConfig({ PAYMENT_EXPIRY_AFTER_MS: "60000" });
 const logger = createLogger({ level: "silent" });
 
-// Expiry ticks every second; the others keep their daily/hourly patterns and never fire here.
-const schedules = [
-  outboxRetention({ pattern: config.RETENTION_CRON, olderThanMs: config.OUTBOX_RETENTION_DAYS * 24 * 3600_000 }),
-  ...orderSchedules({
-    paymentExpiry: { every: 1000 },
-    paymentExpiryAfterMs: config.PAYMENT_EXPIRY_AFTER_MS,
-    settlement: { pattern: config.SETTLEMENT_CRON, tz: "UTC" },
-  }),
+// The heartbeat ticks every second and writes a row per tick; the others never fire here.
+const schedules: Schedule[] = [
+  outboxRetention({ pattern: "17 * * * *", olderThanMs: 7 * 24 * 3600_000 }),
+  {
+    name: "heartbeat",
+    repeat: { every: 1000 },
+    run: async ({ db, scheduledAt }) => {
+      await db.execute(sql`INSERT INTO heartbeat (scheduled_at) VALUES (${scheduledAt})`);
+    },
+  },
+  { name: "nightly", repeat: { pattern: "0 3 * * *", tz: "UTC" }, run: async () => ({ ran: true }) },
 ];
 const scheduleNames = schedules.map((schedule) => schedule.name);
 
 function start(onTick: (tick: { schedule: string; scheduledAt: Date }) => void): Promise<RunningSchedules> {
   const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
   connections.push(connection);
-  return startSchedules({
-    db: sql,
-    connection,
-    prefix: redis.prefix,
-    schedules,
-    logger,
-    onTick,
-  });
+  return startSchedules({ db: database, connection, prefix: redis.prefix, schedules, logger, onTick });
+}
+
+async function heartbeatRows(): Promise<{ total: number; distinct: number }> {
+  const [row] = await database.query<{ total: number; distinct: number }>(
+    sql`SELECT count(*)::int AS total, count(DISTINCT scheduled_at)::int AS distinct FROM heartbeat`,
+  );
+  return row!;
 }
 
 describe("startSchedules", () => {
@@ -66,35 +62,24 @@ describe("startSchedules", () => {
       const schedulers = await second.queue.getJobSchedulers();
       expect(schedulers.map((s) => s.key).sort()).toEqual([...scheduleNames].sort());
 
-      const tenantId = await seedTenant(prisma);
-      const orderId = await seedOrder(prisma, tenantId, { status: "payment_pending" });
-      const paymentId = await seedPayment(prisma, { tenantId, orderId }, { createdAt: new Date(Date.now() - 120_000) });
-
-      // A tick expires the due payment and publishes its event.
-      await waitFor(async () => (await prisma.payment.findUnique({ where: { id: paymentId } }))?.status === "expired", {
-        message: "the expiry tick to expire the payment",
-      });
-      expect(await prisma.eventOutbox.count({ where: { eventType: "PaymentExpired", aggregateId: orderId } })).toBe(1);
-
-      // Let a few more ticks pass: each scheduled time runs exactly once across both instances.
-      await waitFor(() => ticks.filter((t) => t.schedule === "payment-expiry").length >= 4, { message: "four expiry ticks" });
-      const times = ticks.filter((t) => t.schedule === "payment-expiry").map((t) => t.at);
+      await waitFor(() => ticks.filter((t) => t.schedule === "heartbeat").length >= 4, { message: "four heartbeat ticks" });
+      const times = ticks.filter((t) => t.schedule === "heartbeat").map((t) => t.at);
       expect(new Set(times).size).toBe(times.length);
-      expect(await prisma.eventOutbox.count({ where: { eventType: "PaymentExpired" } })).toBe(1);
     } finally {
       await first.stop();
       await second.stop();
     }
+    const rows = await heartbeatRows();
+    expect(rows.total).toBeGreaterThanOrEqual(4);
+    expect(rows.distinct).toBe(rows.total);
   });
 
   it("keeps its schedulers across a restart without adding any", async () => {
     const again = await start(() => {});
     try {
       expect(await again.queue.getJobSchedulersCount()).toBe(scheduleNames.length);
-      const expiry = await again.queue.getJobScheduler("payment-expiry");
-      expect(expiry?.every).toBe(1000);
-      const settlement = await again.queue.getJobScheduler("settlement");
-      expect(settlement?.pattern).toBe(config.SETTLEMENT_CRON);
+      expect((await again.queue.getJobScheduler("heartbeat"))?.every).toBe(1000);
+      expect((await again.queue.getJobScheduler("nightly"))?.pattern).toBe("0 3 * * *");
     } finally {
       await again.stop();
     }

@@ -1,10 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { sql } from "@outbox/sql";
-import { useTestDatabase } from "@outbox/testing";
+import { testEvents, useTestDatabase } from "@outbox/testing";
 import { collectOutboxFigures, readEventState } from "../src/index.ts";
 import { moveRelayPastEveryRow } from "./relay.ts";
-import { orderEvents } from "@outbox/domain";
 
 const database = useTestDatabase();
 
@@ -12,13 +11,13 @@ const database = useTestDatabase();
 async function insert(status: string, aggregateId = randomUUID()): Promise<string> {
   const [row] = await database.sql.query<{ id: string }>(sql`
     INSERT INTO event_outbox (id, event_type, aggregate_type, aggregate_id, payload, status)
-    VALUES (gen_random_uuid(), 'TenantCreated', 'tenant', ${aggregateId}, '{}'::jsonb, ${status})
+    VALUES (gen_random_uuid(), 'AccountOpened', 'account', ${aggregateId}, '{}'::jsonb, ${status})
     RETURNING id::text`);
   return row!.id;
 }
 
-const statusOf = async (id: string) => (await readEventState(database.sql, id, orderEvents.unorderedTypes))?.status;
-const counts = async () => (await collectOutboxFigures(database.sql, { unorderedTypes: orderEvents.unorderedTypes })).counts;
+const statusOf = async (id: string) => (await readEventState(database.sql, id, testEvents.unorderedTypes))?.status;
+const counts = async () => (await collectOutboxFigures(database.sql, { unorderedTypes: testEvents.unorderedTypes })).counts;
 
 describe("pending → dispatched, as on-call reads it", () => {
   it("reads a pending row as dispatched once the relay has passed it, not while its transaction is watched", async () => {
@@ -54,6 +53,6 @@ describe("pending → dispatched, as on-call reads it", () => {
   });
 
   it("returns nothing for an unknown id", async () => {
-    expect(await readEventState(database.sql, randomUUID(), orderEvents.unorderedTypes)).toBeUndefined();
+    expect(await readEventState(database.sql, randomUUID(), testEvents.unorderedTypes)).toBeUndefined();
   });
 });

@@ -2,28 +2,26 @@ import { randomUUID } from "node:crypto";
 import { UnrecoverableError, Worker } from "bullmq";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createPrisma, type PrismaClient } from "@outbox/db";
 import { createLogger } from "@outbox/logger";
 import { createQueues, type QueueSet } from "@outbox/queues";
-import { Database } from "@outbox/sql";
-import { createTestDatabase, createTestRedis, waitFor, type TestDatabase, type TestRedis } from "@outbox/testing";
+import type { Database } from "@outbox/sql";
+import { createTestRedis, testEvents, useTestDatabase, waitFor, type TestDatabaseHandle, type TestRedis } from "@outbox/testing";
 import { collectStats, startStatsLog, type StatsLine } from "../src/index.ts";
 import { moveRelayPastEveryRow } from "./relay.ts";
-import { orderEvents } from "@outbox/domain";
 
-let db: TestDatabase;
+const database = useTestDatabase();
 let redis: TestRedis;
-let prisma: PrismaClient;
+let prisma: TestDatabaseHandle["prisma"];
 let sql: Database;
 let connection: Redis;
 let queues: QueueSet;
 let releaseActive: () => void = () => {};
 const workers: Worker[] = [];
 
-const row = (status: string, { aggregateId = randomUUID(), type = "TenantCreated", ageMs = 0 }: { aggregateId?: string; type?: string; ageMs?: number } = {}) => ({
+const row = (status: string, { aggregateId = randomUUID(), type = "AccountOpened", ageMs = 0 }: { aggregateId?: string; type?: string; ageMs?: number } = {}) => ({
   id: randomUUID(),
   eventType: type,
-  aggregateType: "order",
+  aggregateType: "account",
   aggregateId,
   payload: {},
   status,
@@ -33,16 +31,14 @@ const row = (status: string, { aggregateId = randomUUID(), type = "TenantCreated
 });
 
 beforeAll(async () => {
-  db = await createTestDatabase();
   redis = createTestRedis();
-  prisma = createPrisma(db.url);
-  sql = new Database(db.url, { poolSize: 4 });
+  ({ prisma, sql } = database);
   connection = new Redis(redis.url, { maxRetriesPerRequest: null });
-  queues = createQueues(connection, redis.prefix, orderEvents);
+  queues = createQueues(connection, redis.prefix, testEvents);
 
   // Outbox: 30 processed, 2 skipped, 3 pending (one 60 s old held behind a dead event, one held, one
   // not yet due), 3 dispatched (one 30 s old: the oldest free to run), 4 dead: two hold later pending
-  // events of their aggregate, one holds nothing, and a webhook delivery's holds nothing (unordered).
+  // events of their aggregate, one holds nothing, and a receipt's holds nothing (unordered).
   // "Dispatched" is a pending row the relay has passed (its cursor is moved past it) that is not held;
   // the 60 s old pending row is passed too, but held behind a dead event, so it still counts as pending
   // (and is left out of the lag: it waits for an admin, not for the relay).
@@ -50,14 +46,14 @@ beforeAll(async () => {
   const held2 = randomUUID();
   const future = { ...row("pending"), availableAt: new Date(Date.now() + 3600_000) };
   await prisma.eventOutbox.createMany({ data: [row("dead", { aggregateId: held1 }), row("dead", { aggregateId: held2 }), row("dead")] });
-  // A later pending webhook delivery is never held (unordered), so it adds no held aggregate.
-  await prisma.eventOutbox.create({ data: { ...row("dead", { aggregateId: "endpoint-1", type: "WebhookDelivery" }), aggregateType: "webhook_endpoint" } });
+  // A later pending receipt is never held (unordered), so it adds no held aggregate.
+  await prisma.eventOutbox.create({ data: { ...row("dead", { aggregateId: "receiver-1", type: "ReceiptSent" }), aggregateType: "receiver" } });
   await prisma.eventOutbox.createMany({
     data: [
       row("pending", { aggregateId: held1, ageMs: 60_000 }),
       row("pending", { ageMs: 30_000 }),
       row("pending"),
-      { ...row("pending", { aggregateId: "endpoint-1", type: "WebhookDelivery" }), aggregateType: "webhook_endpoint" },
+      { ...row("pending", { aggregateId: "receiver-1", type: "ReceiptSent" }), aggregateType: "receiver" },
     ],
   });
   await moveRelayPastEveryRow(sql);
@@ -85,10 +81,7 @@ afterAll(async () => {
   await Promise.all(workers.map((worker) => worker.close()));
   await queues.close();
   connection.disconnect();
-  await prisma.$disconnect();
-  await sql.close();
   await redis.clean();
-  await db.drop();
 });
 
 const expectedQueues = {

@@ -1,17 +1,12 @@
 import { randomUUID } from "node:crypto";
 import type { PrismaClient } from "@outbox/db";
+import { address } from "./helpers.ts";
 
-const address = { firstName: "Ada", lastName: "Lovelace", address1: "1 Main St", city: "London", postalCode: "N1", country: "GB" };
-
-export async function seedTenant(prisma: PrismaClient): Promise<string> {
-  const id = randomUUID();
-  await prisma.tenant.create({ data: { id, name: "Acme", slug: `acme-${id.slice(0, 8)}` } });
-  return id;
-}
 
 let orderNumber = 0;
 
-export async function seedOrder(
+/** An order in any status at any time, for reports over past days; not the pending order `seedOrder` writes. */
+export async function seedPastOrder(
   prisma: PrismaClient,
   tenantId: string,
   { totalAmount = 1000, createdAt = new Date(), status = "awaiting_payment" }: { totalAmount?: number; createdAt?: Date; status?: string } = {},
@@ -33,7 +28,8 @@ export async function seedOrder(
   return order.id;
 }
 
-export async function seedPayment(
+/** A payment in any status at any time, for reports over past days. */
+export async function seedPastPayment(
   prisma: PrismaClient,
   order: { tenantId: string; orderId: string },
   { amount = 1000, status = "pending", createdAt = new Date(), processedAt }: { amount?: number; status?: string; createdAt?: Date; processedAt?: Date } = {},

@@ -1,10 +1,11 @@
-import { randomUUID } from "node:crypto";
+import { Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
-import { markProcessed } from "@outbox/outbox";
-import { useTestDatabase } from "@outbox/testing";
-import { buildSettlement, expirePayments, previousUtcDay } from "@outbox/handlers";
-import { pruneOutbox } from "../src/index.ts";
-import { seedOrder, seedPayment, seedTenant } from "./seed.ts";
+import { createLogger } from "@outbox/logger";
+import { startSchedules } from "@outbox/schedules";
+import { createTestRedis, useTestDatabase, waitFor } from "@outbox/testing";
+import { buildSettlement, expirePayments, orderSchedules, previousUtcDay } from "../src/index.ts";
+import { seedTenant } from "./helpers.ts";
+import { seedPastOrder, seedPastPayment } from "./past-orders.ts";
 
 const database = useTestDatabase();
 
@@ -14,14 +15,14 @@ describe("expirePayments", () => {
   it("expires only pending payments older than the limit, once, each with its PaymentExpired event", async () => {
     const now = new Date();
     const tenantId = await seedTenant(database.prisma);
-    const orderId = await seedOrder(database.prisma, tenantId, { status: "payment_pending" });
+    const orderId = await seedPastOrder(database.prisma, tenantId, { status: "payment_pending" });
     const ref = { tenantId, orderId };
     const due = [
-      await seedPayment(database.prisma, ref, { createdAt: new Date(now.getTime() - minutes(31)) }),
-      await seedPayment(database.prisma, ref, { createdAt: new Date(now.getTime() - minutes(120)) }),
+      await seedPastPayment(database.prisma, ref, { createdAt: new Date(now.getTime() - minutes(31)) }),
+      await seedPastPayment(database.prisma, ref, { createdAt: new Date(now.getTime() - minutes(120)) }),
     ];
-    const recent = await seedPayment(database.prisma, ref, { createdAt: new Date(now.getTime() - minutes(29)) });
-    const completed = await seedPayment(database.prisma, ref, { status: "completed", createdAt: new Date(now.getTime() - minutes(90)) });
+    const recent = await seedPastPayment(database.prisma, ref, { createdAt: new Date(now.getTime() - minutes(29)) });
+    const completed = await seedPastPayment(database.prisma, ref, { status: "completed", createdAt: new Date(now.getTime() - minutes(90)) });
 
     const first = await expirePayments(database.sql, now, { expireAfterMs: minutes(30), batchSize: 1 });
     expect(first.sort()).toEqual([...due].sort());
@@ -50,20 +51,20 @@ describe("buildSettlement", () => {
     const at = (time: string) => new Date(`${day}T${time}Z`);
     const [a, b] = [await seedTenant(database.prisma), await seedTenant(database.prisma)];
     // Tenant A: two orders that day (and one rejected, one the day before, one the day after).
-    const a1 = await seedOrder(database.prisma, a, { totalAmount: 1500, createdAt: at("00:00:00") });
-    const a2 = await seedOrder(database.prisma, a, { totalAmount: 2500, createdAt: at("23:59:59") });
-    await seedOrder(database.prisma, a, { totalAmount: 9999, createdAt: at("12:00:00"), status: "rejected" });
-    const before = await seedOrder(database.prisma, a, { totalAmount: 7000, createdAt: new Date("2026-03-13T23:59:59Z") });
-    await seedOrder(database.prisma, a, { totalAmount: 7000, createdAt: new Date("2026-03-15T00:00:00Z") });
+    const a1 = await seedPastOrder(database.prisma, a, { totalAmount: 1500, createdAt: at("00:00:00") });
+    const a2 = await seedPastOrder(database.prisma, a, { totalAmount: 2500, createdAt: at("23:59:59") });
+    await seedPastOrder(database.prisma, a, { totalAmount: 9999, createdAt: at("12:00:00"), status: "rejected" });
+    const before = await seedPastOrder(database.prisma, a, { totalAmount: 7000, createdAt: new Date("2026-03-13T23:59:59Z") });
+    await seedPastOrder(database.prisma, a, { totalAmount: 7000, createdAt: new Date("2026-03-15T00:00:00Z") });
     // Payments completed that day: 1500 for a1, 7000 for the order of the day before; a failed one and
     // one completed the next day do not count.
-    await seedPayment(database.prisma, { tenantId: a, orderId: a1 }, { amount: 1500, status: "completed", processedAt: at("10:00:00") });
-    const paidBefore = await seedPayment(database.prisma, { tenantId: a, orderId: before }, { amount: 7000, status: "completed", processedAt: at("01:00:00") });
-    await seedPayment(database.prisma, { tenantId: a, orderId: a2 }, { amount: 2500, status: "failed", processedAt: at("11:00:00") });
-    await seedPayment(database.prisma, { tenantId: a, orderId: a2 }, { amount: 2500, status: "completed", processedAt: new Date("2026-03-15T08:00:00Z") });
+    await seedPastPayment(database.prisma, { tenantId: a, orderId: a1 }, { amount: 1500, status: "completed", processedAt: at("10:00:00") });
+    const paidBefore = await seedPastPayment(database.prisma, { tenantId: a, orderId: before }, { amount: 7000, status: "completed", processedAt: at("01:00:00") });
+    await seedPastPayment(database.prisma, { tenantId: a, orderId: a2 }, { amount: 2500, status: "failed", processedAt: at("11:00:00") });
+    await seedPastPayment(database.prisma, { tenantId: a, orderId: a2 }, { amount: 2500, status: "completed", processedAt: new Date("2026-03-15T08:00:00Z") });
     await database.prisma.refund.create({ data: { tenantId: a, orderId: before, paymentId: paidBefore, amount: 7000, reason: "cancelled", createdAt: at("18:00:00") } });
     // Tenant B: one order, nothing else.
-    await seedOrder(database.prisma, b, { totalAmount: 400, createdAt: at("09:30:00") });
+    await seedPastOrder(database.prisma, b, { totalAmount: 400, createdAt: at("09:30:00") });
 
     const expected = [
       { tenantId: a, day, orders: 2, grossAmount: 4000, paymentsCompleted: 2, refundsAmount: 7000, netAmount: 1500 },
@@ -93,9 +94,9 @@ describe("buildSettlement", () => {
     const tenantId = await seedTenant(database.prisma);
     const price = 1_500_000_000;
     const orders = [];
-    for (const time of ["09:00:00", "10:00:00", "11:00:00"]) orders.push(await seedOrder(database.prisma, tenantId, { totalAmount: price, createdAt: at(time) }));
+    for (const time of ["09:00:00", "10:00:00", "11:00:00"]) orders.push(await seedPastOrder(database.prisma, tenantId, { totalAmount: price, createdAt: at(time) }));
     const payments = [];
-    for (const orderId of orders) payments.push(await seedPayment(database.prisma, { tenantId, orderId }, { amount: price, status: "completed", processedAt: at("12:00:00") }));
+    for (const orderId of orders) payments.push(await seedPastPayment(database.prisma, { tenantId, orderId }, { amount: price, status: "completed", processedAt: at("12:00:00") }));
     await database.prisma.refund.create({ data: { tenantId, orderId: orders[0]!, paymentId: payments[0]!, amount: price, reason: "cancelled", createdAt: at("13:00:00") } });
 
     const [row] = await buildSettlement(database.sql, day);
@@ -107,7 +108,7 @@ describe("buildSettlement", () => {
   it("removes a tenant's stale row when its figures for the day went away", async () => {
     const day = "2026-02-01";
     const tenantId = await seedTenant(database.prisma);
-    const orderId = await seedOrder(database.prisma, tenantId, { createdAt: new Date(`${day}T05:00:00Z`) });
+    const orderId = await seedPastOrder(database.prisma, tenantId, { createdAt: new Date(`${day}T05:00:00Z`) });
     expect(await buildSettlement(database.sql, day)).toHaveLength(1);
     await database.prisma.order.delete({ where: { id: orderId } });
     expect(await buildSettlement(database.sql, day)).toEqual([]);
@@ -120,34 +121,29 @@ describe("buildSettlement", () => {
   });
 });
 
-describe("pruneOutbox", () => {
-  it("deletes only processed and skipped rows older than the cutoff, in batches; a late job of a pruned row does nothing", async () => {
-    await database.prisma.eventOutbox.deleteMany();
-    const now = Date.now();
-    const old = new Date(now - 8 * 24 * 3600_000);
-    const recent = new Date(now - 3600_000);
-    const row = (status: string, processedAt: Date | null) => ({
-      id: randomUUID(),
-      eventType: "TenantCreated",
-      aggregateType: "tenant",
-      aggregateId: randomUUID(),
-      payload: {},
-      status,
-      processedAt,
-      createdAt: processedAt ?? old,
+describe("orderSchedules", () => {
+  it("on the engine's scheduler, the expiry tick expires a due payment and publishes its event once", async () => {
+    const redis = createTestRedis();
+    const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
+    const schedules = orderSchedules({
+      paymentExpiry: { every: 1000 },
+      paymentExpiryAfterMs: minutes(1),
+      settlement: { pattern: "5 0 * * *", tz: "UTC" },
     });
-    const oldFinished = [...Array.from({ length: 5 }, () => row("processed", old)), row("skipped", old)];
-    const kept = [row("processed", recent), row("skipped", recent), row("pending", null), row("dispatched", null), row("dead", null)];
-    await database.prisma.eventOutbox.createMany({ data: [...oldFinished, ...kept] });
-
-    const cutoff = new Date(now - 7 * 24 * 3600_000);
-    expect(await pruneOutbox(database.sql, cutoff, { batchSize: 2 })).toBe(6);
-    expect(await pruneOutbox(database.sql, cutoff, { batchSize: 2 })).toBe(0);
-
-    const left = await database.prisma.eventOutbox.findMany({ select: { id: true } });
-    expect(left.map((r) => r.id).sort()).toEqual(kept.map((r) => r.id).sort());
-    // A job that outlived its pruned row finds nothing to mark, so its effects cannot run again.
-    const gone = oldFinished.map((r) => r.id);
-    expect(await database.sql.transaction((tx) => markProcessed(tx, gone))).toEqual({ changed: [], lost: gone });
+    const running = await startSchedules({ db: database.sql, connection, prefix: redis.prefix, schedules, logger: createLogger({ level: "silent" }) });
+    try {
+      const tenantId = await seedTenant(database.prisma);
+      const orderId = await seedPastOrder(database.prisma, tenantId, { status: "payment_pending" });
+      const paymentId = await seedPastPayment(database.prisma, { tenantId, orderId }, { createdAt: new Date(Date.now() - minutes(2)) });
+      await waitFor(async () => (await database.prisma.payment.findUnique({ where: { id: paymentId } }))?.status === "expired", {
+        message: "the expiry tick to expire the payment",
+      });
+      await new Promise((resolve) => setTimeout(resolve, 1500)); // a later tick finds nothing more to expire
+      expect(await database.prisma.eventOutbox.count({ where: { eventType: "PaymentExpired", aggregateId: orderId } })).toBe(1);
+    } finally {
+      await running.stop();
+      connection.disconnect();
+      await redis.clean();
+    }
   });
 });
