@@ -14,7 +14,6 @@ export async function startWorker({ config, ...options }: WorkerOptions): Promis
   const worker = await startEngine({
     ...options,
     catalog: orderEvents,
-    handlers: options.handlers,
     ...settingsFrom(config),
     schedules: orderSchedules({
       paymentExpiry: { pattern: config.PAYMENT_EXPIRY_CRON, tz: "UTC" },
