@@ -10,8 +10,9 @@ import type { Database } from "@outbox/sql";
 import { collectStats } from "@outbox/stats";
 import { adminCredentialsOf } from "./auth/admin-credentials.ts";
 import { ApiKeyCache } from "./auth/api-key-cache.ts";
-import { registerAuthentication } from "./auth/authenticate.ts";
+import { FailedLogins } from "./auth/failed-logins.ts";
 import { registerRateLimit } from "./auth/rate-limit.ts";
+import { registerRouteAccess } from "./auth/route-access.ts";
 import { registerDocs } from "./docs.ts";
 import { bodyLimitBytes, errorHandler } from "./errors.ts";
 import { registerInputChecks } from "./input-checks.ts";
@@ -70,18 +71,26 @@ export async function buildApp({ config, db, prisma, logger, queues, redis }: Ap
     loggerInstance,
     bodyLimit: bodyLimitBytes,
     logController: new RequestLog(),
+    // A client that sends its headers or body slowly is cut off (408) instead of holding its socket for minutes.
+    requestTimeout: config.API_REQUEST_TIMEOUT_MS,
+    http: { headersTimeout: config.API_REQUEST_TIMEOUT_MS, connectionsCheckingInterval: 1000 },
   });
   app.setErrorHandler(errorHandler);
+  // JSON only: Fastify's text/plain parser would let another site's <form enctype="text/plain"> reach a route.
+  app.removeContentTypeParser("text/plain");
   registerTracing(app);
-  await registerLoadShedding(app, { maxInFlight: config.API_MAX_IN_FLIGHT, maxEventLoopDelayMs: 1000 });
+  await registerLoadShedding(app, { maxInFlight: config.API_MAX_IN_FLIGHT, maxInFlightPerTenant: config.API_MAX_IN_FLIGHT_PER_TENANT ?? Math.max(1, Math.floor(config.API_MAX_IN_FLIGHT / 4)), maxEventLoopDelayMs: 1000 });
   const keys = new ApiKeyCache({ ttlMs: config.API_KEY_CACHE_TTL_MS });
-  registerAuthentication(app, { db, admin, keys });
   const connection = queues?.connection ?? redis;
-  await registerRateLimit(app, {
-    max: config.API_RATE_LIMIT_MAX,
-    windowMs: config.API_RATE_LIMIT_WINDOW_MS,
-    ...(config.API_RATE_LIMIT_STORE === "redis" && connection ? { redis: { connection, prefix: config.QUEUE_PREFIX } } : {}),
+  const sharedCounts = config.API_RATE_LIMIT_STORE === "redis" && connection ? { redis: { connection, prefix: config.QUEUE_PREFIX } } : {};
+  const failedLogins = new FailedLogins({
+    perAddress: config.AUTH_FAILURES_PER_ADDRESS_MAX,
+    perUser: config.AUTH_FAILURES_PER_USER_MAX,
+    windowMs: config.AUTH_FAILURE_WINDOW_MS,
+    ...sharedCounts,
   });
+  registerRouteAccess(app, { db, admin, keys, metricsToken: config.METRICS_TOKEN, failedLogins });
+  await registerRateLimit(app, { max: config.API_RATE_LIMIT_MAX, windowMs: config.API_RATE_LIMIT_WINDOW_MS, ...sharedCounts });
   registerInputChecks(app);
   app.setNotFoundHandler((request, reply) =>
     reply.status(404).send({ error: `route ${request.method} ${request.url.split("?")[0]} not found`, code: "ROUTE_NOT_FOUND" }),
@@ -103,14 +112,14 @@ export async function buildApp({ config, db, prisma, logger, queues, redis }: Ap
     zodRoutes.setSerializerCompiler(serializerCompiler);
     await zodRoutes.register(documentedHealthRoutes, { checks, registry: metrics.registry });
     await zodRoutes.register(tenantAndUserRoutes, { prisma });
-    await zodRoutes.register(apiKeyRoutes, { db, keys });
+    await zodRoutes.register(apiKeyRoutes, { db, keys, maxLiveKeys: config.API_KEYS_PER_TENANT_MAX });
     await zodRoutes.register(productRoutes, { prisma });
     await zodRoutes.register(orderRoutes, { prisma, db });
     await zodRoutes.register(paymentRoutes, { prisma, db });
     await zodRoutes.register(eventRoutes, { db });
-    if (queues) await zodRoutes.register(adminRoutes, { config, db, queues, admin });
+    if (queues) await zodRoutes.register(adminRoutes, { config, db, queues });
     await zodRoutes.register(webhookEndpointRoutes, { prisma, config });
-    if (queues) await zodRoutes.register(outboxPage, { config, db, queues, admin });
+    if (queues) await zodRoutes.register(outboxPage, { config, db, queues });
   });
   return app;
 }

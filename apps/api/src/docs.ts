@@ -3,6 +3,8 @@ import swaggerUi from "@fastify/swagger-ui";
 import type { FastifyInstance, FastifySchema } from "fastify";
 import { jsonSchemaTransform, jsonSchemaTransformObject } from "fastify-type-provider-zod";
 import { $ZodType } from "zod/v4/core";
+import type { RouteAccess } from "./auth/caller.ts";
+import { declareAccess } from "./auth/route-access.ts";
 
 export const docsPath = "/docs";
 
@@ -31,12 +33,13 @@ function tagOf(url: string): string {
   return url.startsWith("/admin/") ? "admin" : "operations";
 }
 
-/** Who may call a route: the admin only (`config: { access: "admin" }` or /admin), an API key or the admin (/api), anyone (the rest). */
-function securityOf(url: string, access: unknown): Record<string, string[]>[] | undefined {
-  if (access === "admin" || url.startsWith("/admin/")) return [{ admin: [] }];
-  if (url.startsWith("/api/")) return [{ apiKey: [] }, { admin: [] }];
-  return undefined;
-}
+/** The document's security for a route's declared access (`config: { access }`, route-access.ts). */
+const securityOf: Record<RouteAccess, Record<string, string[]>[] | undefined> = {
+  public: undefined,
+  tenant: [{ apiKey: [] }, { admin: [] }],
+  admin: [{ admin: [] }],
+  metrics: [{ metricsToken: [] }, { admin: [] }],
+};
 
 /**
  * Every route that declares a schema is in the document, with no list to keep: zod schemas are
@@ -50,7 +53,7 @@ const transform: SwaggerTransform = (input) => {
   const converted = declaresZod(schema) ? jsonSchemaTransform(input) : { schema, url };
   const documented = { ...converted.schema } as Record<string, unknown>;
   documented.tags ??= [tagOf(url)];
-  const security = securityOf(url, (route.config as { access?: unknown } | undefined)?.access);
+  const security = securityOf[route.config?.access ?? "admin"];
   if (security && !documented.security) documented.security = security;
   return { schema: documented, url: converted.url };
 };
@@ -78,11 +81,16 @@ export async function registerDocs(app: FastifyInstance, { version }: { version:
         securitySchemes: {
           apiKey: { type: "http", scheme: "bearer", description: "A tenant's API key (`ok_live_…`)" },
           admin: { type: "http", scheme: "basic", description: "ADMIN_USER / ADMIN_PASSWORD" },
+          metricsToken: { type: "http", scheme: "bearer", description: "METRICS_TOKEN: reads /metrics only" },
         },
       },
     },
     transform,
     transformObject: jsonSchemaTransformObject,
   });
-  await app.register(swaggerUi, { routePrefix: docsPath, uiConfig: { deepLinking: true, validatorUrl: null } });
+  // The document and its UI are public (in a scope of their own); the routes they describe are not.
+  await app.register(async (docs) => {
+    declareAccess(docs, "public");
+    await docs.register(swaggerUi, { routePrefix: docsPath, uiConfig: { deepLinking: true, validatorUrl: null } });
+  });
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { get, startApi, type ApiHarness } from "./helpers.ts";
+import { admin, get, startApi, type ApiHarness } from "./helpers.ts";
 
 let api: ApiHarness;
 let noRedis: ApiHarness;
@@ -34,10 +34,10 @@ describe("health", () => {
   });
 
   it("GET /metrics reports each readiness check as outbox_ready{check}", async () => {
-    const up = (await api.app.inject({ url: "/metrics" })).body;
+    const up = (await api.app.inject({ url: "/metrics", headers: admin })).body;
     expect(up).toMatch(/^outbox_ready\{check="postgres"\} 1$/m);
     expect(up).toMatch(/^outbox_ready\{check="redis"\} 1$/m);
-    const down = (await noRedis.app.inject({ url: "/metrics" })).body;
+    const down = (await noRedis.app.inject({ url: "/metrics", headers: admin })).body;
     expect(down).toMatch(/^outbox_ready\{check="postgres"\} 1$/m);
     expect(down).toMatch(/^outbox_ready\{check="redis"\} 0$/m);
   });

@@ -10,6 +10,12 @@ import { Database, type DatabaseOptions } from "@outbox/sql";
 import { buildApp } from "../src/app.ts";
 import { developmentAdminPassword } from "../src/auth/admin-credentials.ts";
 
+/**
+ * Limits no test reaches unless it sets its own (rate-limit.test.ts, attacks.test.ts): every
+ * injected request comes from one address, and many tests send wrong credentials on purpose.
+ */
+const unreachedLimits = { API_RATE_LIMIT_MAX: "1000000", AUTH_FAILURES_PER_ADDRESS_MAX: "1000000", AUTH_FAILURES_PER_USER_MAX: "1000000" };
+
 export interface ApiHarness {
   app: FastifyInstance;
   prisma: PrismaClient;
@@ -31,8 +37,7 @@ export async function startApi(
   const redis = createRedis({ url: options.redisUrl ?? redisUrl }, "producer");
   // The readiness check reports a Redis that is down; the connection's own events are noise here.
   redis.on("error", () => undefined);
-  // A rate limit no test reaches unless it sets its own (rate-limit.test.ts).
-  const config = loadConfig({ DATABASE_URL: db.url, REDIS_URL: redisUrl, NODE_ENV: "test", LOG_LEVEL: "silent", API_RATE_LIMIT_MAX: "1000000", ...options.env });
+  const config = loadConfig({ DATABASE_URL: db.url, REDIS_URL: redisUrl, NODE_ENV: "test", LOG_LEVEL: "silent", ...unreachedLimits, ...options.env });
   const testRedis = options.queues ? createTestRedis() : undefined;
   const queues = testRedis ? createQueues(redis, testRedis.prefix, orderEvents) : undefined;
   const app = await buildApp({ config, db: sql, prisma, logger: options.logger ?? createLogger({ level: "silent" }), redis, ...(queues ? { queues } : {}) });
@@ -71,7 +76,7 @@ export function workerConfigFor(api: ApiHarness, redis: TestRedis, env: Record<s
 }
 
 export async function anotherApp(api: ApiHarness, env: Record<string, string> = {}): Promise<FastifyInstance> {
-  const config = loadConfig({ DATABASE_URL: api.db.url, REDIS_URL: redisUrl, NODE_ENV: "test", LOG_LEVEL: "silent", API_RATE_LIMIT_MAX: "1000000", ...env });
+  const config = loadConfig({ DATABASE_URL: api.db.url, REDIS_URL: redisUrl, NODE_ENV: "test", LOG_LEVEL: "silent", ...unreachedLimits, ...env });
   return buildApp({ config, db: api.sql, prisma: api.prisma, logger: createLogger({ level: "silent" }), redis: api.redis });
 }
 

@@ -87,7 +87,7 @@ describe("the order API under load", () => {
   });
 
   it("past its capacity, refuses at once with 503 and Retry-After, and a refused order writes nothing", async () => {
-    const harness = await api({ env: { API_MAX_IN_FLIGHT: "3" } });
+    const harness = await api({ env: { API_MAX_IN_FLIGHT: "3", API_MAX_IN_FLIGHT_PER_TENANT: "3" } });
     const shop = await seedShop(harness.app, { stock: 1000 });
     const base = await harness.app.listen({ host: "127.0.0.1", port: 0 });
     const before = await harness.sql.query<{ n: number }>(sql`SELECT count(*)::int AS n FROM orders`);

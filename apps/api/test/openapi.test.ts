@@ -79,7 +79,7 @@ async function deadEvent(): Promise<string> {
 const accepted: Record<string, () => Promise<Call>> = {
   "GET /healthz": async () => ({ url: "/healthz" }),
   "GET /readyz": async () => ({ url: "/readyz" }),
-  "GET /metrics": async () => ({ url: "/metrics" }),
+  "GET /metrics": async () => ({ url: "/metrics", headers: admin }),
   "POST /api/tenants": async () => ({ url: "/api/tenants", payload: { name: "Docs", slug: `docs-${randomUUID().slice(0, 8)}` }, headers: admin }),
   "POST /api/users": async () => ({ url: "/api/users", payload: { tenantId: shop.tenantId, email: `${randomUUID()}@example.com`, role: "customer" } }),
   "POST /api/tenants/{id}/api-keys": async () => ({ url: `/api/tenants/${shop.tenantId}/api-keys`, payload: { name: "docs" } }),

@@ -16,8 +16,8 @@ async function api(env: Record<string, string>): Promise<ApiHarness> {
 
 const limited = { API_RATE_LIMIT_MAX: "3", API_RATE_LIMIT_WINDOW_MS: "60000" };
 
-describe("the per-key rate limit", () => {
-  it("answers 429 with Retry-After past API_RATE_LIMIT_MAX requests of one key; other keys and the admin go on", async () => {
+describe("the per-tenant rate limit", () => {
+  it("answers 429 with Retry-After past API_RATE_LIMIT_MAX requests of a tenant's keys together; another tenant and the admin go on", async () => {
     const harness = await api(limited);
     const tenant = await seedTenant(harness.app);
     const url = `/api/tenants/${tenant.tenantId}/api-keys`;
@@ -35,13 +35,16 @@ describe("the per-key rate limit", () => {
     expect(Number(refused.headers["retry-after"])).toBeLessThanOrEqual(60);
     expect(refused.json()).toMatchObject({ code: "RATE_LIMITED", error: expect.stringMatching(/more than 3 requests in 60 s/) as unknown });
 
-    expect((await get(bearer(second.apiKey))).statusCode).toBe(200);
+    // A key minted by the same tenant shares its count: minting keys buys no requests.
+    expect((await get(bearer(second.apiKey))).statusCode).toBe(429);
+    const other = await seedTenant(harness.app);
+    expect((await harness.app.inject({ url: `/api/tenants/${other.tenantId}/api-keys`, headers: other.auth })).statusCode).toBe(200);
     for (let i = 0; i < 5; i++) expect((await get(admin)).statusCode).toBe(200);
     // Health is never limited.
     expect((await harness.app.inject({ url: "/healthz" })).statusCode).toBe(200);
   });
 
-  it("with API_RATE_LIMIT_STORE=redis, API processes share each key's count", async () => {
+  it("with API_RATE_LIMIT_STORE=redis, API processes share each tenant's count", async () => {
     const redis = createTestRedis();
     cleanups.push(() => redis.clean());
     const env = { ...limited, API_RATE_LIMIT_STORE: "redis", QUEUE_PREFIX: redis.prefix };

@@ -30,11 +30,24 @@ export const envSchema = z
     WORKER_PORT: z.coerce.number().int().min(0).max(65535).default(3003),
     /** /api requests in progress at once in one API process; more answer 503 with Retry-After at once. */
     API_MAX_IN_FLIGHT: positiveInt.max(10_000).default(64),
-    /** Requests one API key may make per API_RATE_LIMIT_WINDOW_MS; more answer 429 with Retry-After. */
+    /** Of those, how many one tenant may hold; more answer 429 with Retry-After. Unset: a quarter of API_MAX_IN_FLIGHT (at least 1). */
+    API_MAX_IN_FLIGHT_PER_TENANT: positiveInt.max(10_000).optional(),
+    /** The whole request, headers and body, must arrive within this; a slower client's socket is closed (408). */
+    API_REQUEST_TIMEOUT_MS: positiveInt.min(1000).max(600_000).default(10_000),
+    /** Requests one tenant (all its API keys together) may make per API_RATE_LIMIT_WINDOW_MS; more answer 429 with Retry-After. */
     API_RATE_LIMIT_MAX: positiveInt.default(1200),
     API_RATE_LIMIT_WINDOW_MS: positiveInt.min(1000).default(60_000),
     /** Where the per-key counts live: `memory` (per API process, no round trip) or `redis` (shared by every API process). */
     API_RATE_LIMIT_STORE: z.enum(["memory", "redis"]).default("memory"),
+    /** Live (not revoked) API keys one tenant may hold; making one more answers 409. */
+    API_KEYS_PER_TENANT_MAX: positiveInt.max(1000).default(10),
+    /** Failed authentications (wrong password, unknown key) one client address may make per AUTH_FAILURE_WINDOW_MS; then 429 until the window ends. */
+    AUTH_FAILURES_PER_ADDRESS_MAX: positiveInt.default(10),
+    /** Failed admin logins per user name, from every address, per AUTH_FAILURE_WINDOW_MS (addresses that logged in as that user in the last day are exempt). */
+    AUTH_FAILURES_PER_USER_MAX: positiveInt.default(50),
+    AUTH_FAILURE_WINDOW_MS: positiveInt.min(1000).default(60_000),
+    /** A bearer token that may read /metrics (API and worker) and nothing else; the admin credentials work too. */
+    METRICS_TOKEN: z.string().min(32, "must be at least 32 characters").optional(),
     /** How long an API process trusts a key it looked up; a revocation reaches other API processes within it. 0: no cache. */
     API_KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(5000),
     WORKER_CONCURRENCY: positiveInt.max(2000).default(200),
@@ -71,6 +84,9 @@ export const envSchema = z
     }
   })
   .superRefine((env, ctx) => {
+    if (env.API_MAX_IN_FLIGHT_PER_TENANT !== undefined && env.API_MAX_IN_FLIGHT_PER_TENANT > env.API_MAX_IN_FLIGHT) {
+      ctx.addIssue({ code: "custom", path: ["API_MAX_IN_FLIGHT_PER_TENANT"], message: "must not exceed API_MAX_IN_FLIGHT" });
+    }
     if (env.PORT === env.WORKER_PORT) {
       ctx.addIssue({ code: "custom", path: ["WORKER_PORT"], message: "must differ from PORT" });
     }

@@ -115,7 +115,13 @@ export async function startWorker<C extends EventCatalog>(options: WorkerOptions
     onStep: () => metrics.recordRelayStep(),
   });
 
-  const health = config.healthPort === undefined ? undefined : await startHealthServer({ port: config.healthPort, host: config.host, checks, registry: metrics.registry });
+  const health = config.healthPort === undefined ? undefined : await startHealthServer({
+          port: config.healthPort,
+          host: config.host,
+          checks,
+          registry: metrics.registry,
+          metricsCredentials: config.metricsCredentials,
+        });
   /** The stores' connections and watches, last to go; the pool after them. */
   const disconnect = async () => {
     redis.stop();

@@ -1,5 +1,7 @@
 import Fastify, { type FastifyPluginAsync } from "fastify";
 import { describeConnectionError } from "./describe.ts";
+import { mayReadMetrics, type MetricsCredentials } from "./metrics-access.ts";
+import "./route-access.ts";
 
 export type HealthCheck = () => Promise<unknown>;
 
@@ -13,6 +15,8 @@ export interface HealthServerOptions {
   registry: { metrics(): Promise<string>; contentType: string };
   /** How long one check may take before it counts as failed. */
   checkTimeoutMs?: number;
+  /** Who may read /metrics (the metrics token or the admin credentials); nobody when neither is given. */
+  metricsCredentials: MetricsCredentials;
 }
 
 export interface RunningHealthServer {
@@ -69,26 +73,33 @@ export interface HealthRoutesOptions {
  *   redis:"unreachable (connection refused)"}}: each failure in plain words (describeConnectionError),
  *   never a driver's internal message nor a credential;
  * - GET /metrics: the registry's Prometheus text.
+ * Each route declares who may call it (`config: { access }`): the first two are public, /metrics
+ * needs the metrics token or the admin credentials. The API's access hook enforces that; alone
+ * (startHealthServer), `metricsCredentials` does.
  */
 export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app, { checks, registry, checkTimeoutMs = defaultCheckTimeoutMs }) => {
-  app.get("/healthz", () => ({ status: "ok" }));
+  app.get("/healthz", { config: { access: "public" } }, () => ({ status: "ok" }));
 
-  app.get("/readyz", async (_request, reply) => {
+  app.get("/readyz", { config: { access: "public" } }, async (_request, reply) => {
     const states = await runChecks(checks, checkTimeoutMs);
     const failed = Object.keys(states).filter((name) => states[name] !== "ok");
     if (failed.length === 0) return { status: "ready", checks: states };
     return reply.status(503).send({ status: "not ready", error: failed.map((name) => `${name}: ${states[name]}`).join("; "), checks: states });
   });
 
-  app.get("/metrics", async (_request, reply) => {
+  app.get("/metrics", { config: { access: "metrics" } }, async (_request, reply) => {
     const text = await registry.metrics();
     return reply.header("content-type", registry.contentType).send(text);
   });
 };
 
 /** The worker's small HTTP listener: only the health routes. */
-export async function startHealthServer({ port, host = "0.0.0.0", ...routes }: HealthServerOptions): Promise<RunningHealthServer> {
+export async function startHealthServer({ port, host = "0.0.0.0", metricsCredentials, ...routes }: HealthServerOptions): Promise<RunningHealthServer> {
   const app = Fastify({ logger: false });
+  app.addHook("onRequest", async (request, reply) => {
+    if (request.routeOptions.config.access !== "metrics" || mayReadMetrics(metricsCredentials, request.headers.authorization)) return;
+    return reply.status(401).header("www-authenticate", 'Bearer, Basic realm="outbox admin"').send({ error: "/metrics needs the metrics token (Authorization: Bearer <METRICS_TOKEN>) or the admin credentials", code: "AUTHENTICATION_REQUIRED" });
+  });
   await app.register(healthRoutes, routes);
   await app.listen({ port, host });
   const address = app.server.address();

@@ -11,6 +11,9 @@ let redis: Awaited<ReturnType<typeof startPrivateRedis>>;
 let connection: RedisConnection;
 let server: RunningHealthServer;
 const metrics = createMetrics({ defaultMetrics: false });
+const metricsToken = "m".repeat(16) + "etrics-token-of-this-test";
+const adminPassword = "the admin password of this test";
+const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -24,6 +27,7 @@ beforeAll(async () => {
     checks: { postgres: postgresCheck(sql), redis: redisCheck(connection) },
     registry: metrics.registry,
     checkTimeoutMs: 1000,
+    metricsCredentials: { token: metricsToken, basic: { user: "admin", password: adminPassword } },
   });
 });
 afterAll(async () => {
@@ -34,8 +38,8 @@ afterAll(async () => {
   await db.drop();
 });
 
-async function get(path: string): Promise<{ status: number; body: string; type: string | null }> {
-  const response = await fetch(`http://127.0.0.1:${server.port}${path}`);
+async function get(path: string, authorization?: string): Promise<{ status: number; body: string; type: string | null }> {
+  const response = await fetch(`http://127.0.0.1:${server.port}${path}`, { headers: authorization ? { authorization } : {} });
   return { status: response.status, body: await response.text(), type: response.headers.get("content-type") };
 }
 
@@ -47,12 +51,23 @@ describe("startHealthServer", () => {
     expect(JSON.parse(live.body)).toEqual({ status: "ok" });
   });
 
-  it("serves the registry's Prometheus text", async () => {
+  it("serves the registry's Prometheus text to the metrics token and to the admin credentials", async () => {
     metrics.recordOutcome("OrderCreated", { kind: "handled", durationMs: 12, wasDead: false });
-    const scrape = await get("/metrics");
-    expect(scrape.status).toBe(200);
-    expect(scrape.type).toContain("text/plain");
-    expect(scrape.body).toContain('events_handled_total{type="OrderCreated"} 1');
+    for (const authorization of [`Bearer ${metricsToken}`, basic("admin", adminPassword)]) {
+      const scrape = await get("/metrics", authorization);
+      expect(scrape.status).toBe(200);
+      expect(scrape.type).toContain("text/plain");
+      expect(scrape.body).toContain('events_handled_total{type="OrderCreated"} 1');
+    }
+  });
+
+  it("refuses /metrics to anyone else (no credentials, a wrong token, a wrong password, another user), and keeps liveness public", async () => {
+    for (const authorization of [undefined, `Bearer ${metricsToken}x`, "Bearer ", basic("admin", "wrong"), basic("root", adminPassword), `Basic ${metricsToken}`]) {
+      const scrape = await get("/metrics", authorization);
+      expect(scrape.status, String(authorization)).toBe(401);
+      expect(scrape.body).not.toContain("events_handled_total");
+    }
+    expect((await get("/healthz")).status).toBe(200);
   });
 
   it("flips readiness to 503 naming Redis while Redis is stopped, and back to 200 when it returns", async () => {

@@ -1,4 +1,4 @@
-import { sql, type Queryable } from "@outbox/sql";
+import { sql, type Database, type Queryable } from "@outbox/sql";
 import type { NewApiKey } from "./api-key-format.ts";
 
 export interface ApiKeyRow {
@@ -31,8 +31,23 @@ export async function findApiKey(db: Queryable, keyHash: string): Promise<ApiKey
   return row;
 }
 
+/**
+ * insertLiveApiKey: a new key for a tenant unless it already holds `maxLive` live keys. The tenant
+ * row is locked first (FOR UPDATE), so two concurrent requests count one after the other and
+ * cannot both pass the cap. Resolves "no tenant", "limit" or the key.
+ */
+export async function insertLiveApiKey(db: Database, tenantId: string, key: NewApiKey, name: string | null, maxLive: number): Promise<ApiKeyView | "no tenant" | "limit"> {
+  return db.transaction(async (tx) => {
+    const [tenant] = await tx.query<{ id: string }>(sql`SELECT id FROM tenants WHERE id = ${tenantId}::uuid FOR UPDATE`);
+    if (!tenant) return "no tenant";
+    const [live] = await tx.query<{ count: number }>(sql`SELECT count(*)::int AS count FROM api_keys WHERE tenant_id = ${tenantId}::uuid AND revoked_at IS NULL`);
+    if (live!.count >= maxLive) return "limit";
+    return insertApiKey(tx, tenantId, key, name);
+  });
+}
+
 /** insertApiKey: $1.. the new key's id, tenant, name, prefix and hash. The tenant's foreign key makes an unknown tenant fail (23503). */
-export async function insertApiKey(db: Queryable, tenantId: string, key: NewApiKey, name: string | null): Promise<ApiKeyView> {
+async function insertApiKey(db: Queryable, tenantId: string, key: NewApiKey, name: string | null): Promise<ApiKeyView> {
   const [row] = await db.query<ApiKeyView>(sql`
     INSERT INTO api_keys (id, tenant_id, name, prefix, key_hash)
     VALUES (${key.id}::uuid, ${tenantId}::uuid, ${name}, ${key.prefix}, ${key.hash})

@@ -1,15 +1,13 @@
-/** Who a request acts as: the operator (admin credentials, every tenant) or one tenant's API key. */
-export type Caller = { kind: "admin" } | { kind: "tenant"; tenantId: string; keyId: string };
+import type {} from "@outbox/health";
 
-/** Who may call a route under /api: a tenant's key or the admin (the default), or the admin only. */
-export type RouteAccess = "tenant" | "admin";
+export { routeAccesses, type RouteAccess } from "@outbox/health";
+
+/** Who a request acts as: the operator (admin credentials, every tenant), one tenant's API key, or a metrics scraper. */
+export type Caller = { kind: "admin" } | { kind: "tenant"; tenantId: string; keyId: string } | { kind: "metrics" };
 
 declare module "fastify" {
   interface FastifyRequest {
-    /** Set by the authentication hook on every /api request that gets past it. */
+    /** Set by the access hook (route-access.ts) on every request to a route that is not public. */
     caller: Caller | null;
-  }
-  interface FastifyContextConfig {
-    access?: RouteAccess;
   }
 }

@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyError, FastifyInstance, FastifyReply } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { replayResult } from "@outbox/admin-results";
 import { DeadLetterError, ReleaseNotQueuedError, retryDead, skipDead } from "@outbox/dead-letter";
@@ -27,23 +27,6 @@ function withoutEmpty(value: unknown): unknown {
   return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== ""));
 }
 
-/**
- * Whether a POST comes from this page, not another site: a browser sends the admin's basic
- * credentials with any site's form, so a cross-site one is refused (Sec-Fetch-Site, else Origin).
- * A client that sends neither (curl, a script) is not a browser and passes.
- */
-function sameOrigin(request: FastifyRequest): boolean {
-  const site = request.headers["sec-fetch-site"];
-  if (typeof site === "string") return site === "same-origin" || site === "none";
-  const origin = request.headers.origin;
-  if (origin === undefined) return true;
-  try {
-    return new URL(origin).origin === new URL(`${request.protocol}://${request.headers.host ?? ""}`).origin;
-  } catch {
-    return false;
-  }
-}
-
 /** The status and message of a refused dead-letter operation, as the admin API answers it. */
 function refusal(error: unknown): { status: number; text: string } | undefined {
   if (error instanceof ReleaseNotQueuedError) return { status: 503, text: error.message };
@@ -69,13 +52,11 @@ export async function outboxHtmlRoutes(parent: FastifyInstance, { config, db, qu
     request.query = withoutEmpty(request.query);
     request.body = withoutEmpty(request.body);
   });
-  app.addHook("preHandler", async (request) => {
-    if (request.method === "POST" && !sameOrigin(request)) throw new ApiError(403, "CROSS_SITE_REQUEST", "this form can only be sent from the outbox page itself");
-  });
   app.setErrorHandler((error: FastifyError | ApiError, request, reply) => {
     const status = error.statusCode && error.statusCode < 500 ? error.statusCode : 500;
     if (status === 500) request.log.error({ err: error }, "outbox page failed");
     const text = status === 500 ? "internal server error" : error.message;
+    if (error instanceof ApiError && error.headers) void reply.headers(error.headers);
     return send(reply, problemView(status === 401 ? "Admin credentials needed" : "Refused", text), status);
   });
 
@@ -90,17 +71,17 @@ export async function outboxHtmlRoutes(parent: FastifyInstance, { config, db, qu
     return send(reply, heldView(await heldAggregates(db, limit), limit, message), status);
   }
 
-  app.get(outboxPath, { schema: { ...schema, querystring: listQuery } }, async (request, reply) => {
+  app.get(outboxPath, { config: { access: "admin" }, schema: { ...schema, querystring: listQuery } }, async (request, reply) => {
     const { before, limit, ...filters } = request.query;
     return send(reply, listView(filters, await listEvents(db, filters, { before, limit }), limit));
   });
 
-  app.get(`${outboxPath}/events/:id`, { schema: { ...schema, params: idParams, querystring: eventNotice } }, async (request, reply) => {
+  app.get(`${outboxPath}/events/:id`, { config: { access: "admin" }, schema: { ...schema, params: idParams, querystring: eventNotice } }, async (request, reply) => {
     const { notice } = request.query;
     return renderEvent(reply, request.params.id, notice ? { kind: "notice", text: notices[notice] } : undefined);
   });
 
-  app.get(heldPath, { schema: { ...schema, querystring: heldQuery.extend(eventNotice.shape) } }, async (request, reply) => {
+  app.get(heldPath, { config: { access: "admin" }, schema: { ...schema, querystring: heldQuery.extend(eventNotice.shape) } }, async (request, reply) => {
     const { notice, limit } = request.query;
     return renderHeld(reply, limit, notice ? { kind: "notice", text: notices[notice] } : undefined);
   });
@@ -109,7 +90,7 @@ export async function outboxHtmlRoutes(parent: FastifyInstance, { config, db, qu
     ["retry", retryDead, "retried"],
     ["skip", skipDead, "skipped"],
   ] as const) {
-    app.post(`${outboxPath}/events/:id/${action}`, { schema: { ...schema, params: idParams, body: actionForm } }, async (request, reply) => {
+    app.post(`${outboxPath}/events/:id/${action}`, { config: { access: "admin" }, schema: { ...schema, params: idParams, body: actionForm } }, async (request, reply) => {
       const { id } = request.params;
       const { back } = request.body;
       try {
@@ -124,9 +105,9 @@ export async function outboxHtmlRoutes(parent: FastifyInstance, { config, db, qu
     });
   }
 
-  app.get(replayPath, { schema: { ...schema, querystring: replayForm.partial() } }, async (request, reply) => send(reply, replayView(request.query)));
+  app.get(replayPath, { config: { access: "admin" }, schema: { ...schema, querystring: replayForm.partial() } }, async (request, reply) => send(reply, replayView(request.query)));
 
-  app.post(replayPath, { schema: { ...schema, body: replayForm } }, async (request, reply) => {
+  app.post(replayPath, { config: { access: "admin" }, schema: { ...schema, body: replayForm } }, async (request, reply) => {
     const form = request.body;
     try {
       const since = new Date(form.since);

@@ -1,6 +1,5 @@
-import basicAuth from "@fastify/basic-auth";
 import type { FastifyInstance } from "fastify";
-import { isAdmin } from "../auth/admin-credentials.ts";
+import { declareAccess } from "../auth/route-access.ts";
 import { outboxHtmlRoutes } from "./html-routes.ts";
 import { outboxJsonRoutes } from "./json-routes.ts";
 import type { OutboxPageOptions } from "./options.ts";
@@ -11,17 +10,11 @@ export type { OutboxPageOptions } from "./options.ts";
 
 /**
  * The outbox page at /admin/outbox (HTML) and its data at /admin/outbox/api (JSON), every route
- * behind the admin credentials (HTTP basic), next to Bull Board: Postgres' rows, where Bull Board
+ * the admin's (HTTP basic; cross-site posts refused, route-access.ts), next to Bull Board: Postgres' rows, where Bull Board
  * shows Redis' jobs.
  */
 export async function outboxPage(app: FastifyInstance, options: OutboxPageOptions): Promise<void> {
-  await app.register(basicAuth, {
-    authenticate: { realm: "outbox admin" },
-    validate: async (user, given) => {
-      if (!isAdmin(options.admin, user, given)) throw new Error("wrong admin user or password");
-    },
-  });
-  app.addHook("onRequest", app.basicAuth);
+  declareAccess(app, "admin");
   await app.register(outboxJsonRoutes, options);
   await app.register(outboxHtmlRoutes, options);
 }

@@ -22,7 +22,7 @@ export async function outboxJsonRoutes(parent: FastifyInstance, { db }: OutboxPa
 
   app.get(
     `${outboxPath}/api/events`,
-    { schema: { tags, summary: "Outbox events, newest first, filtered, in keyset pages (Postgres' rows)", querystring: listQuery, response: answers({ 200: eventPageJson }, [400, ...adminRefusals]) } },
+    { config: { access: "admin" }, schema: { tags, summary: "Outbox events, newest first, filtered, in keyset pages (Postgres' rows)", querystring: listQuery, response: answers({ 200: eventPageJson }, [400, ...adminRefusals]) } },
     async (request) => {
       const { before, limit, ...filters } = request.query;
       const page = await listEvents(db, filters, { before, limit });
@@ -32,7 +32,7 @@ export async function outboxJsonRoutes(parent: FastifyInstance, { db }: OutboxPa
 
   app.get(
     `${outboxPath}/api/events/:id`,
-    { schema: { tags, summary: "One outbox event: its row, payload, what holds it, the events it caused", params: idParams, response: answers({ 200: eventJson }, [400, 404, ...adminRefusals]) } },
+    { config: { access: "admin" }, schema: { tags, summary: "One outbox event: its row, payload, what holds it, the events it caused", params: idParams, response: answers({ 200: eventJson }, [400, 404, ...adminRefusals]) } },
     async (request) => {
       const { id } = request.params;
       const event = await readEventState(db, id, orderEvents.unorderedTypes);
@@ -44,7 +44,7 @@ export async function outboxJsonRoutes(parent: FastifyInstance, { db }: OutboxPa
 
   app.get(
     `${outboxPath}/api/held`,
-    { schema: { tags, summary: "Aggregates held back by a dead event, oldest first, with the event that holds each", querystring: heldQuery, response: answers({ 200: heldJson }, [400, ...adminRefusals]) } },
+    { config: { access: "admin" }, schema: { tags, summary: "Aggregates held back by a dead event, oldest first, with the event that holds each", querystring: heldQuery, response: answers({ 200: heldJson }, [400, ...adminRefusals]) } },
     async (request) => ({ aggregates: (await heldAggregates(db, request.query.limit)).map(heldToJson) }),
   );
 }

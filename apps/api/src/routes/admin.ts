@@ -1,4 +1,3 @@
-import basicAuth from "@fastify/basic-auth";
 import { createBullBoard } from "@bull-board/api";
 import { BullMQAdapter } from "@bull-board/api/bullMQAdapter";
 import { FastifyAdapter } from "@bull-board/fastify";
@@ -14,7 +13,7 @@ import type { QueueSet } from "@outbox/queues";
 import { schedulesQueueName } from "@outbox/schedules";
 import type { Database } from "@outbox/sql";
 import { collectStats } from "@outbox/stats";
-import { isAdmin, type AdminCredentials } from "../auth/admin-credentials.ts";
+import { declareAccess } from "../auth/route-access.ts";
 import { ApiError } from "../errors.ts";
 import * as responses from "../responses.ts";
 import { deadLetterParams, deadLetterQuery, replayBody } from "../schemas.ts";
@@ -25,18 +24,13 @@ import { bullBoardAdapterOptions, bullBoardUiConfig } from "../outbox-page/index
 export const boardPath = "/admin/queues";
 
 /**
- * Bull Board at /admin/queues and the admin API at /admin/api, every route behind basic auth.
+ * Bull Board at /admin/queues and the admin API at /admin/api, every route the admin's (HTTP basic).
  * The dead-letter operations are the same module the CLI and the DLQ worker use.
  */
-export async function adminRoutes(untyped: FastifyInstance, { config, db, queues, admin }: { config: Env; db: Database; queues: QueueSet; admin: AdminCredentials }) {
+export async function adminRoutes(untyped: FastifyInstance, { config, db, queues }: { config: Env; db: Database; queues: QueueSet }) {
   const app = untyped.withTypeProvider<ZodTypeProvider>();
-  await app.register(basicAuth, {
-    authenticate: { realm: "outbox admin" },
-    validate: async (user, given) => {
-      if (!isAdmin(admin, user, given)) throw new Error("wrong admin user or password");
-    },
-  });
-  app.addHook("onRequest", app.basicAuth);
+  // Bull Board's routes and the admin API: the admin's, cross-site posts refused (route-access.ts).
+  declareAccess(app, "admin");
 
   const board = new FastifyAdapter();
   const schedules = new Queue(schedulesQueueName, { connection: queues.connection, prefix: queues.prefixOf(schedulesQueueName) });
@@ -53,7 +47,7 @@ export async function adminRoutes(untyped: FastifyInstance, { config, db, queues
   // Every answer below is the shape `pnpm outbox <command> --json` prints (@outbox/admin-results).
   app.get(
     "/admin/api/stats",
-    { schema: { summary: "The stats log line's figures", response: answers({ 200: responses.statsResult }, adminRefusals) } },
+    { config: { access: "admin" }, schema: { summary: "The stats log line's figures", response: answers({ 200: responses.statsResult }, adminRefusals) } },
     async (): Promise<StatsResult> => collectStats(db, queues),
   );
   const replay = {
@@ -62,7 +56,7 @@ export async function adminRoutes(untyped: FastifyInstance, { config, db, queues
     body: replayBody,
     response: answers({ 200: responses.replayResult }, [400, 409, 413, 415, ...adminRefusals]),
   };
-  app.post("/admin/api/replay", { schema: replay }, async (request): Promise<ReplayResult> => {
+  app.post("/admin/api/replay", { config: { access: "admin" }, schema: replay }, async (request): Promise<ReplayResult> => {
     const body = request.body;
     try {
       const since = new Date(body.since);
@@ -74,14 +68,14 @@ export async function adminRoutes(untyped: FastifyInstance, { config, db, queues
     }
   });
   const list = { summary: "List dead events, oldest first", querystring: deadLetterQuery, response: answers({ 200: responses.deadListResult }, [400, ...adminRefusals]) };
-  app.get("/admin/api/dlq", { schema: list }, async (request): Promise<DeadListResult> => deadListResult(await listDead(db, request.query)));
+  app.get("/admin/api/dlq", { config: { access: "admin" }, schema: list }, async (request): Promise<DeadListResult> => deadListResult(await listDead(db, request.query)));
   const retry = {
     summary: "Retry a dead event",
     description: "Back to pending, its job queued before the answer.",
     params: deadLetterParams,
     response: answers({ 200: responses.retryResult }, [400, 404, 409, ...adminRefusals]),
   };
-  app.post("/admin/api/dlq/:id/retry", { schema: retry }, async (request): Promise<RetryResult> => {
+  app.post("/admin/api/dlq/:id/retry", { config: { access: "admin" }, schema: retry }, async (request): Promise<RetryResult> => {
     const { id } = request.params;
     await asApiError(retryDead(db, queues, id, release));
     return retryResult([id]);
@@ -92,7 +86,7 @@ export async function adminRoutes(untyped: FastifyInstance, { config, db, queues
     params: deadLetterParams,
     response: answers({ 200: responses.skipResult }, [400, 404, 409, ...adminRefusals]),
   };
-  app.post("/admin/api/dlq/:id/skip", { schema: skip }, async (request): Promise<SkipResult> => {
+  app.post("/admin/api/dlq/:id/skip", { config: { access: "admin" }, schema: skip }, async (request): Promise<SkipResult> => {
     const { id } = request.params;
     await asApiError(skipDead(db, queues, id, release));
     return skipResult([id]);
@@ -102,7 +96,7 @@ export async function adminRoutes(untyped: FastifyInstance, { config, db, queues
     querystring: deadLetterQuery.pick({ type: true }),
     response: answers({ 200: responses.retryResult }, [400, ...adminRefusals]),
   };
-  app.post("/admin/api/dlq/retry-all", { schema: retryAll }, async (request): Promise<RetryResult> => {
+  app.post("/admin/api/dlq/retry-all", { config: { access: "admin" }, schema: retryAll }, async (request): Promise<RetryResult> => {
     const { type } = request.query;
     return retryResult(await retryAllDead(db, queues, { ...(type ? { type } : {}), ...release }));
   });

@@ -18,6 +18,7 @@ export const eventRoutes: FastifyPluginCallbackZod<{ db: Database }> = (app, { d
   app.get(
     "/api/events/:id",
     {
+      config: { access: "tenant" },
       schema: {
         summary: "Read an outbox event's state",
         description: "Where the event is in the pipeline (pending → dispatched → processed, or dead, skipped), its attempts and last error. Another tenant's event answers 404.",

@@ -14,6 +14,7 @@ export const orderRoutes: FastifyPluginCallbackZod<{ prisma: PrismaClient; db: D
   app.post(
     "/api/orders",
     {
+      config: { access: "tenant" },
       schema: {
         summary: "Place an order",
         description:
@@ -35,6 +36,7 @@ export const orderRoutes: FastifyPluginCallbackZod<{ prisma: PrismaClient; db: D
   app.get(
     "/api/orders/:id",
     {
+      config: { access: "tenant" },
       schema: { summary: "Read an order with its items, payments and refunds", params: idParams, response: answers({ 200: orderViewSchema }, [400, 404, ...apiRefusals]) },
     },
     async (request) => {
@@ -54,6 +56,7 @@ export const orderRoutes: FastifyPluginCallbackZod<{ prisma: PrismaClient; db: D
   app.post(
     "/api/orders/:id/cancel",
     {
+      config: { access: "tenant" },
       schema: {
         summary: "Cancel an order",
         description: "The order is cancelled at once; OrderCancelled restores its stock, refunds a paid order and sends webhooks `order.cancelled`.",

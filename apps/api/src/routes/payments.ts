@@ -14,6 +14,7 @@ export const paymentRoutes: FastifyPluginCallbackZod<{ prisma: PrismaClient; db:
   app.post(
     "/api/payments",
     {
+      config: { access: "tenant" },
       schema: {
         summary: "Open a payment for an order's total",
         description: "The order must be `awaiting_payment` (its stock reserved); it waits on the payment (`payment_pending`).",
@@ -40,7 +41,7 @@ export const paymentRoutes: FastifyPluginCallbackZod<{ prisma: PrismaClient; db:
 
   app.get(
     "/api/payments/:id",
-    { schema: { summary: "Read a payment", params: idParams, response: answers({ 200: paymentViewSchema }, [400, 404, ...apiRefusals]) } },
+    { config: { access: "tenant" }, schema: { summary: "Read a payment", params: idParams, response: answers({ 200: paymentViewSchema }, [400, 404, ...apiRefusals]) } },
     async (request) => {
       const { id } = request.params;
       const scope = tenantScope(request);
@@ -53,6 +54,7 @@ export const paymentRoutes: FastifyPluginCallbackZod<{ prisma: PrismaClient; db:
   app.post(
     "/api/payments/:id/complete",
     {
+      config: { access: "tenant" },
       schema: {
         summary: "Record the payment provider's answer",
         description: "The payment becomes `processing`; PaymentProcessed settles it (`completed` makes the order `paid`) and sends webhooks `payment.completed` or `payment.failed`.",

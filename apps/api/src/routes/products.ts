@@ -19,7 +19,7 @@ export const productRoutes: FastifyPluginCallbackZod<{ prisma: PrismaClient }> =
     body: createProductBody,
     response: answers({ 201: productCreated }, [...bodyRefusals, 403, 404, ...apiRefusals]),
   };
-  app.post("/api/products", { schema: create }, async (request, reply) => {
+  app.post("/api/products", { config: { access: "tenant" }, schema: create }, async (request, reply) => {
     const body = request.body;
     requireBodyTenant(request, body.tenantId);
     const result = await prisma.$transaction(async (tx) => {
@@ -48,7 +48,7 @@ export const productRoutes: FastifyPluginCallbackZod<{ prisma: PrismaClient }> =
   });
 
   const read = { summary: "Read a product", params: idParams, response: answers({ 200: productViewSchema }, [400, 404, ...apiRefusals]) };
-  app.get("/api/products/:id", { schema: read }, async (request) => {
+  app.get("/api/products/:id", { config: { access: "tenant" }, schema: read }, async (request) => {
     const { id } = request.params;
     const scope = tenantScope(request);
     const product = isUuid(id) ? await prisma.product.findFirst({ where: { id, ...(scope ? { tenantId: scope } : {}) } }) : null;

@@ -49,7 +49,7 @@ export const tenantAndUserRoutes: FastifyPluginCallbackZod<{ prisma: PrismaClien
     body: createUserBody,
     response: answers({ 201: userCreated }, [...bodyRefusals, 403, 404, 409, ...apiRefusals]),
   };
-  app.post("/api/users", { schema: createUser }, async (request, reply) => {
+  app.post("/api/users", { config: { access: "tenant" }, schema: createUser }, async (request, reply) => {
     const body = request.body;
     requireBodyTenant(request, body.tenantId);
     try {

@@ -46,7 +46,7 @@ export const webhookEndpointRoutes: FastifyPluginCallback<WebhookEndpointRoutesO
 
   app.post(
     base,
-    { schema: { params: schemas.tenantParams, body: schemas.endpointBody(settings.allowPrivateNetworks), response: { 201: schemas.endpointWithSecret, ...refusals(...bodyRefusals, 404) } } },
+    { config: { access: "tenant" }, schema: { params: schemas.tenantParams, body: schemas.endpointBody(settings.allowPrivateNetworks), response: { 201: schemas.endpointWithSecret, ...refusals(...bodyRefusals, 404) } } },
     async (request, reply) => {
       requirePathTenant(request, request.params.id);
       const { url, events } = request.body;
@@ -57,14 +57,14 @@ export const webhookEndpointRoutes: FastifyPluginCallback<WebhookEndpointRoutesO
     },
   );
 
-  app.get(base, { schema: { params: schemas.tenantParams, response: { 200: schemas.endpointList, ...refusals(404) } } }, async (request, reply) => {
+  app.get(base, { config: { access: "tenant" }, schema: { params: schemas.tenantParams, response: { 200: schemas.endpointList, ...refusals(404) } } }, async (request, reply) => {
     requirePathTenant(request, request.params.id);
     return answer(reply, async () => ({ endpoints: await listEndpoints(prisma, request.params.id) }));
   });
 
   app.post(
     `${one}/disable`,
-    { schema: { params: schemas.endpointParams, body: schemas.disableBody, response: { 200: schemas.endpointView, ...refusals(400, 404) } } },
+    { config: { access: "tenant" }, schema: { params: schemas.endpointParams, body: schemas.disableBody, response: { 200: schemas.endpointView, ...refusals(400, 404) } } },
     async (request, reply) => {
       requirePathTenant(request, request.params.id);
       const reason = request.body?.reason?.trim();
@@ -72,14 +72,14 @@ export const webhookEndpointRoutes: FastifyPluginCallback<WebhookEndpointRoutesO
     },
   );
 
-  app.post(`${one}/enable`, { schema: { params: schemas.endpointParams, response: { 200: schemas.endpointView, ...refusals(404) } } }, async (request, reply) => {
+  app.post(`${one}/enable`, { config: { access: "tenant" }, schema: { params: schemas.endpointParams, response: { 200: schemas.endpointView, ...refusals(404) } } }, async (request, reply) => {
     requirePathTenant(request, request.params.id);
     return answer(reply, () => enableEndpoint(prisma, request.params.id, request.params.endpointId));
   });
 
   app.post(
     `${one}/rotate-secret`,
-    { schema: { params: schemas.endpointParams, response: { 200: schemas.endpointWithSecret, ...refusals(404) } } },
+    { config: { access: "tenant" }, schema: { params: schemas.endpointParams, response: { 200: schemas.endpointWithSecret, ...refusals(404) } } },
     async (request, reply) => {
       requirePathTenant(request, request.params.id);
       return answer(reply, async () => {
@@ -89,14 +89,14 @@ export const webhookEndpointRoutes: FastifyPluginCallback<WebhookEndpointRoutesO
     },
   );
 
-  app.delete(one, { schema: { params: schemas.endpointParams, response: { 200: schemas.deleted, ...refusals(404) } } }, async (request, reply) => {
+  app.delete(one, { config: { access: "tenant" }, schema: { params: schemas.endpointParams, response: { 200: schemas.deleted, ...refusals(404) } } }, async (request, reply) => {
     requirePathTenant(request, request.params.id);
     return answer(reply, () => deleteEndpoint(prisma, request.params.id, request.params.endpointId));
   });
 
   app.get(
     `${one}/attempts`,
-    { schema: { params: schemas.endpointParams, querystring: schemas.attemptsQuery, response: { 200: schemas.attemptPage, ...refusals(400, 404) } } },
+    { config: { access: "tenant" }, schema: { params: schemas.endpointParams, querystring: schemas.attemptsQuery, response: { 200: schemas.attemptPage, ...refusals(400, 404) } } },
     async (request, reply) => {
       requirePathTenant(request, request.params.id);
       const { limit, before } = request.query;
@@ -106,7 +106,7 @@ export const webhookEndpointRoutes: FastifyPluginCallback<WebhookEndpointRoutesO
 
   app.post(
     `${one}/resend`,
-    { schema: { params: schemas.endpointParams, body: schemas.resendBody, response: { 202: schemas.resent, ...refusals(...bodyRefusals, 404, 409) } } },
+    { config: { access: "tenant" }, schema: { params: schemas.endpointParams, body: schemas.resendBody, response: { 202: schemas.resent, ...refusals(...bodyRefusals, 404, 409) } } },
     async (request, reply) => {
       requirePathTenant(request, request.params.id);
       return answer(reply, async () => reply.code(202).send(await resendMessage(prisma, request.params.id, request.params.endpointId, request.body.eventId)));
