@@ -8,6 +8,24 @@ import { orderEvents, schemas } from "@outbox/domain";
  * same thing. A schema with `.meta({ id })` is one component of the OpenAPI document.
  */
 
+/**
+ * A point in time, wherever a request carries one: ISO-8601 with an offset (`2026-01-31T09:00:00Z`,
+ * `…+02:00`). zod checks each field's range (month 13, day 45, Feb 29 outside leap years, hour 25
+ * and offsets past 23:59 are refused) and the four-digit year keeps it inside Postgres' range.
+ */
+export const isoDateTime = z.iso.datetime({ offset: true, error: "must be an ISO-8601 date-time with an offset, e.g. 2026-01-31T09:00:00Z" });
+
+/** A page size in a query string: a whole number from 1 to `max`, `fallback` when absent. */
+export function pageLimit(max: number, fallback: number) {
+  return z.coerce
+    .number({ error: "must be a number" })
+    .int("must be a whole number")
+    .min(1, "must be at least 1")
+    .max(max, `must be at most ${max}`)
+    .default(fallback)
+    .meta({ description: `per page, 1 to ${max} (default ${fallback})` });
+}
+
 /** A path id: anything that is not a UUID answers 404, like an unknown id (not 400). */
 const pathId = (what: string) => z.string().meta({ description: `the ${what}'s id (a UUID)`, examples: ["9b2f3c1e-8a4d-4f6b-9c0e-2d7a5b1f3e44"] });
 
@@ -86,11 +104,11 @@ export const deadLetterParams = z.object({ id: z.uuid("must be a UUID").meta({ d
 
 export const deadLetterQuery = z.object({
   type: z.string().min(1).optional().meta({ description: "only events of this type" }),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  limit: pageLimit(1000, 100),
 });
 
 export const replayBody = z.object({
   type: z.enum(orderEvents.types),
-  since: z.iso.datetime({ offset: true, error: "must be an ISO-8601 date-time" }),
-  until: z.iso.datetime({ offset: true, error: "must be an ISO-8601 date-time" }).optional().meta({ description: "exclusive; default now" }),
+  since: isoDateTime.meta({ description: "inclusive" }),
+  until: isoDateTime.optional().meta({ description: "exclusive; default now" }),
 });

@@ -172,6 +172,42 @@ function expectDocumented(where: string, operation: Operation, answer: { statusC
   return answer.statusCode;
 }
 
+interface FieldSchema {
+  type?: string;
+  format?: string;
+  minimum?: number;
+  maximum?: number;
+}
+interface Field {
+  in: "query" | "path" | "body";
+  name: string;
+  schema: FieldSchema;
+}
+
+/** The operation's query and path parameters and top-level JSON body properties that are a date-time or an integer. */
+function checkedFields(operation: Operation & { parameters?: Field[] }): Field[] {
+  const body = (operation.requestBody as { content?: Record<string, { schema: { properties?: Record<string, FieldSchema> } }> } | undefined)?.content?.["application/json"]?.schema;
+  const fields = [
+    ...(operation.parameters ?? []).filter((parameter) => parameter.in === "query" || parameter.in === "path"),
+    ...Object.entries(body?.properties ?? {}).map(([name, schema]) => ({ in: "body" as const, name, schema })),
+  ];
+  return fields.filter((field) => field.schema.format === "date-time" || field.schema.type === "integer");
+}
+
+/** Values no calendar, clock or column holds: as text in a query or path, as JSON in a body. */
+function impossibleValues(schema: FieldSchema): unknown[] {
+  if (schema.format === "date-time") return ["2026-13-45T25:61:61Z", "2026-02-29T00:00:00Z", "2026-04-31T00:00:00Z", "2026-01-01T24:00:00Z", "+300000-01-01T00:00:00Z", ""];
+  const outside = [...(schema.maximum === undefined ? [] : [schema.maximum + 1]), ...(schema.minimum === undefined ? [] : [schema.minimum - 1])];
+  return [...outside, 1.5, "NaN", "", 2 ** 64];
+}
+
+/** A request carrying `value` in the field: unknown ids in the path, the body holding only that field. */
+function requestWith(path: string, field: Field, value: unknown): Call {
+  const url = path.replace(/\{([^}]+)\}/g, (_, name: string) => (field.in === "path" && name === field.name ? encodeURIComponent(String(value)) : randomUUID()));
+  if (field.in === "body") return { url, payload: { [field.name]: value } };
+  return { url: field.in === "query" ? `${url}?${field.name}=${encodeURIComponent(String(value))}` : url };
+}
+
 describe("the OpenAPI document", () => {
   it("is served at /docs/json without credentials and lists every route of the API", () => {
     expect(document.openapi).toMatch(/^3\./);
@@ -230,6 +266,33 @@ describe("the OpenAPI document", () => {
       expectDocumented(`${route} (unknown ids, empty body)`, described, refused);
     }
     expect(succeeded.sort()).toEqual(Object.keys(accepted).sort());
+  });
+
+  it("every time and whole number a request carries (query, path, body) refuses impossible values with 400 naming it", async () => {
+    const walked: string[] = [];
+    for (const { method, path, operation, resolved: described } of operations()) {
+      for (const field of checkedFields(described)) {
+        const route = `${method} ${path} ${field.in} ${field.name}`;
+        expect(field.schema.type !== "integer" || field.in === "body" || field.schema.maximum !== undefined, `${route}: an integer with no maximum`).toBe(true);
+        for (const value of impossibleValues(field.schema)) {
+          const answer = await api.app.inject({ method, ...requestWith(path, field, value), headers: credentials(path, operation) } as InjectOptions);
+          expect(expectDocumented(`${route}=${JSON.stringify(value)}`, described, answer), `${route}=${JSON.stringify(value)}: ${answer.body}`).toBe(400);
+          const issues = (JSON.parse(answer.body) as { issues?: { path: string }[] }).issues ?? [];
+          expect(issues.map((issue) => issue.path), `${route}=${JSON.stringify(value)}`).toContain(field.name);
+        }
+        walked.push(route);
+      }
+    }
+    expect(walked).toEqual(
+      expect.arrayContaining([
+        "GET /admin/api/dlq query limit",
+        "GET /admin/outbox/api/events query limit",
+        "GET /api/tenants/{id}/webhook-endpoints/{endpointId}/attempts query limit",
+        "POST /admin/api/replay body since",
+        "POST /admin/api/replay body until",
+        "POST /api/products body price",
+      ]),
+    );
   });
 
   it("documents the refusal every /api and /admin route shares: 401 without credentials, with the one error shape", async () => {

@@ -22,23 +22,39 @@ interface Position {
 
 export const maxAttemptPageSize = 100;
 
-/** timestamptz as Postgres writes it as text: `2026-11-29 12:30:01.123456+00`. */
-const timestampText = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2}){0,2}$/;
+/** timestamptz as Postgres writes it as text: `2026-11-29 12:30:01.123456+00`; an offset Postgres accepts is at most 15:59:59. */
+const timestampText = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(?:\.\d{1,6})?[+-](?:0\d|1[0-5])(?::[0-5]\d){0,2}$/;
+
+/**
+ * Whether `text` is a timestamptz Postgres could have written: its shape, a day and a time that
+ * exist (month 13, day 45, Feb 29 outside leap years, hour 25 do not: Date rolls them over, so
+ * they do not read back) and a year from 1 (Postgres refuses year 0).
+ */
+function isTimestampText(text: string): boolean {
+  const match = timestampText.exec(text);
+  if (!match) return false;
+  const local = `${match[1]}T${match[2]}`;
+  const time = new Date(`${local}Z`);
+  return !local.startsWith("0000") && !Number.isNaN(time.getTime()) && time.toISOString().startsWith(local);
+}
 
 /** The opaque `before` cursor: base64url of `created_at|id`. */
 export function encodeAttemptCursor(position: Position): string {
   return Buffer.from(`${position.createdAt}|${position.id}`, "utf8").toString("base64url");
 }
 
-/** The position a cursor names, or null when it is not one this API made. */
+/**
+ * The position a cursor names, or null when it is not one this API made: the encoding of a real
+ * time and an id, spelled exactly as encodeAttemptCursor spells it (base64url decoding skips
+ * characters it does not know, so a cursor is also re-encoded and compared).
+ */
 export function decodeAttemptCursor(cursor: string): Position | null {
   const text = Buffer.from(cursor, "base64url").toString("utf8");
   const separator = text.lastIndexOf("|");
   if (separator < 0) return null;
-  const createdAt = text.slice(0, separator);
-  const id = text.slice(separator + 1);
-  if (!isUuid(id) || !timestampText.test(createdAt)) return null;
-  return { createdAt, id };
+  const position = { createdAt: text.slice(0, separator), id: text.slice(separator + 1) };
+  if (!isUuid(position.id) || !isTimestampText(position.createdAt)) return null;
+  return encodeAttemptCursor(position) === cursor ? position : null;
 }
 
 /**

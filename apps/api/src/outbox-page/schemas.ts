@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { EventState } from "@outbox/stats";
 import { listableStatuses, type EventSummary, type HeldAggregate, type Holder } from "./queries.ts";
 import { orderEvents } from "@outbox/domain";
+import { isoDateTime, pageLimit } from "../schemas.ts";
 
 const text = z.string().min(1).max(200);
 
@@ -14,17 +15,17 @@ export const listQuery = z.object({
   tenantId: text.optional(),
   causedBy: z.uuid("must be a UUID").optional(),
   before: z.string().regex(/^\d{1,18}$/, "must be the sequence number of the last event of the previous page").optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
+  limit: pageLimit(500, 50),
 });
 
 export const idParams = z.object({ id: z.uuid("must be a UUID") });
 
-export const heldQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(200) });
+export const heldQuery = z.object({ limit: pageLimit(1000, 200) });
 
 export const replayForm = z.object({
   type: z.enum(orderEvents.types),
-  since: z.iso.datetime({ offset: true, error: "must be an ISO-8601 date-time" }),
-  until: z.iso.datetime({ offset: true, error: "must be an ISO-8601 date-time" }).optional(),
+  since: isoDateTime,
+  until: isoDateTime.optional(),
 });
 
 /** Where a retry or skip form sends the admin back to. */

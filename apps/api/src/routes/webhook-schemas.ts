@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { errorBody, timestamp } from "../responses.ts";
+import { pageLimit } from "../schemas.ts";
 import { allEvents, decodeAttemptCursor, maxAttemptPageSize, urlIssues } from "@outbox/webhooks";
 import { webhookTypes } from "@outbox/domain";
 
@@ -44,13 +45,7 @@ export const resendBody = z.object({
 });
 
 export const attemptsQuery = z.object({
-  limit: z.coerce
-    .number({ error: "must be a number" })
-    .int("must be a whole number")
-    .min(1, "must be at least 1")
-    .max(maxAttemptPageSize, `must be at most ${maxAttemptPageSize}`)
-    .default(50)
-    .meta({ description: `attempts per page, 1 to ${maxAttemptPageSize} (default 50)` }),
+  limit: pageLimit(maxAttemptPageSize, 50),
   before: z
     .string()
     .refine((cursor) => decodeAttemptCursor(cursor) !== null, "must be a nextBefore value from an earlier page")
