@@ -2,7 +2,7 @@ import { orderEvents, type OrderEvents } from "@outbox/domain";
 import type { Logger } from "@outbox/logger";
 import { external, PermanentError, type ExternalHandler, type HandledEvent } from "@outbox/processor";
 import { sql, type Queryable } from "@outbox/sql";
-import { decryptSecret, DeliveryFailedError, recordAttempt, recordFailure, recordSuccess, WebhookError, type DisabledEndpoint } from "@outbox/webhooks";
+import { AddressRefusedError, decryptSecret, DeliveryFailedError, recordAttempt, recordFailure, recordSuccess, WebhookError, type DisabledEndpoint } from "@outbox/webhooks";
 import { signatureHeader } from "./signing.ts";
 import { postOnce, type PostResult } from "./transport.ts";
 import { parseRetryAfter, retryAfterStatuses } from "./retry-after.ts";
@@ -126,13 +126,28 @@ async function deliver(db: Queryable, event: HandledEvent<OrderEvents, "WebhookD
     log.warn({ tenantId, reason: disabled.reason, consecutiveFailures: disabled.consecutiveFailures }, "webhook endpoint disabled");
     options.onEndpointDisabled?.(disabled);
   }
-  log.info({ err: result.error ?? undefined }, `webhook attempt failed: ${error}`);
+  log.info({ err: result.error ?? undefined, ...operatorDetail(result.error) }, `webhook attempt failed: ${error}`);
   if (gone || refused || disabled) throw new PermanentError(`webhook to endpoint ${endpointId} failed for good: ${error}`, { cause: result.error ?? undefined });
   throw new DeliveryFailedError(`webhook to endpoint ${endpointId} failed: ${error}`, result.statusCode, { cause: result.error ?? undefined, retryAfterMs });
 }
 
+/** What only the operator's log gets: the address a refused host resolved to, and its range. */
+function operatorDetail(error: Error | null): Record<string, string> {
+  return error instanceof AddressRefusedError ? { refusedAddress: error.address, refusedRange: error.range } : {};
+}
+
+/**
+ * A failed connection as the tenant reads it: Node's system errors name the peer's address
+ * ("connect ECONNREFUSED 10.1.2.3:443"), so only their syscall and code are kept.
+ */
+function connectionFailure(error: Error): string {
+  const { syscall, code } = error as NodeJS.ErrnoException;
+  if (typeof syscall === "string" && typeof code === "string") return `could not reach the receiver: ${syscall} ${code}`;
+  return error.message;
+}
+
 function describeFailure(result: PostResult, retryAfterMs: number | null): string {
-  if (result.error) return result.error.message;
+  if (result.error) return connectionFailure(result.error);
   const status = result.statusCode ?? 0;
   if (status >= 300 && status < 400) return `the receiver answered ${status} (a redirect, not followed: update the endpoint's URL)`;
   if (retryAfterMs !== null) return `the receiver answered ${status} with Retry-After: ${result.retryAfter} (the next attempt waits at least ${retryAfterMs} ms, up to the schedule's longest delay)`;

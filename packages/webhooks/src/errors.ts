@@ -49,6 +49,13 @@ export class InvalidEndpointError extends WebhookError {
   }
 }
 
+/**
+ * A webhook host that is, or resolves to, a refused address. The message is what the tenant sees
+ * (attempt history, the event's last error): for a host name it says only that the name resolves
+ * to a non-public address, never which one or in which range, so a tenant cannot map this
+ * network's DNS through it. An IP literal the tenant typed is named with its range. The resolved
+ * `address` and its `range` stay on the error for the operator's log.
+ */
 export class AddressRefusedError extends WebhookError {
   readonly code = "WEBHOOK_ADDRESS_REFUSED";
   constructor(
@@ -56,12 +63,16 @@ export class AddressRefusedError extends WebhookError {
     readonly address: string,
     readonly range: string,
   ) {
-    super(
-      `refused to connect to ${host} (${address}): ${range} addresses are not allowed for webhooks; ` +
-        "set WEBHOOK_ALLOW_PRIVATE_NETWORKS=true only where receivers are trusted",
-    );
+    super(addressRefusedMessage(host, address, range));
     this.name = "AddressRefusedError";
   }
+}
+
+const allowHint = "set WEBHOOK_ALLOW_PRIVATE_NETWORKS=true only where receivers are trusted";
+
+function addressRefusedMessage(host: string, address: string, range: string): string {
+  if (host === address) return `refused to connect to ${host}: ${range} addresses are not allowed for webhooks; ${allowHint}`;
+  return `refused to connect to ${host}: the host resolves to a non-public address, which webhooks may not reach; ${allowHint}`;
 }
 
 export class TenantNotFoundError extends WebhookError {
