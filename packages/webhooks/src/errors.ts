@@ -9,6 +9,7 @@ export const webhookErrorCodes = {
   WEBHOOK_ADDRESS_REFUSED: "the endpoint's host is, or resolves to, a refused address",
   WEBHOOK_TENANT_NOT_FOUND: "the tenant does not exist",
   WEBHOOK_ENDPOINT_NOT_FOUND: "the endpoint does not exist for this tenant",
+  WEBHOOK_ENDPOINT_LIMIT: "the tenant has as many webhook endpoints as WEBHOOK_ENDPOINTS_PER_TENANT_MAX allows",
   WEBHOOK_ENDPOINT_DISABLED: "the endpoint is disabled: enable it before resending to it",
   WEBHOOK_MESSAGE_NOT_FOUND: "no such message was sent to this endpoint (or retention has removed it)",
   WEBHOOK_DELIVERY_FAILED: "the receiver did not answer with a 2xx (status, timeout, connection error)",
@@ -88,6 +89,17 @@ export class EndpointNotFoundError extends WebhookError {
   constructor(readonly endpointId: string) {
     super(`webhook endpoint ${endpointId} does not exist`);
     this.name = "EndpointNotFoundError";
+  }
+}
+
+export class EndpointLimitError extends WebhookError {
+  readonly code = "WEBHOOK_ENDPOINT_LIMIT";
+  constructor(readonly limit: number) {
+    super(
+      `this tenant already has ${limit} webhook endpoints, the most allowed (WEBHOOK_ENDPOINTS_PER_TENANT_MAX=${limit}); ` +
+        "delete one before registering another",
+    );
+    this.name = "EndpointLimitError";
   }
 }
 
