@@ -68,7 +68,7 @@ function publishDeliveries(tenantId: string, endpointId: string, count: number):
   return prisma.$transaction(async (tx) => {
     const ids: string[] = [];
     for (let n = 0; n < count; n += 1) {
-      const payload = { endpointId, tenantId, type: "order.created", sourceEventId: randomUUID(), data: { n }, occurredAt: new Date().toISOString() };
+      const payload = { endpointId, tenantId, type: "order.created" as const, sourceEventId: randomUUID(), data: { n }, occurredAt: new Date().toISOString() };
       ids.push(await orderEvents.publish(tx, { type: "WebhookDelivery", payload }));
     }
     return ids;
