@@ -3,7 +3,7 @@ import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PrismaClient } from "@outbox/db";
 import { decryptSecret } from "@outbox/webhooks";
-import { admin, anotherApp, seedTenant, startApi, type ApiHarness, type Auth } from "./helpers.ts";
+import { admin, anotherApp, countRows, seedTenant, startApi, type ApiHarness, type Auth } from "./helpers.ts";
 
 const encryptionKey = "route-test-encryption-key-of-32-chars-plus";
 let api: ApiHarness;
@@ -162,5 +162,44 @@ describe("webhook endpoint routes", () => {
     } finally {
       await keyless.close();
     }
+  });
+});
+
+describe("the cap on endpoints per tenant (WEBHOOK_ENDPOINTS_PER_TENANT_MAX)", () => {
+  const hook = (n: number) => ({ url: `https://hooks.example.com/amplify/${n}`, events: ["*"] });
+
+  it("refuses one more endpoint with 409 WEBHOOK_ENDPOINT_LIMIT naming the limit, writing nothing; disabled ones count, deleted ones do not", async () => {
+    const capped = await appWith({ ENCRYPTION_KEY: encryptionKey, WEBHOOK_ENDPOINTS_PER_TENANT_MAX: "3" });
+    try {
+      const tenant = await seedTenant(capped);
+      const registerOn = (n: number) => capped.inject({ method: "POST", url: `/api/tenants/${tenant.tenantId}/webhook-endpoints`, headers: tenant.auth, payload: hook(n) });
+      const ids: string[] = [];
+      for (const n of [1, 2, 3]) ids.push((await registerOn(n)).json<{ id: string }>().id);
+      const before = await countRows(prisma);
+      const refused = await registerOn(4);
+      expect(refused.statusCode).toBe(409);
+      const body = refused.json<{ code: string; error: string }>();
+      expect(body.code).toBe("WEBHOOK_ENDPOINT_LIMIT");
+      expect(body.error).toMatch(/3 webhook endpoints.*WEBHOOK_ENDPOINTS_PER_TENANT_MAX=3/);
+      expect(await countRows(prisma)).toEqual(before);
+
+      const endpointUrl = `/api/tenants/${tenant.tenantId}/webhook-endpoints/${ids[0]}`;
+      expect((await capped.inject({ method: "POST", url: `${endpointUrl}/disable`, headers: tenant.auth })).statusCode).toBe(200);
+      expect((await registerOn(5)).statusCode).toBe(409);
+      expect((await capped.inject({ method: "DELETE", url: endpointUrl, headers: tenant.auth })).statusCode).toBe(200);
+      expect((await registerOn(6)).statusCode).toBe(201);
+    } finally {
+      await capped.close();
+    }
+  });
+
+  it("holds under concurrent registrations: of 14 at once with the default cap, exactly 10 are made", async () => {
+    const tenant = await seedTenant(app);
+    const answers = await Promise.all(
+      Array.from({ length: 14 }, (_, n) => app.inject({ method: "POST", url: `/api/tenants/${tenant.tenantId}/webhook-endpoints`, headers: tenant.auth, payload: hook(n) })),
+    );
+    const statuses = answers.map((answer) => answer.statusCode).sort();
+    expect(statuses).toEqual([...Array<number>(10).fill(201), ...Array<number>(4).fill(409)]);
+    expect(await prisma.webhookEndpoint.count({ where: { tenantId: tenant.tenantId } })).toBe(10);
   });
 });

@@ -1,2 +1,2 @@
-export { envSchema, type Env } from "./schema.ts";
+export { envSchema, webhookInFlightCaps, type Env } from "./schema.ts";
 export { ConfigError, loadConfig, loadConfigOrExit, readEnvFile } from "./load.ts";

@@ -75,6 +75,12 @@ export const envSchema = z
     WEBHOOK_ALLOW_PRIVATE_NETWORKS: flag.default(false),
     WEBHOOK_TIMEOUT_MS: positiveInt.default(30_000),
     WEBHOOK_DISABLE_AFTER_FAILURES: positiveInt.default(10),
+    /** Webhook endpoints one tenant may have (enabled or disabled; a deleted one is gone and does not count). */
+    WEBHOOK_ENDPOINTS_PER_TENANT_MAX: positiveInt.max(1000).default(10),
+    /** Deliveries to one endpoint in progress at once in one worker process; default 4 (at most the per-tenant cap). */
+    WEBHOOK_IN_FLIGHT_PER_ENDPOINT: positiveInt.optional(),
+    /** Deliveries of one tenant in progress at once in one worker process; default a fifth of WEBHOOK_CONCURRENCY. */
+    WEBHOOK_IN_FLIGHT_PER_TENANT: positiveInt.optional(),
     SMTP_URL: z.url({ protocol: /^smtps?$/, error: "must be an smtp:// or smtps:// URL" }).optional(),
   })
   .superRefine((env, ctx) => {
@@ -87,9 +93,35 @@ export const envSchema = z
     if (env.API_MAX_IN_FLIGHT_PER_TENANT !== undefined && env.API_MAX_IN_FLIGHT_PER_TENANT > env.API_MAX_IN_FLIGHT) {
       ctx.addIssue({ code: "custom", path: ["API_MAX_IN_FLIGHT_PER_TENANT"], message: "must not exceed API_MAX_IN_FLIGHT" });
     }
+  })
+  .superRefine((env, ctx) => {
+    const caps = webhookInFlightCaps(env);
+    if (caps.perTenant > env.WEBHOOK_CONCURRENCY) {
+      ctx.addIssue({ code: "custom", path: ["WEBHOOK_IN_FLIGHT_PER_TENANT"], message: `must not exceed WEBHOOK_CONCURRENCY (${env.WEBHOOK_CONCURRENCY})` });
+    }
+    if (caps.perEndpoint > caps.perTenant) {
+      ctx.addIssue({ code: "custom", path: ["WEBHOOK_IN_FLIGHT_PER_ENDPOINT"], message: `must not exceed WEBHOOK_IN_FLIGHT_PER_TENANT (${caps.perTenant})` });
+    }
+  })
+  .superRefine((env, ctx) => {
     if (env.PORT === env.WORKER_PORT) {
       ctx.addIssue({ code: "custom", path: ["WORKER_PORT"], message: "must differ from PORT" });
     }
   });
 
 export type Env = z.infer<typeof envSchema>;
+
+/** The default per-endpoint cap on deliveries in progress. */
+export const defaultWebhookInFlightPerEndpoint = 4;
+
+/**
+ * The caps on webhook deliveries in progress in one worker process, with their defaults: per
+ * tenant a fifth of WEBHOOK_CONCURRENCY (at least 1), per endpoint 4 (never above the tenant's).
+ */
+export function webhookInFlightCaps(
+  env: Pick<Env, "WEBHOOK_CONCURRENCY" | "WEBHOOK_IN_FLIGHT_PER_ENDPOINT" | "WEBHOOK_IN_FLIGHT_PER_TENANT">,
+): { perEndpoint: number; perTenant: number } {
+  const perTenant = env.WEBHOOK_IN_FLIGHT_PER_TENANT ?? Math.max(1, Math.floor(env.WEBHOOK_CONCURRENCY / 5));
+  const perEndpoint = env.WEBHOOK_IN_FLIGHT_PER_ENDPOINT ?? Math.min(defaultWebhookInFlightPerEndpoint, perTenant);
+  return { perEndpoint, perTenant };
+}

@@ -27,3 +27,19 @@ export class NoHandlerError extends Error {
     this.name = "NoHandlerError";
   }
 }
+
+/**
+ * Not now: an external handler that cannot start yet (a cap on calls in progress is full) throws
+ * this before doing anything. The job goes back to delayed for `delayMs` and runs again then; the
+ * run is not an attempt (nothing is recorded on the row, BullMQ's attemptsMade is unchanged).
+ */
+export class DeferredError extends Error {
+  readonly code = "EVENT_DEFERRED";
+  constructor(
+    message: string,
+    readonly delayMs: number,
+  ) {
+    super(message);
+    this.name = "DeferredError";
+  }
+}

@@ -13,7 +13,7 @@ export {
   type HandlerMap,
   type TransactionalHandler,
 } from "./handler.ts";
-export { HandlerTimeoutError, NoHandlerError, PermanentError } from "./errors.ts";
+export { DeferredError, HandlerTimeoutError, NoHandlerError, PermanentError } from "./errors.ts";
 export type { EventJob, Outcome } from "./outcome.ts";
 export { runBatch } from "./run-batch.ts";
 export { EventProcessor, type ProcessorOptions } from "./processor.ts";

@@ -19,6 +19,9 @@ export type Outcome =
   | { kind: "retry"; error: Error; durationMs: number }
   | { kind: "dead"; error: Error; durationMs: number };
 
+/** An external run that did not start (DeferredError): its job waits `delayMs` as delayed, no attempt spent. */
+export type Deferred = { kind: "deferred"; delayMs: number };
+
 export function attemptOf(job: EventJob): number {
   return job.data.previousAttempts + job.attemptsMade + 1;
 }

@@ -1,4 +1,4 @@
-import { UnrecoverableError, Worker, type Job } from "bullmq";
+import { DelayedError, UnrecoverableError, Worker, type Job } from "bullmq";
 import { queueNames, type WorkQueue } from "@outbox/events";
 import type { Logger } from "@outbox/logger";
 import { findRunnableHeads, type AggregateRef } from "@outbox/outbox";
@@ -54,7 +54,7 @@ export class EventProcessor {
   start(queues: WorkQueue[] = [queueNames.events, queueNames.webhooks]): void {
     const { connection, concurrency, lockDurationMs, logger } = this.options;
     for (const name of queues) {
-      const worker = new Worker<EventJobData>(name, (job) => this.process(name, job), {
+      const worker = new Worker<EventJobData>(name, (job, token) => this.process(name, job, token), {
         connection,
         prefix: this.options.queues.prefixOf(name),
         concurrency: name === queueNames.webhooks ? (this.options.webhookConcurrency ?? concurrency) : concurrency,
@@ -125,13 +125,15 @@ export class EventProcessor {
     }
   }
 
-  private async process(queue: WorkQueue, job: Job<EventJobData>): Promise<void> {
+  private async process(queue: WorkQueue, job: Job<EventJobData>, token: string | undefined): Promise<void> {
     const { handlers, db, queues, logger, onOutcome, deadLetter } = this.options;
     const item: EventJob = { id: job.id!, data: job.data, attemptsMade: job.attemptsMade, maxAttempts: job.opts.attempts ?? 1 };
     const handler = handlers[job.data.type] as EventHandler | undefined;
     let outcome: Outcome;
     if (isExternal(handler)) {
-      outcome = await runExternal({ db, catalog: queues.catalog, logger }, handler, item);
+      const run = await runExternal({ db, catalog: queues.catalog, logger }, handler, item);
+      if (run.kind === "deferred") return defer(job, token, run.delayMs);
+      outcome = run;
       if (outcome.kind === "handled") await this.releaseHeld([item]);
     } else {
       outcome = await this.group.submit(item);
@@ -148,4 +150,13 @@ export class EventProcessor {
       throw new UnrecoverableError(outcome.error.message);
     }
   }
+}
+
+/**
+ * Puts a job back to delayed until `delayMs` from now without spending an attempt (BullMQ's
+ * moveToDelayed skips the attempt count), then tells the worker so with DelayedError.
+ */
+async function defer(job: Job<EventJobData>, token: string | undefined, delayMs: number): Promise<never> {
+  await job.moveToDelayed(Date.now() + delayMs, token);
+  throw new DelayedError();
 }

@@ -2,9 +2,9 @@ import type { EventCatalog } from "@outbox/events";
 import type { Logger } from "@outbox/logger";
 import { markProcessed, recordFailures } from "@outbox/outbox";
 import { sql, type Database } from "@outbox/sql";
-import { HandlerTimeoutError } from "./errors.ts";
+import { DeferredError, HandlerTimeoutError } from "./errors.ts";
 import type { ExternalHandler } from "./handler.ts";
-import { failedOutcome, failedRun, withTimeout, type EventJob, type Outcome } from "./outcome.ts";
+import { failedOutcome, failedRun, withTimeout, type Deferred, type EventJob, type Outcome } from "./outcome.ts";
 import { toHandledEvent } from "./run-batch.ts";
 import { inEventSpan } from "./tracing.ts";
 
@@ -18,9 +18,14 @@ async function runnableStatus(db: Database, id: string): Promise<string | null> 
 /**
  * Runs an event whose work happens outside the database (a webhook POST): the call runs with no
  * transaction open, then the `processed` mark commits, or the failure is recorded. Two runs of one
- * event at once may both call out (at-least-once, as for any external effect); one marks it.
+ * event at once may both call out (at-least-once, as for any external effect); one marks it. A
+ * handler that throws DeferredError records nothing: the run is deferred, not failed.
  */
-export async function runExternal(deps: { db: Database; catalog: EventCatalog; logger: Logger }, handler: ExternalHandler, job: EventJob): Promise<Outcome> {
+export async function runExternal(
+  deps: { db: Database; catalog: EventCatalog; logger: Logger },
+  handler: ExternalHandler,
+  job: EventJob,
+): Promise<Outcome | Deferred> {
   if ((await runnableStatus(deps.db, job.id)) === null) return { kind: "skipped" };
   const started = performance.now();
   try {
@@ -31,6 +36,7 @@ export async function runExternal(deps: { db: Database; catalog: EventCatalog; l
       withTimeout(handler.run({ db: deps.db, event, logger }), timeoutMs, () => new HandlerTimeoutError(event.type, timeoutMs)),
     );
   } catch (caught) {
+    if (caught instanceof DeferredError) return { kind: "deferred", delayMs: caught.delayMs };
     const error = caught instanceof Error ? caught : new Error(String(caught));
     const recorded = await recordFailures(deps.db, [failedRun(job, error)]);
     if (recorded.lost.length > 0) return lost(deps.logger, job, "its failure");

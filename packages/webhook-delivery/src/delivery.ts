@@ -1,8 +1,9 @@
 import { orderEvents, type OrderEvents } from "@outbox/domain";
 import type { Logger } from "@outbox/logger";
-import { external, PermanentError, type ExternalHandler, type HandledEvent } from "@outbox/processor";
+import { DeferredError, external, PermanentError, type ExternalHandler, type HandledEvent } from "@outbox/processor";
 import { sql, type Queryable } from "@outbox/sql";
-import { decryptSecret, DeliveryFailedError, recordAttempt, recordFailure, recordSuccess, WebhookError, type DisabledEndpoint } from "@outbox/webhooks";
+import { AddressRefusedError, decryptSecret, DeliveryFailedError, recordAttempt, recordFailure, recordSuccess, WebhookError, type DisabledEndpoint } from "@outbox/webhooks";
+import { DeferDelays, InFlightLimits } from "./in-flight.ts";
 import { signatureHeader } from "./signing.ts";
 import { postOnce, type PostResult } from "./transport.ts";
 import { parseRetryAfter, retryAfterStatuses } from "./retry-after.ts";
@@ -26,9 +27,19 @@ export interface WebhookDeliveryOptions {
   onEndpointDisabled?: (endpoint: DisabledEndpoint) => void;
   /** Called after every attempt: the metric hook for counts and durations. */
   onAttempt?: (attempt: { endpointId: string; success: boolean; statusCode: number | null; durationMs: number }) => void;
+  /**
+   * WEBHOOK_IN_FLIGHT_PER_ENDPOINT / _PER_TENANT: deliveries in progress at once in this process
+   * (default `defaultInFlightCaps`). One over a cap is deferred: its job goes back to delayed.
+   */
+  inFlight?: { perEndpoint: number; perTenant: number };
+  /** How long a deferred delivery waits: `baseMs` doubled per deferral, up to `maxMs` (default `defaultDeferDelays`). */
+  deferDelays?: { baseMs: number; maxMs: number };
   /** The clock, for tests. */
   now?: () => Date;
 }
+
+export const defaultInFlightCaps = { perEndpoint: 4, perTenant: 10 };
+export const defaultDeferDelays = { baseMs: 250, maxMs: 5000 };
 
 export const defaultUserAgent = "outbox-webhooks/1.0 (+https://www.standardwebhooks.com)";
 
@@ -37,11 +48,30 @@ export const defaultUserAgent = "outbox-webhooks/1.0 (+https://www.standardwebho
  * transaction; each attempt is recorded in its own small write. A non-2xx answer or a network
  * error throws a retryable DeliveryFailedError (the processor owns the backoff); a 410 Gone, a
  * refused address, a disabled or deleted endpoint, or an undecryptable secret throws PermanentError.
+ * A delivery whose endpoint or tenant has its cap of deliveries in progress (in this process)
+ * throws DeferredError before anything is read or sent: the processor puts its job back to delayed
+ * without spending an attempt, so one tenant's slow endpoints cannot hold every delivery slot.
  */
 export function createWebhookDeliveryHandler(options: WebhookDeliveryOptions): ExternalHandler<OrderEvents, "WebhookDelivery"> {
+  const limits = new InFlightLimits(options.inFlight ?? defaultInFlightCaps);
+  const delays = new DeferDelays(options.deferDelays ?? defaultDeferDelays);
   return external<OrderEvents, "WebhookDelivery">(async ({ db, event, logger }) => {
-    await deliver(db, event, logger, options);
+    const { endpointId, tenantId } = event.payload;
+    const release = limits.tryAcquire(tenantId, endpointId);
+    if (!release) throw deferral(event.id, endpointId, delays.next(event.id), logger);
+    delays.started(event.id);
+    try {
+      await deliver(db, event, logger, options);
+    } finally {
+      release();
+    }
   });
+}
+
+/** A delivery over its endpoint's or tenant's cap: not sent, not an attempt, tried again after `delayMs`. */
+function deferral(eventId: string, endpointId: string, delayMs: number, logger: Logger): DeferredError {
+  logger.debug({ eventId, endpointId, delayMs }, "webhook delivery deferred: its endpoint or tenant has as many deliveries in progress as allowed");
+  return new DeferredError(`webhook endpoint ${endpointId} or its tenant is at its in-flight cap; delivery deferred ${delayMs} ms`, delayMs);
 }
 
 interface DeliveryTarget {
@@ -126,13 +156,28 @@ async function deliver(db: Queryable, event: HandledEvent<OrderEvents, "WebhookD
     log.warn({ tenantId, reason: disabled.reason, consecutiveFailures: disabled.consecutiveFailures }, "webhook endpoint disabled");
     options.onEndpointDisabled?.(disabled);
   }
-  log.info({ err: result.error ?? undefined }, `webhook attempt failed: ${error}`);
+  log.info({ err: result.error ?? undefined, ...operatorDetail(result.error) }, `webhook attempt failed: ${error}`);
   if (gone || refused || disabled) throw new PermanentError(`webhook to endpoint ${endpointId} failed for good: ${error}`, { cause: result.error ?? undefined });
   throw new DeliveryFailedError(`webhook to endpoint ${endpointId} failed: ${error}`, result.statusCode, { cause: result.error ?? undefined, retryAfterMs });
 }
 
+/** What only the operator's log gets: the address a refused host resolved to, and its range. */
+function operatorDetail(error: Error | null): Record<string, string> {
+  return error instanceof AddressRefusedError ? { refusedAddress: error.address, refusedRange: error.range } : {};
+}
+
+/**
+ * A failed connection as the tenant reads it: Node's system errors name the peer's address
+ * ("connect ECONNREFUSED 10.1.2.3:443"), so only their syscall and code are kept.
+ */
+function connectionFailure(error: Error): string {
+  const { syscall, code } = error as NodeJS.ErrnoException;
+  if (typeof syscall === "string" && typeof code === "string") return `could not reach the receiver: ${syscall} ${code}`;
+  return error.message;
+}
+
 function describeFailure(result: PostResult, retryAfterMs: number | null): string {
-  if (result.error) return result.error.message;
+  if (result.error) return connectionFailure(result.error);
   const status = result.statusCode ?? 0;
   if (status >= 300 && status < 400) return `the receiver answered ${status} (a redirect, not followed: update the endpoint's URL)`;
   if (retryAfterMs !== null) return `the receiver answered ${status} with Retry-After: ${result.retryAfter} (the next attempt waits at least ${retryAfterMs} ms, up to the schedule's longest delay)`;

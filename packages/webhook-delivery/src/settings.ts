@@ -1,4 +1,4 @@
-import type { Env } from "@outbox/config";
+import { webhookInFlightCaps, type Env } from "@outbox/config";
 import { endpointSettingsFromConfig } from "@outbox/webhooks";
 import type { WebhookDeliveryOptions } from "./delivery.ts";
 
@@ -11,6 +11,7 @@ export function deliveryOptionsFromConfig(
     ...endpointSettingsFromConfig(config),
     timeoutMs: config.WEBHOOK_TIMEOUT_MS,
     disableAfterFailures: config.WEBHOOK_DISABLE_AFTER_FAILURES,
+    inFlight: webhookInFlightCaps(config),
     ...hooks,
   };
 }

@@ -243,7 +243,7 @@ describe("the SSRF guard at delivery time (WEBHOOK_ALLOW_PRIVATE_NETWORKS=false)
     const event = deliveryEvent(endpointId, tenantId);
     const error = await run(guarded(), event).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(PermanentError);
-    expect((error as Error).message).toMatch(/refused to connect to 127\.0\.0\.1 \(127\.0\.0\.1\): loopback addresses are not allowed/);
+    expect((error as Error).message).toMatch(/refused to connect to 127\.0\.0\.1: loopback addresses are not allowed/);
     expect(target.requests).toHaveLength(0);
     expect((await attemptsOf(event.id))[0]).toMatchObject({ statusCode: null });
     expect((await attemptsOf(event.id))[0]!.error).toMatch(/WEBHOOK_ALLOW_PRIVATE_NETWORKS/);
@@ -252,8 +252,26 @@ describe("the SSRF guard at delivery time (WEBHOOK_ALLOW_PRIVATE_NETWORKS=false)
   it("refuses a hostname that resolves to loopback (localhost), checking the resolved address", async () => {
     const target = await receiver();
     const { tenantId, endpointId } = await endpointAt(`http://localhost:${target.port}/hooks`);
-    await expect(run(guarded(), deliveryEvent(endpointId, tenantId))).rejects.toThrow(/refused to connect to localhost \((127\.0\.0\.1|::1)\): loopback/);
+    await expect(run(guarded(), deliveryEvent(endpointId, tenantId))).rejects.toThrow(/refused to connect to localhost: the host resolves to a non-public address/);
     expect(target.requests).toHaveLength(0);
+  });
+
+  it("tells the tenant a host name resolves to a non-public address, never which one; the operator's log has it", async () => {
+    const lines: string[] = [];
+    const operatorLog = createLogger({ level: "info", destination: { write: (line: string) => void lines.push(line) } });
+    const target = await receiver();
+    const { tenantId, endpointId } = await endpointAt(`http://localhost:${target.port}/hooks`);
+    const event = deliveryEvent(endpointId, tenantId);
+    const thrown = await guarded()
+      .run({ db: sql, event, logger: operatorLog })
+      .catch((caught: unknown) => caught as Error);
+    const [attempt] = await attemptsOf(event.id);
+    // What the tenant reads: the attempt row (GET …/attempts) and the event's last error (the thrown message).
+    for (const shown of [attempt!.error!, (thrown as Error).message]) {
+      expect(shown).toMatch(/localhost: the host resolves to a non-public address.*WEBHOOK_ALLOW_PRIVATE_NETWORKS=true/);
+      expect(shown).not.toMatch(/127\.0\.0\.1|::1|loopback/);
+    }
+    expect(lines.join("\n")).toMatch(/"refusedAddress":"(127\.0\.0\.1|::1)","refusedRange":"loopback"/);
   });
 
   it.each([

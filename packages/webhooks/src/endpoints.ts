@@ -3,14 +3,18 @@ import { query } from "@outbox/events";
 import { skipUnfinished } from "@outbox/outbox";
 import { sql } from "@outbox/sql";
 import { parseEndpointInput, type EventFilter } from "./endpoint-input.ts";
-import { EndpointNotFoundError, TenantNotFoundError } from "./errors.ts";
+import { EndpointLimitError, EndpointNotFoundError, TenantNotFoundError } from "./errors.ts";
 import { encryptSecret, generateSecret } from "./secrets.ts";
 
 export interface EndpointSettings {
   /** ENCRYPTION_KEY; without it, creating an endpoint or rotating its secret throws EncryptionKeyMissingError. */
   encryptionKey: string | undefined;
   allowPrivateNetworks: boolean;
+  /** WEBHOOK_ENDPOINTS_PER_TENANT_MAX: endpoints one tenant may have (default `defaultEndpointsPerTenantMax`). */
+  maxEndpointsPerTenant?: number;
 }
+
+export const defaultEndpointsPerTenantMax = 10;
 
 /** How long a rotated-out secret keeps signing beside the new one. */
 export const defaultRotationGraceMs = 24 * 60 * 60 * 1000;
@@ -43,7 +47,12 @@ const viewColumns = {
   updatedAt: true,
 } as const;
 
-/** Creates an endpoint; its plain secret is in the result and nowhere else, ever again. */
+/**
+ * Creates an endpoint; its plain secret is in the result and nowhere else, ever again. A tenant
+ * with `maxEndpointsPerTenant` endpoints already (enabled or disabled) gets EndpointLimitError and
+ * nothing is written. The count and the insert run under a lock on the tenant's row, so two
+ * registrations at once cannot both take the last place.
+ */
 export async function createEndpoint(
   prisma: PrismaClient,
   settings: EndpointSettings,
@@ -52,12 +61,23 @@ export async function createEndpoint(
   const { url, events } = parseEndpointInput(input, settings.allowPrivateNetworks);
   const secret = generateSecret();
   const secretEncrypted = encryptSecret(secret, settings.encryptionKey);
-  await requireTenant(prisma, input.tenantId);
-  const endpoint = await prisma.webhookEndpoint.create({
-    data: { tenantId: input.tenantId, url, events, secretEncrypted },
-    select: viewColumns,
+  if (!isUuid(input.tenantId)) throw new TenantNotFoundError(input.tenantId);
+  const limit = settings.maxEndpointsPerTenant ?? defaultEndpointsPerTenantMax;
+  const endpoint = await prisma.$transaction(async (tx) => {
+    await lockTenant(tx, input.tenantId);
+    if ((await tx.webhookEndpoint.count({ where: { tenantId: input.tenantId } })) >= limit) throw new EndpointLimitError(limit);
+    return tx.webhookEndpoint.create({ data: { tenantId: input.tenantId, url, events, secretEncrypted }, select: viewColumns });
   });
   return { endpoint, secret };
+}
+
+/**
+ * lockTenant: $1 the tenant. FOR NO KEY UPDATE serialises registrations of one tenant and leaves
+ * the foreign-key checks of other inserts (FOR KEY SHARE: orders, users) unblocked.
+ */
+async function lockTenant(tx: Parameters<typeof query>[0], tenantId: string): Promise<void> {
+  const rows = await query<{ id: string }>(tx, sql`SELECT id::text AS id FROM tenants WHERE id = ${tenantId}::uuid FOR NO KEY UPDATE`);
+  if (rows.length === 0) throw new TenantNotFoundError(tenantId);
 }
 
 export async function listEndpoints(prisma: PrismaClient, tenantId: string): Promise<EndpointView[]> {

@@ -9,6 +9,7 @@ export const webhookErrorCodes = {
   WEBHOOK_ADDRESS_REFUSED: "the endpoint's host is, or resolves to, a refused address",
   WEBHOOK_TENANT_NOT_FOUND: "the tenant does not exist",
   WEBHOOK_ENDPOINT_NOT_FOUND: "the endpoint does not exist for this tenant",
+  WEBHOOK_ENDPOINT_LIMIT: "the tenant has as many webhook endpoints as WEBHOOK_ENDPOINTS_PER_TENANT_MAX allows",
   WEBHOOK_ENDPOINT_DISABLED: "the endpoint is disabled: enable it before resending to it",
   WEBHOOK_MESSAGE_NOT_FOUND: "no such message was sent to this endpoint (or retention has removed it)",
   WEBHOOK_DELIVERY_FAILED: "the receiver did not answer with a 2xx (status, timeout, connection error)",
@@ -49,6 +50,13 @@ export class InvalidEndpointError extends WebhookError {
   }
 }
 
+/**
+ * A webhook host that is, or resolves to, a refused address. The message is what the tenant sees
+ * (attempt history, the event's last error): for a host name it says only that the name resolves
+ * to a non-public address, never which one or in which range, so a tenant cannot map this
+ * network's DNS through it. An IP literal the tenant typed is named with its range. The resolved
+ * `address` and its `range` stay on the error for the operator's log.
+ */
 export class AddressRefusedError extends WebhookError {
   readonly code = "WEBHOOK_ADDRESS_REFUSED";
   constructor(
@@ -56,12 +64,16 @@ export class AddressRefusedError extends WebhookError {
     readonly address: string,
     readonly range: string,
   ) {
-    super(
-      `refused to connect to ${host} (${address}): ${range} addresses are not allowed for webhooks; ` +
-        "set WEBHOOK_ALLOW_PRIVATE_NETWORKS=true only where receivers are trusted",
-    );
+    super(addressRefusedMessage(host, address, range));
     this.name = "AddressRefusedError";
   }
+}
+
+const allowHint = "set WEBHOOK_ALLOW_PRIVATE_NETWORKS=true only where receivers are trusted";
+
+function addressRefusedMessage(host: string, address: string, range: string): string {
+  if (host === address) return `refused to connect to ${host}: ${range} addresses are not allowed for webhooks; ${allowHint}`;
+  return `refused to connect to ${host}: the host resolves to a non-public address, which webhooks may not reach; ${allowHint}`;
 }
 
 export class TenantNotFoundError extends WebhookError {
@@ -77,6 +89,17 @@ export class EndpointNotFoundError extends WebhookError {
   constructor(readonly endpointId: string) {
     super(`webhook endpoint ${endpointId} does not exist`);
     this.name = "EndpointNotFoundError";
+  }
+}
+
+export class EndpointLimitError extends WebhookError {
+  readonly code = "WEBHOOK_ENDPOINT_LIMIT";
+  constructor(readonly limit: number) {
+    super(
+      `this tenant already has ${limit} webhook endpoints, the most allowed (WEBHOOK_ENDPOINTS_PER_TENANT_MAX=${limit}); ` +
+        "delete one before registering another",
+    );
+    this.name = "EndpointLimitError";
   }
 }
 

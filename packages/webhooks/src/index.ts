@@ -13,6 +13,7 @@ export {
 export { resendMessage, type Resent } from "./resend.ts";
 export {
   createEndpoint,
+  defaultEndpointsPerTenantMax,
   defaultRotationGraceMs,
   deleteEndpoint,
   deletedEndpointReason,
@@ -29,6 +30,7 @@ export {
   DeliveryFailedError,
   EncryptionKeyMissingError,
   EndpointDisabledError,
+  EndpointLimitError,
   EndpointNotFoundError,
   InvalidEndpointError,
   MessageNotFoundError,

@@ -4,6 +4,7 @@ import {
   DeliveryFailedError,
   EncryptionKeyMissingError,
   EndpointDisabledError,
+  EndpointLimitError,
   EndpointNotFoundError,
   InvalidEndpointError,
   MessageNotFoundError,
@@ -22,6 +23,7 @@ describe("webhook error codes", () => {
       new TenantNotFoundError("t"),
       new EndpointNotFoundError("e"),
       new EndpointDisabledError("e", null),
+      new EndpointLimitError(10),
       new MessageNotFoundError("e", "m"),
       new DeliveryFailedError("x", 500),
     ];

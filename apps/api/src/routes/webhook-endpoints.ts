@@ -10,6 +10,7 @@ import {
   endpointSettingsFromConfig,
   EncryptionKeyMissingError,
   EndpointDisabledError,
+  EndpointLimitError,
   EndpointNotFoundError,
   InvalidEndpointError,
   listAttempts,
@@ -35,7 +36,8 @@ const refusals = (...statuses: (400 | 404 | 409 | 413 | 415)[]) => answers({}, [
  * A tenant's webhook endpoints: register (the signing secret is in the 201 answer and never
  * again), list (never with secrets), disable, enable, rotate the secret, delete; each endpoint's
  * delivery attempts, newest first and paged; resend one message to it. Bad input answers 400 with
- * field-level issues; an unknown tenant or endpoint 404; a server without ENCRYPTION_KEY 503. Only
+ * field-level issues; an unknown tenant or endpoint 404; a tenant at WEBHOOK_ENDPOINTS_PER_TENANT_MAX
+ * endpoints 409 WEBHOOK_ENDPOINT_LIMIT; a server without ENCRYPTION_KEY 503. Only
  * the tenant's own key (or the admin) reaches them: another tenant's path answers 404.
  */
 export const webhookEndpointRoutes: FastifyPluginCallback<WebhookEndpointRoutesOptions> = (plugin, { prisma, config }, done) => {
@@ -46,7 +48,7 @@ export const webhookEndpointRoutes: FastifyPluginCallback<WebhookEndpointRoutesO
 
   app.post(
     base,
-    { config: { access: "tenant" }, schema: { params: schemas.tenantParams, body: schemas.endpointBody(settings.allowPrivateNetworks), response: { 201: schemas.endpointWithSecret, ...refusals(...bodyRefusals, 404) } } },
+    { config: { access: "tenant" }, schema: { params: schemas.tenantParams, body: schemas.endpointBody(settings.allowPrivateNetworks), response: { 201: schemas.endpointWithSecret, ...refusals(...bodyRefusals, 404, 409) } } },
     async (request, reply) => {
       requirePathTenant(request, request.params.id);
       const { url, events } = request.body;
@@ -124,7 +126,7 @@ async function answer<T>(reply: FastifyReply, work: () => Promise<T>): Promise<T
     if (error instanceof InvalidEndpointError) return reply.code(400).send({ error: error.message, code: "VALIDATION_FAILED", issues: error.issues });
     if (error instanceof TenantNotFoundError) return reply.code(404).send({ error: error.message, code: "TENANT_NOT_FOUND" });
     if (error instanceof EndpointNotFoundError || error instanceof MessageNotFoundError) return reply.code(404).send({ error: error.message, code: error.code });
-    if (error instanceof EndpointDisabledError) return reply.code(409).send({ error: error.message, code: error.code });
+    if (error instanceof EndpointDisabledError || error instanceof EndpointLimitError) return reply.code(409).send({ error: error.message, code: error.code });
     if (error instanceof EncryptionKeyMissingError) return reply.code(503).send({ error: error.message, code: error.code });
     throw error;
   }
