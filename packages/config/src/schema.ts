@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { isLoopbackHost } from "./loopback.ts";
+import { minExposedPasswordLength, publishedIn, weaknessOf } from "./weak-secrets.ts";
 
 const port = z.coerce.number().int().min(1).max(65535);
 const positiveInt = z.coerce.number().int().positive();
@@ -24,7 +26,7 @@ export const envSchema = z
       .regex(/^[^,\s]+:\d+(,[^,\s]+:\d+)*$/, "must be a comma-separated list of host:port")
       .optional(),
     QUEUE_PREFIX: z.string().regex(/^[\w:{}-]+$/, "may hold letters, digits, _ - : { } only").default("outbox"),
-    /** Loopback by default: the development admin password is accepted only there (see ADMIN_PASSWORD). */
+    /** Loopback by default. Any other address, like NODE_ENV=production, refuses weak secrets (see secretChecks). */
     HOST: z.string().min(1).default("127.0.0.1"),
     PORT: port.default(3002),
     WORKER_PORT: z.coerce.number().int().min(0).max(65535).default(3003),
@@ -71,9 +73,29 @@ export const envSchema = z
     }
   })
   .superRefine((env, ctx) => {
+    for (const [name, value, minLength] of secretChecks(env)) {
+      const reason = publishedIn(value) ?? (exposes(env) ? weaknessOf(value, minLength) : undefined);
+      if (reason) ctx.addIssue({ code: "custom", path: [name], message: reason });
+    }
+  })
+  .superRefine((env, ctx) => {
     if (env.PORT === env.WORKER_PORT) {
       ctx.addIssue({ code: "custom", path: ["WORKER_PORT"], message: "must differ from PORT" });
     }
   });
 
 export type Env = z.infer<typeof envSchema>;
+
+/** Whether others can reach the process or its data: a listen address beyond loopback, or production. */
+function exposes(env: Pick<Env, "NODE_ENV" | "HOST">): boolean {
+  return env.NODE_ENV === "production" || !isLoopbackHost(env.HOST);
+}
+
+/** The secrets that are set, each with its minimum length where the process is exposed. */
+function secretChecks(env: Pick<Env, "ADMIN_PASSWORD" | "ENCRYPTION_KEY">): [name: string, value: string, minLength: number][] {
+  const checks: [string, string | undefined, number][] = [
+    ["ADMIN_PASSWORD", env.ADMIN_PASSWORD, minExposedPasswordLength],
+    ["ENCRYPTION_KEY", env.ENCRYPTION_KEY, 32],
+  ];
+  return checks.filter((check): check is [string, string, number] => Boolean(check[1]));
+}
