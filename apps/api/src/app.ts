@@ -60,12 +60,11 @@ class RequestLog extends LogController {
 
 /**
  * The HTTP API as a Fastify instance; main.ts listens, tests call `inject`. Throws a ConfigError
- * naming ADMIN_PASSWORD when the development password would be used on a non-loopback HOST.
+ * naming ADMIN_PASSWORD when it is not set.
  */
 export async function buildApp({ config, db, prisma, logger, queues, redis }: AppOptions): Promise<FastifyInstance> {
   const admin = adminCredentialsOf(config);
   const loggerInstance: FastifyBaseLogger = logger.child({ component: "api" });
-  if (admin.usesDevelopmentPassword) loggerInstance.warn(`ADMIN_PASSWORD is not set: the admin credentials are the development password, accepted only because HOST ${config.HOST} is loopback`);
   const app = Fastify({
     loggerInstance,
     bodyLimit: bodyLimitBytes,
