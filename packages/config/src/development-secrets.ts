@@ -40,8 +40,9 @@ function append(file: string, values: Record<string, string>): void {
   chmodSync(file, 0o600);
 }
 
-const lockWaitMs = 10_000;
-const staleLockMs = 30_000;
+/** The lock is held for a read and an append (milliseconds): one older than staleLockMs was left by a process that died. */
+const lockWaitMs = 15_000;
+const staleLockMs = 5_000;
 
 /** Runs `work` while holding `lock` (a file created exclusively); waits for another holder. */
 function withLock<T>(lock: string, work: () => T): T {
@@ -62,7 +63,7 @@ function acquire(lock: string): number {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
       if (isStale(lock)) removeQuietly(lock);
-      else if (Date.now() > deadline) throw new Error(`another process holds ${lock}: remove it if no process is starting`);
+      else if (Date.now() > deadline) throw new Error(`another process holds ${lock}: remove it if no process is starting`, { cause: error });
       else sleep(25);
     }
   }

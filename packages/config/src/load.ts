@@ -62,9 +62,20 @@ function prepareEnvironment(file = path.resolve(".env")): void {
  * process (API, worker, CLI) shares them. Says once, on stderr, where they are; never their value.
  */
 export function prepareDevelopmentSecrets(file = path.resolve(".env"), env: Source = process.env): DevelopmentSecret[] {
-  const generated = ensureDevelopmentSecrets(file, env);
+  const generated = writeOrExplain(file, env);
   if (generated.length > 0) process.stderr.write(`${generatedNotice(generated, file)}\n`);
   return generated;
+}
+
+/** ensureDevelopmentSecrets; a `.env` that cannot be written is a ConfigError naming the variables to set instead. */
+function writeOrExplain(file: string, env: Source): DevelopmentSecret[] {
+  try {
+    return ensureDevelopmentSecrets(file, env);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (!code) throw error;
+    throw new ConfigError([`ADMIN_PASSWORD and ENCRYPTION_KEY are not set and ${file} could not hold generated ones (${code}): set them`]);
+  }
 }
 
 function generatedNotice(names: DevelopmentSecret[], file: string): string {

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -107,5 +107,16 @@ describe("a development start as a process (loadConfigOrExit in its working dire
     expect(existsSync(path.join(cwd, ".env"))).toBe(false);
     if (nodeEnv === "production") expect(result.stderr).toMatch(/ADMIN_PASSWORD is required when NODE_ENV=production/);
     else expect(result.stdout).toBe(await digestOf(""));
+  });
+});
+
+describe("a development start where .env cannot be written", () => {
+  it("stops with one line naming the variables to set", async () => {
+    const cwd = tempFolder();
+    symlinkSync(path.join(cwd, "missing-folder", ".env"), path.join(cwd, ".env")); // a link to nowhere: nothing to read, nowhere to write
+    const result = await start(cwd, {});
+    expect(result.code).toBe(78);
+    expect(result.stderr.trim().split("\n")).toHaveLength(1);
+    expect(result.stderr).toMatch(/ADMIN_PASSWORD and ENCRYPTION_KEY are not set and .*\.env could not hold generated ones \(E[A-Z]+\): set them/);
   });
 });

@@ -64,7 +64,7 @@ describe("weak secrets where others can reach the process", () => {
   });
 
   it("refuses the old development password everywhere, loopback and tests included: published, it authenticates nothing", () => {
-    for (const settings of [{}, { NODE_ENV: "test" }, { NODE_ENV: "development", HOST: "127.0.0.1" }, { HOST: "localhost" }]) {
+    for (const settings of [{}, { NODE_ENV: "test" }, { NODE_ENV: "development", HOST: "127.0.0.1" }, { HOST: "localhost" }] as Record<string, string>[]) {
       expect(problemsOf({ ...settings, ADMIN_PASSWORD: "outbox-admin" })).toMatch(/ADMIN_PASSWORD holds a value published in this repository/);
     }
   });
