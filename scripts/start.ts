@@ -15,6 +15,9 @@ import { onStopSignals } from "@outbox/shutdown";
 const root = path.resolve(import.meta.dirname, "..");
 const apps = ["apps/api/dist/main.js", "apps/worker/dist/main.js"];
 
+// The migration is the first process to load the config: on a development start without
+// ADMIN_PASSWORD / ENCRYPTION_KEY it generates them into .env (@outbox/config's loadConfigOrExit),
+// before the API and the worker start and read the same file.
 const migration = spawnSync(process.execPath, ["--enable-source-maps", path.join(root, "packages/db/dist/migrate.js")], { stdio: "inherit" });
 if (migration.status !== 0) process.exit(migration.status ?? 1);
 

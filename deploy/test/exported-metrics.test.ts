@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { randomBytes } from "node:crypto";
 import { buildApp } from "@outbox/api";
 import { loadConfig } from "@outbox/config";
 import { createPrisma, type PrismaClient } from "@outbox/db";
@@ -33,6 +34,7 @@ beforeAll(async () => {
     LOG_LEVEL: "silent",
     WORKER_PORT: "0",
     SHUTDOWN_TIMEOUT_MS: "5000",
+    ADMIN_PASSWORD: randomBytes(18).toString("base64url"),
   });
   const logger = createLogger({ level: "silent" });
   worker = await startWorker({ config, handlers: orderHandlers(config), logger });

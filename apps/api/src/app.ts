@@ -1,5 +1,5 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
-import type { Env } from "@outbox/config";
+import { apiMaxInFlightPerTenant, type Env } from "@outbox/config";
 import type { PrismaClient } from "@outbox/db";
 import type { Logger } from "@outbox/logger";
 import { serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
@@ -61,12 +61,11 @@ class RequestLog extends LogController {
 
 /**
  * The HTTP API as a Fastify instance; main.ts listens, tests call `inject`. Throws a ConfigError
- * naming ADMIN_PASSWORD when the development password would be used on a non-loopback HOST.
+ * naming ADMIN_PASSWORD when it is not set.
  */
 export async function buildApp({ config, db, prisma, logger, queues, redis }: AppOptions): Promise<FastifyInstance> {
   const admin = adminCredentialsOf(config);
   const loggerInstance: FastifyBaseLogger = logger.child({ component: "api" });
-  if (admin.usesDevelopmentPassword) loggerInstance.warn(`ADMIN_PASSWORD is not set: the admin credentials are the development password, accepted only because HOST ${config.HOST} is loopback`);
   const app = Fastify({
     loggerInstance,
     bodyLimit: bodyLimitBytes,
@@ -79,7 +78,7 @@ export async function buildApp({ config, db, prisma, logger, queues, redis }: Ap
   // JSON only: Fastify's text/plain parser would let another site's <form enctype="text/plain"> reach a route.
   app.removeContentTypeParser("text/plain");
   registerTracing(app);
-  await registerLoadShedding(app, { maxInFlight: config.API_MAX_IN_FLIGHT, maxInFlightPerTenant: config.API_MAX_IN_FLIGHT_PER_TENANT ?? Math.max(1, Math.floor(config.API_MAX_IN_FLIGHT / 4)), maxEventLoopDelayMs: 1000 });
+  await registerLoadShedding(app, { maxInFlight: config.API_MAX_IN_FLIGHT, maxInFlightPerTenant: apiMaxInFlightPerTenant(config), maxEventLoopDelayMs: 1000 });
   const keys = new ApiKeyCache({ ttlMs: config.API_KEY_CACHE_TTL_MS });
   const connection = queues?.connection ?? redis;
   const sharedCounts = config.API_RATE_LIMIT_STORE === "redis" && connection ? { redis: { connection, prefix: config.QUEUE_PREFIX } } : {};

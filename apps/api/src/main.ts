@@ -28,7 +28,7 @@ const connection = createRedis(redisSettings, "producer");
 const redis = watchRedis({ connections: [connection], probeWith: connection, settings: redisSettings, logger });
 const queues = createQueues(connection, config.QUEUE_PREFIX, orderEvents);
 const app = await buildApp({ config, db, prisma, logger, queues }).catch((error: unknown) => {
-  // A setting that is valid alone but not here (ADMIN_PASSWORD unset on a non-loopback HOST): one line, as loadConfigOrExit.
+  // A setting that is valid alone but not here (ADMIN_PASSWORD unset outside development): one line, as loadConfigOrExit.
   if (!(error instanceof ConfigError)) throw error;
   process.stderr.write(`${error.message}\n`);
   process.exit(78);

@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import { loadConfig } from "@outbox/config";
 import { createPrisma, type PrismaClient } from "@outbox/db";
@@ -8,7 +8,6 @@ import { createTestDatabase, createTestRedis, redisUrl, type TestDatabase, type 
 import { createQueues, createRedis, type QueueSet, type RedisConnection } from "@outbox/queues";
 import { Database, type DatabaseOptions } from "@outbox/sql";
 import { buildApp } from "../src/app.ts";
-import { developmentAdminPassword } from "../src/auth/admin-credentials.ts";
 
 /**
  * Limits no test reaches unless it sets its own (rate-limit.test.ts, attacks.test.ts): every
@@ -28,6 +27,14 @@ export interface ApiHarness {
   close(): Promise<void>;
 }
 
+/** This run's admin password: random, so no password written in the repository works on a test app either. */
+export const adminPassword = randomBytes(18).toString("base64url");
+
+/** A test app's settings: its database, this run's admin password, a rate limit no test reaches unless it sets its own. */
+function testSettings(databaseUrl: string): Record<string, string> {
+  return { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, NODE_ENV: "test", LOG_LEVEL: "silent", ...unreachedLimits, ADMIN_PASSWORD: adminPassword };
+}
+
 export async function startApi(
   options: { redisUrl?: string; queues?: boolean; env?: Record<string, string>; pool?: DatabaseOptions; logger?: Logger } = {},
 ): Promise<ApiHarness> {
@@ -37,7 +44,7 @@ export async function startApi(
   const redis = createRedis({ url: options.redisUrl ?? redisUrl }, "producer");
   // The readiness check reports a Redis that is down; the connection's own events are noise here.
   redis.on("error", () => undefined);
-  const config = loadConfig({ DATABASE_URL: db.url, REDIS_URL: redisUrl, NODE_ENV: "test", LOG_LEVEL: "silent", ...unreachedLimits, ...options.env });
+  const config = loadConfig({ ...testSettings(db.url), ...options.env });
   const testRedis = options.queues ? createTestRedis() : undefined;
   const queues = testRedis ? createQueues(redis, testRedis.prefix, orderEvents) : undefined;
   const app = await buildApp({ config, db: sql, prisma, logger: options.logger ?? createLogger({ level: "silent" }), redis, ...(queues ? { queues } : {}) });
@@ -76,7 +83,7 @@ export function workerConfigFor(api: ApiHarness, redis: TestRedis, env: Record<s
 }
 
 export async function anotherApp(api: ApiHarness, env: Record<string, string> = {}): Promise<FastifyInstance> {
-  const config = loadConfig({ DATABASE_URL: api.db.url, REDIS_URL: redisUrl, NODE_ENV: "test", LOG_LEVEL: "silent", ...unreachedLimits, ...env });
+  const config = loadConfig({ ...testSettings(api.db.url), ...env });
   return buildApp({ config, db: api.sql, prisma: api.prisma, logger: createLogger({ level: "silent" }), redis: api.redis });
 }
 
@@ -124,8 +131,8 @@ export interface ApiBody {
 /** Request headers that authenticate: `{ authorization }`, spread into a request's headers. */
 export type Auth = { authorization: string };
 
-/** The admin credentials of a test app (ADMIN_USER default, the development password: the app listens on loopback). */
-export const admin: Auth = { authorization: `Basic ${Buffer.from(`admin:${developmentAdminPassword}`).toString("base64")}` };
+/** The admin credentials of a test app (ADMIN_USER default, this run's adminPassword). */
+export const admin: Auth = { authorization: `Basic ${Buffer.from(`admin:${adminPassword}`).toString("base64")}` };
 
 export function bearer(apiKey: string): Auth {
   return { authorization: `Bearer ${apiKey}` };

@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { createPrisma, readMigrations } from "@outbox/db";
@@ -28,7 +29,7 @@ describe("pnpm start", () => {
     const child = spawn("pnpm", ["start"], {
       cwd: root,
       stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, DATABASE_URL: databaseUrl(database), REDIS_URL: redisUrl, QUEUE_PREFIX: prefix, PORT: String(apiPort), WORKER_PORT: String(workerPort), HOST: "127.0.0.1", LOG_LEVEL: "info" },
+      env: { ...process.env, DATABASE_URL: databaseUrl(database), REDIS_URL: redisUrl, QUEUE_PREFIX: prefix, PORT: String(apiPort), WORKER_PORT: String(workerPort), HOST: "127.0.0.1", LOG_LEVEL: "info", ADMIN_PASSWORD: randomBytes(18).toString("base64url") },
     });
     let output = "";
     child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));

@@ -1,2 +1,5 @@
-export { envSchema, webhookInFlightCaps, type Env } from "./schema.ts";
-export { ConfigError, loadConfig, loadConfigOrExit, readEnvFile } from "./load.ts";
+export { apiMaxInFlightPerTenant, envSchema, webhookInFlightCaps, type Env } from "./schema.ts";
+export { ConfigError, loadConfig, loadConfigOrExit, prepareDevelopmentSecrets, readEnvFile } from "./load.ts";
+export { ensureDevelopmentSecrets, type DevelopmentSecret } from "./development-secrets.ts";
+export { isLoopbackHost } from "./loopback.ts";
+export { minExposedPasswordLength, publishedSecrets } from "./weak-secrets.ts";

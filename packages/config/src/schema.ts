@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { isLoopbackHost } from "./loopback.ts";
+import { minExposedPasswordLength, publishedIn, weaknessOf } from "./weak-secrets.ts";
 
 const port = z.coerce.number().int().min(1).max(65535);
 const positiveInt = z.coerce.number().int().positive();
@@ -24,7 +26,7 @@ export const envSchema = z
       .regex(/^[^,\s]+:\d+(,[^,\s]+:\d+)*$/, "must be a comma-separated list of host:port")
       .optional(),
     QUEUE_PREFIX: z.string().regex(/^[\w:{}-]+$/, "may hold letters, digits, _ - : { } only").default("outbox"),
-    /** Loopback by default: the development admin password is accepted only there (see ADMIN_PASSWORD). */
+    /** Loopback by default. Any other address, like NODE_ENV=production, refuses weak secrets (see secretChecks). */
     HOST: z.string().min(1).default("127.0.0.1"),
     PORT: port.default(3002),
     WORKER_PORT: z.coerce.number().int().min(0).max(65535).default(3003),
@@ -90,7 +92,7 @@ export const envSchema = z
     }
   })
   .superRefine((env, ctx) => {
-    if (env.API_MAX_IN_FLIGHT_PER_TENANT !== undefined && env.API_MAX_IN_FLIGHT_PER_TENANT > env.API_MAX_IN_FLIGHT) {
+    if (apiMaxInFlightPerTenant(env) > env.API_MAX_IN_FLIGHT) {
       ctx.addIssue({ code: "custom", path: ["API_MAX_IN_FLIGHT_PER_TENANT"], message: "must not exceed API_MAX_IN_FLIGHT" });
     }
   })
@@ -104,12 +106,23 @@ export const envSchema = z
     }
   })
   .superRefine((env, ctx) => {
+    for (const [name, value, minLength] of secretChecks(env)) {
+      const reason = publishedIn(value) ?? (exposes(env) ? weaknessOf(value, minLength) : undefined);
+      if (reason) ctx.addIssue({ code: "custom", path: [name], message: reason });
+    }
+  })
+  .superRefine((env, ctx) => {
     if (env.PORT === env.WORKER_PORT) {
       ctx.addIssue({ code: "custom", path: ["WORKER_PORT"], message: "must differ from PORT" });
     }
   });
 
 export type Env = z.infer<typeof envSchema>;
+
+/** /api requests one tenant may have in progress in one API process: API_MAX_IN_FLIGHT_PER_TENANT, by default a quarter of API_MAX_IN_FLIGHT (at least 1). */
+export function apiMaxInFlightPerTenant(env: Pick<Env, "API_MAX_IN_FLIGHT" | "API_MAX_IN_FLIGHT_PER_TENANT">): number {
+  return env.API_MAX_IN_FLIGHT_PER_TENANT ?? Math.max(1, Math.floor(env.API_MAX_IN_FLIGHT / 4));
+}
 
 /** The default per-endpoint cap on deliveries in progress. */
 export const defaultWebhookInFlightPerEndpoint = 4;
@@ -124,4 +137,18 @@ export function webhookInFlightCaps(
   const perTenant = env.WEBHOOK_IN_FLIGHT_PER_TENANT ?? Math.max(1, Math.floor(env.WEBHOOK_CONCURRENCY / 5));
   const perEndpoint = env.WEBHOOK_IN_FLIGHT_PER_ENDPOINT ?? Math.min(defaultWebhookInFlightPerEndpoint, perTenant);
   return { perEndpoint, perTenant };
+}
+
+/** Whether others can reach the process or its data: a listen address beyond loopback, or production. */
+function exposes(env: Pick<Env, "NODE_ENV" | "HOST">): boolean {
+  return env.NODE_ENV === "production" || !isLoopbackHost(env.HOST);
+}
+
+/** The secrets that are set, each with its minimum length where the process is exposed. */
+function secretChecks(env: Pick<Env, "ADMIN_PASSWORD" | "ENCRYPTION_KEY">): [name: string, value: string, minLength: number][] {
+  const checks: [string, string | undefined, number][] = [
+    ["ADMIN_PASSWORD", env.ADMIN_PASSWORD, minExposedPasswordLength],
+    ["ENCRYPTION_KEY", env.ENCRYPTION_KEY, 32],
+  ];
+  return checks.filter((check): check is [string, string, number] => Boolean(check[1]));
 }

@@ -1,41 +1,28 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import ipaddr from "ipaddr.js";
 import { ConfigError, type Env } from "@outbox/config";
-
-/** Outside production an unset ADMIN_PASSWORD falls back to this, and only while the API listens on loopback. */
-export const developmentAdminPassword = "outbox-admin";
 
 export interface AdminCredentials {
   user: string;
   /** SHA-256 of the user and the password: every comparison is of 32 bytes, whatever was sent. */
   userDigest: Buffer;
   passwordDigest: Buffer;
-  usesDevelopmentPassword: boolean;
 }
 
 const digest = (value: string) => createHash("sha256").update(value).digest();
 
-/** Whether the listen address reaches this machine only: `localhost`, 127.0.0.0/8, ::1 (or ::ffff:127.x.x.x). */
-export function isLoopbackHost(host: string): boolean {
-  const bare = host.replace(/^\[|\]$/g, "").replace(/\.+$/, "").toLowerCase();
-  if (bare === "localhost") return true;
-  if (!ipaddr.isValid(bare)) return false;
-  return ipaddr.process(bare).range() === "loopback";
-}
-
 /**
- * The admin credentials (ADMIN_USER / ADMIN_PASSWORD). Outside production, without
- * ADMIN_PASSWORD, the development password is used, but only while the API listens on loopback:
- * on any other address this throws a ConfigError naming ADMIN_PASSWORD (the API refuses to start).
+ * The admin credentials (ADMIN_USER / ADMIN_PASSWORD). There is no default password: without
+ * ADMIN_PASSWORD this throws a ConfigError naming it (the API refuses to start). A development
+ * start gets one generated into `.env` (@outbox/config's loadConfigOrExit); the config's schema
+ * refuses published and weak values.
  */
-export function adminCredentialsOf(config: Pick<Env, "ADMIN_USER" | "ADMIN_PASSWORD" | "HOST">): AdminCredentials {
-  if (!config.ADMIN_PASSWORD && !isLoopbackHost(config.HOST)) {
+export function adminCredentialsOf(config: Pick<Env, "ADMIN_USER" | "ADMIN_PASSWORD">): AdminCredentials {
+  if (!config.ADMIN_PASSWORD) {
     throw new ConfigError([
-      `ADMIN_PASSWORD is required when the API listens on ${config.HOST}, not a loopback address (the development admin password works only on loopback)`,
+      "ADMIN_PASSWORD is not set: the API has no admin password (a development start generates one into .env; elsewhere set a random one)",
     ]);
   }
-  const password = config.ADMIN_PASSWORD ?? developmentAdminPassword;
-  return { user: config.ADMIN_USER, userDigest: digest(config.ADMIN_USER), passwordDigest: digest(password), usesDevelopmentPassword: !config.ADMIN_PASSWORD };
+  return { user: config.ADMIN_USER, userDigest: digest(config.ADMIN_USER), passwordDigest: digest(config.ADMIN_PASSWORD) };
 }
 
 /**
