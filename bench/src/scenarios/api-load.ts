@@ -128,8 +128,8 @@ export async function apiLoad(setup: BenchSetup, { seconds = 60, capacitySeconds
   if (problems.length > 0) throw new Error(problems.join("\n"));
   const [apiPort, workerPort, baselinePort] = [await freePort(), await freePort(), await freePort()];
   const env = setup.env({ PORT: String(apiPort), WORKER_PORT: String(workerPort), HOST: "127.0.0.1", API_MAX_IN_FLIGHT: "64", ADMIN_PASSWORD: adminPassword,
-    // The bench measures capacity, not the per-key limit: one key sends every order.
-    API_RATE_LIMIT_MAX: "1000000000" });
+    // The bench measures capacity, not the per-tenant limits: one tenant sends every order.
+    API_MAX_IN_FLIGHT_PER_TENANT: "64", API_RATE_LIMIT_MAX: "1000000000" });
   const base = `http://127.0.0.1:${apiPort}`;
   const worker = startApp("apps/worker/dist/main.js", env);
   let api = startApp("apps/api/dist/main.js", env);

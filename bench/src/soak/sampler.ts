@@ -28,6 +28,8 @@ export interface Watched {
   name: string;
   pid: () => number | undefined;
   metricsUrl: string;
+  /** The Authorization header that may read /metrics (METRICS_TOKEN). */
+  metricsAuthorization: string;
 }
 
 const mb = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
@@ -41,8 +43,8 @@ function rssMbOf(pid: number): number | undefined {
   }
 }
 
-async function metricsOf(url: string): Promise<string | undefined> {
-  return fetch(url, { signal: AbortSignal.timeout(5000) }).then((r) => (r.ok ? r.text() : undefined), () => undefined);
+async function metricsOf(url: string, authorization: string): Promise<string | undefined> {
+  return fetch(url, { headers: { authorization }, signal: AbortSignal.timeout(5000) }).then((r) => (r.ok ? r.text() : undefined), () => undefined);
 }
 
 function metric(text: string, name: string): number {
@@ -74,7 +76,7 @@ export class Sampler {
     for (const process of this.watched) {
       const pid = process.pid();
       const rssMb = pid === undefined ? undefined : rssMbOf(pid);
-      const text = await metricsOf(process.metricsUrl);
+      const text = await metricsOf(process.metricsUrl, process.metricsAuthorization);
       processes[process.name] = rssMb === undefined || !text ? null : { rssMb, heapMb: mb(metric(text, "nodejs_heap_size_used_bytes")) };
       if (text?.includes("events_handled_total")) {
         // A restarted process starts its counter again from 0.

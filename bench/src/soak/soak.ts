@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { spawnSync, type ChildProcess } from "node:child_process";
 import { copyFileSync } from "node:fs";
@@ -45,6 +46,7 @@ export interface SoakResult {
 }
 
 const adminPassword = "soak-admin-password";
+const metricsToken = `soak-metrics-${randomUUID()}`;
 const admin = `Basic ${Buffer.from(`admin:${adminPassword}`).toString("base64")}`;
 
 /** A webhook receiver on loopback that answers 200 and notes each distinct webhook-id per `type:orderId`. */
@@ -123,6 +125,9 @@ export async function soak(options: SoakOptions): Promise<SoakResult> {
     HOST: "127.0.0.1",
     PORT: String(apiPort),
     ADMIN_PASSWORD: adminPassword,
+    METRICS_TOKEN: metricsToken,
+    // One tenant sends all the traffic: the soak watches the system, not the per-tenant limits.
+    API_MAX_IN_FLIGHT_PER_TENANT: "64",
     API_RATE_LIMIT_MAX: "1000000000",
     LOG_LEVEL: "warn",
     NODE_ENV: "production",
@@ -151,9 +156,9 @@ export async function soak(options: SoakOptions): Promise<SoakResult> {
     producer = new SqlProducer(databaseUrl, shop.tenantId, ledger);
     const sampler = new Sampler(
       [
-        { name: "api", pid: () => apps.api!.pid, metricsUrl: `${base}/metrics` },
-        { name: "worker-a", pid: () => apps["worker-a"]!.pid, metricsUrl: `http://127.0.0.1:${workerAPort}/metrics` },
-        { name: "worker-b", pid: () => apps["worker-b"]!.pid, metricsUrl: `http://127.0.0.1:${workerBPort}/metrics` },
+        { name: "api", pid: () => apps.api!.pid, metricsUrl: `${base}/metrics`, metricsAuthorization: `Bearer ${metricsToken}` },
+        { name: "worker-a", pid: () => apps["worker-a"]!.pid, metricsUrl: `http://127.0.0.1:${workerAPort}/metrics`, metricsAuthorization: `Bearer ${metricsToken}` },
+        { name: "worker-b", pid: () => apps["worker-b"]!.pid, metricsUrl: `http://127.0.0.1:${workerBPort}/metrics`, metricsAuthorization: `Bearer ${metricsToken}` },
       ],
       db,
       redis,
