@@ -23,6 +23,7 @@ let queues: QueueSet;
 let api: Awaited<ReturnType<typeof buildApp>>;
 let worker: RunningWorker;
 let exported: Set<string>;
+const metricsToken = randomBytes(32).toString("base64url");
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -35,6 +36,7 @@ beforeAll(async () => {
     WORKER_PORT: "0",
     SHUTDOWN_TIMEOUT_MS: "5000",
     ADMIN_PASSWORD: randomBytes(18).toString("base64url"),
+    METRICS_TOKEN: metricsToken,
   });
   const logger = createLogger({ level: "silent" });
   worker = await startWorker({ config, handlers: orderHandlers(config), logger });
@@ -43,8 +45,9 @@ beforeAll(async () => {
   queues = createQueues(createRedis({ url: redis.url }, "producer"), redis.prefix, orderEvents);
   api = await buildApp({ config, db: sql, prisma, logger, queues });
 
-  const apiText = (await api.inject({ url: "/metrics" })).body;
-  const workerText = await (await fetch(`http://127.0.0.1:${worker.healthPort}/metrics`)).text();
+  const scraper = { authorization: `Bearer ${metricsToken}` };
+  const apiText = (await api.inject({ url: "/metrics", headers: scraper })).body;
+  const workerText = await (await fetch(`http://127.0.0.1:${worker.healthPort}/metrics`, { headers: scraper })).text();
   exported = new Set([...exposedNames(apiText), ...exposedNames(workerText)]);
 });
 afterAll(async () => {

@@ -36,7 +36,8 @@ const tenantOf = (request: FastifyRequest) => (request.caller?.kind === "tenant"
  * until every request is late: at most `maxInFlight` /api requests run at a time, one tenant at
  * most `maxInFlightPerTenant` of them (429 past that), and none starts while the event loop lags
  * (@fastify/under-pressure). A slot is taken once the body is in (preValidation), so a client
- * that sends its body slowly holds a socket, bounded by API_REQUEST_TIMEOUT_MS, never a slot.
+ * that sends its body slowly holds a socket, bounded by API_REQUEST_TIMEOUT_MS, never a slot;
+ * the slot is given back once the answer is ready, even to a client that has gone.
  * Health, readiness, metrics and the admin UI are never refused: on-call must see a loaded
  * process as it is.
  */
@@ -63,8 +64,11 @@ export async function registerLoadShedding(app: FastifyInstance, { maxInFlight, 
     if (tenant !== undefined) perTenant.set(tenant, held + 1);
     request[slot] = { tenant };
   });
+  // Given back when the answer is ready (onSend): the work is done then, whether or not the client
+  // is still there to read it (a client that hung up fires neither onResponse nor, once its body
+  // is in, onRequestAbort).
+  app.addHook("onSend", async (request: SlottedRequest) => release(request));
   app.addHook("onResponse", async (request: SlottedRequest) => release(request));
-  app.addHook("onRequestAbort", async (request: SlottedRequest) => release(request));
   await app.register(underPressure, {
     maxEventLoopDelay: maxEventLoopDelayMs,
     pressureHandler: (request, reply, type) => {

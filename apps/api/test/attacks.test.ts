@@ -80,11 +80,11 @@ describe("cross-site requests with the admin's credentials", () => {
   });
 });
 
-/** A socket that sends a request's headers promising `length` bytes, then only `sent` of them. */
-function slowBody(port: number, path: string, authorization: string, length = 1000, sent = 10): Promise<Socket> {
+/** A socket that sends a request's headers promising `length` bytes, then only `body` (by default 10 of them). */
+function slowBody(port: number, path: string, authorization: string, length = 1000, body = "{".padEnd(10, " ")): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, "127.0.0.1", () => {
-      socket.write(`POST ${path} HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: ${authorization}\r\ncontent-type: application/json\r\ncontent-length: ${length}\r\n\r\n${"{".padEnd(sent, " ")}`);
+      socket.write(`POST ${path} HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: ${authorization}\r\ncontent-type: application/json\r\ncontent-length: ${length}\r\n\r\n${body}`);
       resolve(socket);
     });
     socket.on("error", () => undefined);
@@ -144,6 +144,29 @@ describe("slow clients cannot starve the others", () => {
     await holder.query(sql`COMMIT`);
     holder.release();
     expect((await Promise.all(waiting)).map((answer) => answer.statusCode)).toEqual([201, 201]);
+  });
+
+  it("a client that hangs up while its request runs gives its slot back once the work is done", async () => {
+    const harness = await api({ env: { API_MAX_IN_FLIGHT: "8", API_MAX_IN_FLIGHT_PER_TENANT: "2", API_KEYS_PER_TENANT_MAX: "100" } });
+    const tenant = await seedTenant(harness.app);
+    const port = Number(new URL(await harness.app.listen({ host: "127.0.0.1", port: 0 })).port);
+    const holder = await harness.sql.connect();
+    await holder.query(sql`BEGIN`);
+    await holder.query(sql`SELECT id FROM tenants WHERE id = ${tenant.tenantId}::uuid FOR UPDATE`);
+    const path = `/api/tenants/${tenant.tenantId}/api-keys`;
+    const gone = await Promise.all([0, 1].map(() => slowBody(port, path, tenant.auth.authorization, 2, "{}")));
+    await waitFor(async () => {
+      const [row] = await harness.sql.query<{ n: number }>(sql`SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted`);
+      return row!.n >= 2 || undefined;
+    }, { message: "both requests running, waiting on the tenant's row" });
+    for (const socket of gone) socket.destroy();
+    await holder.query(sql`COMMIT`);
+    holder.release();
+    const create = () => harness.app.inject({ method: "POST", url: path, headers: tenant.auth, payload: {} });
+    await waitFor(async () => {
+      const answers = await Promise.all([create(), create()]);
+      return answers.every((answer) => answer.statusCode === 201) || undefined;
+    }, { message: "two slots free again for the tenant" });
   });
 });
 

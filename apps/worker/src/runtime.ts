@@ -52,9 +52,6 @@ function settingsFrom(config: Env) {
     retentionMs: config.OUTBOX_RETENTION_MS ?? config.OUTBOX_RETENTION_DAYS * 24 * 3600_000,
     healthPort: config.WORKER_PORT,
     host: config.HOST,
-    metricsCredentials: {
-      ...(config.METRICS_TOKEN ? { token: config.METRICS_TOKEN } : {}),
-      ...(config.ADMIN_PASSWORD ? { basic: { user: config.ADMIN_USER, password: config.ADMIN_PASSWORD } } : {}),
-    },
+    metricsToken: config.METRICS_TOKEN,
   };
 }

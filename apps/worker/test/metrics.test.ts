@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "@outbox/testing";
 import type { RunningWorker } from "../src/index.ts";
@@ -5,10 +6,11 @@ import { publishAll, setupPipeline, startTestWorker, tenantEvent, waitForStatus,
 
 let pipeline: PipelineEnv;
 let worker: RunningWorker;
+const metricsToken = `metrics-token-${randomUUID()}`;
 
 beforeAll(async () => {
   pipeline = await setupPipeline();
-  worker = await startTestWorker(pipeline);
+  worker = await startTestWorker(pipeline, { METRICS_TOKEN: metricsToken });
 });
 afterAll(async () => {
   await worker?.stop();
@@ -17,7 +19,7 @@ afterAll(async () => {
 
 /** The worker's /metrics, as Prometheus scrapes it, read as series → value. */
 async function scrape(): Promise<Map<string, number>> {
-  const text = await (await fetch(`http://127.0.0.1:${worker.healthPort}/metrics`)).text();
+  const text = await (await fetch(`http://127.0.0.1:${worker.healthPort}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } })).text();
   const samples = text.split("\n").filter((line) => line && !line.startsWith("#"));
   return new Map(samples.map((line) => [line.slice(0, line.lastIndexOf(" ")), Number(line.slice(line.lastIndexOf(" ") + 1))]));
 }

@@ -145,10 +145,11 @@ function exposes(env: Pick<Env, "NODE_ENV" | "HOST">): boolean {
 }
 
 /** The secrets that are set, each with its minimum length where the process is exposed. */
-function secretChecks(env: Pick<Env, "ADMIN_PASSWORD" | "ENCRYPTION_KEY">): [name: string, value: string, minLength: number][] {
+function secretChecks(env: Pick<Env, "ADMIN_PASSWORD" | "ENCRYPTION_KEY" | "METRICS_TOKEN">): [name: string, value: string, minLength: number][] {
   const checks: [string, string | undefined, number][] = [
     ["ADMIN_PASSWORD", env.ADMIN_PASSWORD, minExposedPasswordLength],
     ["ENCRYPTION_KEY", env.ENCRYPTION_KEY, 32],
+    ["METRICS_TOKEN", env.METRICS_TOKEN, 32],
   ];
   return checks.filter((check): check is [string, string, number] => Boolean(check[1]));
 }

@@ -36,10 +36,8 @@ const settingsSchema = z.object({
   healthPort: z.number().int().min(0).max(65535).optional(),
   /** HOST: the listener's address. */
   host: z.string().min(1).default("127.0.0.1"),
-  /** Who may read the listener's /metrics: METRICS_TOKEN (bearer) or the admin credentials (basic); nobody when empty. */
-  metricsCredentials: z
-    .object({ token: z.string().min(1).optional(), basic: z.object({ user: z.string().min(1), password: z.string().min(1) }).optional() })
-    .default({}),
+  /** METRICS_TOKEN: `Authorization: Bearer <token>` reads the listener's /metrics; nobody may without one. */
+  metricsToken: z.string().min(1).optional(),
 });
 
 export type WorkerSettings = z.output<typeof settingsSchema>;

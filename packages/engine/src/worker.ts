@@ -120,7 +120,7 @@ export async function startWorker<C extends EventCatalog>(options: WorkerOptions
           host: config.host,
           checks,
           registry: metrics.registry,
-          metricsCredentials: config.metricsCredentials,
+          metricsToken: config.metricsToken,
         });
   /** The stores' connections and watches, last to go; the pool after them. */
   const disconnect = async () => {

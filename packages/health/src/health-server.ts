@@ -1,6 +1,6 @@
 import Fastify, { type FastifyPluginAsync } from "fastify";
 import { describeConnectionError } from "./describe.ts";
-import { mayReadMetrics, type MetricsCredentials } from "./metrics-access.ts";
+import { mayReadMetrics } from "./metrics-access.ts";
 import "./route-access.ts";
 
 export type HealthCheck = () => Promise<unknown>;
@@ -15,8 +15,8 @@ export interface HealthServerOptions {
   registry: { metrics(): Promise<string>; contentType: string };
   /** How long one check may take before it counts as failed. */
   checkTimeoutMs?: number;
-  /** Who may read /metrics (the metrics token or the admin credentials); nobody when neither is given. */
-  metricsCredentials: MetricsCredentials;
+  /** METRICS_TOKEN: `Authorization: Bearer <token>` reads /metrics; nobody may without one. */
+  metricsToken: string | undefined;
 }
 
 export interface RunningHealthServer {
@@ -74,8 +74,8 @@ export interface HealthRoutesOptions {
  *   never a driver's internal message nor a credential;
  * - GET /metrics: the registry's Prometheus text.
  * Each route declares who may call it (`config: { access }`): the first two are public, /metrics
- * needs the metrics token or the admin credentials. The API's access hook enforces that; alone
- * (startHealthServer), `metricsCredentials` does.
+ * needs the metrics token (or, on the API, the admin credentials). The API's access hook enforces
+ * that; alone (startHealthServer), the token does.
  */
 export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app, { checks, registry, checkTimeoutMs = defaultCheckTimeoutMs }) => {
   app.get("/healthz", { config: { access: "public" } }, () => ({ status: "ok" }));
@@ -94,11 +94,11 @@ export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app,
 };
 
 /** The worker's small HTTP listener: only the health routes. */
-export async function startHealthServer({ port, host = "0.0.0.0", metricsCredentials, ...routes }: HealthServerOptions): Promise<RunningHealthServer> {
+export async function startHealthServer({ port, host = "0.0.0.0", metricsToken, ...routes }: HealthServerOptions): Promise<RunningHealthServer> {
   const app = Fastify({ logger: false });
   app.addHook("onRequest", async (request, reply) => {
-    if (request.routeOptions.config.access !== "metrics" || mayReadMetrics(metricsCredentials, request.headers.authorization)) return;
-    return reply.status(401).header("www-authenticate", 'Bearer, Basic realm="outbox admin"').send({ error: "/metrics needs the metrics token (Authorization: Bearer <METRICS_TOKEN>) or the admin credentials", code: "AUTHENTICATION_REQUIRED" });
+    if (request.routeOptions.config.access !== "metrics" || mayReadMetrics(metricsToken, request.headers.authorization)) return;
+    return reply.status(401).header("www-authenticate", "Bearer").send({ error: "/metrics needs the metrics token (Authorization: Bearer <METRICS_TOKEN>)", code: "AUTHENTICATION_REQUIRED" });
   });
   await app.register(healthRoutes, routes);
   await app.listen({ port, host });

@@ -13,5 +13,4 @@ export {
   type HealthServerOptions,
   type RunningHealthServer,
 } from "./health-server.ts";
-export { mayReadMetrics, type MetricsCredentials } from "./metrics-access.ts";
 export { routeAccesses, type RouteAccess } from "./route-access.ts";

@@ -13,6 +13,8 @@ const secretKeys = [
   "previousSecretEncrypted",
   "ENCRYPTION_KEY",
   "ADMIN_PASSWORD",
+  "METRICS_TOKEN",
+  "token",
   "SMTP_URL",
   "authorization",
   "cookie",

@@ -33,12 +33,13 @@ export async function findApiKey(db: Queryable, keyHash: string): Promise<ApiKey
 
 /**
  * insertLiveApiKey: a new key for a tenant unless it already holds `maxLive` live keys. The tenant
- * row is locked first (FOR UPDATE), so two concurrent requests count one after the other and
- * cannot both pass the cap. Resolves "no tenant", "limit" or the key.
+ * row is locked first (FOR NO KEY UPDATE: the tenant's other inserts, whose foreign keys take KEY
+ * SHARE, go on), so two concurrent requests count one after the other and cannot both pass the
+ * cap. Resolves "no tenant", "limit" or the key.
  */
 export async function insertLiveApiKey(db: Database, tenantId: string, key: NewApiKey, name: string | null, maxLive: number): Promise<ApiKeyView | "no tenant" | "limit"> {
   return db.transaction(async (tx) => {
-    const [tenant] = await tx.query<{ id: string }>(sql`SELECT id FROM tenants WHERE id = ${tenantId}::uuid FOR UPDATE`);
+    const [tenant] = await tx.query<{ id: string }>(sql`SELECT id FROM tenants WHERE id = ${tenantId}::uuid FOR NO KEY UPDATE`);
     if (!tenant) return "no tenant";
     const [live] = await tx.query<{ count: number }>(sql`SELECT count(*)::int AS count FROM api_keys WHERE tenant_id = ${tenantId}::uuid AND revoked_at IS NULL`);
     if (live!.count >= maxLive) return "limit";

@@ -14,14 +14,14 @@ export interface Credentials {
   metricsToken?: string | undefined;
 }
 
-/** What an Authorization header proves: a caller, or why not. `user` names the basic user tried. */
-export type Identity = { caller: Caller } | { refused: "missing" | "invalid" | "revoked"; user?: string };
+/** What an Authorization header proves: a caller, or why not. */
+export type Identity = { caller: Caller } | { refused: "missing" | "invalid" | "revoked" };
 
 const digest = (value: string) => createHash("sha256").update(value).digest();
 
 /** The admin (HTTP basic), given the user and password, compared in constant time. */
 export function identifyAdmin(admin: AdminCredentials, user: string, password: string): Identity {
-  return isAdmin(admin, user, password) ? { caller: { kind: "admin" } } : { refused: "invalid", user };
+  return isAdmin(admin, user, password) ? { caller: { kind: "admin" } } : { refused: "invalid" };
 }
 
 /**

@@ -1,3 +1,5 @@
+import { createHash } from "node:crypto";
+import ipaddr from "ipaddr.js";
 import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract, type RateLimiterRes } from "rate-limiter-flexible";
 import type { RedisConnection } from "@outbox/queues";
 
@@ -23,14 +25,27 @@ function counter(options: FailedLoginOptions, name: string, points: number): Rat
   return new RateLimiterRedis({ ...shape, keyPrefix: `${options.redis.prefix}:${shape.keyPrefix}`, storeClient: options.redis.connection, insuranceLimiter: memory });
 }
 
-const blockedFor = (res: RateLimiterRes | null, points: number): number => (res && res.consumedPoints >= points ? Math.max(res.msBeforeNext, 1) : 0);
+/** An IPv6 client is counted by its /64 (one host usually holds a whole /64); IPv4 (mapped or not) by its address. */
+export function addressKey(ip: string): string {
+  if (!ipaddr.isValid(ip)) return ip;
+  const address = ipaddr.process(ip);
+  if (address.kind() === "ipv4") return address.toString();
+  return `${(address as ipaddr.IPv6).parts.slice(0, 4).map((part) => part.toString(16)).join(":")}::/64`;
+}
+
+/** User names are attacker's text of any length: counted by a fixed-size digest. */
+const userKey = (user: string) => createHash("sha256").update(user).digest("base64url").slice(0, 22);
+
+/** Milliseconds until the count may go on once `res` passed `points`; 0 while it has not. */
+const overBy = (res: RateLimiterRes, points: number): number => (res.consumedPoints > points ? Math.max(res.msBeforeNext, 1) : 0);
 
 /**
- * Throttles guessing: failed authentications are counted per client address (keys and passwords)
- * and per admin user name (passwords, every address), in fixed windows (rate-limiter-flexible).
- * Past a count, the address or the user name waits for the end of the window: a lockout lasts one
- * window at most. An address that logged in as a user in the last day is not held back by that
- * user's count, so an attacker elsewhere cannot lock the real admin out.
+ * Throttles guessing: authentication attempts are counted per client address (wrong keys, and
+ * every password attempt until it proves right) and per admin user name (password attempts, every
+ * address), in fixed windows (rate-limiter-flexible). An attempt is counted before it is checked,
+ * so parallel guesses cannot pass the count together; a right password gives its count back. Past
+ * a count, attempts wait for the end of the window: a lockout lasts one window at most. An address
+ * that logged in as a user in the last day is not held back by that user's count.
  */
 export class FailedLogins {
   private readonly byAddress: RateLimiterAbstract;
@@ -42,21 +57,19 @@ export class FailedLogins {
     this.byUser = counter(options, "user", options.perUser);
   }
 
-  /** Milliseconds until this address (and, for a password, this user name) may try again; 0: now. */
-  async waitMs(address: string, user?: string): Promise<number> {
-    const addressWait = blockedFor(await this.byAddress.get(address), this.options.perAddress);
-    if (addressWait > 0 || user === undefined || this.isKnown(user, address)) return addressWait;
-    return blockedFor(await this.byUser.get(user), this.options.perUser);
+  /** Counts one attempt; resolves to the milliseconds to wait when it is over a count (then it must not be checked), else 0. */
+  async attempt(ip: string, user?: string): Promise<number> {
+    const address = addressKey(ip);
+    const byAddress = overBy(await this.byAddress.penalty(address), this.options.perAddress);
+    if (byAddress > 0 || user === undefined || this.isKnown(user, address)) return byAddress;
+    return overBy(await this.byUser.penalty(userKey(user)), this.options.perUser);
   }
 
-  async failed(address: string, user?: string): Promise<void> {
-    await Promise.all([
-      this.byAddress.penalty(address),
-      ...(user === undefined ? [] : [this.byUser.penalty(user)]),
-    ]);
-  }
-
-  succeeded(address: string, user: string): void {
+  /** The attempt was right: its counts are given back, and the address is known for this user for a day. */
+  async succeeded(ip: string, user: string): Promise<void> {
+    const address = addressKey(ip);
+    const known = this.isKnown(user, address);
+    await Promise.all([this.byAddress.reward(address), ...(known ? [] : [this.byUser.reward(userKey(user))])]);
     const key = `${user}\n${address}`;
     this.knownAddresses.delete(key);
     this.knownAddresses.set(key, Date.now() + knownAddressTtlMs);

@@ -52,33 +52,33 @@ export function declareAccess(scope: FastifyInstance, access: RouteAccess): void
   });
 }
 
-async function refuseWhileThrottled(failedLogins: FailedLogins, address: string, user?: string): Promise<void> {
-  const waitMs = await failedLogins.waitMs(address, user);
-  if (waitMs === 0) return;
+function throttled(waitMs: number, user?: string): ApiError {
   const seconds = Math.ceil(waitMs / 1000);
   const who = user === undefined ? "this address" : `this address or user ${JSON.stringify(user)}`;
-  throw new ApiError(429, "TOO_MANY_FAILED_LOGINS", `too many failed authentications from ${who}; retry in ${seconds} s`, undefined, { "retry-after": String(seconds) });
+  return new ApiError(429, "TOO_MANY_FAILED_LOGINS", `too many failed authentications from ${who}; retry in ${seconds} s`, undefined, { "retry-after": String(seconds) });
 }
 
 /**
- * Who presented credentials, throttling guesses: a password is checked only while its address and
- * user name may still try; a valid API key always passes (256 random bits cannot be guessed, so a
- * guesser behind the same address cannot lock its tenant out); a wrong one counts against its address.
+ * Who presented credentials, throttling guesses. A password attempt is counted before it is checked
+ * (so parallel guesses cannot slip past the count), and given back when it was right; past the
+ * count it is not checked at all (no oracle). A valid API key always passes (256 random bits cannot
+ * be guessed, so a guesser behind the same address cannot lock its tenant out); a wrong one counts
+ * against its address.
  */
 async function authenticate(options: RouteAccessOptions, presented: Presented, address: string): Promise<Identity> {
   const { failedLogins } = options;
   if (presented.kind === "none") return { refused: "missing" };
   if (presented.kind === "basic") {
-    await refuseWhileThrottled(failedLogins, address, presented.user);
+    const waitMs = await failedLogins.attempt(address, presented.user);
+    if (waitMs > 0) throw throttled(waitMs, presented.user);
     const identity = identifyAdmin(options.admin, presented.user, presented.password);
-    if ("caller" in identity) failedLogins.succeeded(address, presented.user);
-    else await failedLogins.failed(address, presented.user);
+    if ("caller" in identity) await failedLogins.succeeded(address, presented.user);
     return identity;
   }
   const identity = presented.kind === "bearer" ? await identifyBearer(options, presented.token) : ({ refused: "invalid" } as const);
   if ("caller" in identity) return identity;
-  await refuseWhileThrottled(failedLogins, address);
-  await failedLogins.failed(address);
+  const waitMs = await failedLogins.attempt(address);
+  if (waitMs > 0) throw throttled(waitMs);
   return identity;
 }
 
@@ -106,19 +106,35 @@ export function registerRouteAccess(app: FastifyInstance, options: RouteAccessOp
     const undeclared = app.declaredRoutes().filter((route) => route.access === undefined);
     if (undeclared.length > 0) throw new Error(`routes that declare no access (config: { access }): ${undeclared.map((route) => `${route.method} ${route.url}`).join(", ")}`);
   });
-  app.addHook("onRequest", async (request) => {
-    const access = accessOf(request);
-    if (access === "public") return;
-    const identity = await authenticate(options, presentedIn(request.headers.authorization), request.ip);
-    if ("refused" in identity) {
-      const refusal = refusals[identity.refused];
-      throw new ApiError(401, refusal.code, refusal.message(access), undefined, { "www-authenticate": challenges[access] });
+  app.addHook("onRequest", async (request, reply) => {
+    try {
+      await decideAccess(options, request);
+    } catch (error) {
+      // On the reply too: a plugin's own error handler (Bull Board's) must not drop the challenge or Retry-After.
+      if (error instanceof ApiError && error.headers) void reply.headers(error.headers);
+      throw error;
     }
-    const { caller } = identity;
-    if (!allowed[access].includes(caller.kind)) throw refusedCaller(access, caller);
-    if (caller.kind === "admin" && changesState(request) && !sameOrigin(request)) {
-      throw new ApiError(403, "CROSS_SITE_REQUEST", "a state-changing admin request must come from this site's own pages (or from a client that is not a browser)");
-    }
-    request.caller = caller;
   });
+  // No page of this server may be framed by another site: a framed admin page's own requests would be same-origin.
+  app.addHook("onSend", async (_request, reply) => {
+    void reply.header("x-frame-options", "DENY");
+    if (!reply.hasHeader("content-security-policy")) void reply.header("content-security-policy", "frame-ancestors 'none'");
+  });
+}
+
+/** Sets `request.caller`, or throws the refusal: 401, 403 or 429. */
+async function decideAccess(options: RouteAccessOptions, request: FastifyRequest): Promise<void> {
+  const access = accessOf(request);
+  if (access === "public") return;
+  const identity = await authenticate(options, presentedIn(request.headers.authorization), request.ip);
+  if ("refused" in identity) {
+    const refusal = refusals[identity.refused];
+    throw new ApiError(401, refusal.code, refusal.message(access), undefined, { "www-authenticate": challenges[access] });
+  }
+  const { caller } = identity;
+  if (!allowed[access].includes(caller.kind)) throw refusedCaller(access, caller);
+  if (caller.kind === "admin" && changesState(request) && !sameOrigin(request)) {
+    throw new ApiError(403, "CROSS_SITE_REQUEST", "a state-changing admin request must come from this site's own pages (or from a client that is not a browser)");
+  }
+  request.caller = caller;
 }
