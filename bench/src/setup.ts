@@ -35,6 +35,8 @@ export async function createBenchSetup(concurrency: number): Promise<BenchSetup>
       QUEUE_PREFIX: prefix,
       WORKER_CONCURRENCY: String(concurrency),
       LOG_LEVEL: "warn",
+      // Not a development start: no secrets generated into the repository's .env.
+      NODE_ENV: "test",
       WORKER_PORT: "0",
       STATS_INTERVAL_MS: "600000",
       ...overrides,

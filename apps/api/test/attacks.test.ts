@@ -3,7 +3,7 @@ import { connect, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { sql } from "@outbox/sql";
 import { waitFor } from "@outbox/testing";
-import { admin, bearer, countRows, seedTenant, startApi, type ApiHarness } from "./helpers.ts";
+import { admin, bearer, countRows, insertDeadEvent, seedTenant, startApi, type ApiHarness } from "./helpers.ts";
 
 let cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -17,13 +17,7 @@ async function api(options: Parameters<typeof startApi>[0] = {}): Promise<ApiHar
   return harness;
 }
 
-async function deadEvent(harness: ApiHarness): Promise<string> {
-  const id = randomUUID();
-  await harness.sql.execute(sql`
-    INSERT INTO event_outbox (id, event_type, aggregate_type, aggregate_id, payload, status, attempts, last_error)
-    VALUES (${id}::uuid, 'TenantCreated', 'tenant', ${randomUUID()}, '{}'::jsonb, 'dead', 3, 'boom')`);
-  return id;
-}
+const deadEvent = (harness: ApiHarness) => insertDeadEvent(harness.sql);
 
 const statusOf = async (harness: ApiHarness, id: string) =>
   (await harness.sql.query<{ status: string }>(sql`SELECT status FROM event_outbox WHERE id = ${id}::uuid`))[0]!.status;

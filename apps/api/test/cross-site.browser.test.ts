@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser } from "playwright-core";
 import { sql } from "@outbox/sql";
 import { chromiumInstalled, launchChromium } from "./browser.ts";
-import { adminPassword, startApi, type ApiHarness } from "./helpers.ts";
+import { adminPassword, insertDeadEvent, startApi, type ApiHarness } from "./helpers.ts";
 
 /** Another site: one page whose form posts itself, as soon as it loads, to `action` with a text/plain body. */
 function startForgerySite(): Promise<{ server: Server; pageFor: (action: string) => string }> {
@@ -54,10 +54,7 @@ describe("a page on another site, opened by an admin whose browser holds the cre
 
   it("cannot skip or retry a dead event, nor create a tenant, with a self-submitting form", async () => {
     expect(chromiumInstalled(), "Debian's chromium is installed (.ci/run installs it)").toBe(true);
-    const id = randomUUID();
-    await api.sql.execute(sql`
-      INSERT INTO event_outbox (id, event_type, aggregate_type, aggregate_id, payload, status, attempts, last_error)
-      VALUES (${id}::uuid, 'TenantCreated', 'tenant', ${randomUUID()}, '{}'::jsonb, 'dead', 3, 'boom')`);
+    const id = await insertDeadEvent(api.sql);
     const tenantsBefore = await api.prisma.tenant.count();
     const context = await browser.newContext({ httpCredentials: { username: "admin", password: adminPassword } });
     try {

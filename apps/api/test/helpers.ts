@@ -6,7 +6,7 @@ import { orderEvents } from "@outbox/domain";
 import { createLogger, type Logger } from "@outbox/logger";
 import { createTestDatabase, createTestRedis, redisUrl, type TestDatabase, type TestRedis } from "@outbox/testing";
 import { createQueues, createRedis, type QueueSet, type RedisConnection } from "@outbox/queues";
-import { Database, type DatabaseOptions } from "@outbox/sql";
+import { Database, sql, type DatabaseOptions } from "@outbox/sql";
 import { buildApp } from "../src/app.ts";
 
 /**
@@ -85,6 +85,15 @@ export function workerConfigFor(api: ApiHarness, redis: TestRedis, env: Record<s
 export async function anotherApp(api: ApiHarness, env: Record<string, string> = {}): Promise<FastifyInstance> {
   const config = loadConfig({ ...testSettings(api.db.url), ...env });
   return buildApp({ config, db: api.sql, prisma: api.prisma, logger: createLogger({ level: "silent" }), redis: api.redis });
+}
+
+/** A dead event (TenantCreated of an aggregate of its own, 3 attempts, last error "boom"), written by plain SQL; its id. */
+export async function insertDeadEvent(db: Database): Promise<string> {
+  const id = randomUUID();
+  await db.execute(sql`
+    INSERT INTO event_outbox (id, event_type, aggregate_type, aggregate_id, payload, status, attempts, last_error)
+    VALUES (${id}::uuid, 'TenantCreated', 'tenant', ${randomUUID()}, '{}'::jsonb, 'dead', 3, 'boom')`);
+  return id;
 }
 
 /** Row counts of every table, to show that a refused request wrote nothing. */

@@ -4,8 +4,7 @@ import { Ajv2020, type ValidateFunction } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import type { InjectOptions } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sql } from "@outbox/sql";
-import { admin, orderBody, post, seedShop, startApi, type ApiHarness, type Auth } from "./helpers.ts";
+import { admin, insertDeadEvent, orderBody, post, seedShop, startApi, type ApiHarness, type Auth } from "./helpers.ts";
 
 /**
  * The OpenAPI document at /docs/json is a valid OpenAPI 3 document, and the API answers as it
@@ -63,13 +62,7 @@ async function openPayment(): Promise<string> {
   return payment.body.id;
 }
 
-async function deadEvent(): Promise<string> {
-  const id = randomUUID();
-  await api.sql.execute(sql`
-    INSERT INTO event_outbox (id, event_type, aggregate_type, aggregate_id, payload, status, attempts, last_error)
-    VALUES (${id}::uuid, 'TenantCreated', 'tenant', ${randomUUID()}, '{}'::jsonb, 'dead', 3, 'boom')`);
-  return id;
-}
+const deadEvent = () => insertDeadEvent(api.sql);
 
 /**
  * A request each operation accepts, by `METHOD /path` as the document spells it. An operation

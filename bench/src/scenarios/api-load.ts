@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { fork, spawnSync } from "node:child_process";
 import path from "node:path";
 import autocannon from "autocannon";
@@ -33,7 +34,7 @@ export interface ApiLoadResult {
 }
 
 /** The admin credentials the bench's API is started with (ADMIN_PASSWORD below). */
-const adminPassword = "bench-admin-password";
+const adminPassword = randomBytes(18).toString("base64url");
 const admin = `Basic ${Buffer.from(`admin:${adminPassword}`).toString("base64")}`;
 
 async function postJson(url: string, body: unknown, authorization: string): Promise<Record<string, unknown>> {

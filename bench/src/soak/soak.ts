@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { spawnSync, type ChildProcess } from "node:child_process";
 import { copyFileSync } from "node:fs";
@@ -45,7 +45,8 @@ export interface SoakResult {
   check: LedgerCheck;
 }
 
-const adminPassword = "soak-admin-password";
+// Random per run: a secret written in this repository would be published.
+const adminPassword = randomBytes(18).toString("base64url");
 const metricsToken = `soak-metrics-${randomUUID()}`;
 const admin = `Basic ${Buffer.from(`admin:${adminPassword}`).toString("base64")}`;
 
@@ -131,7 +132,7 @@ export async function soak(options: SoakOptions): Promise<SoakResult> {
     API_RATE_LIMIT_MAX: "1000000000",
     LOG_LEVEL: "warn",
     NODE_ENV: "production",
-    ENCRYPTION_KEY: "soak-encryption-key-of-at-least-32-chars",
+    ENCRYPTION_KEY: randomBytes(32).toString("base64url"),
     WEBHOOK_ALLOW_PRIVATE_NETWORKS: "true",
     RETENTION_CRON: "*/10 * * * * *",
     OUTBOX_RETENTION_MS: String(options.retentionMs),
