@@ -1,7 +1,7 @@
 import Fastify, { type FastifyPluginAsync } from "fastify";
 import { describeConnectionError } from "./describe.ts";
 import { mayReadMetrics } from "./metrics-access.ts";
-import "./route-access.ts";
+import type {} from "./route-access.ts";
 
 export type HealthCheck = () => Promise<unknown>;
 
