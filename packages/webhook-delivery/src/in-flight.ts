@@ -47,13 +47,14 @@ function add(counts: Map<string, number>, key: string, delta: number): void {
 export class DeferDelays {
   private readonly deferrals = new Map<string, number>();
 
-  constructor(private readonly delays: { baseMs: number; maxMs: number }) {}
+  constructor(private readonly delays: { baseMs: number; maxMs: number; maxTracked?: number }) {}
 
   next(eventId: string): number {
     const count = this.deferrals.get(eventId) ?? 0;
-    // Entries of events that ran on another process are never cleared: bound the map.
-    if (this.deferrals.size >= 10_000) this.deferrals.clear();
+    this.deferrals.delete(eventId);
     this.deferrals.set(eventId, count + 1);
+    // Entries of events that ran on another process are never cleared: the least recently deferred go first.
+    if (this.deferrals.size > (this.delays.maxTracked ?? 10_000)) this.deferrals.delete(this.deferrals.keys().next().value!);
     const delay = Math.min(this.delays.maxMs, this.delays.baseMs * 2 ** count);
     return Math.round(delay * (0.75 + Math.random() * 0.5));
   }

@@ -8,7 +8,7 @@ import { createTestDatabase, createTestRedis, waitFor, type TestDatabase, type T
 import { createEndpoint } from "@outbox/webhooks";
 // The worker app depends on this package, so it cannot be a declared dependency here (a cycle).
 import { startWorker, type RunningWorker } from "../../../apps/worker/src/index.ts";
-import { createWebhookDeliveryHandler, deliveryOptionsFromConfig, InFlightLimits } from "../src/index.ts";
+import { createWebhookDeliveryHandler, DeferDelays, deliveryOptionsFromConfig, InFlightLimits } from "../src/index.ts";
 import { createTenant, encryptionKey } from "./fixtures.ts";
 import { startHoldingReceiver, startReceiver, type HoldingReceiver, type Receiver } from "./receiver.ts";
 
@@ -132,5 +132,22 @@ describe("the caps' settings", () => {
     expect(limits.tryAcquire("t", "e3")).not.toBeNull();
     expect(limits.tryAcquire("t", "e1")).toBeNull();
     second();
+  });
+
+  it("a deferred delivery waits longer each time (with jitter, up to the maximum) and starts over once it ran; the least recently deferred are forgotten first", () => {
+    const delays = new DeferDelays({ baseMs: 100, maxMs: 500, maxTracked: 2 });
+    const waits = [1, 2, 3, 4].map(() => delays.next("a"));
+    [100, 200, 400, 500].forEach((nominal, i) => {
+      expect(waits[i]).toBeGreaterThanOrEqual(nominal * 0.75);
+      expect(waits[i]).toBeLessThanOrEqual(nominal * 1.25);
+    });
+    delays.started("a");
+    expect(delays.next("a")).toBeLessThanOrEqual(125);
+    delays.next("b");
+    delays.next("a");
+    delays.next("c");
+    // Three events tracked where two fit: "b", the least recently deferred, starts over; "a" does not.
+    expect(delays.next("a")).toBeGreaterThanOrEqual(300);
+    expect(delays.next("b")).toBeLessThanOrEqual(125);
   });
 });
