@@ -187,6 +187,19 @@ describe("failed authentication is throttled", () => {
     await waitFor(async () => (await createTenant(harness, admin, "203.0.113.7")).statusCode === 201 || undefined, { timeoutMs: 10_000, message: "the address to be let in again" });
   });
 
+  it("a real admin's parallel requests are not taken for guesses; its wrong passwords still count", async () => {
+    const harness = await api({ env: { AUTH_FAILURES_PER_ADDRESS_MAX: "3" } });
+    const tenant = await seedTenant(harness.app);
+    const list = (headers: Record<string, string>) => harness.app.inject({ url: `/api/tenants/${tenant.tenantId}/api-keys`, headers, remoteAddress: "192.0.2.7" });
+    expect((await list(admin)).statusCode).toBe(200);
+    const burst = await Promise.all(Array.from({ length: 12 }, () => list(admin)));
+    expect(burst.map((answer) => answer.statusCode)).toEqual(burst.map(() => 200));
+    const wrong = [];
+    for (let i = 0; i < 4; i++) wrong.push((await list(basic("admin", `guess-${i}`))).statusCode);
+    expect(wrong).toEqual([401, 401, 401, 429]);
+    expect((await list(admin)).statusCode).toBe(429);
+  });
+
   it("unknown API keys count against their address too", async () => {
     const harness = await api({ env: { AUTH_FAILURES_PER_ADDRESS_MAX: "3" } });
     const statuses = [];

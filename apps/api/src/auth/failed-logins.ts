@@ -41,11 +41,12 @@ const overBy = (res: RateLimiterRes, points: number): number => (res.consumedPoi
 
 /**
  * Throttles guessing: authentication attempts are counted per client address (wrong keys, and
- * every password attempt until it proves right) and per admin user name (password attempts, every
- * address), in fixed windows (rate-limiter-flexible). An attempt is counted before it is checked,
- * so parallel guesses cannot pass the count together; a right password gives its count back. Past
- * a count, attempts wait for the end of the window: a lockout lasts one window at most. An address
- * that logged in as a user in the last day is not held back by that user's count.
+ * password attempts until they prove right) and per admin user name (password attempts, every
+ * address), in fixed windows (rate-limiter-flexible). A password attempt from an address not known
+ * for its user is counted before it is checked, so parallel guesses cannot pass the count together;
+ * a right one gives its count back. Past a count, attempts wait for the end of the window: a
+ * lockout lasts one window at most. An address that logged in as a user in the last day is not
+ * held back by that user's count.
  */
 export class FailedLogins {
   private readonly byAddress: RateLimiterAbstract;
@@ -57,23 +58,40 @@ export class FailedLogins {
     this.byUser = counter(options, "user", options.perUser);
   }
 
-  /** Counts one attempt; resolves to the milliseconds to wait when it is over a count (then it must not be checked), else 0. */
-  async attempt(ip: string, user?: string): Promise<number> {
+  /**
+   * Before a password is checked: counts the attempt (per address and per user name) and resolves
+   * to the milliseconds to wait when it is over a count (then it must not be checked), else 0. An
+   * address that logged in as this user lately is not counted ahead (parallel requests of a real
+   * admin would trip the count); only its wrong passwords count, in `afterPassword`.
+   */
+  async beforePassword(ip: string, user: string): Promise<{ waitMs: number; counted: boolean }> {
     const address = addressKey(ip);
+    if (this.isKnown(user, address)) {
+      const res = await this.byAddress.get(address);
+      return { waitMs: res ? overBy(res, this.options.perAddress - 1) : 0, counted: false };
+    }
     const byAddress = overBy(await this.byAddress.penalty(address), this.options.perAddress);
-    if (byAddress > 0 || user === undefined || this.isKnown(user, address)) return byAddress;
-    return overBy(await this.byUser.penalty(userKey(user)), this.options.perUser);
+    if (byAddress > 0) return { waitMs: byAddress, counted: true };
+    return { waitMs: overBy(await this.byUser.penalty(userKey(user)), this.options.perUser), counted: true };
   }
 
-  /** The attempt was right: its counts are given back, and the address is known for this user for a day. */
-  async succeeded(ip: string, user: string): Promise<void> {
+  /** After a password was checked: a right one gives its counts back and makes its address known for a day; a wrong one is counted if it was not yet. */
+  async afterPassword(ip: string, user: string, right: boolean, counted: boolean): Promise<void> {
     const address = addressKey(ip);
-    const known = this.isKnown(user, address);
-    await Promise.all([this.byAddress.reward(address), ...(known ? [] : [this.byUser.reward(userKey(user))])]);
+    if (!right) {
+      if (!counted) await this.byAddress.penalty(address);
+      return;
+    }
+    if (counted) await Promise.all([this.byAddress.reward(address), this.byUser.reward(userKey(user))]);
     const key = `${user}\n${address}`;
     this.knownAddresses.delete(key);
     this.knownAddresses.set(key, Date.now() + knownAddressTtlMs);
     if (this.knownAddresses.size > knownAddressesMax) this.knownAddresses.delete(this.knownAddresses.keys().next().value!);
+  }
+
+  /** A wrong API key: counted against its address; resolves to the milliseconds to wait when it is over the count, else 0. */
+  async wrongKey(ip: string): Promise<number> {
+    return overBy(await this.byAddress.penalty(addressKey(ip)), this.options.perAddress);
   }
 
   private isKnown(user: string, address: string): boolean {

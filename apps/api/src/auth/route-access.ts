@@ -54,14 +54,13 @@ export function declareAccess(scope: FastifyInstance, access: RouteAccess): void
 
 function throttled(waitMs: number, user?: string): ApiError {
   const seconds = Math.ceil(waitMs / 1000);
-  const who = user === undefined ? "this address" : `this address or user ${JSON.stringify(user)}`;
+  const who = user === undefined ? "this address" : "this address or for this user name";
   return new ApiError(429, "TOO_MANY_FAILED_LOGINS", `too many failed authentications from ${who}; retry in ${seconds} s`, undefined, { "retry-after": String(seconds) });
 }
 
 /**
- * Who presented credentials, throttling guesses. A password attempt is counted before it is checked
- * (so parallel guesses cannot slip past the count), and given back when it was right; past the
- * count it is not checked at all (no oracle). A valid API key always passes (256 random bits cannot
+ * Who presented credentials, throttling guesses (failed-logins.ts). Past a count a password is not
+ * checked at all (no oracle). A valid API key always passes (256 random bits cannot
  * be guessed, so a guesser behind the same address cannot lock its tenant out); a wrong one counts
  * against its address.
  */
@@ -69,15 +68,15 @@ async function authenticate(options: RouteAccessOptions, presented: Presented, a
   const { failedLogins } = options;
   if (presented.kind === "none") return { refused: "missing" };
   if (presented.kind === "basic") {
-    const waitMs = await failedLogins.attempt(address, presented.user);
+    const { waitMs, counted } = await failedLogins.beforePassword(address, presented.user);
     if (waitMs > 0) throw throttled(waitMs, presented.user);
     const identity = identifyAdmin(options.admin, presented.user, presented.password);
-    if ("caller" in identity) await failedLogins.succeeded(address, presented.user);
+    await failedLogins.afterPassword(address, presented.user, "caller" in identity, counted);
     return identity;
   }
   const identity = presented.kind === "bearer" ? await identifyBearer(options, presented.token) : ({ refused: "invalid" } as const);
   if ("caller" in identity) return identity;
-  const waitMs = await failedLogins.attempt(address);
+  const waitMs = await failedLogins.wrongKey(address);
   if (waitMs > 0) throw throttled(waitMs);
   return identity;
 }
