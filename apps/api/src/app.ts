@@ -73,6 +73,8 @@ export async function buildApp({ config, db, prisma, logger, queues, redis }: Ap
     // A client that sends its headers or body slowly is cut off (408) instead of holding its socket for minutes.
     requestTimeout: config.API_REQUEST_TIMEOUT_MS,
     http: { headersTimeout: config.API_REQUEST_TIMEOUT_MS, connectionsCheckingInterval: 1000 },
+    // request.ip (failed-login counts, logs) is X-Forwarded-For's client only behind a proxy named here.
+    ...(config.API_TRUST_PROXY ? { trustProxy: config.API_TRUST_PROXY } : {}),
   });
   app.setErrorHandler(errorHandler);
   // JSON only: Fastify's text/plain parser would let another site's <form enctype="text/plain"> reach a route.

@@ -200,6 +200,20 @@ describe("failed authentication is throttled", () => {
     expect((await list(admin)).statusCode).toBe(429);
   });
 
+  it("a forged X-Forwarded-For does not reset the count; behind a proxy named in API_TRUST_PROXY, clients are counted apart", async () => {
+    const guess = (harness: ApiHarness, remoteAddress: string, forwardedFor: string) =>
+      harness.app.inject({ method: "POST", url: "/api/tenants", remoteAddress, headers: { ...basic("admin", "guess"), "x-forwarded-for": forwardedFor }, payload: {} });
+    const direct = await api({ env: { AUTH_FAILURES_PER_ADDRESS_MAX: "2" } });
+    const forged = [];
+    for (let i = 0; i < 4; i++) forged.push((await guess(direct, "203.0.113.50", `198.51.100.${i}`)).statusCode);
+    expect(forged).toEqual([401, 401, 429, 429]);
+
+    const proxied = await api({ env: { AUTH_FAILURES_PER_ADDRESS_MAX: "2", API_TRUST_PROXY: "10.0.0.0/8" } });
+    const byClient = [];
+    for (const client of ["198.51.100.1", "198.51.100.1", "198.51.100.1", "198.51.100.2"]) byClient.push((await guess(proxied, "10.1.2.3", client)).statusCode);
+    expect(byClient).toEqual([401, 401, 429, 401]);
+  });
+
   it("unknown API keys count against their address too", async () => {
     const harness = await api({ env: { AUTH_FAILURES_PER_ADDRESS_MAX: "3" } });
     const statuses = [];

@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import { z } from "zod";
 import { isLoopbackHost } from "./loopback.ts";
 import { minExposedPasswordLength, publishedIn, weaknessOf } from "./weak-secrets.ts";
@@ -48,6 +49,16 @@ export const envSchema = z
     /** Failed admin logins per user name, from every address, per AUTH_FAILURE_WINDOW_MS (addresses that logged in as that user in the last day are exempt). */
     AUTH_FAILURES_PER_USER_MAX: positiveInt.default(50),
     AUTH_FAILURE_WINDOW_MS: positiveInt.min(1000).default(60_000),
+    /**
+     * The reverse proxies in front of the API (addresses or CIDRs, comma-separated): a request from
+     * one of them is counted by the client address its X-Forwarded-For names. Unset, X-Forwarded-For
+     * is ignored (a client could name any address in it).
+     */
+    API_TRUST_PROXY: z
+      .string()
+      .transform((value) => value.split(",").map((entry) => entry.trim()))
+      .refine((entries) => entries.every(isAddressOrCidr), "must be a comma-separated list of IP addresses or CIDRs (e.g. 127.0.0.1,10.0.0.0/8)")
+      .optional(),
     /** A bearer token that may read /metrics (API and worker) and nothing else; the admin credentials work too. */
     METRICS_TOKEN: z.string().min(32, "must be at least 32 characters").optional(),
     /** How long an API process trusts a key it looked up; a revocation reaches other API processes within it. 0: no cache. */
@@ -118,6 +129,13 @@ export const envSchema = z
   });
 
 export type Env = z.infer<typeof envSchema>;
+
+function isAddressOrCidr(entry: string): boolean {
+  const [address = "", prefix, ...rest] = entry.split("/");
+  const version = isIP(address);
+  if (version === 0 || rest.length > 0) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128));
+}
 
 /** /api requests one tenant may have in progress in one API process: API_MAX_IN_FLIGHT_PER_TENANT, by default a quarter of API_MAX_IN_FLIGHT (at least 1). */
 export function apiMaxInFlightPerTenant(env: Pick<Env, "API_MAX_IN_FLIGHT" | "API_MAX_IN_FLIGHT_PER_TENANT">): number {

@@ -47,6 +47,14 @@ describe("loadConfig", () => {
     expect(message).toMatch(/ADMIN_PASSWORD is required when NODE_ENV=production/);
   });
 
+  it("takes API_TRUST_PROXY as addresses and CIDRs, and refuses anything else naming it", () => {
+    expect(loadConfig({ API_TRUST_PROXY: "127.0.0.1, 10.0.0.0/8,::1,fd00::/8" }).API_TRUST_PROXY).toEqual(["127.0.0.1", "10.0.0.0/8", "::1", "fd00::/8"]);
+    expect(loadConfig({}).API_TRUST_PROXY).toBeUndefined();
+    for (const bad of ["true", "proxy.internal", "10.0.0.0/33", "::1/129", "10.0.0.1/8/8", "10.0.0.1,"]) {
+      expect(() => loadConfig({ API_TRUST_PROXY: bad }), bad).toThrow(/API_TRUST_PROXY/);
+    }
+  });
+
   it("never repeats a secret value in its message", () => {
     const secret = "short-secret-value";
     const message = problemsOf({ ENCRYPTION_KEY: secret });

@@ -42,6 +42,9 @@ export interface ProcessorOptions {
  * transaction per batch); external handlers (webhooks) run one by one with no transaction open.
  * When an event of an ordered type is handled, the event of its aggregate it held back is queued.
  */
+/** BullMQ's error when a job's keys are gone as the worker completes or retries it ("Missing key for job 42. moveToFinished"). */
+const lostJob = /^Missing key for job /;
+
 export class EventProcessor {
   private readonly workers: Worker<EventJobData>[] = [];
   private readonly group: CommitGroup<EventJob, Outcome>;
@@ -66,7 +69,12 @@ export class EventProcessor {
         // Exponential retries that honour a failure's retryAfterMs (a receiver's Retry-After).
         settings: { backoffStrategy },
       });
-      worker.on("error", (error) => logger.error({ err: error, queue: name }, "worker error"));
+      worker.on("error", (error) => {
+        // A job whose Redis keys vanished under it (Redis flushed or restarted empty while it
+        // ran): nothing to do here; the lost-data line says so once and the rescue pass queues it again.
+        if (lostJob.test(error.message)) logger.debug({ err: error, queue: name }, "a running job's Redis keys are gone");
+        else logger.error({ err: error, queue: name }, "worker error");
+      });
       this.workers.push(worker);
     }
   }
