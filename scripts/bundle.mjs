@@ -11,7 +11,7 @@ export const root = path.resolve(import.meta.dirname, "..");
 const thirdPartyExternal = {
   name: "third-party-external",
   setup(build) {
-    build.onResolve({ filter: /^[^./]/ }, (args) => (args.path.startsWith("@outbox/") ? undefined : { path: args.path, external: true }));
+    build.onResolve({ filter: /^[^./]/ }, (args) => (args.path.startsWith("@outbox/") || args.path === "outbox-relay" || args.path.startsWith("outbox-relay/") ? undefined : { path: args.path, external: true }));
   },
 };
 

@@ -1,26 +1,21 @@
-// `pnpm pack:engine [directory]`: builds the publishable packages (scripts/build-packages.mjs) and
-// packs each into a tarball in the directory (default dist/packages) with `pnpm pack`, which writes
-// the version in place of workspace:* and publishConfig's `exports` and `types` (./dist) in place of
-// the workspace's (./src). Prints a JSON object: each package's name and its tarball's path.
+// `pnpm -s pack:engine [directory]`: builds the outbox-relay package (scripts/build-package.mjs) and
+// packs it with `pnpm pack` into `directory` (default dist/packages) as outbox-relay-<version>.tgz,
+// the file `npm publish` would publish. Prints one JSON object: the name, version and tarball path.
 import { execFileSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { buildPackage, publishablePackages, root } from "./build-packages.mjs";
+import { buildPackage, manifest, packageDir, root } from "./build-package.mjs";
 
-/** Builds and packs every publishable package into `directory`; returns each name's tarball path. */
-export function packPackages(directory) {
+/** Builds and packs the package into `directory`; returns its name, version and tarball path. */
+export function packPackage(directory) {
   mkdirSync(directory, { recursive: true });
-  const tarballs = {};
-  for (const pkg of publishablePackages()) {
-    const problems = buildPackage(pkg);
-    if (problems.length > 0) throw new Error(`${pkg.name} does not compile:\n${problems.join("\n")}`);
-    const packed = JSON.parse(execFileSync("pnpm", ["pack", "--json", "--pack-destination", directory], { cwd: pkg.dir, encoding: "utf8" }));
-    tarballs[pkg.name] = path.resolve(directory, path.basename(packed.filename));
-  }
-  return tarballs;
+  const problems = buildPackage();
+  if (problems.length > 0) throw new Error(`outbox-relay does not compile:\n${problems.join("\n")}`);
+  const packed = JSON.parse(execFileSync("pnpm", ["pack", "--json", "--pack-destination", directory], { cwd: packageDir, encoding: "utf8" }));
+  const { name, version } = manifest();
+  return { name, version, tarball: path.resolve(directory, path.basename(packed.filename)) };
 }
 
 if (process.argv[1] === import.meta.filename) {
-  const directory = path.resolve(process.argv[2] ?? path.join(root, "dist", "packages"));
-  console.log(JSON.stringify(packPackages(directory), null, 2));
+  console.log(JSON.stringify(packPackage(path.resolve(process.argv[2] ?? path.join(root, "dist", "packages")))));
 }

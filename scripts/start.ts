@@ -10,7 +10,7 @@
 // them only through here, once.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import path from "node:path";
-import { onStopSignals } from "@outbox/shutdown";
+import { onStopSignals } from "outbox-relay/shutdown";
 
 const root = path.resolve(import.meta.dirname, "..");
 const apps = ["apps/api/dist/main.js", "apps/worker/dist/main.js"];

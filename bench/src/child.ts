@@ -6,10 +6,10 @@
 import { Queue, Worker } from "bullmq";
 import { loadConfig } from "@outbox/config";
 import { createDomainHandlers } from "@outbox/handlers";
-import { createLogger } from "@outbox/logger";
+import { createLogger } from "outbox-relay/logger";
 import { startMailer } from "@outbox/mailer";
-import type { HandlerMap } from "@outbox/processor";
-import { createRedis } from "@outbox/queues";
+import type { HandlerMap } from "outbox-relay/processor";
+import { createRedis } from "outbox-relay/queues";
 import { startWorker } from "@outbox/worker";
 
 export type ChildCommand =

@@ -1,11 +1,11 @@
 import { ConfigError, loadConfigOrExit } from "@outbox/config";
 import { createPrisma } from "@outbox/db";
 import { orderEvents } from "@outbox/domain";
-import { watchPostgres, watchRedis, type DependencyWatch } from "@outbox/health";
-import { createLogger } from "@outbox/logger";
-import { createQueues, createRedis } from "@outbox/queues";
-import { onStopSignals } from "@outbox/shutdown";
-import { Database } from "@outbox/sql";
+import { watchPostgres, watchRedis, type DependencyWatch } from "outbox-relay/health";
+import { createLogger } from "outbox-relay/logger";
+import { createQueues, createRedis } from "outbox-relay/queues";
+import { onStopSignals } from "outbox-relay/shutdown";
+import { Database } from "outbox-relay/sql";
 import { buildApp } from "./app.ts";
 
 const config = loadConfigOrExit();

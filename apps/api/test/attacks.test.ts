@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { connect, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { sql } from "@outbox/sql";
+import { sql } from "outbox-relay/sql";
 import { waitFor } from "@outbox/testing";
 import { admin, bearer, countRows, insertDeadEvent, seedTenant, startApi, type ApiHarness } from "./helpers.ts";
 

@@ -1,8 +1,8 @@
 import { existsSync } from "node:fs";
 import type { FastifyInstance } from "fastify";
 import { chromium, type Browser } from "playwright-core";
-import { createLogger } from "@outbox/logger";
-import type { HandlerMap } from "@outbox/processor";
+import { createLogger } from "outbox-relay/logger";
+import type { HandlerMap } from "outbox-relay/processor";
 import { buildApp } from "../src/app.ts";
 import { startWorker, type RunningWorker } from "../../worker/src/index.ts";
 import { testHandlers } from "../../worker/test/fixtures/test-handlers.ts";

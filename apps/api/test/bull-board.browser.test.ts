@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser } from "playwright-core";
 import { admin, chromiumInstalled, startAdminBrowser, type AdminBrowser } from "./browser.ts";
 import type { FastifyInstance } from "fastify";
-import { createLogger } from "@outbox/logger";
+import { createLogger } from "outbox-relay/logger";
 import { waitFor } from "@outbox/testing";
 import { buildApp } from "../src/app.ts";
 import { publishAll, setupPipeline, tenantEvent, waitForStatus, type PipelineEnv } from "../../worker/test/helpers.ts";

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser } from "playwright-core";
-import { sql } from "@outbox/sql";
+import { sql } from "outbox-relay/sql";
 import { chromiumInstalled, launchChromium } from "./browser.ts";
 import { adminPassword, insertDeadEvent, startApi, type ApiHarness } from "./helpers.ts";
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sql } from "@outbox/sql";
+import { sql } from "outbox-relay/sql";
 import { get, orderBody, post, seedShop, startApi, type ApiHarness } from "./helpers.ts";
 
 let api: ApiHarness;

@@ -3,10 +3,10 @@ import type { FastifyInstance } from "fastify";
 import { loadConfig } from "@outbox/config";
 import { createPrisma, type PrismaClient } from "@outbox/db";
 import { orderEvents } from "@outbox/domain";
-import { createLogger, type Logger } from "@outbox/logger";
+import { createLogger, type Logger } from "outbox-relay/logger";
 import { createTestDatabase, createTestRedis, redisUrl, type TestDatabase, type TestRedis } from "@outbox/testing";
-import { createQueues, createRedis, type QueueSet, type RedisConnection } from "@outbox/queues";
-import { Database, sql, type DatabaseOptions } from "@outbox/sql";
+import { createQueues, createRedis, type QueueSet, type RedisConnection } from "outbox-relay/queues";
+import { Database, sql, type DatabaseOptions } from "outbox-relay/sql";
 import { buildApp } from "../src/app.ts";
 
 /**

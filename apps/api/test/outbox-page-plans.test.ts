@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { useTestDatabase } from "@outbox/testing";
-import type { Queryable, Statement } from "@outbox/sql";
+import type { Queryable, Statement } from "outbox-relay/sql";
 import { heldAggregates, listEvents, type EventFilters } from "../src/outbox-page/queries.ts";
 
 const database = useTestDatabase();

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser } from "playwright-core";
 import { admin, chromiumInstalled, startAdminBrowser, type AdminBrowser } from "./browser.ts";
 import type { OrderEvents } from "@outbox/domain";
-import type { HandlerContext, HandlerMap, TransactionalHandler } from "@outbox/processor";
+import type { HandlerContext, HandlerMap, TransactionalHandler } from "outbox-relay/processor";
 import { testHandlers } from "../../worker/test/fixtures/test-handlers.ts";
 import { publishAll, tenantEvent, waitForStatus, type PipelineEnv } from "../../worker/test/helpers.ts";
 

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sql } from "@outbox/sql";
+import { sql } from "outbox-relay/sql";
 import { admin, startApi, type ApiHarness } from "./helpers.ts";
 
 let api: ApiHarness;

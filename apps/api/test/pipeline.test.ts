@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { domainHandlers } from "@outbox/handlers";
-import { createLogger } from "@outbox/logger";
+import { createLogger } from "outbox-relay/logger";
 import { createTestRedis, waitFor, type TestRedis } from "@outbox/testing";
 import { startWorker, type RunningWorker } from "@outbox/worker";
 import { buildSettlement } from "@outbox/handlers";

@@ -1,9 +1,9 @@
 import { loadConfigOrExit } from "@outbox/config";
 import { orderEvents } from "@outbox/domain";
-import { describeConnectionError } from "@outbox/health";
-import { maskUrlCredentials } from "@outbox/logger";
-import { createQueues, createRedis, isRedisConnectionError, redisPorts } from "@outbox/queues";
-import { Database, isPostgresConnectionError, postgresPort } from "@outbox/sql";
+import { describeConnectionError } from "outbox-relay/health";
+import { maskUrlCredentials } from "outbox-relay/logger";
+import { createQueues, createRedis, isRedisConnectionError, redisPorts } from "outbox-relay/queues";
+import { Database, isPostgresConnectionError, postgresPort } from "outbox-relay/sql";
 import { parseCommandLine, usage, type ParsedCommandLine } from "./args.ts";
 import { exitCodes, OperationError, UsageError } from "./errors.ts";
 import { runCommand } from "./run.ts";

@@ -1,5 +1,5 @@
-import type { QueueSet } from "@outbox/queues";
-import type { Database } from "@outbox/sql";
+import type { QueueSet } from "outbox-relay/queues";
+import type { Database } from "outbox-relay/sql";
 
 export interface Output {
   write(text: string): void;

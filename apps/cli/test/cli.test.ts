@@ -5,7 +5,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createPrisma, type PrismaClient } from "@outbox/db";
 import { orderEvents } from "@outbox/domain";
-import { createQueues, createRedis, type QueueSet } from "@outbox/queues";
+import { createQueues, createRedis, type QueueSet } from "outbox-relay/queues";
 import { createTestDatabase, createTestRedis, forbidModules, prismaModules, type TestDatabase, type TestRedis } from "@outbox/testing";
 import { parseCommandLine, UsageError } from "../src/index.ts";
 

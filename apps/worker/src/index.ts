@@ -1,3 +1,3 @@
-export { StartAbortedError, type RunningWorker } from "@outbox/engine";
+export { StartAbortedError, type RunningWorker } from "outbox-relay";
 export { orderHandlers, startWorker, type WorkerOptions } from "./runtime.ts";
 export { stopOnSignals } from "./signals.ts";

@@ -1,6 +1,6 @@
 import { loadConfigOrExit } from "@outbox/config";
-import { StartAbortedError } from "@outbox/engine";
-import { createLogger } from "@outbox/logger";
+import { StartAbortedError } from "outbox-relay";
+import { createLogger } from "outbox-relay/logger";
 import { startMailer } from "@outbox/mailer";
 import { orderHandlers, startWorker } from "./runtime.ts";
 import { stopOnSignals } from "./signals.ts";

@@ -1,6 +1,6 @@
 import type { Env } from "@outbox/config";
 import { orderEvents, type OrderEvents } from "@outbox/domain";
-import { startWorker as startEngine, type Logger, type RunningWorker, type WorkerOptions as EngineOptions } from "@outbox/engine";
+import { startWorker as startEngine, type Logger, type RunningWorker, type WorkerOptions as EngineOptions } from "outbox-relay";
 import { createDomainHandlers, orderSchedules } from "@outbox/handlers";
 import { createWebhookDeliveryHandler, deliveryOptionsFromConfig, webhookMetrics } from "@outbox/webhook-delivery";
 

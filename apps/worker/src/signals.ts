@@ -1,5 +1,5 @@
-import type { Logger } from "@outbox/logger";
-import { onStopSignals } from "@outbox/shutdown";
+import type { Logger } from "outbox-relay/logger";
+import { onStopSignals } from "outbox-relay/shutdown";
 
 /**
  * SIGTERM/SIGINT by @outbox/shutdown's rule: the first one stops gracefully (`stop`, then exit 0);

@@ -3,7 +3,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { migrate } from "@outbox/db";
-import { createLogger } from "@outbox/logger";
+import { createLogger } from "outbox-relay/logger";
 import { freePort, startPrivatePostgres, waitFor } from "@outbox/testing";
 import { startWorker, type RunningWorker } from "../src/index.ts";
 import { testHandlers } from "./fixtures/test-handlers.ts";

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { retryDead, skipDead } from "@outbox/dead-letter";
+import { retryDead, skipDead } from "outbox-relay/dead-letter";
 import { waitFor } from "@outbox/testing";
 import type { RunningWorker } from "../src/index.ts";
 import {

@@ -4,7 +4,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { Database, sql } from "@outbox/sql";
+import { Database, sql } from "outbox-relay/sql";
 import { databaseUrl, deleteKeys, dropDatabase, freePort, redisUrl, uniqueName, waitFor } from "@outbox/testing";
 
 const root = path.resolve(import.meta.dirname, "../../..");

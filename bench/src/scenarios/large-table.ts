@@ -1,8 +1,8 @@
-import { createQueues, createRedis } from "@outbox/queues";
-import { defaultRelayCursor } from "@outbox/outbox";
-import { readRelayStep } from "@outbox/scanner";
-import { Database, sql, type Statement } from "@outbox/sql";
-import { collectStats } from "@outbox/stats";
+import { createQueues, createRedis } from "outbox-relay/queues";
+import { defaultRelayCursor } from "outbox-relay/outbox";
+import { readRelayStep } from "outbox-relay/relay";
+import { Database, sql, type Statement } from "outbox-relay/sql";
+import { collectStats } from "outbox-relay/stats";
 import { median } from "../measure.ts";
 import type { BenchSetup } from "../setup.ts";
 import { orderEvents } from "@outbox/domain";

@@ -1,10 +1,10 @@
 import { orderEvents } from "@outbox/domain";
 import { createDomainHandlers } from "@outbox/handlers";
-import { createLogger } from "@outbox/logger";
-import { eventColumns, type OutboxEvent } from "@outbox/outbox";
-import { runBatch, type AnyHandlerMap, type EventJob } from "@outbox/processor";
-import { toJob } from "@outbox/queues";
-import { Database, sql } from "@outbox/sql";
+import { createLogger } from "outbox-relay/logger";
+import { eventColumns, type OutboxEvent } from "outbox-relay/outbox";
+import { runBatch, type AnyHandlerMap, type EventJob } from "outbox-relay/processor";
+import { toJob } from "outbox-relay/queues";
+import { Database, sql } from "outbox-relay/sql";
 import type { BenchSetup } from "../setup.ts";
 
 export type StatementCounts = Record<string, Record<number, number>>;

@@ -1,4 +1,4 @@
-import { defineEvents, defineHandlers, sql } from "@outbox/engine";
+import { defineEvents, defineHandlers, sql } from "outbox-relay";
 import { z } from "zod";
 
 export const events = defineEvents({

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
-import { readOutboxMigration, startWorker } from "@outbox/engine";
+import { readOutboxMigration, startWorker } from "outbox-relay";
 import pg from "pg";
 import { events, handlers } from "./greetings.ts";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { InvalidEventError, queueNames } from "@outbox/events";
+import { InvalidEventError, queueNames } from "outbox-relay/events";
 import { orderEvents } from "../src/index.ts";
 
 const policyOf = (type: string) => orderEvents.policyOf(type);

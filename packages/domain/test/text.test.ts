@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { inspectJson, InvalidEventError } from "@outbox/events";
+import { inspectJson, InvalidEventError } from "outbox-relay/events";
 import { orderEvents, type OrderEventType as EventType } from "../src/index.ts";
 
 const eventTypes = orderEvents.types;

@@ -1,5 +1,5 @@
-import type { AtCommit } from "@outbox/processor";
-import { sql, type Queryable } from "@outbox/sql";
+import type { AtCommit } from "outbox-relay/processor";
+import { sql, type Queryable } from "outbox-relay/sql";
 
 export interface DailyStatsDelta {
   ordersCreated?: number;

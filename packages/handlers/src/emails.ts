@@ -1,4 +1,4 @@
-import { sql, type Queryable } from "@outbox/sql";
+import { sql, type Queryable } from "outbox-relay/sql";
 
 export type EmailTemplate = "order_confirmation" | "order_rejected" | "order_cancelled" | "welcome" | "tenant_onboarding";
 

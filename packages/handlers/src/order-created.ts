@@ -1,6 +1,6 @@
-import type { Logger } from "@outbox/logger";
+import type { Logger } from "outbox-relay/logger";
 import { batch, type OrderEvent } from "./types.ts";
-import type { Queryable } from "@outbox/sql";
+import type { Queryable } from "outbox-relay/sql";
 import { bumpDailyStats } from "./daily-stats.ts";
 import { queueEmails, type QueuedEmail } from "./emails.ts";
 import { firstPerKey } from "./ids.ts";

@@ -1,4 +1,4 @@
-import type { Logger } from "@outbox/logger";
+import type { Logger } from "outbox-relay/logger";
 import { batch, type OrderEvent } from "./types.ts";
 import { bumpDailyStats } from "./daily-stats.ts";
 import { lockOrders, lockPayments, type LockedOrder, type LockedPayment } from "./locks.ts";

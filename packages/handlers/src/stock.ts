@@ -1,5 +1,5 @@
-import { PermanentError } from "@outbox/processor";
-import { sql, type Queryable } from "@outbox/sql";
+import { PermanentError } from "outbox-relay/processor";
+import { sql, type Queryable } from "outbox-relay/sql";
 
 export interface StockLine {
   productId: string;

@@ -1,7 +1,7 @@
 import type { OrderEvents } from "@outbox/domain";
-import type { BatchHandler } from "@outbox/processor";
+import type { BatchHandler } from "outbox-relay/processor";
 import { batch } from "./types.ts";
-import { sql, type Queryable } from "@outbox/sql";
+import { sql, type Queryable } from "outbox-relay/sql";
 import { queueEmails } from "./emails.ts";
 import { requireEach, uuidsOf } from "./ids.ts";
 

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { sql } from "@outbox/sql";
+import { sql } from "outbox-relay/sql";
 import { useTestDatabase } from "@outbox/testing";
 import { type NewOrderEvent, orderStatus } from "@outbox/domain";
 import { handleBatch, jobsOf, now, publishEvents, recordingCalls, runJobs, seedOrder, seedPayment, seedProduct, seedTenant, statsOf, stockOf } from "./helpers.ts";

@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
 import type { PrismaClient } from "@outbox/db";
-import { createLogger } from "@outbox/logger";
-import { eventColumns, type OutboxEvent } from "@outbox/outbox";
-import { batch, runBatch, type BatchHandler, type EventJob, type HandlerMap, type Outcome } from "@outbox/processor";
+import { createLogger } from "outbox-relay/logger";
+import { eventColumns, type OutboxEvent } from "outbox-relay/outbox";
+import { batch, runBatch, type BatchHandler, type EventJob, type HandlerMap, type Outcome } from "outbox-relay/processor";
 import { orderEvents, orderStatus, type NewOrderEvent, type OrderEventPayload, type OrderEvents, type OrderEventType } from "@outbox/domain";
-import { sql, type Database } from "@outbox/sql";
+import { sql, type Database } from "outbox-relay/sql";
 import { domainHandlers } from "../src/index.ts";
 
 export const logger = createLogger({ level: "silent" });

@@ -1,7 +1,7 @@
 import { Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
-import { createLogger } from "@outbox/logger";
-import { startSchedules } from "@outbox/schedules";
+import { createLogger } from "outbox-relay/logger";
+import { startSchedules } from "outbox-relay/schedules";
 import { createTestRedis, useTestDatabase, waitFor } from "@outbox/testing";
 import { buildSettlement, expirePayments, orderSchedules, previousUtcDay } from "../src/index.ts";
 import { seedTenant } from "./helpers.ts";

@@ -1,4 +1,4 @@
-import { raw, sql, type Database } from "@outbox/sql";
+import { raw, sql, type Database } from "outbox-relay/sql";
 
 export type Snapshot = Record<string, unknown[]>;
 

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import type { Connection, Database, Statement } from "@outbox/sql";
+import type { Connection, Database, Statement } from "outbox-relay/sql";
 import { useTestDatabase } from "@outbox/testing";
 import { type NewOrderEvent, orderStatus, paymentStatus } from "@outbox/domain";
 import { handleBatch, jobsOf, now, publishEvents, runJobs, seedOrder, seedPayment, seedProduct, seedTenant } from "./helpers.ts";

@@ -1,4 +1,4 @@
-import { sql, type Queryable } from "@outbox/sql";
+import { sql, type Queryable } from "outbox-relay/sql";
 
 /** An email a mailer claimed: it is `sending`, and the claim is this mailer's until `lease`. */
 export interface ClaimedEmail {

@@ -1,5 +1,5 @@
-import type { Logger } from "@outbox/logger";
-import type { Queryable } from "@outbox/sql";
+import type { Logger } from "outbox-relay/logger";
+import type { Queryable } from "outbox-relay/sql";
 import { claimEmails, settleEmails, type ClaimedEmail, type SendResult, type SettledEmail } from "./claim.ts";
 import { sendBatch } from "./send.ts";
 import { logTransport, smtpTransport, type EmailTransport } from "./transport.ts";

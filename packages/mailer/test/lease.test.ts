@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLogger } from "@outbox/logger";
-import { Database, sql } from "@outbox/sql";
+import { createLogger } from "outbox-relay/logger";
+import { Database, sql } from "outbox-relay/sql";
 import { useTestDatabase, waitFor } from "@outbox/testing";
 import { claimEmails, settleEmails } from "../src/claim.ts";
 import { mailerDefaults, startMailer, validateMailerSettings, type EmailTransport, type OutgoingEmail } from "../src/index.ts";

@@ -1,6 +1,6 @@
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { createLogger } from "@outbox/logger";
+import { createLogger } from "outbox-relay/logger";
 import { useTestDatabase, waitFor } from "@outbox/testing";
 import { startMailer } from "../src/index.ts";
 import { startSmtpServer } from "./smtp-server.ts";

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { defineEvents, queueNames } from "@outbox/events";
+import { defineEvents, queueNames } from "outbox-relay/events";
 
 const slug = z.string().regex(/^[a-z0-9-]+$/, "must be lowercase letters, digits and dashes");
 

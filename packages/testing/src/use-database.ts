@@ -1,6 +1,6 @@
 import { afterAll, beforeAll } from "vitest";
 import { createPrisma, type PrismaClient } from "@outbox/db";
-import { Database } from "@outbox/sql";
+import { Database } from "outbox-relay/sql";
 import { createTestDatabase, type TestDatabase } from "./database.ts";
 
 export interface TestDatabaseHandle {

@@ -1,7 +1,7 @@
 import { orderEvents, type OrderEvents } from "@outbox/domain";
-import type { Logger } from "@outbox/logger";
-import { DeferredError, external, PermanentError, type ExternalHandler, type HandledEvent } from "@outbox/processor";
-import { sql, type Queryable } from "@outbox/sql";
+import type { Logger } from "outbox-relay/logger";
+import { DeferredError, external, PermanentError, type ExternalHandler, type HandledEvent } from "outbox-relay/processor";
+import { sql, type Queryable } from "outbox-relay/sql";
 import { AddressRefusedError, decryptSecret, DeliveryFailedError, recordAttempt, recordFailure, recordSuccess, WebhookError, type DisabledEndpoint } from "@outbox/webhooks";
 import { DeferDelays, InFlightLimits } from "./in-flight.ts";
 import { signatureHeader } from "./signing.ts";

@@ -3,7 +3,7 @@ import { request as httpRequest, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { isIP, type LookupFunction } from "node:net";
 import { SpanKind, SpanStatusCode, trace, type Attributes } from "@opentelemetry/api";
-import { failSpan, traceparentOf } from "@outbox/events";
+import { failSpan, traceparentOf } from "outbox-relay/events";
 import { AddressRefusedError, refusedRange } from "@outbox/webhooks";
 
 export interface PostOptions {

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { OrderEventPayload, OrderEvents } from "@outbox/domain";
-import type { HandledEvent } from "@outbox/processor";
+import type { HandledEvent } from "outbox-relay/processor";
 
 export { createTenant, encryptionKey } from "../../webhooks/test/fixtures.ts";
 

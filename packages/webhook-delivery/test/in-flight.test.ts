@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "@outbox/config";
 import { createPrisma, type PrismaClient } from "@outbox/db";
 import { orderEvents } from "@outbox/domain";
-import { createLogger } from "@outbox/logger";
+import { createLogger } from "outbox-relay/logger";
 import { createTestDatabase, createTestRedis, waitFor, type TestDatabase, type TestRedis } from "@outbox/testing";
 import { createEndpoint } from "@outbox/webhooks";
 // The worker app depends on this package, so it cannot be a declared dependency here (a cycle).

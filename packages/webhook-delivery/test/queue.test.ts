@@ -3,9 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Webhook } from "standardwebhooks";
 import { loadConfig } from "@outbox/config";
 import { createPrisma, type PrismaClient } from "@outbox/db";
-import { createLogger } from "@outbox/logger";
+import { createLogger } from "outbox-relay/logger";
 import { orderEvents } from "@outbox/domain";
-import { createQueues, createRedis } from "@outbox/queues";
+import { createQueues, createRedis } from "outbox-relay/queues";
 import { createTestDatabase, createTestRedis, waitFor, type TestDatabase, type TestRedis } from "@outbox/testing";
 // The worker app depends on this package, so it cannot be a declared dependency here (a cycle).
 import { startWorker, type RunningWorker } from "../../../apps/worker/src/index.ts";

@@ -1,6 +1,6 @@
 import type { PrismaClient } from "@outbox/db";
-import { query, type Executor } from "@outbox/events";
-import { sql } from "@outbox/sql";
+import { query, type Executor } from "outbox-relay/events";
+import { sql } from "outbox-relay/sql";
 import type { AttemptRecord } from "./attempts.ts";
 import { EndpointNotFoundError } from "./errors.ts";
 import { isUuid } from "./endpoints.ts";

@@ -1,4 +1,4 @@
-import { sql, type Queryable } from "@outbox/sql";
+import { sql, type Queryable } from "outbox-relay/sql";
 
 export interface AttemptRecord {
   endpointId: string;

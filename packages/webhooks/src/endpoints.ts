@@ -1,7 +1,7 @@
 import type { PrismaClient } from "@outbox/db";
-import { query } from "@outbox/events";
-import { skipUnfinished } from "@outbox/outbox";
-import { sql } from "@outbox/sql";
+import { query } from "outbox-relay/events";
+import { skipUnfinished } from "outbox-relay/outbox";
+import { sql } from "outbox-relay/sql";
 import { parseEndpointInput, type EventFilter } from "./endpoint-input.ts";
 import { EndpointLimitError, EndpointNotFoundError, TenantNotFoundError } from "./errors.ts";
 import { encryptSecret, generateSecret } from "./secrets.ts";

@@ -1,7 +1,7 @@
 import type { PrismaClient } from "@outbox/db";
 import { orderEvents } from "@outbox/domain";
-import { query } from "@outbox/events";
-import { sql } from "@outbox/sql";
+import { query } from "outbox-relay/events";
+import { sql } from "outbox-relay/sql";
 import { EndpointDisabledError, EndpointNotFoundError, MessageNotFoundError } from "./errors.ts";
 import { isUuid } from "./endpoints.ts";
 

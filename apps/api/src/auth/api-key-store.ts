@@ -1,4 +1,4 @@
-import { sql, type Database, type Queryable } from "@outbox/sql";
+import { sql, type Database, type Queryable } from "outbox-relay/sql";
 import type { NewApiKey } from "./api-key-format.ts";
 
 export interface ApiKeyRow {

@@ -1,4 +1,4 @@
-import { queueNames } from "@outbox/events";
+import { queueNames } from "outbox-relay/events";
 import { eventPath, outboxPath } from "./layout.ts";
 
 const truth = `Redis's view. Postgres's event_outbox row is the truth: see ${outboxPath}.`;

@@ -1,10 +1,10 @@
 import type { FastifyError, FastifyInstance, FastifyReply } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
-import { replayResult } from "@outbox/admin-results";
-import { DeadLetterError, ReleaseNotQueuedError, retryDead, skipDead } from "@outbox/dead-letter";
+import { replayResult } from "outbox-relay/admin";
+import { DeadLetterError, ReleaseNotQueuedError, retryDead, skipDead } from "outbox-relay/dead-letter";
 import { orderEvents } from "@outbox/domain";
-import { replayProcessed, ReplayRefusedError } from "@outbox/outbox";
-import { readEventState } from "@outbox/stats";
+import { replayProcessed, ReplayRefusedError } from "outbox-relay/outbox";
+import { readEventState } from "outbox-relay/stats";
 import { ApiError } from "../errors.ts";
 import type { Html } from "./html.ts";
 import { causedPageSize } from "./json-routes.ts";

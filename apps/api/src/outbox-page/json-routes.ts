@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { orderEvents } from "@outbox/domain";
-import { readEventState } from "@outbox/stats";
+import { readEventState } from "outbox-relay/stats";
 import { notFound } from "../errors.ts";
 import { adminRefusals, answers } from "../responses.ts";
 import { outboxPath } from "./layout.ts";

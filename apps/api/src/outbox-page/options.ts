@@ -1,6 +1,6 @@
 import type { Env } from "@outbox/config";
-import type { QueueSet } from "@outbox/queues";
-import type { Database } from "@outbox/sql";
+import type { QueueSet } from "outbox-relay/queues";
+import type { Database } from "outbox-relay/sql";
 
 export interface OutboxPageOptions {
   config: Env;

@@ -1,6 +1,6 @@
-import { heldBehindEarlier } from "@outbox/outbox";
-import { empty, join, raw, sql, type Queryable, type Statement } from "@outbox/sql";
-import { isDispatched, relayCursorName } from "@outbox/stats";
+import { heldBehindEarlier } from "outbox-relay/outbox";
+import { empty, join, raw, sql, type Queryable, type Statement } from "outbox-relay/sql";
+import { isDispatched, relayCursorName } from "outbox-relay/stats";
 import { orderEvents } from "@outbox/domain";
 
 /** The statuses a row is stored with, as the page filters them (a pending row reads `dispatched` once its job is in Redis). */

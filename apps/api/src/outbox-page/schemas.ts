@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { EventState } from "@outbox/stats";
+import type { EventState } from "outbox-relay/stats";
 import { listableStatuses, type EventSummary, type HeldAggregate, type Holder } from "./queries.ts";
 import { orderEvents } from "@outbox/domain";
 import { isoDateTime, pageLimit } from "../schemas.ts";

@@ -1,6 +1,6 @@
-import type { ReplayResult } from "@outbox/admin-results";
-import { queueOf } from "@outbox/queues";
-import type { EventState } from "@outbox/stats";
+import type { ReplayResult } from "outbox-relay/admin";
+import { queueOf } from "outbox-relay/queues";
+import type { EventState } from "outbox-relay/stats";
 import { href, html, type Html } from "./html.ts";
 import { eventPath, heldPath, jobPath, layout, outboxPath, replayPath, statusCell } from "./layout.ts";
 import { heldCountLimit, listableStatuses, type EventFilters, type EventPage, type EventSummary, type HeldAggregate, type Holder } from "./queries.ts";

@@ -1,9 +1,9 @@
-import { replayResult, type ReplayResult } from "@outbox/admin-results";
-import { replayProcessed, ReplayRefusedError, type ReplayOptions } from "@outbox/outbox";
+import { replayResult, type ReplayResult } from "outbox-relay/admin";
+import { replayProcessed, ReplayRefusedError, type ReplayOptions } from "outbox-relay/outbox";
 import { OperationError } from "../errors.ts";
 import { print, type CommandContext } from "../output.ts";
 
-export type { ReplayedEvent, ReplayOptions } from "@outbox/outbox";
+export type { ReplayedEvent, ReplayOptions } from "outbox-relay/outbox";
 
 /** `outbox replay --type T --since ISO [--until ISO]`: see replayProcessed in @outbox/outbox. */
 export async function replayCommand(ctx: CommandContext, options: Omit<ReplayOptions, "catalog">): Promise<ReplayResult> {

@@ -1,5 +1,5 @@
-import type { StatsResult } from "@outbox/admin-results";
-import { collectStats, type EstimatedFigure } from "@outbox/stats";
+import type { StatsResult } from "outbox-relay/admin";
+import { collectStats, type EstimatedFigure } from "outbox-relay/stats";
 import { humanAge, print, table, type CommandContext } from "../output.ts";
 
 /** `outbox stats`: the figures of the stats log line, as tables; `~` marks an estimate. */

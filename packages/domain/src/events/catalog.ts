@@ -1,4 +1,4 @@
-import { defineEvents, queueNames, type EventTypeOf, type NewEventOf, type PayloadOf } from "@outbox/events";
+import { defineEvents, queueNames, type EventTypeOf, type NewEventOf, type PayloadOf } from "outbox-relay/events";
 import * as schemas from "./schemas.ts";
 
 const byOrder = (payload: { orderId: string }) => ({ type: "order", id: payload.orderId });

@@ -1,5 +1,5 @@
 import { orderEvents } from "@outbox/domain";
-import { sql, type Connection, type Database } from "@outbox/sql";
+import { sql, type Connection, type Database } from "outbox-relay/sql";
 
 export interface ExpirePaymentsOptions {
   /** PAYMENT_EXPIRY_AFTER_MS: a payment pending longer than this expires. */

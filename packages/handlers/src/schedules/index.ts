@@ -1,4 +1,4 @@
-import type { Schedule, ScheduleRepeat } from "@outbox/schedules";
+import type { Schedule, ScheduleRepeat } from "outbox-relay/schedules";
 import { expirePayments } from "./expire-payments.ts";
 import { buildSettlement, previousUtcDay } from "./settlement.ts";
 

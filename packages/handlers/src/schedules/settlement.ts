@@ -1,5 +1,5 @@
 import { moneyFrom } from "@outbox/domain";
-import { sql, type Database } from "@outbox/sql";
+import { sql, type Database } from "outbox-relay/sql";
 
 export interface SettlementRow {
   tenantId: string;

@@ -1,0 +1,15 @@
+export { adminOf, createAdmin, type AdminOptions, type OutboxAdmin, type ReplayFilter } from "./admin.ts";
+export { DeadLetterError, ReleaseNotQueuedError } from "../dead-letter/index.ts";
+export { ReplayRefusedError } from "../outbox/index.ts";
+export {
+  deadListResult,
+  replayResult,
+  retryResult,
+  skipResult,
+  type DeadEventJson,
+  type DeadListResult,
+  type ReplayResult,
+  type RetryResult,
+  type SkipResult,
+  type StatsResult,
+} from "./results.ts";

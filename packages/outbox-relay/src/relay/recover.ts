@@ -1,0 +1,113 @@
+import type { Logger } from "../logger/index.ts";
+import { defaultRelayCursor, eventColumns, heldBehindEarlier, passedByRelay, type OutboxEvent } from "../outbox/index.ts";
+import { enqueueEvents, groupByQueue, queueOf, type QueueSet } from "../queues/index.ts";
+import { planEachRun, sql, type Database } from "../sql/index.ts";
+
+interface PassedRow extends OutboxEvent {
+  transaction_id: string;
+  sequence: string;
+}
+
+const pageSize = 1000;
+
+/**
+ * relayedPending: one page of pending rows the relay has passed (at or before its position, not in
+ * a transaction it still watches) that may run now (not held behind an earlier event), after a key,
+ * in commit order. Each should have a live job. Reads event_outbox_relay_idx up to the position;
+ * plain reads, no locks.
+ */
+async function relayedPending(db: Database, cursorName: string, unorderedTypes: readonly string[], after: PassedRow | undefined): Promise<PassedRow[]> {
+  return db.query<PassedRow>(planEachRun(sql`
+    SELECT ${eventColumns}, o.transaction_id::text AS transaction_id, o.sequence::text AS sequence
+    FROM event_outbox o, outbox_relay_cursor c
+    WHERE c.name = ${cursorName} AND o.status = 'pending' AND ${passedByRelay}
+      AND (o.transaction_id, o.sequence) > (${after?.transaction_id ?? "0"}::xid8, ${after?.sequence ?? "0"}::bigint)
+      AND NOT ${heldBehindEarlier(unorderedTypes)}
+    ORDER BY o.transaction_id, o.sequence
+    LIMIT ${pageSize}`));
+}
+
+/**
+ * Which of these rows have no live job: the job hash is gone (Redis restarted, was flushed, or
+ * trimmed the job), or the job sits in `failed`/`completed` while the row is still pending (a job
+ * that stalled too often, or a worker that died between its last step in Redis and in Postgres).
+ */
+async function withoutLiveJob(queues: QueueSet, rows: PassedRow[]): Promise<{ missing: PassedRow[]; finished: PassedRow[] }> {
+  const missing: PassedRow[] = [];
+  const finished: PassedRow[] = [];
+  for (const [name, group] of groupByQueue(queues.catalog, rows, (row) => row.event_type)) {
+    const queue = queues.byName(name)!;
+    const pipeline = queues.connection.pipeline();
+    for (const row of group) {
+      pipeline.exists(queue.toKey(row.id));
+      pipeline.zscore(queue.keys.failed!, row.id);
+      pipeline.zscore(queue.keys.completed!, row.id);
+    }
+    const replies = (await pipeline.exec()) ?? [];
+    group.forEach((row, index) => {
+      const [exists, failed, completed] = replies.slice(index * 3, index * 3 + 3).map(([error, value]) => {
+        if (error) throw error;
+        return value;
+      });
+      if (exists === 0) missing.push(row);
+      else if (failed !== null || completed !== null) finished.push(row);
+    });
+  }
+  return { missing, finished };
+}
+
+/** stillPending: which of these events are pending now. Reads the primary key. */
+async function stillPending(db: Database, rows: PassedRow[]): Promise<Set<string>> {
+  if (rows.length === 0) return new Set();
+  const found = await db.query<{ id: string }>(sql`
+    SELECT id::text AS id FROM event_outbox WHERE id = ANY(${rows.map((row) => row.id)}::uuid[]) AND status = 'pending'`);
+  return new Set(found.map((row) => row.id));
+}
+
+export interface RecoveryOptions {
+  db: Database;
+  queues: QueueSet;
+  logger: Logger;
+  retryBackoffMs?: number | undefined;
+  cursorName?: string;
+}
+
+/**
+ * One rescue pass: pending rows the relay has passed whose job is lost are queued again (a
+ * finished job is removed first, so the new one is not taken for a duplicate). Safe at any time and
+ * in any number of processes: adding a job that exists adds nothing, and a job of an event that
+ * was handled meanwhile finds it processed and does nothing. Returns how many it queued.
+ *
+ * It reads the rows oldest first, a page at a time, and stops after a page in which every job is
+ * alive: a lost job behind a live backlog is found once the backlog ahead of it is handled, which
+ * delays nothing, and so a pass over a backlog of a million rows reads one page, not a million.
+ * After Redis lost its data every page has lost jobs, and the pass goes to the end.
+ */
+export async function recoverLostJobs({ db, queues, logger, retryBackoffMs, cursorName = defaultRelayCursor }: RecoveryOptions): Promise<number> {
+  let recovered = 0;
+  let page: PassedRow[];
+  let after: PassedRow | undefined;
+  let lostInPage: number;
+  do {
+    page = await relayedPending(db, cursorName, queues.catalog.unorderedTypes, after);
+    after = page.at(-1);
+    lostInPage = await requeueLost(db, queues, page, retryBackoffMs);
+    recovered += lostInPage;
+  } while (page.length === pageSize && lostInPage > 0);
+  if (recovered) logger.warn({ recovered }, "pending events had lost their jobs; queued them again");
+  return recovered;
+}
+
+/** Queues again the rows of a page whose job is lost. Returns how many. */
+async function requeueLost(db: Database, queues: QueueSet, page: PassedRow[], retryBackoffMs: number | undefined): Promise<number> {
+  const suspects = await withoutLiveJob(queues, page);
+  // A row read as pending whose job then completed and was trimmed is processed by now: only
+  // rows still pending after the Redis check have lost their jobs.
+  const pending = await stillPending(db, [...suspects.missing, ...suspects.finished]);
+  const missing = suspects.missing.filter((row) => pending.has(row.id));
+  const finished = suspects.finished.filter((row) => pending.has(row.id));
+  await Promise.all(finished.map((row) => queues.byName(queueOf(queues.catalog, row.event_type))!.remove(row.id).catch(() => 0)));
+  const lost = [...missing, ...finished];
+  await enqueueEvents(queues, lost, retryBackoffMs);
+  return lost.length;
+}
