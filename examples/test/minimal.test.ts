@@ -83,4 +83,32 @@ describe("examples/minimal installed from the packed tarballs", () => {
       await client.end();
     }
   }, 120_000);
+
+  it("reports its outbox with the outbox-relay bin, and retries a dead event with the service's catalog", async () => {
+    const env = { ...userEnv, DATABASE_URL: databaseUrl(database), REDIS_URL: redis.url, QUEUE_PREFIX: redis.prefix };
+    const bin = path.join(project, "node_modules", ".bin", "outbox-relay");
+    const stats = JSON.parse(await sh(bin, ["stats", "--json"], { cwd: project, env })) as { outbox: Record<string, number> };
+    expect(stats.outbox).toMatchObject({ processed: 1, dead: 0 });
+
+    const client = new pg.Client({ connectionString: databaseUrl(database) });
+    await client.connect();
+    try {
+      const greetingId = "9b2f6c1e-0d4a-4f5e-8a7b-3c2d1e0f9a8b";
+      const { rows: [dead] } = await client.query<{ id: string }>(
+        `INSERT INTO event_outbox (event_type, aggregate_type, aggregate_id, payload, status, attempts, last_error)
+         VALUES ('GreetingRequested', 'greeting', $1, jsonb_build_object('greetingId', $1::text, 'name', 'Grace'), 'dead', 3, 'smtp: refused') RETURNING id::text`,
+        [greetingId],
+      );
+      const listed = JSON.parse(await sh(bin, ["dlq", "list", "--json"], { cwd: project, env })) as { events: { id: string; lastError: string }[] };
+      expect(listed.events).toEqual([expect.objectContaining({ id: dead!.id, lastError: "smtp: refused" })]);
+
+      await expect(sh(bin, ["dlq", "retry", dead!.id], { cwd: project, env })).rejects.toThrow("needs the service's catalog: --catalog FILE or OUTBOX_RELAY_CATALOG");
+      const retried = JSON.parse(await sh("node", ["--import", "tsx", bin, "--catalog", "src/greetings.ts", "dlq", "retry", dead!.id, "--json"], { cwd: project, env })) as unknown;
+      expect(retried).toEqual({ retried: [dead!.id] });
+      const { rows } = await client.query<{ status: string; attempts: number }>("SELECT status, attempts FROM event_outbox WHERE id = $1", [dead!.id]);
+      expect(rows).toEqual([{ status: "pending", attempts: 0 }]);
+    } finally {
+      await client.end();
+    }
+  }, 120_000);
 });

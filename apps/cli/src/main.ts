@@ -1,60 +1,8 @@
+// `pnpm outbox <command>`: the package's admin command line with the order catalog and the shop's
+// configuration (.env, the environment; a flag overrides its variable).
 import { loadConfigOrExit } from "@outbox/config";
 import { orderEvents } from "@outbox/domain";
-import { describeConnectionError } from "outbox-relay/health";
-import { maskUrlCredentials } from "outbox-relay/logger";
-import { createQueues, createRedis, isRedisConnectionError, redisPorts } from "outbox-relay/queues";
-import { Database, isPostgresConnectionError, postgresPort } from "outbox-relay/sql";
-import { parseCommandLine, usage, type ParsedCommandLine } from "./args.ts";
-import { exitCodes, OperationError, UsageError } from "./errors.ts";
-import { runCommand } from "./run.ts";
-
-function fail(json: boolean, code: string, message: string, exitCode: number, hint?: string): number {
-  const text = maskUrlCredentials(message);
-  process.stderr.write(json ? `${JSON.stringify({ error: { code, message: text } })}\n` : `outbox: ${text}\n${hint ? `${hint}\n` : ""}`);
-  return exitCode;
-}
-
-async function main(argv: string[]): Promise<number> {
-  let parsed: ParsedCommandLine;
-  try {
-    parsed = parseCommandLine(argv);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    return fail(argv.includes("--json"), error.code, error.message, exitCodes.usage, 'Run "pnpm outbox --help" for the commands.');
-  }
-  const { command, json } = parsed;
-  if (command.name === "help") {
-    process.stdout.write(`${usage}\n`);
-    return exitCodes.ok;
-  }
-
-  const config = loadConfigOrExit();
-  const db = new Database(config.DATABASE_URL, { poolSize: 2, applicationName: "outbox-cli" });
-  const redisSettings = { url: config.REDIS_URL, ...(config.REDIS_CLUSTER_NODES ? { clusterNodes: config.REDIS_CLUSTER_NODES } : {}) };
-  // A command's connection gives up after a few attempts: an unreachable Redis ends the command with the reason.
-  const connection = createRedis(redisSettings, "command");
-  let redisError: Error | undefined;
-  connection.on("error", (error: Error) => (redisError = error));
-  const queues = createQueues(connection, config.QUEUE_PREFIX, orderEvents);
-  try {
-    await runCommand({ db, queues, retryBackoffMs: config.RETRY_BACKOFF_MS, out: process.stdout, json }, command);
-    return exitCodes.ok;
-  } catch (error) {
-    if (error instanceof OperationError) return fail(json, error.code, error.message, exitCodes.operation);
-    if (isRedisConnectionError(error, redisPorts(redisSettings)) || (redisError && connection.status === "end")) {
-      return fail(json, "REDIS_UNREACHABLE", `redis: unreachable (${describeConnectionError(redisError ?? error)}); check REDIS_URL`, exitCodes.operation);
-    }
-    if (isPostgresConnectionError(error, [postgresPort(config.DATABASE_URL)]) || ["3D000", "28P01", "28000"].includes((error as { code?: string }).code ?? "")) {
-      return fail(json, "POSTGRES_UNREACHABLE", `postgres: unreachable (${describeConnectionError(error)}); check DATABASE_URL`, exitCodes.operation);
-    }
-    const message = error instanceof Error ? error.message : String(error);
-    return fail(json, "OPERATION_FAILED", message, exitCodes.operation);
-  } finally {
-    await queues.close().catch(() => {});
-    connection.disconnect();
-    await db.close();
-  }
-}
+import { runCli } from "outbox-relay/admin";
 
 // A reader that closed the pipe early (`pnpm outbox dlq list | head`) is not an error.
 process.stdout.on("error", (error: NodeJS.ErrnoException) => {
@@ -62,4 +10,17 @@ process.stdout.on("error", (error: NodeJS.ErrnoException) => {
   throw error;
 });
 
-process.exitCode = await main(process.argv.slice(2));
+process.exitCode = await runCli(process.argv.slice(2), {
+  program: "pnpm outbox",
+  settings: (flags) => {
+    const config = loadConfigOrExit();
+    const clusterNodes = flags["redis-cluster-nodes"] ?? config.REDIS_CLUSTER_NODES;
+    return {
+      databaseUrl: flags["database-url"] ?? config.DATABASE_URL,
+      redis: { url: flags["redis-url"] ?? config.REDIS_URL, ...(clusterNodes ? { clusterNodes } : {}) },
+      queuePrefix: flags["queue-prefix"] ?? config.QUEUE_PREFIX,
+      retryBackoffMs: config.RETRY_BACKOFF_MS,
+      catalog: orderEvents,
+    };
+  },
+});

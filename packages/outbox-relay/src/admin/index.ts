@@ -13,3 +13,5 @@ export {
   type SkipResult,
   type StatsResult,
 } from "./results.ts";
+export { runCli, type CliOptions, type CliSettings } from "../cli/main.ts";
+export type { ConnectionFlags } from "../cli/args.ts";

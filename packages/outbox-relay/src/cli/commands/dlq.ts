@@ -1,5 +1,5 @@
-import { deadListResult, retryResult, skipResult, type DeadListResult, type RetryResult, type SkipResult } from "outbox-relay/admin";
-import { DeadLetterError, listDead, ReleaseNotQueuedError, retryAllDead, retryDead, skipDead } from "outbox-relay/dead-letter";
+import { deadListResult, retryResult, skipResult, type DeadListResult, type RetryResult, type SkipResult } from "../../admin/results.ts";
+import { DeadLetterError, listDead, ReleaseNotQueuedError, retryAllDead, retryDead, skipDead } from "../../dead-letter/index.ts";
 import { OperationError } from "../errors.ts";
 import { humanAge, print, table, truncate, type CommandContext } from "../output.ts";
 

@@ -1,8 +1,10 @@
 import { parseArgs } from "node:util";
 import { UsageError } from "./errors.ts";
-import { orderEvents, type OrderEventType } from "@outbox/domain";
+import type { EventCatalog } from "../events/index.ts";
 
-export const usage = `Usage: pnpm outbox <command> [options]
+/** The help text, for the program name the user typed (`outbox-relay`, `pnpm outbox`). */
+export function usage(program: string): string {
+  return `Usage: ${program} <command> [options]
 
 Commands:
   stats                          outbox counts by status (~: estimated), lag, held events and
@@ -20,9 +22,17 @@ Options:
   --json     machine-readable output on stdout (errors as JSON on stderr)
   -h, --help this text
 
+Connection (each overrides its variable):
+  --database-url URL             DATABASE_URL: the service's Postgres, with its outbox tables
+  --redis-url URL                REDIS_URL
+  --redis-cluster-nodes H:P,...  REDIS_CLUSTER_NODES: a Redis Cluster instead
+  --queue-prefix P               QUEUE_PREFIX (default outbox): the worker's queuePrefix
+  --catalog FILE                 OUTBOX_RELAY_CATALOG: a module exporting the service's catalog
+                                 (defineEvents); needed by dlq retry, dlq skip and replay
+
 Exit codes: 0 ok, 1 the operation failed (unknown id, not dead, invalid payload, store
-unreachable), 2 bad arguments.
-Configuration: DATABASE_URL, REDIS_URL, QUEUE_PREFIX, from the environment or .env (see .env.example).`;
+unreachable), 2 bad arguments.`;
+}
 
 export type Command =
   | { name: "help" }
@@ -31,11 +41,12 @@ export type Command =
   | { name: "dlq retry"; eventId: string }
   | { name: "dlq retry all"; type?: string }
   | { name: "dlq skip"; eventId: string }
-  | { name: "replay"; type: OrderEventType; since: Date; until?: Date };
+  | { name: "replay"; type: string; since: Date; until?: Date };
 
 export interface ParsedCommandLine {
   command: Command;
   json: boolean;
+  connection: ConnectionFlags;
 }
 
 const optionSpec = {
@@ -46,7 +57,17 @@ const optionSpec = {
   limit: { type: "string" },
   since: { type: "string" },
   until: { type: "string" },
+  "database-url": { type: "string" },
+  "redis-url": { type: "string" },
+  "redis-cluster-nodes": { type: "string" },
+  "queue-prefix": { type: "string" },
+  catalog: { type: "string" },
 } as const;
+
+const connectionOptions = ["database-url", "redis-url", "redis-cluster-nodes", "queue-prefix", "catalog"] as const;
+
+/** Where the command connects, from the flags; unset ones come from the environment. */
+export type ConnectionFlags = Partial<Record<(typeof connectionOptions)[number], string>>;
 
 type Values = { [K in keyof typeof optionSpec]?: (typeof optionSpec)[K]["type"] extends "boolean" ? boolean : string };
 
@@ -54,7 +75,7 @@ const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 
 function only(values: Values, command: string, allowed: (keyof Values)[]): void {
   for (const key of Object.keys(values) as (keyof Values)[]) {
-    if (key === "json" || key === "help" || allowed.includes(key)) continue;
+    if (key === "json" || key === "help" || (connectionOptions as readonly string[]).includes(key) || allowed.includes(key)) continue;
     throw new UsageError(`option --${key} does not apply to "${command}"`);
   }
 }
@@ -67,9 +88,10 @@ function eventIdArgument(positionals: string[], command: string): string {
   return eventId;
 }
 
-function knownType(type: string, option: string): OrderEventType {
-  if (!orderEvents.has(type)) throw new UsageError(`${option}: unknown event type "${type}" (known: ${orderEvents.types.join(", ")})`);
-  return type;
+/** Refuses a `--type` the service's catalog does not know. */
+export function checkEventType(command: Command, catalog: EventCatalog): void {
+  const type = "type" in command ? command.type : undefined;
+  if (type !== undefined && !catalog.has(type)) throw new UsageError(`--type: unknown event type "${type}" (known: ${catalog.types.join(", ")})`);
 }
 
 function isoDate(value: string, option: string): Date {
@@ -85,7 +107,7 @@ function positiveInteger(value: string, option: string): number {
   return Number(value);
 }
 
-/** Parses argv (after the script name). Throws UsageError naming what is wrong. */
+/** Parses argv (after the program name). Throws UsageError naming what is wrong. */
 export function parseCommandLine(argv: string[]): ParsedCommandLine {
   let parsed: { values: Values; positionals: string[] };
   try {
@@ -96,17 +118,18 @@ export function parseCommandLine(argv: string[]): ParsedCommandLine {
   }
   const { values, positionals } = parsed;
   const json = values.json === true;
-  if (values.help) return { command: { name: "help" }, json };
+  const connection = Object.fromEntries(connectionOptions.flatMap((key) => (values[key] === undefined ? [] : [[key, values[key]]]))) as ConnectionFlags;
+  if (values.help) return { command: { name: "help" }, json, connection };
   const [group, ...rest] = positionals;
   if (group === undefined) throw new UsageError("no command given");
-  if (group === "help") return { command: { name: "help" }, json };
+  if (group === "help") return { command: { name: "help" }, json, connection };
   if (group === "stats") {
     only(values, "stats", []);
     if (rest.length) throw new UsageError(`unexpected argument "${rest[0]}"`);
-    return { command: { name: "stats" }, json };
+    return { command: { name: "stats" }, json, connection };
   }
-  if (group === "replay") return { command: parseReplay(values, rest), json };
-  if (group === "dlq") return { command: parseDlq(values, rest), json };
+  if (group === "replay") return { command: parseReplay(values, rest), json, connection };
+  if (group === "dlq") return { command: parseDlq(values, rest), json, connection };
   throw new UsageError(`unknown command "${group}"`);
 }
 
@@ -116,7 +139,7 @@ function parseDlq(values: Values, [sub, ...rest]: string[]): Command {
     if (rest.length) throw new UsageError(`unexpected argument "${rest[0]}"`);
     return {
       name: "dlq list",
-      ...(values.type ? { type: knownType(values.type, "--type") } : {}),
+      ...(values.type ? { type: values.type } : {}),
       ...(values.limit ? { limit: positiveInteger(values.limit, "--limit") } : {}),
     };
   }
@@ -124,7 +147,7 @@ function parseDlq(values: Values, [sub, ...rest]: string[]): Command {
     only(values, "dlq retry", ["all", "type"]);
     if (values.all) {
       if (rest.length) throw new UsageError("give either an event id or --all, not both");
-      return { name: "dlq retry all", ...(values.type ? { type: knownType(values.type, "--type") } : {}) };
+      return { name: "dlq retry all", ...(values.type ? { type: values.type } : {}) };
     }
     if (values.type) throw new UsageError("--type applies only with --all");
     if (rest.length === 0) throw new UsageError('"dlq retry" needs an event id or --all');
@@ -145,5 +168,5 @@ function parseReplay(values: Values, rest: string[]): Command {
   const since = isoDate(values.since, "--since");
   const until = values.until ? isoDate(values.until, "--until") : undefined;
   if (until && until <= since) throw new UsageError("--until must be later than --since");
-  return { name: "replay", type: knownType(values.type, "--type"), since, ...(until ? { until } : {}) };
+  return { name: "replay", type: values.type, since, ...(until ? { until } : {}) };
 }

@@ -1,9 +1,9 @@
-import { replayResult, type ReplayResult } from "outbox-relay/admin";
-import { replayProcessed, ReplayRefusedError, type ReplayOptions } from "outbox-relay/outbox";
+import { replayResult, type ReplayResult } from "../../admin/results.ts";
+import { replayProcessed, ReplayRefusedError, type ReplayOptions } from "../../outbox/index.ts";
 import { OperationError } from "../errors.ts";
 import { print, type CommandContext } from "../output.ts";
 
-export type { ReplayedEvent, ReplayOptions } from "outbox-relay/outbox";
+export type { ReplayedEvent, ReplayOptions } from "../../outbox/index.ts";
 
 /** `outbox replay --type T --since ISO [--until ISO]`: see replayProcessed in @outbox/outbox. */
 export async function replayCommand(ctx: CommandContext, options: Omit<ReplayOptions, "catalog">): Promise<ReplayResult> {

@@ -1,5 +1,5 @@
-import type { StatsResult } from "outbox-relay/admin";
-import { collectStats, type EstimatedFigure } from "outbox-relay/stats";
+import type { StatsResult } from "../../admin/results.ts";
+import { collectStats, type EstimatedFigure } from "../../stats/index.ts";
 import { humanAge, print, table, type CommandContext } from "../output.ts";
 
 /** `outbox stats`: the figures of the stats log line, as tables; `~` marks an estimate. */

@@ -1,5 +1,5 @@
-import type { QueueSet } from "outbox-relay/queues";
-import type { Database } from "outbox-relay/sql";
+import type { QueueSet } from "../queues/index.ts";
+import type { Database } from "../sql/index.ts";
 
 export interface Output {
   write(text: string): void;

@@ -1,0 +1,43 @@
+// The `outbox-relay` bin's settings: its connection from the flags or the environment (DATABASE_URL,
+// REDIS_URL, REDIS_CLUSTER_NODES, QUEUE_PREFIX, RETRY_BACKOFF_MS), its catalog from the module named
+// by --catalog or OUTBOX_RELAY_CATALOG.
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import type { EventCatalog } from "../events/index.ts";
+import type { ConnectionFlags } from "./args.ts";
+import { UsageError } from "./errors.ts";
+import type { CliSettings } from "./main.ts";
+
+function isCatalog(value: unknown): value is EventCatalog {
+  return typeof value === "object" && value !== null && "types" in value && "policyOf" in value && "has" in value;
+}
+
+/** The module's default export if it is a catalog, else its only exported catalog. */
+export async function loadCatalog(file: string): Promise<EventCatalog> {
+  const module = (await import(pathToFileURL(path.resolve(file)).href)) as Record<string, unknown>;
+  if (isCatalog(module.default)) return module.default;
+  const catalogs = Object.values(module).filter(isCatalog);
+  if (catalogs.length === 1) return catalogs[0]!;
+  throw new UsageError(`--catalog: ${file} exports ${catalogs.length === 0 ? "no catalog (a defineEvents result)" : `${catalogs.length} catalogs; export the service's as default`}`);
+}
+
+function required(name: string, value: string | undefined, flag: string): string {
+  if (!value) throw new UsageError(`set ${name} or pass ${flag}`);
+  return value;
+}
+
+/** The settings from the flags, else the environment. */
+export async function settingsFrom(flags: ConnectionFlags, env: NodeJS.ProcessEnv): Promise<CliSettings> {
+  const clusterNodes = flags["redis-cluster-nodes"] ?? env.REDIS_CLUSTER_NODES;
+  const catalogFile = flags.catalog ?? env.OUTBOX_RELAY_CATALOG;
+  const backoff = env.RETRY_BACKOFF_MS ? Number(env.RETRY_BACKOFF_MS) : undefined;
+  if (backoff !== undefined && !(Number.isInteger(backoff) && backoff > 0)) throw new UsageError(`RETRY_BACKOFF_MS: "${env.RETRY_BACKOFF_MS}" is not a positive whole number`);
+  return {
+    databaseUrl: required("DATABASE_URL", flags["database-url"] ?? env.DATABASE_URL, "--database-url"),
+    redis: { url: required("REDIS_URL", flags["redis-url"] ?? env.REDIS_URL, "--redis-url"), ...(clusterNodes ? { clusterNodes } : {}) },
+    queuePrefix: flags["queue-prefix"] ?? env.QUEUE_PREFIX ?? "outbox",
+    retryBackoffMs: backoff,
+    catalog: catalogFile ? await loadCatalog(catalogFile) : undefined,
+  };
+}
+

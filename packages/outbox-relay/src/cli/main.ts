@@ -1,0 +1,91 @@
+import { defineEvents, type EventCatalog } from "../events/index.ts";
+import { describeConnectionError } from "../health/index.ts";
+import { maskUrlCredentials } from "../logger/index.ts";
+import { createQueues, createRedis, isRedisConnectionError, redisPorts, type RedisSettings } from "../queues/index.ts";
+import { Database, isPostgresConnectionError, postgresPort } from "../sql/index.ts";
+import { checkEventType, parseCommandLine, usage, type Command, type ConnectionFlags, type ParsedCommandLine } from "./args.ts";
+import { exitCodes, OperationError, UsageError } from "./errors.ts";
+import type { Output } from "./output.ts";
+import { runCommand } from "./run.ts";
+
+/** Where a command connects, and the service's catalog when it has one. */
+export interface CliSettings {
+  databaseUrl: string;
+  redis: RedisSettings;
+  queuePrefix: string;
+  /** The worker's retryBackoffMs, for the jobs a dead-letter retry or skip queues. */
+  retryBackoffMs?: number | undefined;
+  catalog?: EventCatalog | undefined;
+}
+
+export interface CliOptions {
+  /** The name the user typed, for the help text: `outbox-relay`, `pnpm outbox`. */
+  program: string;
+  /** The settings, once the flags are parsed; not called for --help or a usage error. */
+  settings(flags: ConnectionFlags): CliSettings | Promise<CliSettings>;
+  stdout?: Output;
+  stderr?: Output;
+}
+
+const needsCatalog = new Set<Command["name"]>(["dlq retry", "dlq retry all", "dlq skip", "replay"]);
+
+/**
+ * Runs the admin command line (`stats`, `dlq list|retry|skip`, `replay`) and returns its exit code:
+ * 0 ok, 1 the operation failed (a message on stderr, JSON with `--json`), 2 bad arguments.
+ */
+export async function runCli(argv: string[], options: CliOptions): Promise<number> {
+  const stdout = options.stdout ?? process.stdout;
+  const stderr = options.stderr ?? process.stderr;
+  const json = argv.includes("--json");
+  const fail = (code: string, message: string, exitCode: number, hint?: string): number => {
+    const text = maskUrlCredentials(message);
+    stderr.write(json ? `${JSON.stringify({ error: { code, message: text } })}\n` : `${options.program.split(" ").at(-1)}: ${text}\n${hint ? `${hint}\n` : ""}`);
+    return exitCode;
+  };
+  let parsed: ParsedCommandLine;
+  let settings: CliSettings;
+  try {
+    parsed = parseCommandLine(argv);
+    if (parsed.command.name === "help") {
+      stdout.write(`${usage(options.program)}\n`);
+      return exitCodes.ok;
+    }
+    settings = await options.settings(parsed.connection);
+    if (settings.catalog) checkEventType(parsed.command, settings.catalog);
+    else if (needsCatalog.has(parsed.command.name)) throw new UsageError(`"${parsed.command.name}" needs the service's catalog: --catalog FILE or OUTBOX_RELAY_CATALOG`);
+  } catch (error) {
+    if (!(error instanceof UsageError)) return fail("CLI_SETTINGS", error instanceof Error ? error.message : String(error), exitCodes.usage);
+    return fail(error.code, error.message, exitCodes.usage, `Run "${options.program} --help" for the commands.`);
+  }
+  return runConnected(parsed as ParsedCommandLine & { command: Exclude<Command, { name: "help" }> }, settings, { stdout, fail });
+}
+
+async function runConnected(
+  { command, json }: ParsedCommandLine & { command: Exclude<Command, { name: "help" }> },
+  settings: CliSettings,
+  { stdout, fail }: { stdout: Output; fail: (code: string, message: string, exitCode: number) => number },
+): Promise<number> {
+  const db = new Database(settings.databaseUrl, { poolSize: 2, applicationName: "outbox-cli" });
+  // A command's connection gives up after a few attempts: an unreachable Redis ends the command with the reason.
+  const connection = createRedis(settings.redis, "command");
+  let redisError: Error | undefined;
+  connection.on("error", (error: Error) => (redisError = error));
+  const queues = createQueues(connection, settings.queuePrefix, settings.catalog ?? defineEvents({}));
+  try {
+    await runCommand({ db, queues, retryBackoffMs: settings.retryBackoffMs, out: stdout, json }, command);
+    return exitCodes.ok;
+  } catch (error) {
+    if (error instanceof OperationError) return fail(error.code, error.message, exitCodes.operation);
+    if (isRedisConnectionError(error, redisPorts(settings.redis)) || (redisError && connection.status === "end")) {
+      return fail("REDIS_UNREACHABLE", `redis: unreachable (${describeConnectionError(redisError ?? error)}); check REDIS_URL`, exitCodes.operation);
+    }
+    if (isPostgresConnectionError(error, [postgresPort(settings.databaseUrl)]) || ["3D000", "28P01", "28000"].includes((error as { code?: string }).code ?? "")) {
+      return fail("POSTGRES_UNREACHABLE", `postgres: unreachable (${describeConnectionError(error)}); check DATABASE_URL`, exitCodes.operation);
+    }
+    return fail("OPERATION_FAILED", error instanceof Error ? error.message : String(error), exitCodes.operation);
+  } finally {
+    await queues.close().catch(() => {});
+    connection.disconnect();
+    await db.close();
+  }
+}

@@ -1,0 +1,44 @@
+import { randomUUID } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { checkEventType, parseCommandLine, usage } from "../../src/cli/args.ts";
+import { UsageError } from "../../src/cli/errors.ts";
+import { testEvents } from "@outbox/testing";
+
+describe("the command line", () => {
+  it.each([
+    [["frobnicate"], 'unknown command "frobnicate"'],
+    [[], "no command given"],
+    [["dlq", "retry"], '"dlq retry" needs an event id or --all'],
+    [["dlq", "retry", "not-a-uuid"], 'event id "not-a-uuid" is not a UUID'],
+    [["dlq", "retry", randomUUID(), "--all"], "give either an event id or --all, not both"],
+    [["dlq", "skip"], '"dlq skip" needs an event id'],
+    [["replay", "--type", "AccountOpened"], "replay needs --since"],
+    [["replay", "--type", "AccountOpened", "--since", "yesterday"], '--since: "yesterday" is not an ISO-8601 date'],
+    [["stats", "--since", "2026-01-01"], 'option --since does not apply to "stats"'],
+    [["stats", "--bogus"], "Unknown option '--bogus'"],
+    [["stats", "--database-url"], "argument missing"],
+  ])("refuses %j naming the problem", (args, message) => {
+    expect(() => parseCommandLine(args)).toThrow(UsageError);
+    expect(() => parseCommandLine(args)).toThrow(message);
+  });
+
+  it("takes the connection flags with any command", () => {
+    const parsed = parseCommandLine(["dlq", "list", "--type", "AccountOpened", "--database-url", "postgres://db/x", "--queue-prefix", "billing", "--catalog", "./events.js", "--json"]);
+    expect(parsed).toEqual({
+      command: { name: "dlq list", type: "AccountOpened" },
+      json: true,
+      connection: { "database-url": "postgres://db/x", "queue-prefix": "billing", catalog: "./events.js" },
+    });
+  });
+
+  it("refuses a --type the service's catalog does not know, naming the known ones", () => {
+    const { command } = parseCommandLine(["replay", "--type", "Nope", "--since", "2026-01-01"]);
+    expect(() => checkEventType(command, testEvents)).toThrow('--type: unknown event type "Nope" (known: AccountOpened, AccountClosed, ReceiptSent)');
+    expect(() => checkEventType(parseCommandLine(["dlq", "retry", "--all", "--type", "AccountClosed"]).command, testEvents)).not.toThrow();
+  });
+
+  it("names the program the user typed in its help", () => {
+    expect(usage("outbox-relay")).toMatch(/^Usage: outbox-relay <command>/);
+    expect(usage("pnpm outbox")).toContain("--catalog FILE");
+  });
+});
