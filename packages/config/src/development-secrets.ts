@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { appendFileSync, chmodSync, closeSync, existsSync, openSync, readFileSync, statSync, unlinkSync } from "node:fs";
-import { parseEnv } from "node:util";
+import { envFileValues } from "./env-file.ts";
 
 type Source = Record<string, string | undefined>;
 
@@ -22,10 +22,10 @@ export function ensureDevelopmentSecrets(file: string, env: Source): Development
   const missing = (Object.keys(generators) as DevelopmentSecret[]).filter((name) => !env[name]);
   if (missing.length === 0) return [];
   return withLock(`${file}.lock`, () => {
-    const saved = existsSync(file) ? parseEnv(readFileSync(file, "utf8")) : {};
+    const saved = envFileValues(file);
     const generated = missing.filter((name) => !saved[name]);
     if (generated.length > 0) append(file, Object.fromEntries(generated.map((name) => [name, generators[name]()])));
-    const values = existsSync(file) ? parseEnv(readFileSync(file, "utf8")) : {};
+    const values = envFileValues(file);
     for (const name of missing) if (values[name]) env[name] = values[name];
     return generated;
   });

@@ -1,6 +1,6 @@
-import { existsSync } from "node:fs";
 import path from "node:path";
 import { ensureDevelopmentSecrets, type DevelopmentSecret } from "./development-secrets.ts";
+import { readEnvFile } from "./env-file.ts";
 import { envSchema, type Env } from "./schema.ts";
 
 export class ConfigError extends Error {
@@ -12,18 +12,6 @@ export class ConfigError extends Error {
 }
 
 type Source = Record<string, string | undefined>;
-
-/**
- * Reads `.env` in the working directory (the repository root for `pnpm start`, `pnpm outbox` and
- * `pnpm db:migrate`) into process.env, when the file exists: Node's own parser (`process.loadEnvFile`,
- * the `--env-file` format: `NAME=value`, quotes, `#` comments). A variable already set in the
- * environment keeps its value. Returns the file read, or undefined.
- */
-export function readEnvFile(file = path.resolve(".env")): string | undefined {
-  if (!existsSync(file)) return undefined;
-  process.loadEnvFile(file);
-  return file;
-}
 
 /** Parses the environment once. Empty strings count as unset. Values never appear in errors. */
 export function loadConfig(source: Source = process.env): Env {

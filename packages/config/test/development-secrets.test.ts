@@ -3,9 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, w
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { parseEnv } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
-import { ensureDevelopmentSecrets, loadConfig } from "../src/index.ts";
+import { ensureDevelopmentSecrets, envFileValues, loadConfig } from "../src/index.ts";
 
 const folders: string[] = [];
 afterEach(() => {
@@ -18,7 +17,7 @@ function tempFolder(): string {
   return folder;
 }
 
-const savedIn = (file: string) => parseEnv(readFileSync(file, "utf8"));
+const savedIn = (file: string) => envFileValues(file);
 const modeOf = (file: string) => statSync(file).mode & 0o777;
 
 describe("ensureDevelopmentSecrets", () => {

@@ -4,12 +4,13 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
-import { databaseUrl, dropDatabase, uniqueName } from "@outbox/testing";
+import { databaseUrl, dropDatabase, serverUrl, uniqueName } from "@outbox/testing";
 import { readMigrations } from "../src/index.ts";
 
 const entry = path.resolve(import.meta.dirname, "../src/bin/migrate.ts");
 const dir = mkdtempSync(path.join(os.tmpdir(), "outbox-dotenv-"));
 const name = uniqueName("outbox_dotenv");
+const server = new URL(serverUrl).host;
 
 afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
@@ -32,12 +33,12 @@ describe("pnpm db:migrate", () => {
     expect(created).toMatchObject({
       name: "migrate",
       database: name,
-      server: "127.0.0.1:5432",
+      server,
       created: true,
-      msg: `created database ${name} on 127.0.0.1:5432: applied ${migrations.length} migrations`,
+      msg: `created database ${name} on ${server}: applied ${migrations.length} migrations`,
     });
 
     const [again] = await migrateCommand({ LOG_LEVEL: "info" });
-    expect(again).toMatchObject({ database: name, created: false, applied: [], msg: `database ${name} on 127.0.0.1:5432: up to date` });
+    expect(again).toMatchObject({ database: name, created: false, applied: [], msg: `database ${name} on ${server}: up to date` });
   });
 });

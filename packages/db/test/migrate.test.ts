@@ -3,7 +3,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
-import { databaseUrl, dropDatabase, uniqueName } from "@outbox/testing";
+import { databaseUrl, dropDatabase, serverUrl, uniqueName } from "@outbox/testing";
 import { migrate, migrationsDir, readMigrations } from "../src/index.ts";
 
 const created: string[] = [];
@@ -33,7 +33,7 @@ describe("migrate", () => {
     expect(first.applied).toEqual(migrations.map((m) => m.name));
 
     const second = await migrate(url);
-    expect(second).toEqual({ database: { name, server: "127.0.0.1:5432" }, created: false, applied: [] });
+    expect(second).toEqual({ database: { name, server: new URL(serverUrl).host }, created: false, applied: [] });
 
     const rows = await query<{ migration_name: string; checksum: string; applied_steps_count: number; finished_at: Date | null }>(
       url,

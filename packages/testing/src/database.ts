@@ -1,14 +1,14 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { migrate } from "@outbox/db";
+import { onDatabase, testServers } from "./test-servers.ts";
 
-/** The server tests run against; each run makes its own databases on it and drops them. */
-export const serverUrl = process.env.TEST_DATABASE_URL ?? "postgresql://postgres:postgres@127.0.0.1:5432/postgres";
+/** The server tests run against (testServers); each run makes its own databases on it and drops them. */
+export const serverUrl = testServers().postgres;
 
+/** The URL of database `name` on the test server. */
 export function databaseUrl(name: string): string {
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
+  return onDatabase(serverUrl, name);
 }
 
 export function uniqueName(prefix: string): string {

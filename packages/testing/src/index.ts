@@ -9,6 +9,8 @@ export {
   type TestDatabase,
 } from "./database.ts";
 export { createTestRedis, deleteKeys, redisUrl, type TestRedis } from "./redis.ts";
+export { onDatabase, testServers, type TestServers } from "./test-servers.ts";
+export { nodeBinary } from "./node-binary.ts";
 export { waitFor } from "./wait.ts";
 export { freePort, startPrivateRedis, startRedisCluster, type PrivateRedis, type RedisCluster } from "./servers.ts";
 export { useTestDatabase, type TestDatabaseHandle } from "./use-database.ts";

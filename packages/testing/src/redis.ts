@@ -1,7 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
+import { testServers } from "./test-servers.ts";
 
-export const redisUrl = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+/** The Redis tests use (testServers); each run keeps its keys under a prefix of its own. */
+export const redisUrl = testServers().redis;
 
 export interface TestRedis {
   url: string;
