@@ -9,7 +9,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestRedis, databaseUrl, dropDatabase, onServer, uniqueName } from "@outbox/testing";
+import { createTestRedis, databaseUrl, dropDatabase, nodeBinary, onServer, uniqueName } from "@outbox/testing";
 
 const root = path.resolve(import.meta.dirname, "../..");
 const work = mkdtempSync(path.join(os.tmpdir(), "outbox-minimal-"));
@@ -47,9 +47,12 @@ beforeAll(async () => {
   await sh("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund"], { cwd: project, env: userEnv });
 }, 300_000);
 
+const otherNodes = [22, 24] as const;
+const otherDatabases = otherNodes.map((major) => uniqueName(`outbox_minimal_node${major}`));
+
 afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
-  await dropDatabase(database);
+  for (const name of [database, ...otherDatabases]) await dropDatabase(name);
   await redis.clean();
 });
 
@@ -111,4 +114,14 @@ describe("examples/minimal installed from the packed tarballs", () => {
       await client.end();
     }
   }, 120_000);
+
+  it.each(otherNodes.map((major, i) => [major, otherDatabases[i]!] as const))("runs on Node %i, as installed", async (major, name) => {
+    const node = await nodeBinary(major);
+    await onServer((client) => client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`));
+    const env = { ...userEnv, PATH: `${path.dirname(node)}:${userEnv.PATH ?? ""}`, DATABASE_URL: databaseUrl(name), REDIS_URL: redis.url, QUEUE_PREFIX: `${redis.prefix}node${major}` };
+    expect(await sh(node, ["--version"], { cwd: project, env })).toMatch(new RegExp(`^v${major}\\.`));
+    expect(await sh(node, ["--import", "tsx", "src/main.ts"], { cwd: project, env })).toMatch(/Greeted [0-9a-f-]{36}/);
+    const stats = JSON.parse(await sh(node, [path.join(project, "node_modules", ".bin", "outbox-relay"), "stats", "--json"], { cwd: project, env })) as { outbox: Record<string, number> };
+    expect(stats.outbox).toMatchObject({ processed: 1 });
+  }, 300_000);
 });
