@@ -146,6 +146,7 @@ describe("pnpm outbox stats", () => {
     expect(text.stdout).toMatch(/^events\s+0\s+0\s+0\s+0$/m);
     expect(text.stdout).toMatch(/^dlq size\s+2$/m);
     expect(text.stdout).toMatch(/^relay backlog \(not read yet\)\s+1$/m);
+    expect(text.stdout).toMatch(/^unknown types \(wait for a worker\)\s+none$/m);
 
     const json = await outbox("stats", "--json");
     expect(json.code).toBe(0);
@@ -157,6 +158,7 @@ describe("pnpm outbox stats", () => {
       heldEvents: 0,
       heldAggregates: 0,
       relayBacklog: 1,
+      unknownTypes: {},
     });
   });
 });
