@@ -2,7 +2,7 @@
 // the API and the worker as two processes from their bundles and exits when both have exited. If
 // one dies, the other is stopped too.
 //
-// Stop signals follow @outbox/shutdown's rule, here as in the API and the worker: the first
+// Stop signals follow outbox-relay/shutdown's rule, here as in the API and the worker: the first
 // SIGINT/SIGTERM is passed on to both once (a graceful stop; exit 0 when both stop cleanly); a
 // second within 2 s is the same request and is not passed on (a terminal's Ctrl-C reaches this
 // process and pnpm, which sends it once more); a third, or one later than that, kills both (SIGKILL).

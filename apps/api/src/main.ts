@@ -49,7 +49,7 @@ function shutdown(signal: string): Promise<void> {
   })();
   return closing;
 }
-// @outbox/shutdown's rule: the first SIGTERM/SIGINT closes gracefully; a second within 2 s is the
+// outbox-relay/shutdown's rule: the first SIGTERM/SIGINT closes gracefully; a second within 2 s is the
 // same request (Ctrl-C and pnpm's copy of it); a third, or a later one, exits at once.
 onStopSignals({
   graceful(signal) {

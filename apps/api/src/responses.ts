@@ -182,6 +182,7 @@ export const statsResult = described(
     queues: z.record(z.string(), queueCounts),
     dlqSize: z.number(),
     relayBacklog: z.number(),
+    unknownTypes: z.record(z.string(), z.number()).meta({ description: "pending events whose type this process does not know, by type: they wait for a worker that knows it" }),
   }),
   "The figures of the stats log line (`pnpm outbox stats --json`)",
 );

@@ -34,7 +34,7 @@ describe("the admin API on the engine's pool", () => {
     const { dead } = await deadWithFollower();
     const list = await call("GET", "/admin/api/dlq");
     expect(list.status).toBe(200);
-    // The shapes `pnpm outbox dlq list --json` and `pnpm outbox stats --json` print (@outbox/admin-results).
+    // The shapes `pnpm outbox dlq list --json` and `pnpm outbox stats --json` print (outbox-relay/admin).
     expect(list.body.events).toEqual([
       {
         id: dead,

@@ -36,7 +36,7 @@ interface Run {
 
 /**
  * Runs `pnpm outbox ...` as users do (node --import tsx apps/cli/src/main.ts), against this test's
- * db and prefix, in a process that fails if it ever loads Prisma (the CLI runs on @outbox/sql).
+ * db and prefix, in a process that fails if it ever loads Prisma (the CLI runs on outbox-relay/sql).
  */
 async function outbox(...args: string[]): Promise<Run> {
   const noPrisma = forbidModules(prismaModules);
@@ -134,6 +134,7 @@ describe("pnpm outbox stats", () => {
     expect(text.stdout).toMatch(/^events\s+0\s+0\s+0\s+0$/m);
     expect(text.stdout).toMatch(/^dlq size\s+2$/m);
     expect(text.stdout).toMatch(/^relay backlog \(not read yet\)\s+1$/m);
+    expect(text.stdout).toMatch(/^unknown types \(wait for a worker\)\s+none$/m);
 
     const json = await outbox("stats", "--json");
     expect(json.code).toBe(0);
@@ -145,6 +146,7 @@ describe("pnpm outbox stats", () => {
       heldEvents: 0,
       heldAggregates: 0,
       relayBacklog: 1,
+      unknownTypes: {},
     });
   });
 });

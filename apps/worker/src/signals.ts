@@ -2,7 +2,7 @@ import type { Logger } from "outbox-relay/logger";
 import { onStopSignals } from "outbox-relay/shutdown";
 
 /**
- * SIGTERM/SIGINT by @outbox/shutdown's rule: the first one stops gracefully (`stop`, then exit 0);
+ * SIGTERM/SIGINT by outbox-relay/shutdown's rule: the first one stops gracefully (`stop`, then exit 0);
  * a second within 2 s is the same request (a terminal's Ctrl-C and pnpm's copy of it); a third, or
  * one later than that, or a stop that outlives `boundMs`, ends the process at once (exit 1): open
  * transactions roll back and unfinished jobs run again elsewhere.

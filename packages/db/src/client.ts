@@ -9,7 +9,7 @@ export interface CreatePrismaOptions {
 
 /**
  * A Prisma client on a database URL (its own pool), or on an existing `pg` pool, so that a process
- * whose engine statements run through `@outbox/sql` shares one pool with its application code.
+ * whose engine statements run through `outbox-relay/sql` shares one pool with its application code.
  */
 export function createPrisma(database: string | pg.Pool, { poolSize = 10 }: CreatePrismaOptions = {}): PrismaClient {
   const adapter = typeof database === "string" ? new PrismaPg({ connectionString: database, max: poolSize }) : new PrismaPg(database);

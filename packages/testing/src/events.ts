@@ -2,6 +2,7 @@ import { z } from "zod";
 import { defineEvents, queueNames } from "outbox-relay/events";
 
 const slug = z.string().regex(/^[a-z0-9-]+$/, "must be lowercase letters, digits and dashes");
+const accountOpened = z.object({ accountId: z.string(), name: z.string().min(1), slug, openedAt: z.iso.datetime() });
 
 /**
  * The engine's own tests' catalog: a tiny service of accounts and the receipts it sends, so that
@@ -10,7 +11,7 @@ const slug = z.string().regex(/^[a-z0-9-]+$/, "must be lowercase letters, digits
  */
 export const testEvents = defineEvents({
   AccountOpened: {
-    schema: z.object({ accountId: z.string(), name: z.string().min(1), slug, openedAt: z.iso.datetime() }),
+    schema: accountOpened,
     aggregate: (p) => ({ type: "account", id: p.accountId }),
     priority: 6,
   },
@@ -26,4 +27,12 @@ export const testEvents = defineEvents({
     ordered: false,
     policy: { queue: queueNames.webhooks, attempts: 5, backoffMs: 5000, timeoutMs: 35_000 },
   },
+});
+
+/**
+ * The same service one release earlier, before AccountClosed existed: a worker of that release
+ * beside producers and workers of the next one, for the tests of a rolling deploy.
+ */
+export const previousTestEvents = defineEvents({
+  AccountOpened: { schema: accountOpened, aggregate: (p) => ({ type: "account", id: p.accountId }), priority: 6 },
 });

@@ -16,4 +16,4 @@ export { freePort, startPrivateRedis, startRedisCluster, type PrivateRedis, type
 export { useTestDatabase, type TestDatabaseHandle } from "./use-database.ts";
 export { forbidModules, importFailure, prismaModules } from "./module-graph.ts";
 export { startPrivatePostgres, type PrivatePostgres } from "./postgres-server.ts";
-export { testEvents } from "./events.ts";
+export { previousTestEvents, testEvents } from "./events.ts";

@@ -134,7 +134,7 @@ export class DeliveryFailedError extends WebhookError {
     options?: ErrorOptions & {
       /**
        * The receiver's Retry-After (429, 503), in ms: the processor's backoff waits at least this
-       * long before the next attempt, up to the schedule's longest delay (`@outbox/queues`' RetryAfterHint).
+       * long before the next attempt, up to the schedule's longest delay (`outbox-relay/queues`' RetryAfterHint).
        */
       retryAfterMs?: number | null;
     },

@@ -4,7 +4,7 @@ import { healthRoutes, type HealthRoutesOptions } from "outbox-relay/health";
 
 const checks = z.record(z.string(), z.string()).meta({ description: 'each check: "ok" or "unreachable (<reason in plain words>)"', examples: [{ postgres: "ok", redis: "ok" }] });
 
-/** The schemas of @outbox/health's routes (the worker serves the same routes, undocumented). */
+/** The schemas of outbox-relay/health's routes (the worker serves the same routes, undocumented). */
 const documented: Record<string, FastifySchema> = {
   "/healthz": {
     summary: "Liveness",
@@ -23,7 +23,7 @@ const documented: Record<string, FastifySchema> = {
   },
 };
 
-/** @outbox/health's routes with their schemas attached as they are added, so /docs/json lists them. */
+/** outbox-relay/health's routes with their schemas attached as they are added, so /docs/json lists them. */
 export const documentedHealthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app, options) => {
   app.addHook("onRoute", (route) => {
     const schema = documented[route.url];

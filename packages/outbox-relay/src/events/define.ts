@@ -70,7 +70,7 @@ export interface EventCatalog<S extends Schemas = any> {
   aggregateOf(type: keyof S & string, payload: unknown): AggregateRef;
   /**
    * Writes an event into the outbox inside the caller's transaction (a Prisma interactive
-   * transaction, a node-postgres client between BEGIN and COMMIT, or @outbox/sql's Queryable):
+   * transaction, a node-postgres client between BEGIN and COMMIT, or outbox-relay/sql's Queryable):
    * it exists exactly when the caller's change commits. Returns its id.
    */
   publish<T extends keyof S & string>(executor: Executor, event: NewEvent<S, T>): Promise<string>;

@@ -1,7 +1,7 @@
 import type { Queryable, Statement } from "../sql/index.ts";
 
 /**
- * Where outbox statements run: the engine's own connection (@outbox/sql's Queryable), a Prisma
+ * Where outbox statements run: the engine's own connection (outbox-relay/sql's Queryable), a Prisma
  * client or interactive transaction of the caller's (Prisma's `$executeRaw` takes a tagged-template
  * statement), or a node-postgres client inside the caller's BEGIN … COMMIT, so an event commits
  * with the caller's business rows whatever client wrote them.

@@ -9,7 +9,7 @@ type Filtered = { [filtersKey]?: LogFilter[] };
 /**
  * Drops the lines `filter` returns true for, on this logger and every child of it (children made
  * before or after: pino's children inherit from their parent). Returns a function that removes it.
- * Used to keep a dependency's outage to one line (see @outbox/health's watchDependency).
+ * Used to keep a dependency's outage to one line (see outbox-relay/health's watchDependency).
  */
 export function addLogFilter(logger: Logger, filter: LogFilter): () => void {
   const target = logger as Logger & Filtered;

@@ -88,6 +88,11 @@ export function createMetrics({ stats, statsMaxAgeMs = 1000, defaultMetrics = tr
   const dlqSize = gauge("dead_letter_events", "Dead events in Postgres (the DLQ).");
   const held = gauge("held_aggregates", "Aggregates held back by a dead event.");
   const relayBacklog = gauge("outbox_relay_backlog_events", "Pending rows the relay has not read yet.");
+  const unknownType = gauge(
+    "outbox_unknown_type_events",
+    "Pending events whose type this process's catalog does not know, by type: they wait for a worker that knows it.",
+    ["type"],
+  );
   const relayMetrics = relay ? createRelayMetrics(registry) : undefined;
   if (readiness) registerReadiness(registry, readiness);
 
@@ -101,6 +106,9 @@ export function createMetrics({ stats, statsMaxAgeMs = 1000, defaultMetrics = tr
     held.set(snapshot.heldAggregates);
     relayBacklog.set(snapshot.relayBacklog);
     heldEvents.set(snapshot.heldEvents);
+    // Reset first: a type handled since the last read leaves the series.
+    unknownType.reset();
+    for (const [type, count] of Object.entries(snapshot.unknownTypes)) unknownType.set({ type }, count);
   }
 
   return {

@@ -9,6 +9,7 @@ import { isExternal, type AnyHandlerMap, type EventHandler } from "./handler.ts"
 import type { EventJob, Outcome } from "./outcome.ts";
 import { runBatch } from "./run-batch.ts";
 import { runExternal } from "./run-external.ts";
+import { putBackUnknownType } from "./unknown-type.ts";
 
 export interface ProcessorOptions {
   db: Database;
@@ -135,6 +136,7 @@ export class EventProcessor {
 
   private async process(queue: WorkQueue, job: Job<EventJobData>, token: string | undefined): Promise<void> {
     const { handlers, db, queues, logger, onOutcome, deadLetter } = this.options;
+    if (!queues.catalog.has(job.data.type)) return putBackUnknownType(job, token);
     const item: EventJob = { id: job.id!, data: job.data, attemptsMade: job.attemptsMade, maxAttempts: job.opts.attempts ?? 1 };
     const handler = handlers[job.data.type] as EventHandler | undefined;
     let outcome: Outcome;

@@ -52,7 +52,7 @@ export interface QueueSet {
   close(): Promise<void>;
 }
 
-/** The queue an event type's jobs go to; unknown types go to `events`, where they fail validation. */
+/** The queue an event type's jobs go to; an unknown type gets `events` (enqueueEvents queues none of its rows). */
 export function queueOf(catalog: EventCatalog, type: string): WorkQueue {
   return catalog.policyOf(type).queue;
 }

@@ -12,17 +12,19 @@ const pageSize = 1000;
 
 /**
  * relayedPending: one page of pending rows the relay has passed (at or before its position, not in
- * a transaction it still watches) that may run now (not held behind an earlier event), after a key,
- * in commit order. Each should have a live job. Reads event_outbox_relay_idx up to the position;
- * plain reads, no locks.
+ * a transaction it still watches) that may run now (not held behind an earlier event), of a type
+ * the catalog knows, after a key, in commit order. Each should have a live job. Rows of other types
+ * are left to a worker that knows them (deployed later, or beside this one). Reads
+ * event_outbox_relay_idx up to the position; plain reads, no locks.
  */
-async function relayedPending(db: Database, cursorName: string, unorderedTypes: readonly string[], after: PassedRow | undefined): Promise<PassedRow[]> {
+async function relayedPending(db: Database, cursorName: string, catalog: QueueSet["catalog"], after: PassedRow | undefined): Promise<PassedRow[]> {
   return db.query<PassedRow>(planEachRun(sql`
     SELECT ${eventColumns}, o.transaction_id::text AS transaction_id, o.sequence::text AS sequence
     FROM event_outbox o, outbox_relay_cursor c
     WHERE c.name = ${cursorName} AND o.status = 'pending' AND ${passedByRelay}
       AND (o.transaction_id, o.sequence) > (${after?.transaction_id ?? "0"}::xid8, ${after?.sequence ?? "0"}::bigint)
-      AND NOT ${heldBehindEarlier(unorderedTypes)}
+      AND o.event_type = ANY(${catalog.types}::text[])
+      AND NOT ${heldBehindEarlier(catalog.unorderedTypes)}
     ORDER BY o.transaction_id, o.sequence
     LIMIT ${pageSize}`));
 }
@@ -89,12 +91,12 @@ export async function recoverLostJobs({ db, queues, logger, retryBackoffMs, curs
   let after: PassedRow | undefined;
   let lostInPage: number;
   do {
-    page = await relayedPending(db, cursorName, queues.catalog.unorderedTypes, after);
+    page = await relayedPending(db, cursorName, queues.catalog, after);
     after = page.at(-1);
     lostInPage = await requeueLost(db, queues, page, retryBackoffMs);
     recovered += lostInPage;
   } while (page.length === pageSize && lostInPage > 0);
-  if (recovered) logger.warn({ recovered }, "pending events had lost their jobs; queued them again");
+  if (recovered) logger.warn({ recovered }, "pending events had no job (lost by Redis, or of a type no worker knew before); queued them");
   return recovered;
 }
 

@@ -15,7 +15,7 @@ export interface RelayOptions {
 export interface RelayStep {
   /** Rows read forward from the position (a full batch means more may follow). */
   read: number;
-  /** Jobs queued (rows read, less the held ones). */
+  /** Jobs queued (rows read, less the held ones and those of types the catalog does not know). */
   queued: number;
   /** Another process holds the cursor. */
   busy: boolean;
@@ -32,11 +32,11 @@ export async function relayOnce({ db, queues, batchSize, retryBackoffMs, cursorN
     if (!step) return { read: 0, queued: 0, busy: true };
     const { cursor, rows } = step;
     const runnable = rows.filter((row) => !row.held);
-    await enqueueEvents(queues, runnable, retryBackoffMs);
+    const queued = await enqueueEvents(queues, runnable, retryBackoffMs);
     const forward = rows.filter((row) => !row.late);
     const next = nextCursor(cursor, forward, rows.length - forward.length === batchSize);
     if (forward.length > 0 || !sameSet(next.watched, cursor.watched)) await moveCursor(tx, cursorName, next.position, next.watched);
-    return { read: forward.length, queued: runnable.length, busy: false };
+    return { read: forward.length, queued, busy: false };
   });
 }
 

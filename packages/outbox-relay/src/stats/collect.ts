@@ -1,6 +1,7 @@
 import type { QueueSet } from "../queues/index.ts";
 import type { Queryable } from "../sql/index.ts";
 import { collectOutboxFigures, type EstimatedFigure, type OutboxCounts, type OutboxFiguresOptions } from "./outbox-counts.ts";
+import { countUnknownTypes } from "./unknown-types.ts";
 
 export interface QueueCounts {
   /** Ready to run: BullMQ's `wait` plus `prioritized` (every event job carries a priority). */
@@ -30,6 +31,11 @@ export interface OutboxStats {
   dlqSize: number;
   /** Pending rows the relay has not read yet: rows waiting for the relay, not for a handler. */
   relayBacklog: number;
+  /**
+   * Pending events whose type this process's catalog does not know, by type (among the oldest
+   * 100,000 pending rows): they wait for a worker that knows it. Also in `pending`/`dispatched`.
+   */
+  unknownTypes: Record<string, number>;
 }
 
 /** The stats line: the snapshot plus the worker's own counts since the previous line. */
@@ -62,7 +68,8 @@ export async function collectStats(
   options: Omit<OutboxFiguresOptions, "unorderedTypes"> = {},
 ): Promise<OutboxStats> {
   const figures = collectOutboxFigures(db, { ...options, unorderedTypes: queues.catalog.unorderedTypes });
-  const [outbox, queueCounts] = await Promise.all([figures, collectQueueCounts(queues)]);
+  const unknownTypes = countUnknownTypes(db, queues.catalog.types, options.exactBelow);
+  const [outbox, queueCounts, unknown] = await Promise.all([figures, collectQueueCounts(queues), unknownTypes]);
   return {
     outbox: outbox.counts,
     estimated: outbox.estimated,
@@ -72,5 +79,6 @@ export async function collectStats(
     queues: queueCounts,
     dlqSize: outbox.counts.dead,
     relayBacklog: outbox.relayBacklog,
+    unknownTypes: unknown,
   };
 }

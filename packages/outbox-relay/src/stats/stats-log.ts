@@ -3,6 +3,7 @@ import type { Outcome } from "../processor/index.ts";
 import type { QueueSet } from "../queues/index.ts";
 import type { Queryable } from "../sql/index.ts";
 import { collectStats, type StatsLine } from "./collect.ts";
+import { warnUnknownTypes } from "./unknown-types.ts";
 
 export interface StatsLogOptions {
   db: Queryable;
@@ -39,6 +40,7 @@ export function startStatsLog({ db, queues, logger, intervalMs }: StatsLogOption
     failed -= line.failedSinceLast;
     dead -= line.deadSinceLast;
     logger.info(line, "outbox stats");
+    warnUnknownTypes(logger, stats.unknownTypes);
     return line;
   };
 

@@ -55,7 +55,7 @@ export interface RunningWorker {
  * pool. `stop()` shuts down in a fixed order: stop relaying, let active jobs finish within
  * shutdownTimeoutMs, then close queues and connections.
  *
- * Postgres and Redis are watched (@outbox/health's watchDependency): one warning when either goes
+ * Postgres and Redis are watched (outbox-relay/health's watchDependency): one warning when either goes
  * away and one when it is back, instead of a line per retry from every component. At start the
  * health listener comes first, then the worker waits for both stores (one warning for a store that
  * is not up yet; /readyz names it), then starts relaying and consuming.

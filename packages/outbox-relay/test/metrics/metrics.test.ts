@@ -15,6 +15,7 @@ const snapshot = (pending: number): OutboxStats => ({
   dlqSize: 3,
   heldAggregates: 1,
   relayBacklog: 9,
+  unknownTypes: {},
 });
 
 /** The value of one sample line in the Prometheus text, e.g. `events_handled_total{type="A"}`. */
@@ -87,6 +88,18 @@ describe("createMetrics", () => {
     const text = await createMetrics().registry.metrics();
     expect(text).toContain("process_cpu_user_seconds_total");
     expect(text).toContain("nodejs_eventloop_lag_seconds");
+  });
+
+  it("outbox_unknown_type_events{type}: the pending events of each type this process does not know; a type no longer waiting leaves the series", async () => {
+    const metrics = createMetrics({ defaultMetrics: false });
+    metrics.refreshFromStats({ ...snapshot(1), unknownTypes: { ParcelShipped: 3, ParcelLost: 1 } });
+    let text = await metrics.registry.metrics();
+    expect(sample(text, 'outbox_unknown_type_events{type="ParcelShipped"}')).toBe(3);
+    expect(sample(text, 'outbox_unknown_type_events{type="ParcelLost"}')).toBe(1);
+    metrics.refreshFromStats({ ...snapshot(1), unknownTypes: { ParcelShipped: 2 } });
+    text = await metrics.registry.metrics();
+    expect(sample(text, 'outbox_unknown_type_events{type="ParcelShipped"}')).toBe(2);
+    expect(text).not.toContain('type="ParcelLost"');
   });
 
   it("refreshFromStats sets the gauges without a stats source", async () => {

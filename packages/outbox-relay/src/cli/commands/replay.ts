@@ -5,7 +5,7 @@ import { print, type CommandContext } from "../output.ts";
 
 export type { ReplayedEvent, ReplayOptions } from "../../outbox/index.ts";
 
-/** `outbox replay --type T --since ISO [--until ISO]`: see replayProcessed in @outbox/outbox. */
+/** `outbox replay --type T --since ISO [--until ISO]`: see replayProcessed in outbox-relay/outbox. */
 export async function replayCommand(ctx: CommandContext, options: Omit<ReplayOptions, "catalog">): Promise<ReplayResult> {
   let replay: Awaited<ReturnType<typeof replayProcessed>>;
   try {

@@ -24,10 +24,17 @@ export async function statsCommand(ctx: CommandContext): Promise<StatsResult> {
         ["held aggregates", figure("heldAggregates", stats.heldAggregates)],
         ["dlq size", figure("dead", stats.dlqSize)],
         ["relay backlog (not read yet)", stats.relayBacklog],
+        ["unknown types (wait for a worker)", unknownTypesFigure(stats.unknownTypes)],
       ],
     );
     const note = stats.estimated.length > 0 ? "\n(~ estimated: 100,000 rows or more, from the planner's statistics)" : "";
     return `${counts}${note}\n\n${queues}\n\n${summary}`;
   });
   return stats;
+}
+
+/** "none", or each type this CLI's catalog does not know with its pending events: "ParcelShipped 3". */
+function unknownTypesFigure(unknownTypes: Record<string, number>): string {
+  const entries = Object.entries(unknownTypes);
+  return entries.length === 0 ? "none" : entries.map(([type, count]) => `${type} ${count}`).join(", ");
 }
