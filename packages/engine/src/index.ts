@@ -38,6 +38,9 @@ export {
 } from "@outbox/processor";
 export type { Schedule, ScheduleRepeat } from "@outbox/schedules";
 export { Database, sql, type Queryable, type Statement } from "@outbox/sql";
+export { migrate, MigrationError, type MigrateOptions, type MigrateResult, type MigrationErrorCode } from "./migrate.ts";
 export { readOutboxMigration } from "./migration.ts";
+export { migrationsDir } from "./migrations.ts";
+export { schemaStatus, type MissingMigration, type SchemaStatus } from "./schema-status.ts";
 export type { WorkerSettings } from "./settings.ts";
 export { StartAbortedError, startWorker, type RunningWorker, type WorkerOptions } from "./worker.ts";
