@@ -17,7 +17,7 @@ export interface RowFact {
 export interface EngineMigration {
   /** The file's name without `.sql`: its number, then what it does. */
   name: string;
-  /** The catalog objects it leaves: "column event_outbox.traceparent", "index …", "trigger …". */
+  /** The catalog objects it leaves: "table …", "column event_outbox.traceparent", "index …", "trigger …". */
   objects: readonly string[];
   rows: readonly RowFact[];
 }
@@ -33,6 +33,8 @@ export const engineMigrations: readonly EngineMigration[] = [
   {
     name: "0001_outbox_tables",
     objects: [
+      "table event_outbox",
+      "table outbox_relay_cursor",
       ...columns("event_outbox", [
         "id", "sequence", "event_type", "aggregate_type", "aggregate_id", "tenant_id", "payload", "status", "attempts",
         "causation_id", "available_at", "created_at", "dispatched_at", "processed_at", "last_error", "transaction_id",

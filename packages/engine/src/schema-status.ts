@@ -31,10 +31,14 @@ export async function schemaStatus(db: Queryable, migrations: readonly EngineMig
 
 /** Each migration's problems in this database, by probing it: an empty list means it is in effect. */
 export async function probeMigrations(db: Queryable, migrations: readonly EngineMigration[]): Promise<Map<string, string[]>> {
-  const present = await presentObjects(db, migrations.flatMap((migration) => migration.objects));
+  const objects = migrations.flatMap((migration) => migration.objects);
+  const tables = objects.map(tableOfColumn).filter((table) => table !== undefined);
+  const present = await presentObjects(db, [...objects, ...tables]);
+  // A column of a table that is not there at all: the table's absence says it.
+  const inAbsentTable = (object: string) => tableOfColumn(object) !== undefined && !present.has(tableOfColumn(object)!);
   const result = new Map<string, string[]>();
   for (const migration of migrations) {
-    const absent = migration.objects.filter((object) => !present.has(object)).map((object) => `no ${object}`);
+    const absent = migration.objects.filter((object) => !present.has(object) && !inAbsentTable(object)).map((object) => `no ${object}`);
     const failed: string[] = [];
     for (const fact of migration.rows) if (!(await holds(db, fact))) failed.push(fact.problem);
     result.set(migration.name, [...absent, ...failed]);
@@ -42,11 +46,19 @@ export async function probeMigrations(db: Queryable, migrations: readonly Engine
   return result;
 }
 
-/** Which of these catalog objects ("column t.c", "index i", "trigger t") exist in the current schema. */
+/** "table event_outbox" for "column event_outbox.id"; undefined for any other object. */
+function tableOfColumn(object: string): string | undefined {
+  const table = /^column (\w+)\./.exec(object)?.[1];
+  return table && `table ${table}`;
+}
+
+/** Which of these catalog objects ("table t", "column t.c", "index i", "trigger t") exist in the current schema. */
 async function presentObjects(db: Queryable, wanted: string[]): Promise<Set<string>> {
   const rows = await db.query<{ object: string }>(sql`
     SELECT object FROM (
-      SELECT 'column ' || table_name || '.' || column_name AS object FROM information_schema.columns WHERE table_schema = current_schema()
+      SELECT 'table ' || table_name AS object FROM information_schema.tables WHERE table_schema = current_schema()
+      UNION ALL
+      SELECT 'column ' || table_name || '.' || column_name FROM information_schema.columns WHERE table_schema = current_schema()
       UNION ALL
       SELECT 'index ' || indexname FROM pg_indexes WHERE schemaname = current_schema()
       UNION ALL
