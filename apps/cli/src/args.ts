@@ -15,6 +15,9 @@ Commands:
   replay --type T --since ISO [--until ISO]
                                  publish copies (new id, causation_id = original) of processed
                                  events of type T created in [since, until); handlers run again
+  migrate [--database-url URL]   apply the engine's pending migrations, recorded in
+                                 outbox_relay_migrations; an outbox made without that record is
+                                 recognised, not created again (docs/upgrading.md)
 
 Options:
   --json     machine-readable output on stdout (errors as JSON on stderr)
@@ -22,7 +25,8 @@ Options:
 
 Exit codes: 0 ok, 1 the operation failed (unknown id, not dead, invalid payload, store
 unreachable), 2 bad arguments.
-Configuration: DATABASE_URL, REDIS_URL, QUEUE_PREFIX, from the environment or .env (see .env.example).`;
+Configuration: DATABASE_URL, REDIS_URL, QUEUE_PREFIX, from the environment or .env (see .env.example);
+migrate needs only the database (--database-url, else DATABASE_URL).`;
 
 export type Command =
   | { name: "help" }
@@ -31,7 +35,8 @@ export type Command =
   | { name: "dlq retry"; eventId: string }
   | { name: "dlq retry all"; type?: string }
   | { name: "dlq skip"; eventId: string }
-  | { name: "replay"; type: OrderEventType; since: Date; until?: Date };
+  | { name: "replay"; type: OrderEventType; since: Date; until?: Date }
+  | { name: "migrate"; databaseUrl?: string };
 
 export interface ParsedCommandLine {
   command: Command;
@@ -46,6 +51,7 @@ const optionSpec = {
   limit: { type: "string" },
   since: { type: "string" },
   until: { type: "string" },
+  "database-url": { type: "string" },
 } as const;
 
 type Values = { [K in keyof typeof optionSpec]?: (typeof optionSpec)[K]["type"] extends "boolean" ? boolean : string };
@@ -107,6 +113,7 @@ export function parseCommandLine(argv: string[]): ParsedCommandLine {
   }
   if (group === "replay") return { command: parseReplay(values, rest), json };
   if (group === "dlq") return { command: parseDlq(values, rest), json };
+  if (group === "migrate") return { command: parseMigrate(values, rest), json };
   throw new UsageError(`unknown command "${group}"`);
 }
 
@@ -146,4 +153,15 @@ function parseReplay(values: Values, rest: string[]): Command {
   const until = values.until ? isoDate(values.until, "--until") : undefined;
   if (until && until <= since) throw new UsageError("--until must be later than --since");
   return { name: "replay", type: knownType(values.type, "--type"), since, ...(until ? { until } : {}) };
+}
+
+function parseMigrate(values: Values, rest: string[]): Command {
+  only(values, "migrate", ["database-url"]);
+  if (rest.length) throw new UsageError(`unexpected argument "${rest[0]}"`);
+  const databaseUrl = values["database-url"];
+  if (databaseUrl === undefined) return { name: "migrate" };
+  if (!URL.canParse(databaseUrl) || !["postgres:", "postgresql:"].includes(new URL(databaseUrl).protocol)) {
+    throw new UsageError("--database-url: not a postgresql:// URL");
+  }
+  return { name: "migrate", databaseUrl };
 }

@@ -5,6 +5,7 @@ import { maskUrlCredentials } from "@outbox/logger";
 import { createQueues, createRedis, isRedisConnectionError, redisPorts } from "@outbox/queues";
 import { Database, isPostgresConnectionError, postgresPort } from "@outbox/sql";
 import { parseCommandLine, usage, type ParsedCommandLine } from "./args.ts";
+import { migrateCommand } from "./commands/migrate.ts";
 import { exitCodes, OperationError, UsageError } from "./errors.ts";
 import { runCommand } from "./run.ts";
 
@@ -26,6 +27,15 @@ async function main(argv: string[]): Promise<number> {
   if (command.name === "help") {
     process.stdout.write(`${usage}\n`);
     return exitCodes.ok;
+  }
+
+  if (command.name === "migrate") {
+    // Only the database: no Redis, and no configuration read when the URL is given.
+    const databaseUrl = command.databaseUrl ?? loadConfigOrExit().DATABASE_URL;
+    return migrateCommand({ out: process.stdout, json }, databaseUrl).then(
+      () => exitCodes.ok,
+      (error: OperationError) => fail(json, error.code, error.message, exitCodes.operation),
+    );
   }
 
   const config = loadConfigOrExit();
