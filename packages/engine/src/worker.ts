@@ -28,7 +28,7 @@ export interface WorkerOptions<C extends EventCatalog> extends Partial<WorkerSet
   onOutcome?: (type: string, outcome: Outcome) => void;
   /** Reports every committed batch of the processor (the bench counts statements per batch). */
   onBatch?: (batch: { events: number }) => void;
-  /** Aborts a start still waiting for Postgres or Redis (a stop signal): startWorker then rejects with StartAbortedError. */
+  /** Aborts a start still waiting for Postgres, Redis or a migration (a stop signal): startWorker then rejects with StartAbortedError. */
   signal?: AbortSignal;
 }
 
@@ -36,7 +36,7 @@ export interface WorkerOptions<C extends EventCatalog> extends Partial<WorkerSet
 export class StartAbortedError extends Error {
   readonly code = "WORKER_START_ABORTED";
   constructor() {
-    super("the worker was stopped while it waited for Postgres and Redis");
+    super("the worker was stopped while it waited for Postgres, Redis or the database's migrations");
     this.name = "StartAbortedError";
   }
 }
