@@ -18,8 +18,12 @@ const apps = ["apps/api/dist/main.js", "apps/worker/dist/main.js"];
 // The migration is the first process to load the config: on a development start without
 // ADMIN_PASSWORD / ENCRYPTION_KEY it generates them into .env (@outbox/config's loadConfigOrExit),
 // before the API and the worker start and read the same file.
-const migration = spawnSync(process.execPath, ["--enable-source-maps", path.join(root, "packages/db/dist/migrate.js")], { stdio: "inherit" });
-if (migration.status !== 0) process.exit(migration.status ?? 1);
+// The shop's Prisma migrations, then the engine's own (baselined on the tables the first ones made).
+const migrations = [["packages/db/dist/migrate.js"], ["apps/cli/dist/main.js", "migrate"]] as const;
+for (const [entry, ...args] of migrations) {
+  const migration = spawnSync(process.execPath, ["--enable-source-maps", path.join(root, entry), ...args], { stdio: "inherit" });
+  if (migration.status !== 0) process.exit(migration.status ?? 1);
+}
 
 const children: ChildProcess[] = apps.map((entry) =>
   spawn(process.execPath, ["--enable-source-maps", path.join(root, entry)], { stdio: "inherit", env: process.env, detached: true }),

@@ -92,6 +92,8 @@ describe("examples/minimal installed from the packed tarballs", () => {
     const bin = path.join(project, "node_modules", ".bin", "outbox-relay");
     const stats = JSON.parse(await sh(bin, ["stats", "--json"], { cwd: project, env })) as { outbox: Record<string, number> };
     expect(stats.outbox).toMatchObject({ processed: 1, dead: 0 });
+    // The example ran migrate(): the bin finds every migration recorded.
+    expect(JSON.parse(await sh(bin, ["migrate", "--json"], { cwd: project, env }))).toMatchObject({ applied: [], baselined: [] });
 
     const client = new pg.Client({ connectionString: databaseUrl(database) });
     await client.connect();

@@ -1,4 +1,6 @@
--- The outbox engine's tables (@outbox/engine): add this file to your own migrations, once.
+-- Deprecated: the engine's migrations are the numbered files in migrations/ (docs/upgrading.md); this is
+-- today's schema in one piece, for services that added it before them.
+-- The outbox engine's tables (outbox-relay): add this file to your own migrations, once.
 -- event_outbox: one row per published event; the relay reads it in commit order (transaction_id,
 -- sequence), the processor marks each row `processed` in the transaction of its handler's effects.
 CREATE TABLE event_outbox (

@@ -23,4 +23,6 @@ process.exitCode = await runCli(process.argv.slice(2), {
       catalog: orderEvents,
     };
   },
+  // migrate needs only the database: no configuration is read when the flag names it.
+  databaseUrl: (flags) => flags["database-url"] ?? loadConfigOrExit().DATABASE_URL,
 });

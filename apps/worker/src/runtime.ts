@@ -53,5 +53,6 @@ function settingsFrom(config: Env) {
     healthPort: config.WORKER_PORT,
     host: config.HOST,
     metricsToken: config.METRICS_TOKEN,
+    migrateCommand: "pnpm db:migrate",
   };
 }

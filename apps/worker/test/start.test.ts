@@ -1,8 +1,10 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { readdirSync } from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { createPrisma, readMigrations } from "@outbox/db";
+import { migrationsDir } from "outbox-relay";
 import { databaseUrl, deleteKeys, dropDatabase, redisUrl, uniqueName, waitFor } from "@outbox/testing";
 import { freePort } from "./helpers.ts";
 
@@ -40,10 +42,13 @@ describe("pnpm start", () => {
     await waitFor(async () => (await answers(`http://127.0.0.1:${apiPort}/healthz`)) === 200, { timeoutMs: 60_000, message: "the API's /healthz" });
     await waitFor(async () => (await answers(`http://127.0.0.1:${workerPort}/healthz`)) === 200, { timeoutMs: 30_000, message: "the worker's /healthz" });
     expect(await answers(`http://127.0.0.1:${apiPort}/readyz`)).toBe(200);
+    await waitFor(async () => (await answers(`http://127.0.0.1:${workerPort}/readyz`)) === 200, { message: "the worker's /readyz (the engine's migrations in effect)" });
     const prisma = createPrisma(databaseUrl(database));
     const [migrations] = await prisma.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM _prisma_migrations`;
+    const [engineMigrations] = await prisma.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM outbox_relay_migrations`;
     await prisma.$disconnect();
     expect(migrations!.n).toBe((await readMigrations()).length);
+    expect(engineMigrations!.n).toBe(readdirSync(migrationsDir()).length);
 
     process.kill(child.pid!, "SIGTERM"); // what a process manager does: the main pid only
     await closed;

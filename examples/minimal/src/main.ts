@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
-import { readOutboxMigration, startWorker } from "outbox-relay";
+import { migrate, startWorker } from "outbox-relay";
 import pg from "pg";
 import { events, handlers } from "./greetings.ts";
 
@@ -9,8 +9,8 @@ const { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, QUEUE_PREFIX: queuePrefi
 if (!databaseUrl || !redisUrl) throw new Error("Set DATABASE_URL and REDIS_URL");
 const pool = new pg.Pool({ connectionString: databaseUrl });
 
-// The engine's tables and the service's own (in a real service: two migrations).
-await pool.query(readOutboxMigration());
+// The engine's tables (its pending migrations) and the service's own.
+await migrate(databaseUrl);
 await pool.query(await readFile(new URL("../schema.sql", import.meta.url), "utf8"));
 
 // The business change and its event commit together, or neither does.

@@ -38,6 +38,17 @@ export {
 } from "./processor/index.ts";
 export type { Schedule, ScheduleRepeat } from "./schedules/index.ts";
 export { Database, sql, type Queryable, type Statement } from "./sql/index.ts";
-export { readOutboxMigration } from "./worker/migration.ts";
+export {
+  migrate,
+  migrationsDir,
+  MigrationError,
+  readOutboxMigration,
+  schemaStatus,
+  type MigrateOptions,
+  type MigrateResult,
+  type MigrationErrorCode,
+  type MissingMigration,
+  type SchemaStatus,
+} from "./schema/index.ts";
 export type { WorkerSettings } from "./worker/settings.ts";
 export { StartAbortedError, startWorker, type RunningWorker, type WorkerOptions } from "./worker/worker.ts";

@@ -17,6 +17,9 @@ Commands:
   replay --type T --since ISO [--until ISO]
                                  publish copies (new id, causation_id = original) of processed
                                  events of type T created in [since, until); handlers run again
+  migrate [--database-url URL]   apply the engine's pending migrations, recorded in
+                                 outbox_relay_migrations; an outbox made without that record is
+                                 recognised, not created again (docs/upgrading.md)
 
 Options:
   --json     machine-readable output on stdout (errors as JSON on stderr)
@@ -31,7 +34,7 @@ Connection (each overrides its variable):
                                  (defineEvents); needed by dlq retry, dlq skip and replay
 
 Exit codes: 0 ok, 1 the operation failed (unknown id, not dead, invalid payload, store
-unreachable), 2 bad arguments.`;
+unreachable), 2 bad arguments. migrate needs only the database.`;
 }
 
 export type Command =
@@ -41,7 +44,8 @@ export type Command =
   | { name: "dlq retry"; eventId: string }
   | { name: "dlq retry all"; type?: string }
   | { name: "dlq skip"; eventId: string }
-  | { name: "replay"; type: string; since: Date; until?: Date };
+  | { name: "replay"; type: string; since: Date; until?: Date }
+  | { name: "migrate" };
 
 export interface ParsedCommandLine {
   command: Command;
@@ -119,6 +123,10 @@ export function parseCommandLine(argv: string[]): ParsedCommandLine {
   const { values, positionals } = parsed;
   const json = values.json === true;
   const connection = Object.fromEntries(connectionOptions.flatMap((key) => (values[key] === undefined ? [] : [[key, values[key]]]))) as ConnectionFlags;
+  const databaseUrl = connection["database-url"];
+  if (databaseUrl !== undefined && !(URL.canParse(databaseUrl) && ["postgres:", "postgresql:"].includes(new URL(databaseUrl).protocol))) {
+    throw new UsageError("--database-url: not a postgresql:// URL");
+  }
   if (values.help) return { command: { name: "help" }, json, connection };
   const [group, ...rest] = positionals;
   if (group === undefined) throw new UsageError("no command given");
@@ -130,6 +138,7 @@ export function parseCommandLine(argv: string[]): ParsedCommandLine {
   }
   if (group === "replay") return { command: parseReplay(values, rest), json, connection };
   if (group === "dlq") return { command: parseDlq(values, rest), json, connection };
+  if (group === "migrate") return { command: parseMigrate(values, rest), json, connection };
   throw new UsageError(`unknown command "${group}"`);
 }
 
@@ -169,4 +178,10 @@ function parseReplay(values: Values, rest: string[]): Command {
   const until = values.until ? isoDate(values.until, "--until") : undefined;
   if (until && until <= since) throw new UsageError("--until must be later than --since");
   return { name: "replay", type: values.type, since, ...(until ? { until } : {}) };
+}
+
+function parseMigrate(values: Values, rest: string[]): Command {
+  only(values, "migrate", []);
+  if (rest.length) throw new UsageError(`unexpected argument "${rest[0]}"`);
+  return { name: "migrate" };
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `outbox-relay <command>`: the admin command line for any service (see environment.ts).
-import { settingsFrom } from "./environment.ts";
+import { databaseUrlFrom, settingsFrom } from "./environment.ts";
 import { runCli } from "./main.ts";
 
 // A reader that closed the pipe early (`outbox-relay dlq list | head`) is not an error.
@@ -10,4 +10,8 @@ process.stdout.on("error", (error: NodeJS.ErrnoException) => {
 });
 
 // eslint-disable-next-line no-restricted-properties -- the service's own environment: the bin has no configuration module
-process.exitCode = await runCli(process.argv.slice(2), { program: "outbox-relay", settings: (flags) => settingsFrom(flags, process.env) });
+process.exitCode = await runCli(process.argv.slice(2), {
+  program: "outbox-relay",
+  settings: (flags) => settingsFrom(flags, process.env),
+  databaseUrl: (flags) => databaseUrlFrom(flags, process.env),
+});

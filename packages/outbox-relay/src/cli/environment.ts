@@ -26,6 +26,11 @@ function required(name: string, value: string | undefined, flag: string): string
   return value;
 }
 
+/** `migrate`'s database, from the flag, else DATABASE_URL. */
+export function databaseUrlFrom(flags: ConnectionFlags, env: NodeJS.ProcessEnv): string {
+  return required("DATABASE_URL", flags["database-url"] ?? env.DATABASE_URL, "--database-url");
+}
+
 /** The settings from the flags, else the environment. */
 export async function settingsFrom(flags: ConnectionFlags, env: NodeJS.ProcessEnv): Promise<CliSettings> {
   const clusterNodes = flags["redis-cluster-nodes"] ?? env.REDIS_CLUSTER_NODES;
@@ -33,7 +38,7 @@ export async function settingsFrom(flags: ConnectionFlags, env: NodeJS.ProcessEn
   const backoff = env.RETRY_BACKOFF_MS ? Number(env.RETRY_BACKOFF_MS) : undefined;
   if (backoff !== undefined && !(Number.isInteger(backoff) && backoff > 0)) throw new UsageError(`RETRY_BACKOFF_MS: "${env.RETRY_BACKOFF_MS}" is not a positive whole number`);
   return {
-    databaseUrl: required("DATABASE_URL", flags["database-url"] ?? env.DATABASE_URL, "--database-url"),
+    databaseUrl: databaseUrlFrom(flags, env),
     redis: { url: required("REDIS_URL", flags["redis-url"] ?? env.REDIS_URL, "--redis-url"), ...(clusterNodes ? { clusterNodes } : {}) },
     queuePrefix: flags["queue-prefix"] ?? env.QUEUE_PREFIX ?? "outbox",
     retryBackoffMs: backoff,

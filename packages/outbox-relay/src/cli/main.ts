@@ -4,6 +4,7 @@ import { maskUrlCredentials } from "../logger/index.ts";
 import { createQueues, createRedis, isRedisConnectionError, redisPorts, type RedisSettings } from "../queues/index.ts";
 import { Database, isPostgresConnectionError, postgresPort } from "../sql/index.ts";
 import { checkEventType, parseCommandLine, usage, type Command, type ConnectionFlags, type ParsedCommandLine } from "./args.ts";
+import { migrateCommand } from "./commands/migrate.ts";
 import { exitCodes, OperationError, UsageError } from "./errors.ts";
 import type { Output } from "./output.ts";
 import { runCommand } from "./run.ts";
@@ -21,8 +22,10 @@ export interface CliSettings {
 export interface CliOptions {
   /** The name the user typed, for the help text: `outbox-relay`, `pnpm outbox`. */
   program: string;
-  /** The settings, once the flags are parsed; not called for --help or a usage error. */
+  /** The settings, once the flags are parsed; not called for --help, `migrate` or a usage error. */
   settings(flags: ConnectionFlags): CliSettings | Promise<CliSettings>;
+  /** `migrate`'s database, which needs nothing else (default: the settings' databaseUrl). */
+  databaseUrl?(flags: ConnectionFlags): string | Promise<string>;
   stdout?: Output;
   stderr?: Output;
 }
@@ -50,6 +53,13 @@ export async function runCli(argv: string[], options: CliOptions): Promise<numbe
       stdout.write(`${usage(options.program)}\n`);
       return exitCodes.ok;
     }
+    if (parsed.command.name === "migrate") {
+      const databaseUrl = await (options.databaseUrl ?? (async (flags: ConnectionFlags) => (await options.settings(flags)).databaseUrl))(parsed.connection);
+      return await migrateCommand({ out: stdout, json }, databaseUrl).then(
+        () => exitCodes.ok,
+        (error: OperationError) => fail(error.code, error.message, exitCodes.operation),
+      );
+    }
     settings = await options.settings(parsed.connection);
     if (settings.catalog) checkEventType(parsed.command, settings.catalog);
     else if (needsCatalog.has(parsed.command.name)) throw new UsageError(`"${parsed.command.name}" needs the service's catalog: --catalog FILE or OUTBOX_RELAY_CATALOG`);
@@ -57,11 +67,11 @@ export async function runCli(argv: string[], options: CliOptions): Promise<numbe
     if (!(error instanceof UsageError)) return fail("CLI_SETTINGS", error instanceof Error ? error.message : String(error), exitCodes.usage);
     return fail(error.code, error.message, exitCodes.usage, `Run "${options.program} --help" for the commands.`);
   }
-  return runConnected(parsed as ParsedCommandLine & { command: Exclude<Command, { name: "help" }> }, settings, { stdout, fail });
+  return runConnected(parsed as ParsedCommandLine & { command: Exclude<Command, { name: "help" | "migrate" }> }, settings, { stdout, fail });
 }
 
 async function runConnected(
-  { command, json }: ParsedCommandLine & { command: Exclude<Command, { name: "help" }> },
+  { command, json }: ParsedCommandLine & { command: Exclude<Command, { name: "help" | "migrate" }> },
   settings: CliSettings,
   { stdout, fail }: { stdout: Output; fail: (code: string, message: string, exitCode: number) => number },
 ): Promise<number> {

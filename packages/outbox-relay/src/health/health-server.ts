@@ -1,6 +1,7 @@
 import Fastify, { type FastifyPluginAsync } from "fastify";
 import { describeConnectionError } from "./describe.ts";
 import { mayReadMetrics } from "./metrics-access.ts";
+import { NotReadyError } from "./not-ready.ts";
 import type {} from "./route-access.ts";
 
 export type HealthCheck = () => Promise<unknown>;
@@ -24,7 +25,7 @@ export interface RunningHealthServer {
   close(): Promise<void>;
 }
 
-/** Runs a check with a deadline; resolves to "ok" or "unreachable (<reason in plain words>)" (never rejects). */
+/** Runs a check with a deadline; resolves to "ok", a NotReadyError's message, or "unreachable (<reason in plain words>)" (never rejects). */
 export async function runCheck(check: HealthCheck, timeoutMs: number): Promise<string> {
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -36,7 +37,7 @@ export async function runCheck(check: HealthCheck, timeoutMs: number): Promise<s
     ]);
     return "ok";
   } catch (error) {
-    return `unreachable (${describeConnectionError(error)})`;
+    return error instanceof NotReadyError ? error.message : `unreachable (${describeConnectionError(error)})`;
   } finally {
     clearTimeout(timer);
   }

@@ -13,4 +13,5 @@ export {
   type HealthServerOptions,
   type RunningHealthServer,
 } from "./health-server.ts";
+export { NotReadyError } from "./not-ready.ts";
 export { routeAccesses, type RouteAccess } from "./route-access.ts";

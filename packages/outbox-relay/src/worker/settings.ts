@@ -38,6 +38,10 @@ const settingsSchema = z.object({
   host: z.string().min(1).default("127.0.0.1"),
   /** METRICS_TOKEN: `Authorization: Bearer <token>` reads the listener's /metrics; nobody may without one. */
   metricsToken: z.string().min(1).optional(),
+  /** The command that applies the engine's migrations, named to on-call while the database lacks one. */
+  migrateCommand: z.string().min(1).default("outbox-relay migrate"),
+  /** How often a worker whose database lacks a migration checks it again (it starts once it has them all). */
+  schemaCheckIntervalMs: positiveInt.default(5000),
 });
 
 export type WorkerSettings = z.output<typeof settingsSchema>;

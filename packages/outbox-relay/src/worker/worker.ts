@@ -9,6 +9,7 @@ import { OutboxScanner, recoverLostJobs } from "../relay/index.ts";
 import { outboxRetention, startSchedules, type Schedule } from "../schedules/index.ts";
 import { Database } from "../sql/index.ts";
 import { collectStats, startStatsLog } from "../stats/index.ts";
+import { watchSchema } from "./schema-check.ts";
 import { workerSettings, type WorkerSettings } from "./settings.ts";
 
 export interface WorkerOptions<C extends EventCatalog> extends Partial<WorkerSettings> {
@@ -27,7 +28,7 @@ export interface WorkerOptions<C extends EventCatalog> extends Partial<WorkerSet
   onOutcome?: (type: string, outcome: Outcome) => void;
   /** Reports every committed batch of the processor (the bench counts statements per batch). */
   onBatch?: (batch: { events: number }) => void;
-  /** Aborts a start still waiting for Postgres or Redis (a stop signal): startWorker then rejects with StartAbortedError. */
+  /** Aborts a start still waiting for Postgres, Redis or a migration (a stop signal): startWorker then rejects with StartAbortedError. */
   signal?: AbortSignal;
 }
 
@@ -35,7 +36,7 @@ export interface WorkerOptions<C extends EventCatalog> extends Partial<WorkerSet
 export class StartAbortedError extends Error {
   readonly code = "WORKER_START_ABORTED";
   constructor() {
-    super("the worker was stopped while it waited for Postgres and Redis");
+    super("the worker was stopped while it waited for Postgres, Redis or the database's migrations");
     this.name = "StartAbortedError";
   }
 }
@@ -58,7 +59,9 @@ export interface RunningWorker {
  * Postgres and Redis are watched (outbox-relay/health's watchDependency): one warning when either goes
  * away and one when it is back, instead of a line per retry from every component. At start the
  * health listener comes first, then the worker waits for both stores (one warning for a store that
- * is not up yet; /readyz names it), then starts relaying and consuming.
+ * is not up yet; /readyz names it), then for the database to have every migration the engine ships
+ * (one error naming the missing one and `migrateCommand`; /readyz names it), then starts relaying
+ * and consuming.
  */
 export async function startWorker<C extends EventCatalog>(options: WorkerOptions<C>): Promise<RunningWorker> {
   const { catalog, handlers, databaseUrl, onOutcome, onBatch, signal } = options;
@@ -77,7 +80,8 @@ export async function startWorker<C extends EventCatalog>(options: WorkerOptions
   const probe = createRedis(redisSettings, "producer");
   const redis = watchRedis({ connections: [connection, probe], probeWith: probe, settings: redisSettings, logger });
   const queues = createQueues(connection, config.queuePrefix, catalog);
-  const checks = { postgres: postgresCheck(db), redis: redisCheck(probe) };
+  const schema = watchSchema({ db, logger, migrateCommand: config.migrateCommand, intervalMs: config.schemaCheckIntervalMs });
+  const checks = { postgres: postgresCheck(db), redis: redisCheck(probe), schema: schema.check };
   const metrics = createMetrics({ stats: () => collectStats(db, queues), relay: true, readiness: () => readinessOf(checks) });
   const outcomeObservers = (type: string, outcome: Outcome) => {
     metrics.recordOutcome(type, outcome);
@@ -124,6 +128,7 @@ export async function startWorker<C extends EventCatalog>(options: WorkerOptions
         });
   /** The stores' connections and watches, last to go; the pool after them. */
   const disconnect = async () => {
+    schema.stop();
     redis.stop();
     postgres.stop();
     connection.disconnect();
@@ -134,7 +139,8 @@ export async function startWorker<C extends EventCatalog>(options: WorkerOptions
     if (signal?.aborted) resolve("aborted");
     signal?.addEventListener("abort", () => resolve("aborted"), { once: true });
   });
-  if ((await Promise.race([Promise.all([postgres.reachable(), redis.reachable()]), aborted])) === "aborted") {
+  const storesAndSchema = Promise.all([postgres.reachable(), redis.reachable()]).then(() => schema.matched());
+  if ((await Promise.race([storesAndSchema, aborted])) === "aborted") {
     // Nothing was read or queued yet: drop the connections (a store that is away may never answer a close).
     await health?.close();
     await disconnect();

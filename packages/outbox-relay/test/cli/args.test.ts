@@ -17,6 +17,9 @@ describe("the command line", () => {
     [["stats", "--since", "2026-01-01"], 'option --since does not apply to "stats"'],
     [["stats", "--bogus"], "Unknown option '--bogus'"],
     [["stats", "--database-url"], "argument missing"],
+    [["migrate", "extra"], 'unexpected argument "extra"'],
+    [["migrate", "--database-url", "redis://127.0.0.1:6379"], "--database-url: not a postgresql:// URL"],
+    [["migrate", "--type", "X"], 'option --type does not apply to "migrate"'],
   ])("refuses %j naming the problem", (args, message) => {
     expect(() => parseCommandLine(args)).toThrow(UsageError);
     expect(() => parseCommandLine(args)).toThrow(message);
