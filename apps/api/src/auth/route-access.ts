@@ -121,6 +121,15 @@ export function registerRouteAccess(app: FastifyInstance, options: RouteAccessOp
   });
 }
 
+/**
+ * The authenticate hook of outbox-relay/fastify's routes. Its routes declare `access: "admin"`
+ * (app.ts), so the access hook, which runs first, has already refused anyone else: this holds them
+ * to it should that declaration ever change.
+ */
+export async function requireAdmin(request: FastifyRequest): Promise<void> {
+  if (request.caller?.kind !== "admin") throw new ApiError(403, "ADMIN_REQUIRED", `this route needs ${needs.admin}`);
+}
+
 /** Sets `request.caller`, or throws the refusal: 401, 403 or 429. */
 async function decideAccess(options: RouteAccessOptions, request: FastifyRequest): Promise<void> {
   const access = accessOf(request);

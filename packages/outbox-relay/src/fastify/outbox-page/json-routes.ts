@@ -1,11 +1,10 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
-import { orderEvents } from "@outbox/domain";
-import { readEventState } from "outbox-relay/stats";
-import { notFound } from "../errors.ts";
-import { adminRefusals, answers } from "../responses.ts";
+import { readEventState } from "../../stats/index.ts";
+import type { AdminContext } from "../context.ts";
+import { eventNotFound } from "../errors.ts";
+import { adminRefusals, answers } from "../schemas.ts";
 import { outboxPath } from "./layout.ts";
-import type { OutboxPageOptions } from "./options.ts";
 import { heldAggregates, holderOf, listEvents } from "./queries.ts";
 import { eventJson, eventPageJson, eventToJson, heldJson, heldQuery, heldToJson, idParams, listQuery, summaryToJson } from "./schemas.ts";
 
@@ -13,38 +12,39 @@ import { eventJson, eventPageJson, eventToJson, heldJson, heldQuery, heldToJson,
 export const causedPageSize = 20;
 
 /**
- * The outbox page's data as JSON, under /admin/outbox/api (the admin credentials, from the parent
- * plugin). Retry, skip and replay are the admin API's (/admin/api/dlq/…, /admin/api/replay).
+ * The outbox page's data as JSON, under /admin/outbox/api. Retry, skip and replay are the admin
+ * API's (/admin/api/dlq/…, /admin/api/replay).
  */
-export async function outboxJsonRoutes(parent: FastifyInstance, { db }: OutboxPageOptions): Promise<void> {
+export async function outboxJsonRoutes(parent: FastifyInstance, { db, queues }: AdminContext): Promise<void> {
   const app = parent.withTypeProvider<ZodTypeProvider>();
   const tags = ["admin"];
+  const { unorderedTypes } = queues.catalog;
 
   app.get(
     `${outboxPath}/api/events`,
-    { config: { access: "admin" }, schema: { tags, summary: "Outbox events, newest first, filtered, in keyset pages (Postgres' rows)", querystring: listQuery, response: answers({ 200: eventPageJson }, [400, ...adminRefusals]) } },
+    { schema: { tags, summary: "Outbox events, newest first, filtered, in keyset pages (Postgres' rows)", querystring: listQuery, response: answers({ 200: eventPageJson }, [400, ...adminRefusals]) } },
     async (request) => {
       const { before, limit, ...filters } = request.query;
-      const page = await listEvents(db, filters, { before, limit });
+      const page = await listEvents(db, filters, { before, limit }, unorderedTypes);
       return { events: page.events.map(summaryToJson), next: page.next };
     },
   );
 
   app.get(
     `${outboxPath}/api/events/:id`,
-    { config: { access: "admin" }, schema: { tags, summary: "One outbox event: its row, payload, what holds it, the events it caused", params: idParams, response: answers({ 200: eventJson }, [400, 404, ...adminRefusals]) } },
+    { schema: { tags, summary: "One outbox event: its row, payload, what holds it, the events it caused", params: idParams, response: answers({ 200: eventJson }, [400, 404, ...adminRefusals]) } },
     async (request) => {
       const { id } = request.params;
-      const event = await readEventState(db, id, orderEvents.unorderedTypes);
-      if (!event) throw notFound("event", id);
-      const [holder, caused] = await Promise.all([holderOf(db, id), listEvents(db, { causedBy: id }, { limit: causedPageSize })]);
+      const event = await readEventState(db, id, unorderedTypes);
+      if (!event) throw eventNotFound(id);
+      const [holder, caused] = await Promise.all([holderOf(db, id, unorderedTypes), listEvents(db, { causedBy: id }, { limit: causedPageSize }, unorderedTypes)]);
       return { event: eventToJson(event, holder), caused: { events: caused.events.map(summaryToJson), next: caused.next } };
     },
   );
 
   app.get(
     `${outboxPath}/api/held`,
-    { config: { access: "admin" }, schema: { tags, summary: "Aggregates held back by a dead event, oldest first, with the event that holds each", querystring: heldQuery, response: answers({ 200: heldJson }, [400, ...adminRefusals]) } },
-    async (request) => ({ aggregates: (await heldAggregates(db, request.query.limit)).map(heldToJson) }),
+    { schema: { tags, summary: "Aggregates held back by a dead event, oldest first, with the event that holds each", querystring: heldQuery, response: answers({ 200: heldJson }, [400, ...adminRefusals]) } },
+    async (request) => ({ aggregates: (await heldAggregates(db, request.query.limit, unorderedTypes)).map(heldToJson) }),
   );
 }
