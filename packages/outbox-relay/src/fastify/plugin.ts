@@ -1,4 +1,4 @@
-import type { FastifyContextConfig, FastifyPluginAsync, onRequestAsyncHookHandler, onRequestHookHandler } from "fastify";
+import type { FastifyContextConfig, FastifyPluginAsync, onRequestAsyncHookHandler } from "fastify";
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
 import { adminOf, connectOutbox, type AdminOptions } from "../admin/admin.ts";
 import { adminRoutes } from "./admin-routes.ts";
@@ -8,11 +8,11 @@ import { outboxPage } from "./outbox-page/index.ts";
 
 export interface OutboxAdminPluginOptions extends AdminOptions {
   /**
-   * Runs first on every route the plugin adds (an `onRequest` hook): it lets the service's admins
-   * through and refuses anyone else (reply 401, or throw an error with a `statusCode`). The routes
-   * change the outbox; there is no default.
+   * Runs first on every route the plugin adds (an async `onRequest` hook): it lets the service's
+   * admins through and refuses anyone else (send a 401, or throw an error with a `statusCode`).
+   * The routes change the outbox; there is no default.
    */
-  authenticate: onRequestAsyncHookHandler | onRequestHookHandler;
+  authenticate: onRequestAsyncHookHandler;
   /** Merged into each of the plugin's routes' `config` (Bull Board's included), for an app that decides access from the matched route. */
   routeConfig?: FastifyContextConfig;
 }
