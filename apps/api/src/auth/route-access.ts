@@ -45,7 +45,7 @@ function accessOf(request: FastifyRequest): RouteAccess {
   return isRouteAccess(access) ? access : "admin";
 }
 
-/** Every route registered in `scope` (a third-party plugin's, such as Bull Board's) that declares no access gets `access`. */
+/** Every route registered in `scope` (a third-party plugin's, such as Swagger UI's) that declares no access gets `access`. */
 export function declareAccess(scope: FastifyInstance, access: RouteAccess): void {
   scope.addHook("onRoute", (route) => {
     route.config = { ...route.config, access: route.config?.access ?? access };
@@ -109,7 +109,7 @@ export function registerRouteAccess(app: FastifyInstance, options: RouteAccessOp
     try {
       await decideAccess(options, request);
     } catch (error) {
-      // On the reply too: a plugin's own error handler (Bull Board's) must not drop the challenge or Retry-After.
+      // On the reply too: a plugin's own error handler (Bull Board's, the outbox page's) must not drop the challenge or Retry-After.
       if (error instanceof ApiError && error.headers) void reply.headers(error.headers);
       throw error;
     }
