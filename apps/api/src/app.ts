@@ -3,6 +3,7 @@ import { apiMaxInFlightPerTenant, type Env } from "@outbox/config";
 import type { PrismaClient } from "@outbox/db";
 import type { Logger } from "outbox-relay/logger";
 import { serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
+import { outboxAdminPlugin } from "outbox-relay/fastify";
 import { postgresCheck, readinessOf, redisCheck } from "outbox-relay/health";
 import { createMetrics } from "outbox-relay/metrics";
 import type { QueueSet, RedisConnection } from "outbox-relay/queues";
@@ -12,14 +13,12 @@ import { adminCredentialsOf } from "./auth/admin-credentials.ts";
 import { ApiKeyCache } from "./auth/api-key-cache.ts";
 import { FailedLogins } from "./auth/failed-logins.ts";
 import { registerRateLimit } from "./auth/rate-limit.ts";
-import { registerRouteAccess } from "./auth/route-access.ts";
-import { registerDocs } from "./docs.ts";
+import { registerRouteAccess, requireAdmin } from "./auth/route-access.ts";
+import { describeRoute, registerDocs } from "./docs.ts";
 import { bodyLimitBytes, errorHandler } from "./errors.ts";
 import { registerInputChecks } from "./input-checks.ts";
 import { registerLoadShedding } from "./load-shedding.ts";
-import { outboxPage } from "./outbox-page/index.ts";
 import { registerTracing } from "./tracing.ts";
-import { adminRoutes } from "./routes/admin.ts";
 import { apiKeyRoutes } from "./routes/api-keys.ts";
 import { eventRoutes } from "./routes/events.ts";
 import { documentedHealthRoutes } from "./routes/health.ts";
@@ -118,9 +117,25 @@ export async function buildApp({ config, db, prisma, logger, queues, redis }: Ap
     await zodRoutes.register(orderRoutes, { prisma, db });
     await zodRoutes.register(paymentRoutes, { prisma, db });
     await zodRoutes.register(eventRoutes, { db });
-    if (queues) await zodRoutes.register(adminRoutes, { config, db, queues });
     await zodRoutes.register(webhookEndpointRoutes, { prisma, config });
-    if (queues) await zodRoutes.register(outboxPage, { config, db, queues });
   });
+  if (queues) await registerOutboxAdmin(app, { config, db, queues });
   return app;
+}
+
+/**
+ * The outbox page, the admin API and Bull Board (outbox-relay/fastify) on the shop's pool and
+ * queues. Their routes declare `access: "admin"`, so the access hook (route-access.ts) decides
+ * them as it does every route, cross-site writes included; the shop's OpenAPI transform documents them.
+ */
+async function registerOutboxAdmin(app: FastifyInstance, { config, db, queues }: { config: Env; db: Database; queues: QueueSet }): Promise<void> {
+  await app.register(outboxAdminPlugin, {
+    catalog: queues.catalog,
+    database: db,
+    redis: queues.connection,
+    queuePrefix: queues.prefix,
+    retryBackoffMs: config.RETRY_BACKOFF_MS,
+    authenticate: requireAdmin,
+    routeConfig: { access: "admin", swaggerTransform: describeRoute },
+  });
 }

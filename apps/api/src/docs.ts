@@ -8,7 +8,6 @@ import { declareAccess } from "./auth/route-access.ts";
 
 export const docsPath = "/docs";
 
-
 const schemaParts = ["params", "querystring", "headers", "body"] as const;
 
 /** Whether a route's schemas are zod's (they are converted) or JSON Schema (documented as they are). */
@@ -45,9 +44,10 @@ const securityOf: Record<RouteAccess, Record<string, string[]>[] | undefined> = 
  * Every route that declares a schema is in the document, with no list to keep: zod schemas are
  * converted (fastify-type-provider-zod), JSON Schema is taken as it is. Routes with no schema at
  * all (Bull Board, the UI's own files) are left out. Each operation gets its tag and security
- * from its URL unless it declares them.
+ * from its URL unless it declares them. outbox-relay/fastify's routes take it as their own
+ * transform (app.ts).
  */
-const transform: SwaggerTransform = (input) => {
+export const describeRoute: SwaggerTransform = (input) => {
   const { schema, url, route } = input;
   if (!schema || Object.keys(schema).length === 0 || schema.hide) return { schema: { ...schema, hide: true }, url };
   const converted = declaresZod(schema) ? jsonSchemaTransform(input) : { schema, url };
@@ -85,7 +85,7 @@ export async function registerDocs(app: FastifyInstance, { version }: { version:
         },
       },
     },
-    transform,
+    transform: describeRoute,
     transformObject: jsonSchemaTransformObject,
   });
   // The document and its UI are public (in a scope of their own); the routes they describe are not.

@@ -51,8 +51,6 @@ export function answers<const R extends Record<number, z.ZodType>, const E exten
   for (const status of errors) (refusals as Record<number, z.ZodType>)[status] = errorBody.meta({ description: errorMeanings[status] });
   return { ...success, ...refusals };
 }
-/** Admin routes: basic auth answers 401 before a route runs; the database or Redis may be unavailable (503). */
-export const adminRefusals = [401, 503] as const;
 /** The statuses every /api route can answer before it runs. */
 export const apiRefusals = [401, 429, 503] as const;
 /** And those of a route that takes a JSON body. */
@@ -169,46 +167,6 @@ const apiKeyFields = { id: uuid, tenantId: uuid, name: z.string().nullable(), pr
 export const apiKeyView = described(z.object(apiKeyFields), "The API key (never the key itself)");
 export const apiKeyCreated = described(z.object({ ...apiKeyFields, apiKey: z.string().meta({ description: "the key, shown only here" }) }), "The new API key, shown once");
 export const apiKeyList = described(z.object({ apiKeys: z.array(z.object(apiKeyFields)) }), "The tenant's API keys, newest first");
-
-const counts = z.object({ pending: z.number(), dispatched: z.number(), dead: z.number(), processed: z.number(), skipped: z.number() });
-const queueCounts = z.object({ waiting: z.number(), active: z.number(), delayed: z.number(), failed: z.number() });
-export const statsResult = described(
-  z.object({
-    outbox: counts,
-    estimated: z.array(z.string()).meta({ description: "the figures that are planner estimates (a status with 100,000 rows or more)" }),
-    lagMs: z.number(),
-    heldEvents: z.number(),
-    heldAggregates: z.number(),
-    queues: z.record(z.string(), queueCounts),
-    dlqSize: z.number(),
-    relayBacklog: z.number(),
-    unknownTypes: z.record(z.string(), z.number()).meta({ description: "pending events whose type this process does not know, by type: they wait for a worker that knows it" }),
-  }),
-  "The figures of the stats log line (`pnpm outbox stats --json`)",
-);
-export const deadListResult = described(
-  z.object({
-    events: z.array(
-      z.object({
-        id: uuid,
-        eventType: z.string(),
-        aggregateType: z.string(),
-        aggregateId: z.string(),
-        attempts: z.number().int(),
-        lastError: z.string().nullable(),
-        createdAt: timestamp,
-        ageMs: z.number(),
-      }),
-    ),
-  }),
-  "Dead events, oldest first (`pnpm outbox dlq list --json`)",
-);
-export const retryResult = described(z.object({ retried: z.array(uuid) }), "The events sent back to pending");
-export const skipResult = described(z.object({ skipped: z.array(uuid) }), "The events passed over (status skipped)");
-export const replayResult = described(
-  z.object({ type: z.string(), since: timestamp, until: timestamp, replayed: z.array(z.object({ originalId: uuid, copyId: uuid })) }),
-  "The window replayed and each copy published",
-);
 
 /**
  * The answers built by views typed loosely (`Record<string, unknown>`, e.g. an order's stored

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { orderEvents, schemas } from "@outbox/domain";
+import { schemas } from "@outbox/domain";
 
 /**
  * What requests carry: each route declares these as `schema.params`, `querystring`, `headers` and
@@ -7,13 +7,6 @@ import { orderEvents, schemas } from "@outbox/domain";
  * and /docs/json describes them. Built from the event catalog's schemas where they describe the
  * same thing. A schema with `.meta({ id })` is one component of the OpenAPI document.
  */
-
-/**
- * A point in time, wherever a request carries one: ISO-8601 with an offset (`2026-01-31T09:00:00Z`,
- * `…+02:00`). zod checks each field's range (month 13, day 45, Feb 29 outside leap years, hour 25
- * and offsets past 23:59 are refused) and the four-digit year keeps it inside Postgres' range.
- */
-export const isoDateTime = z.iso.datetime({ offset: true, error: "must be an ISO-8601 date-time with an offset, e.g. 2026-01-31T09:00:00Z" });
 
 /** A page size in a query string: a whole number from 1 to `max`, `fallback` when absent. */
 export function pageLimit(max: number, fallback: number) {
@@ -99,16 +92,3 @@ export const idempotencyKeyHeader = z.looseObject({
 export const newApiKeyBody = z
   .object({ name: schemas.text().trim().min(1, "must not be empty").max(100).optional().meta({ description: "a label to tell keys apart" }) })
   .nullish();
-
-export const deadLetterParams = z.object({ id: z.uuid("must be a UUID").meta({ description: "the dead event's id" }) });
-
-export const deadLetterQuery = z.object({
-  type: z.string().min(1).optional().meta({ description: "only events of this type" }),
-  limit: pageLimit(1000, 100),
-});
-
-export const replayBody = z.object({
-  type: z.enum(orderEvents.types),
-  since: isoDateTime.meta({ description: "inclusive" }),
-  until: isoDateTime.optional().meta({ description: "exclusive; default now" }),
-});

@@ -45,7 +45,7 @@ function accessOf(request: FastifyRequest): RouteAccess {
   return isRouteAccess(access) ? access : "admin";
 }
 
-/** Every route registered in `scope` (a third-party plugin's, such as Bull Board's) that declares no access gets `access`. */
+/** Every route registered in `scope` (a third-party plugin's, such as Swagger UI's) that declares no access gets `access`. */
 export function declareAccess(scope: FastifyInstance, access: RouteAccess): void {
   scope.addHook("onRoute", (route) => {
     route.config = { ...route.config, access: route.config?.access ?? access };
@@ -109,7 +109,7 @@ export function registerRouteAccess(app: FastifyInstance, options: RouteAccessOp
     try {
       await decideAccess(options, request);
     } catch (error) {
-      // On the reply too: a plugin's own error handler (Bull Board's) must not drop the challenge or Retry-After.
+      // On the reply too: a plugin's own error handler (Bull Board's, the outbox page's) must not drop the challenge or Retry-After.
       if (error instanceof ApiError && error.headers) void reply.headers(error.headers);
       throw error;
     }
@@ -119,6 +119,15 @@ export function registerRouteAccess(app: FastifyInstance, options: RouteAccessOp
     void reply.header("x-frame-options", "DENY");
     if (!reply.hasHeader("content-security-policy")) void reply.header("content-security-policy", "frame-ancestors 'none'");
   });
+}
+
+/**
+ * The authenticate hook of outbox-relay/fastify's routes. Its routes declare `access: "admin"`
+ * (app.ts), so the access hook, which runs first, has already refused anyone else: this holds them
+ * to it should that declaration ever change.
+ */
+export async function requireAdmin(request: FastifyRequest): Promise<void> {
+  if (request.caller?.kind !== "admin") throw new ApiError(403, "ADMIN_REQUIRED", `this route needs ${needs.admin}`);
 }
 
 /** Sets `request.caller`, or throws the refusal: 401, 403 or 429. */

@@ -78,23 +78,30 @@ export function adminOf(db: Database, queues: QueueSet, { retryBackoffMs }: { re
   };
 }
 
-/**
- * The admin operations for any catalog, from code. Errors: `DeadLetterError` (code
- * `EVENT_NOT_FOUND`, `EVENT_NOT_DEAD`), `ReleaseNotQueuedError` (the row changed, its job is queued
- * later by the worker's rescue), `ReplayRefusedError`.
- */
-export function createAdmin(options: AdminOptions): OutboxAdmin {
+/** The pool and queues of `options`, each opened unless given, and what closes the ones opened here. */
+export function connectOutbox(options: AdminOptions): { db: Database; queues: QueueSet; close: () => Promise<void> } {
   const ownsDatabase = typeof options.database === "string";
   const db = typeof options.database === "string" ? new Database(options.database, { poolSize: 2, applicationName: "outbox-admin" }) : options.database;
   const ownsRedis = !isConnection(options.redis);
   const connection = isConnection(options.redis) ? options.redis : createRedis(typeof options.redis === "string" ? { url: options.redis } : options.redis, "producer");
   const queues = createQueues(connection, options.queuePrefix ?? "outbox", options.catalog);
   return {
-    ...adminOf(db, queues, options),
+    db,
+    queues,
     close: async () => {
       await queues.close();
       if (ownsRedis) connection.disconnect();
       if (ownsDatabase) await db.close();
     },
   };
+}
+
+/**
+ * The admin operations for any catalog, from code. Errors: `DeadLetterError` (code
+ * `EVENT_NOT_FOUND`, `EVENT_NOT_DEAD`), `ReleaseNotQueuedError` (the row changed, its job is queued
+ * later by the worker's rescue), `ReplayRefusedError`.
+ */
+export function createAdmin(options: AdminOptions): OutboxAdmin {
+  const { db, queues, close } = connectOutbox(options);
+  return { ...adminOf(db, queues, options), close };
 }

@@ -42,6 +42,8 @@ export interface QueueSet {
   catalog: EventCatalog;
   connection: RedisConnection;
   cluster: boolean;
+  /** The prefix the queues were made with (the worker's `queuePrefix`). */
+  prefix: string;
   /** The key prefix of one queue, for the Worker that consumes it. */
   prefixOf(name: QueueName | "schedules"): string;
   events: Queue<EventJobData>;
@@ -86,6 +88,7 @@ export function createQueues(connection: RedisConnection, prefix: string, catalo
     catalog,
     connection,
     cluster,
+    prefix,
     prefixOf: (name) => queuePrefix(prefix, name, cluster),
     events,
     webhooks,

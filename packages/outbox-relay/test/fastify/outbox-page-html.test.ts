@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { href, html } from "../src/outbox-page/html.ts";
+import { href, html } from "../../src/fastify/outbox-page/html.ts";
 
 describe("the outbox page's HTML template", () => {
   it("escapes every interpolated value, in text and in attributes, and keeps built fragments", () => {

@@ -1,12 +1,12 @@
 import { html, Html } from "./html.ts";
 
 export const outboxPath = "/admin/outbox";
-/** Bull Board (routes/admin.ts mounts it there; fixed by the design). */
-export const queuesPath = "/admin/queues";
+/** Bull Board (bull-board.ts mounts it there). */
+export const boardPath = "/admin/queues";
 export const heldPath = `${outboxPath}/held`;
 export const replayPath = `${outboxPath}/replay`;
 export const eventPath = (id: string) => `${outboxPath}/events/${encodeURIComponent(id)}`;
-export const jobPath = (queue: string, id: string) => `${queuesPath}/queue/${encodeURIComponent(queue)}/${encodeURIComponent(id)}`;
+export const jobPath = (queue: string, id: string) => `${boardPath}/queue/${encodeURIComponent(queue)}/${encodeURIComponent(id)}`;
 
 /** Headers of every HTML answer: no script may run (a payload is tenant data), no other site may frame or post to it. */
 export const pageHeaders = {
@@ -46,13 +46,13 @@ export function layout(title: string, body: Html): Html {
 <a href="${outboxPath}">Events</a>
 <a href="${heldPath}">Held aggregates</a>
 <a href="${replayPath}">Replay</a>
-<a href="${queuesPath}">Bull Board (Redis)</a></header>
+<a href="${boardPath}">Bull Board (Redis)</a></header>
 <main>
 <p class="truth"><strong>This page reads Postgres, the source of truth</strong>: every event's row in
 <code>event_outbox</code>, whatever Redis holds. Bull Board shows Redis's work buffer: a dead event appears
 there twice (failed in its queue, and in dead-letter), and its clean, delete and edit buttons change only the
 Redis job, never the row (a dead row stays dead and keeps holding its aggregate; an edited job's data is not the
-row's payload). Retry, skip and replay here change the row, as <code>pnpm outbox dlq …</code> does.</p>
+row's payload). Retry, skip and replay here change the row, as <code>outbox-relay dlq …</code> does.</p>
 ${body}
 </main></body></html>`;
 }

@@ -1,8 +1,7 @@
 import { z } from "zod";
-import type { EventState } from "outbox-relay/stats";
-import { listableStatuses, type EventSummary, type HeldAggregate, type Holder } from "./queries.ts";
-import { orderEvents } from "@outbox/domain";
+import type { EventState } from "../../stats/index.ts";
 import { isoDateTime, pageLimit } from "../schemas.ts";
+import { listableStatuses, type EventSummary, type HeldAggregate, type Holder } from "./queries.ts";
 
 const text = z.string().min(1).max(200);
 
@@ -22,11 +21,14 @@ export const idParams = z.object({ id: z.uuid("must be a UUID") });
 
 export const heldQuery = z.object({ limit: pageLimit(1000, 200) });
 
-export const replayForm = z.object({
-  type: z.enum(orderEvents.types),
-  since: isoDateTime,
-  until: isoDateTime.optional(),
-});
+/** The replay form of a catalog's types. */
+export function replayForm(types: readonly string[]) {
+  return z.object({
+    type: z.enum(types),
+    since: isoDateTime,
+    until: isoDateTime.optional(),
+  });
+}
 
 /** Where a retry or skip form sends the admin back to. */
 export const actionForm = z.object({ back: z.enum(["event", "held"]).default("event") }).default({ back: "event" });

@@ -1,10 +1,10 @@
-import type { ReplayResult } from "outbox-relay/admin";
-import { queueOf } from "outbox-relay/queues";
-import type { EventState } from "outbox-relay/stats";
+import type { ReplayResult } from "../../admin/index.ts";
+import type { EventCatalog } from "../../events/index.ts";
+import { queueOf } from "../../queues/index.ts";
+import type { EventState } from "../../stats/index.ts";
 import { href, html, type Html } from "./html.ts";
 import { eventPath, heldPath, jobPath, layout, outboxPath, replayPath, statusCell } from "./layout.ts";
 import { heldCountLimit, listableStatuses, type EventFilters, type EventPage, type EventSummary, type HeldAggregate, type Holder } from "./queries.ts";
-import { orderEvents } from "@outbox/domain";
 
 /** A message above a view: what an action did, or why it was refused. */
 export interface Banner {
@@ -34,10 +34,13 @@ function eventRows(events: readonly EventSummary[]): Html {
   )}</tbody></table>`;
 }
 
+/** The replay form's fields, as typed (or filled in from an event). */
+type ReplayValues = { type?: string | undefined; since?: string | undefined; until?: string | undefined };
+
 const selected = (on: boolean) => (on ? html` selected` : "");
 
 /** The events page: filters, one page newest first, and the link to the next (older) page. */
-export function listView(filters: EventFilters, page: EventPage, limit: number): Html {
+export function listView(catalog: EventCatalog, filters: EventFilters, page: EventPage, limit: number): Html {
   const next = page.next ? href(outboxPath, { ...filters, before: page.next, limit: String(limit) }) : undefined;
   return layout(
     "Events",
@@ -45,7 +48,7 @@ export function listView(filters: EventFilters, page: EventPage, limit: number):
 <form class="filters" method="get" action="${outboxPath}">
 <label>status <select name="status"><option value="">any</option>${listableStatuses.map((status) => html`<option${selected(filters.status === status)}>${status}</option>`)}</select></label>
 <label>type <input name="type" list="event-types" value="${filters.type ?? ""}"></label>
-<datalist id="event-types">${orderEvents.types.map((type) => html`<option value="${type}">`)}</datalist>
+<datalist id="event-types">${catalog.types.map((type) => html`<option value="${type}">`)}</datalist>
 <label>aggregate type <input name="aggregateType" value="${filters.aggregateType ?? ""}"></label>
 <label>aggregate id <input name="aggregateId" value="${filters.aggregateId ?? ""}"></label>
 <label>tenant <input name="tenantId" value="${filters.tenantId ?? ""}"></label>
@@ -59,7 +62,7 @@ ${eventRows(page.events)}
   );
 }
 
-function actions(event: EventState): Html {
+function actions(types: readonly string[], event: EventState): Html {
   if (event.status === "dead") {
     return html`<h2>Dead-letter</h2>
 <p>Retry sends the row back to <code>pending</code> with its attempts reset and queues its job; skip passes over it for
@@ -73,20 +76,20 @@ good (<code>skipped</code>) and releases the next event of its aggregate.</p>
   return html`<h2>Replay</h2>
 <p>Replay publishes a copy (a new event, caused by the original) of every processed <code>${event.type}</code> event created
 in a window; this one's millisecond is filled in (other events of the same type created in that millisecond are copied too).</p>
-${replayForm({ type: event.type, since: since.toISOString(), until: until.toISOString() })}`;
+${replayForm(types, { type: event.type, since: since.toISOString(), until: until.toISOString() })}`;
 }
 
-function replayForm(values: { type?: string | undefined; since?: string | undefined; until?: string | undefined }): Html {
+function replayForm(types: readonly string[], values: ReplayValues): Html {
   return html`<form class="filters" method="post" action="${replayPath}">
-<label>type <select name="type">${orderEvents.types.map((type) => html`<option${selected(values.type === type)}>${type}</option>`)}</select></label>
+<label>type <select name="type">${types.map((type) => html`<option${selected(values.type === type)}>${type}</option>`)}</select></label>
 <label>since (ISO-8601, inclusive) <input name="since" required value="${values.since ?? ""}"></label>
 <label>until (exclusive; empty: now) <input name="until" value="${values.until ?? ""}"></label>
 <button type="submit">Replay</button></form>`;
 }
 
 /** One event: its row, payload, what holds it, the events it caused, and the actions its status allows. */
-export function eventView(event: EventState, caused: EventPage, holder: Holder | undefined, message?: Banner): Html {
-  const queue = queueOf(orderEvents, event.type);
+export function eventView(catalog: EventCatalog, event: EventState, caused: EventPage, holder: Holder | undefined, message?: Banner): Html {
+  const queue = queueOf(catalog, event.type);
   return layout(
     `Event ${event.id}`,
     html`${banner(message)}<h1>Event <code>${event.id}</code></h1>
@@ -107,7 +110,7 @@ export function eventView(event: EventState, caused: EventPage, holder: Holder |
 ${event.lastError ? html`<pre id="last-error">${event.lastError}</pre>` : html`<p>none</p>`}
 <h2>Payload</h2>
 <pre id="payload">${JSON.stringify(event.payload, null, 2)}</pre>
-${actions(event)}
+${actions(catalog.types, event)}
 <h2>Events it caused</h2>
 ${eventRows(caused.events)}
 ${caused.next ? html`<p><a href="${href(outboxPath, { causedBy: event.id })}">All the events it caused →</a></p>` : ""}`,
@@ -145,13 +148,13 @@ ${rows.map(
 const replayRowsShown = 200;
 
 /** The replay form, and what the last replay published. */
-export function replayView(values: { type?: string | undefined; since?: string | undefined; until?: string | undefined }, result?: ReplayResult, message?: Banner): Html {
+export function replayView(catalog: EventCatalog, values: ReplayValues, result?: ReplayResult, message?: Banner): Html {
   return layout(
     "Replay",
     html`${banner(message)}<h1>Replay</h1>
 <p>Publishes a copy of every <strong>processed</strong> event of a type created in [since, until): new events, each caused by
 its original, whose handlers run again. Payloads are checked against today's schema first; if one fails, nothing is published.</p>
-${replayForm(values)}
+${replayForm(catalog.types, values)}
 ${
   result
     ? html`<h2>Replayed ${result.replayed.length} ${result.type} events (${result.since} to ${result.until})</h2>

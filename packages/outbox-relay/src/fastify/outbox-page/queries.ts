@@ -1,7 +1,6 @@
-import { heldBehindEarlier } from "outbox-relay/outbox";
-import { empty, join, raw, sql, type Queryable, type Statement } from "outbox-relay/sql";
-import { isDispatched, relayCursorName } from "outbox-relay/stats";
-import { orderEvents } from "@outbox/domain";
+import { heldBehindEarlier } from "../../outbox/index.ts";
+import { empty, join, raw, sql, type Queryable, type Statement } from "../../sql/index.ts";
+import { isDispatched, relayCursorName } from "../../stats/index.ts";
 
 /** The statuses a row is stored with, as the page filters them (a pending row reads `dispatched` once its job is in Redis). */
 export const listableStatuses = ["pending", "processed", "dead", "skipped"] as const;
@@ -66,7 +65,12 @@ const summaryColumns = raw(`o.id::text AS id, o.sequence::text AS sequence, o.ev
  * of the relay's cursor row, one probe of event_outbox_aggregate_open_idx per pending row).
  * Plain reads, no locks. Never OFFSET: a page costs the same at the millionth row.
  */
-export async function listEvents(db: Queryable, filters: EventFilters, { before, limit }: { before?: string | undefined; limit: number }): Promise<EventPage> {
+export async function listEvents(
+  db: Queryable,
+  filters: EventFilters,
+  { before, limit }: { before?: string | undefined; limit: number },
+  unorderedTypes: readonly string[],
+): Promise<EventPage> {
   const conditions: Statement[] = [];
   if (filters.status) conditions.push(statusConditions[filters.status]);
   if (filters.type) conditions.push(sql`o.event_type = ${filters.type}`);
@@ -77,7 +81,7 @@ export async function listEvents(db: Queryable, filters: EventFilters, { before,
   if (before) conditions.push(sql`o.sequence < ${before}::bigint`);
   const where = conditions.length > 0 ? sql`WHERE ${join(conditions, " AND ")}` : empty;
   const rows = await db.query<EventSummary>(sql`
-    SELECT ${summaryColumns}, CASE WHEN ${isDispatched(orderEvents.unorderedTypes)} THEN 'dispatched' ELSE o.status END AS status
+    SELECT ${summaryColumns}, CASE WHEN ${isDispatched(unorderedTypes)} THEN 'dispatched' ELSE o.status END AS status
     FROM (
       SELECT o.id, o.sequence, o.transaction_id, o.event_type, o.aggregate_type, o.aggregate_id, o.tenant_id, o.status,
         o.attempts, o.last_error, o.causation_id, o.created_at, o.processed_at
@@ -103,7 +107,7 @@ export interface Holder {
  * of its aggregate that is pending or dead (the head its aggregate waits on); none when it is free to run. One
  * probe of event_outbox_aggregate_open_idx; plain reads, no locks.
  */
-export async function holderOf(db: Queryable, id: string): Promise<Holder | undefined> {
+export async function holderOf(db: Queryable, id: string, unorderedTypes: readonly string[]): Promise<Holder | undefined> {
   const [row] = await db.query<Holder>(sql`
     SELECT h.id::text AS id, h.event_type AS type, h.status
     FROM event_outbox o
@@ -111,10 +115,10 @@ export async function holderOf(db: Queryable, id: string): Promise<Holder | unde
       SELECT e.id, e.event_type, e.status FROM event_outbox e
       WHERE e.aggregate_type = o.aggregate_type AND e.aggregate_id = o.aggregate_id
         AND e.status IN ('pending', 'dead') AND e.sequence < o.sequence
-        AND NOT (e.event_type = ANY(${orderEvents.unorderedTypes}::text[]))
+        AND NOT (e.event_type = ANY(${unorderedTypes}::text[]))
       ORDER BY e.sequence
       LIMIT 1) h
-    WHERE o.id = ${id}::uuid AND o.status = 'pending' AND ${heldBehindEarlier(orderEvents.unorderedTypes)}`);
+    WHERE o.id = ${id}::uuid AND o.status = 'pending' AND ${heldBehindEarlier(unorderedTypes)}`);
   return row;
 }
 
@@ -142,7 +146,7 @@ export const heldCountLimit = 1000;
  * order with one probe of event_outbox_aggregate_open_idx each and stops at the limit; the count
  * of held events per aggregate is bounded. Plain reads, no locks.
  */
-export async function heldAggregates(db: Queryable, limit: number): Promise<HeldAggregate[]> {
+export async function heldAggregates(db: Queryable, limit: number, unorderedTypes: readonly string[]): Promise<HeldAggregate[]> {
   return db.query<HeldAggregate>(sql`
     SELECT d.aggregate_type AS "aggregateType", d.aggregate_id AS "aggregateId", d.tenant_id AS "tenantId", d.id::text AS "deadId",
       d.event_type AS "deadType", d.last_error AS "lastError", d.attempts, d.created_at AS "deadSince",
@@ -150,14 +154,14 @@ export async function heldAggregates(db: Queryable, limit: number): Promise<Held
          SELECT 1 FROM event_outbox later
          WHERE later.aggregate_type = d.aggregate_type AND later.aggregate_id = d.aggregate_id
            AND later.status = 'pending' AND later.sequence > d.sequence
-           AND NOT (later.event_type = ANY(${orderEvents.unorderedTypes}::text[]))
+           AND NOT (later.event_type = ANY(${unorderedTypes}::text[]))
          LIMIT ${heldCountLimit}) h) AS "heldEvents"
     FROM event_outbox d
-    WHERE d.status = 'dead' AND NOT (d.event_type = ANY(${orderEvents.unorderedTypes}::text[])) AND EXISTS (
+    WHERE d.status = 'dead' AND NOT (d.event_type = ANY(${unorderedTypes}::text[])) AND EXISTS (
       SELECT 1 FROM event_outbox later
       WHERE later.aggregate_type = d.aggregate_type AND later.aggregate_id = d.aggregate_id
         AND later.status = 'pending' AND later.sequence > d.sequence
-        AND NOT (later.event_type = ANY(${orderEvents.unorderedTypes}::text[])))
+        AND NOT (later.event_type = ANY(${unorderedTypes}::text[])))
     ORDER BY d.created_at, d.id
     LIMIT ${limit}`);
 }

@@ -1,0 +1,1 @@
+export { outboxAdminPlugin, type OutboxAdminPluginOptions } from "./plugin.ts";
