@@ -21,7 +21,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ["packages/config/src/**", "packages/testing/src/**", "vitest.config.ts", "prisma.config.ts", "scripts/**", "bench/**", "**/test/**"],
+    files: ["packages/config/src/**", "packages/testing/src/**", "packages/outbox-relay/src/cli/bin.ts", "vitest.config.ts", "prisma.config.ts", "scripts/**", "bench/**", "**/test/**"],
     rules: { "no-restricted-properties": "off" },
   },
   { files: ["eslint.config.js"], ...tseslint.configs.disableTypeChecked },

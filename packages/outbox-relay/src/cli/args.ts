@@ -95,7 +95,8 @@ function eventIdArgument(positionals: string[], command: string): string {
 /** Refuses a `--type` the service's catalog does not know. */
 export function checkEventType(command: Command, catalog: EventCatalog): void {
   const type = "type" in command ? command.type : undefined;
-  if (type !== undefined && !catalog.has(type)) throw new UsageError(`--type: unknown event type "${type}" (known: ${catalog.types.join(", ")})`);
+  const known: readonly string[] = catalog.types;
+  if (type !== undefined && !known.includes(type)) throw new UsageError(`--type: unknown event type "${type}" (known: ${known.join(", ")})`);
 }
 
 function isoDate(value: string, option: string): Date {

@@ -9,7 +9,6 @@ process.stdout.on("error", (error: NodeJS.ErrnoException) => {
   throw error;
 });
 
-// eslint-disable-next-line no-restricted-properties -- the service's own environment: the bin has no configuration module
 process.exitCode = await runCli(process.argv.slice(2), {
   program: "outbox-relay",
   settings: (flags) => settingsFrom(flags, process.env),
