@@ -1,14 +1,10 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { apiMaxInFlightPerTenant, type Env } from "@outbox/config";
 import type { PrismaClient } from "@outbox/db";
-import type { Logger } from "outbox-relay/logger";
+import type { Database, Logger, RedisConnection } from "outbox-relay";
+import { collectStats, type QueueSet } from "outbox-relay/admin";
 import { serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
-import { outboxAdminPlugin } from "outbox-relay/fastify";
-import { postgresCheck, readinessOf, redisCheck } from "outbox-relay/health";
-import { createMetrics } from "outbox-relay/metrics";
-import type { QueueSet, RedisConnection } from "outbox-relay/queues";
-import type { Database } from "outbox-relay/sql";
-import { collectStats } from "outbox-relay/stats";
+import { createMetrics, outboxAdminPlugin, postgresCheck, readinessOf, redisCheck } from "outbox-relay/fastify";
 import { adminCredentialsOf } from "./auth/admin-credentials.ts";
 import { ApiKeyCache } from "./auth/api-key-cache.ts";
 import { FailedLogins } from "./auth/failed-logins.ts";

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
-import { isConnectionError, isTransientError } from "outbox-relay/sql";
+import { isConnectionError, isTransientError } from "outbox-relay";
 import { validationIssues, type RequestPart } from "./validation.ts";
 
 export interface FieldIssue {

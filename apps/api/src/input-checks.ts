@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { inspectJson, unstorableTextMessage } from "outbox-relay/events";
+import { inspectJson, unstorableTextMessage } from "outbox-relay";
 import { ApiError, invalid } from "./errors.ts";
 
 /** Objects and arrays nested deeper than this in a body are refused (no body of this API needs more than 4). */

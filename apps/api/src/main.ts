@@ -1,11 +1,9 @@
 import { ConfigError, loadConfigOrExit } from "@outbox/config";
 import { createPrisma } from "@outbox/db";
 import { orderEvents } from "@outbox/domain";
-import { watchPostgres, watchRedis, type DependencyWatch } from "outbox-relay/health";
-import { createLogger } from "outbox-relay/logger";
-import { createQueues, createRedis } from "outbox-relay/queues";
-import { onStopSignals } from "outbox-relay/shutdown";
-import { Database } from "outbox-relay/sql";
+import { type DependencyWatch, watchPostgres, watchRedis } from "outbox-relay/fastify";
+import { createLogger, createRedis, Database, onStopSignals } from "outbox-relay";
+import { createQueues } from "outbox-relay/admin";
 import { buildApp } from "./app.ts";
 
 const config = loadConfigOrExit();

@@ -1,4 +1,4 @@
-import { isTransientError } from "outbox-relay/sql";
+import { isTransientError } from "outbox-relay";
 import { ApiError } from "./errors.ts";
 
 const transientTries = 4;

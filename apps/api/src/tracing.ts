@@ -1,6 +1,6 @@
 import { context, isSpanContextValid, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span } from "@opentelemetry/api";
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { failSpan, parseTraceparent } from "outbox-relay/events";
+import { failSpan, parseTraceparent } from "outbox-relay";
 
 declare module "fastify" {
   interface FastifyRequest {

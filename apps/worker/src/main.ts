@@ -1,6 +1,5 @@
 import { loadConfigOrExit } from "@outbox/config";
-import { StartAbortedError } from "outbox-relay";
-import { createLogger } from "outbox-relay/logger";
+import { createLogger, StartAbortedError } from "outbox-relay";
 import { startMailer } from "@outbox/mailer";
 import { orderHandlers, startWorker } from "./runtime.ts";
 import { stopOnSignals } from "./signals.ts";

@@ -1,5 +1,4 @@
-import type { Logger } from "outbox-relay/logger";
-import { onStopSignals } from "outbox-relay/shutdown";
+import { type Logger, onStopSignals } from "outbox-relay";
 
 /**
  * SIGTERM/SIGINT by outbox-relay/shutdown's rule: the first one stops gracefully (`stop`, then exit 0);

@@ -1,4 +1,4 @@
-import { sql, type Queryable } from "outbox-relay/sql";
+import { type Queryable, sql } from "outbox-relay";
 import { moneyFrom } from "./money.ts";
 
 /**

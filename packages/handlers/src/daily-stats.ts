@@ -1,5 +1,4 @@
-import type { AtCommit } from "outbox-relay/processor";
-import { sql, type Queryable } from "outbox-relay/sql";
+import { type AtCommit, type Queryable, sql } from "outbox-relay";
 
 export interface DailyStatsDelta {
   ordersCreated?: number;

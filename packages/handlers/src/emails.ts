@@ -1,4 +1,4 @@
-import { sql, type Queryable } from "outbox-relay/sql";
+import { type Queryable, sql } from "outbox-relay";
 
 export type EmailTemplate = "order_confirmation" | "order_rejected" | "order_cancelled" | "welcome" | "tenant_onboarding";
 

@@ -1,4 +1,4 @@
-import { PermanentError } from "outbox-relay/processor";
+import { PermanentError } from "outbox-relay";
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

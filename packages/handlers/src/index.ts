@@ -1,5 +1,5 @@
 import { orderEvents, type OrderEvents } from "@outbox/domain";
-import { defineHandlers, type HandlerMap } from "outbox-relay/processor";
+import { defineHandlers, type HandlerMap } from "outbox-relay";
 import { handleOrderCancelled } from "./order-cancelled.ts";
 import { handleOrderCreated } from "./order-created.ts";
 import { handlePaymentExpired } from "./payment-expired.ts";

@@ -1,5 +1,5 @@
 import * as domain from "@outbox/domain";
-import type { Queryable } from "outbox-relay/sql";
+import type { Queryable } from "outbox-relay";
 import { requireEach, uuidsOf } from "./ids.ts";
 
 export type { LockedOrder, LockedPayment } from "@outbox/domain";

@@ -1,5 +1,5 @@
 import { batch, type OrderEvent } from "./types.ts";
-import type { Queryable } from "outbox-relay/sql";
+import type { Queryable } from "outbox-relay";
 import { bumpDailyStats } from "./daily-stats.ts";
 import { queueEmails, type QueuedEmail } from "./emails.ts";
 import { firstPerKey } from "./ids.ts";

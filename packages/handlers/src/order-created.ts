@@ -1,6 +1,5 @@
-import type { Logger } from "outbox-relay/logger";
+import type { Logger, Queryable } from "outbox-relay";
 import { batch, type OrderEvent } from "./types.ts";
-import type { Queryable } from "outbox-relay/sql";
 import { bumpDailyStats } from "./daily-stats.ts";
 import { queueEmails, type QueuedEmail } from "./emails.ts";
 import { firstPerKey } from "./ids.ts";

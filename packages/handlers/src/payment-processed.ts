@@ -1,4 +1,4 @@
-import type { Logger } from "outbox-relay/logger";
+import type { Logger } from "outbox-relay";
 import { batch, type OrderEvent } from "./types.ts";
 import { bumpDailyStats } from "./daily-stats.ts";
 import { lockOrders, lockPayments, type LockedOrder, type LockedPayment } from "./locks.ts";

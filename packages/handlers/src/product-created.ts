@@ -1,5 +1,5 @@
 import { batch } from "./types.ts";
-import { sql, type Queryable } from "outbox-relay/sql";
+import { type Queryable, sql } from "outbox-relay";
 import { requireUuid } from "./ids.ts";
 import { fanOutWebhooks } from "./webhook-fan-out.ts";
 

@@ -1,5 +1,4 @@
-import { PermanentError } from "outbox-relay/processor";
-import { sql, type Queryable } from "outbox-relay/sql";
+import { PermanentError, type Queryable, sql } from "outbox-relay";
 
 export interface StockLine {
   productId: string;

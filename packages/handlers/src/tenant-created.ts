@@ -1,7 +1,6 @@
 import type { OrderEvents } from "@outbox/domain";
-import type { BatchHandler } from "outbox-relay/processor";
+import { type BatchHandler, type Queryable, sql } from "outbox-relay";
 import { batch } from "./types.ts";
-import { sql, type Queryable } from "outbox-relay/sql";
 import { queueEmails } from "./emails.ts";
 import { requireEach, uuidsOf } from "./ids.ts";
 

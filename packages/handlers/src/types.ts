@@ -1,5 +1,5 @@
 import type { OrderEvents, OrderEventType } from "@outbox/domain";
-import { batch as engineBatch, type BatchContext, type BatchHandler, type HandledEvent } from "outbox-relay/processor";
+import { batch as engineBatch, type BatchContext, type BatchHandler, type HandledEvent } from "outbox-relay";
 
 /** An order-domain event as its handler gets it. */
 export type OrderEvent<T extends OrderEventType> = HandledEvent<OrderEvents, T>;

@@ -1,5 +1,5 @@
 import { batch } from "./types.ts";
-import { sql, type Queryable } from "outbox-relay/sql";
+import { type Queryable, sql } from "outbox-relay";
 import { queueEmails } from "./emails.ts";
 import { requireEach, uuidsOf } from "./ids.ts";
 

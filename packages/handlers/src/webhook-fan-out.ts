@@ -1,7 +1,6 @@
 import type { OrderEvents, WebhookType } from "@outbox/domain";
-import type { NewEventOf } from "outbox-relay/events";
+import { type NewEventOf, type Queryable, sql } from "outbox-relay";
 import type { OrderBatchContext } from "./types.ts";
-import { sql, type Queryable } from "outbox-relay/sql";
 import { uuidsOf } from "./ids.ts";
 
 /** One event's notification: what the tenant's subscribed endpoints each receive. */

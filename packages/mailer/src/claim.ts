@@ -1,4 +1,4 @@
-import { sql, type Queryable } from "outbox-relay/sql";
+import { type Queryable, sql } from "outbox-relay";
 
 /** An email a mailer claimed: it is `sending`, and the claim is this mailer's until `lease`. */
 export interface ClaimedEmail {

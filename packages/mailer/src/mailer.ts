@@ -1,5 +1,4 @@
-import type { Logger } from "outbox-relay/logger";
-import type { Queryable } from "outbox-relay/sql";
+import type { Logger, Queryable } from "outbox-relay";
 import { claimEmails, settleEmails, type ClaimedEmail, type SendResult, type SettledEmail } from "./claim.ts";
 import { sendBatch } from "./send.ts";
 import { logTransport, smtpTransport, type EmailTransport } from "./transport.ts";

@@ -1,4 +1,4 @@
-import { maskUrlCredentials } from "outbox-relay/logger";
+import { maskUrlCredentials } from "outbox-relay";
 import type { ClaimedEmail, SendResult } from "./claim.ts";
 import { renderEmail } from "./templates.ts";
 import type { EmailTransport } from "./transport.ts";

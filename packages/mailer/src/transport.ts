@@ -1,5 +1,5 @@
 import nodemailer from "nodemailer";
-import type { Logger } from "outbox-relay/logger";
+import type { Logger } from "outbox-relay";
 
 export interface OutgoingEmail {
   id: string;

@@ -1,7 +1,16 @@
+// `outbox-relay`: what a service imports to publish and handle events and to run the worker. Every
+// module here is light; the worker's own (relay, processor, BullMQ workers) load when startWorker
+// is first called.
 export {
   defineEvents,
+  failSpan,
+  inspectJson,
   InvalidEventError,
+  isStorableText,
+  parseTraceparent,
   queueNames,
+  traceparentOf,
+  unstorableTextMessage,
   type AggregateRef,
   type AnyNewEvent,
   type EventCatalog,
@@ -15,16 +24,11 @@ export {
   type Schemas,
   type WorkQueue,
 } from "./events/index.ts";
-export type { Metrics } from "./metrics/index.ts";
-export type { OutboxStatus } from "./outbox/index.ts";
-export type { Logger } from "./logger/index.ts";
 export {
   batch,
   defineHandlers,
   external,
-  HandlerTimeoutError,
-  NoHandlerError,
-  PermanentError,
+  type AnyHandlerMap,
   type AtCommit,
   type BatchContext,
   type BatchHandler,
@@ -33,11 +37,17 @@ export {
   type HandledEvent,
   type HandlerContext,
   type HandlerMap,
-  type Outcome,
   type TransactionalHandler,
-} from "./processor/index.ts";
+} from "./processor/handler.ts";
+export { DeferredError, HandlerTimeoutError, NoHandlerError, PermanentError } from "./processor/errors.ts";
+export type { Outcome } from "./processor/outcome.ts";
+export { Connection, Database, empty, isConnectionError, isTransientError, join, raw, sql, type DatabaseOptions, type Queryable, type Statement } from "./sql/index.ts";
+export { createRedis, type RedisConnection, type RedisSettings } from "./queues/connection.ts";
+export { createLogger, maskUrlCredentials, type Logger } from "./logger/index.ts";
+export { onStopSignals } from "./shutdown/index.ts";
+export type { Metrics } from "./metrics/index.ts";
+export type { OutboxStatus } from "./outbox/index.ts";
 export type { Schedule, ScheduleRepeat } from "./schedules/index.ts";
-export { Database, sql, type Queryable, type Statement } from "./sql/index.ts";
 export {
   migrate,
   migrationsDir,
@@ -51,4 +61,6 @@ export {
   type SchemaStatus,
 } from "./schema/index.ts";
 export type { WorkerSettings } from "./worker/settings.ts";
-export { StartAbortedError, startWorker, type RunningWorker, type WorkerOptions } from "./worker/worker.ts";
+export { StartAbortedError } from "./worker/errors.ts";
+export { startWorker } from "./worker/start.ts";
+export type { RunningWorker, WorkerOptions } from "./worker/worker.ts";

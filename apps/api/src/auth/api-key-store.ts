@@ -1,4 +1,4 @@
-import { sql, type Database, type Queryable } from "outbox-relay/sql";
+import { type Database, type Queryable, sql } from "outbox-relay";
 import type { NewApiKey } from "./api-key-format.ts";
 
 export interface ApiKeyRow {

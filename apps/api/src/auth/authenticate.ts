@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import type { Database } from "outbox-relay/sql";
+import type { Database } from "outbox-relay";
 import { basicCredentials, isAdmin, type AdminCredentials } from "./admin-credentials.ts";
 import { hashApiKey, looksLikeApiKey, sameHash } from "./api-key-format.ts";
 import type { ApiKeyCache } from "./api-key-cache.ts";

@@ -1,6 +1,5 @@
-import type {} from "outbox-relay/health";
 
-export { routeAccesses, type RouteAccess } from "outbox-relay/health";
+export { routeAccesses, type RouteAccess } from "outbox-relay/fastify";
 
 /** Who a request acts as: the operator (admin credentials, every tenant), one tenant's API key, or a metrics scraper. */
 export type Caller = { kind: "admin" } | { kind: "tenant"; tenantId: string; keyId: string } | { kind: "metrics" };

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import ipaddr from "ipaddr.js";
 import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract, type RateLimiterRes } from "rate-limiter-flexible";
-import type { RedisConnection } from "outbox-relay/queues";
+import type { RedisConnection } from "outbox-relay";
 
 export interface FailedLoginOptions {
   /** AUTH_FAILURES_PER_ADDRESS_MAX: failed authentications one client address may make per window. */

@@ -1,6 +1,6 @@
 import rateLimit from "@fastify/rate-limit";
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import type { RedisConnection } from "outbox-relay/queues";
+import type { RedisConnection } from "outbox-relay";
 import { ApiError } from "../errors.ts";
 
 export interface RateLimitOptions {

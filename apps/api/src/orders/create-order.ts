@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { maxMoney, type OrderEventPayload, orderEvents, orderStatus } from "@outbox/domain";
-import { sql, type Database, type Statement } from "outbox-relay/sql";
+import { type Database, sql, type Statement } from "outbox-relay";
 import { ApiError, conflict, invalid, notFound } from "../errors.ts";
 import { requestHash } from "../idempotency.ts";
 import type { CreateOrderBody } from "../schemas.ts";

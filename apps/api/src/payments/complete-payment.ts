@@ -1,5 +1,5 @@
 import { moneyFrom, orderEvents, orderStatus, paymentStatus } from "@outbox/domain";
-import { sql, type Database } from "outbox-relay/sql";
+import { type Database, sql } from "outbox-relay";
 import { conflict, notFound } from "../errors.ts";
 import { retrying } from "../retrying.ts";
 import { isUuid } from "../validation.ts";

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { moneyFrom, orderStatus, paymentStatus } from "@outbox/domain";
-import { sql, type Database } from "outbox-relay/sql";
+import { type Database, sql } from "outbox-relay";
 import { conflict, invalid, notFound } from "../errors.ts";
 import { retrying } from "../retrying.ts";
 import { isUuid } from "../validation.ts";

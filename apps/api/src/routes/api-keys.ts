@@ -1,5 +1,5 @@
 import type { FastifyPluginCallbackZod } from "fastify-type-provider-zod";
-import { sql, type Database } from "outbox-relay/sql";
+import { type Database, sql } from "outbox-relay";
 import { requirePathTenant } from "../auth/access.ts";
 import type { ApiKeyCache } from "../auth/api-key-cache.ts";
 import { newApiKey } from "../auth/api-key-format.ts";

@@ -1,7 +1,7 @@
 import type { FastifyPluginCallbackZod } from "fastify-type-provider-zod";
 import { orderEvents } from "@outbox/domain";
-import type { Database } from "outbox-relay/sql";
-import { readEventState } from "outbox-relay/stats";
+import type { Database } from "outbox-relay";
+import { readEventState } from "outbox-relay/admin";
 import { mayRead } from "../auth/access.ts";
 import { notFound } from "../errors.ts";
 import { answers, apiRefusals, eventState } from "../responses.ts";

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync, FastifySchema } from "fastify";
 import { z } from "zod";
-import { healthRoutes, type HealthRoutesOptions } from "outbox-relay/health";
+import { healthRoutes, type HealthRoutesOptions } from "outbox-relay/fastify";
 
 const checks = z.record(z.string(), z.string()).meta({ description: 'each check: "ok" or "unreachable (<reason in plain words>)"', examples: [{ postgres: "ok", redis: "ok" }] });
 

@@ -1,6 +1,6 @@
 import type { FastifyPluginCallbackZod } from "fastify-type-provider-zod";
 import type { PrismaClient } from "@outbox/db";
-import type { Database } from "outbox-relay/sql";
+import type { Database } from "outbox-relay";
 import { tenantScope } from "../auth/access.ts";
 import { notFound } from "../errors.ts";
 import { paymentView } from "../orders/order-view.ts";

@@ -1,5 +1,5 @@
 import { loadConfigOrExit } from "@outbox/config";
-import { createLogger } from "outbox-relay/logger";
+import { createLogger } from "outbox-relay";
 import { describeDatabase, migrate } from "../migrate.ts";
 
 const config = loadConfigOrExit();

@@ -1,4 +1,4 @@
-import { defineEvents, queueNames, type EventTypeOf, type NewEventOf, type PayloadOf } from "outbox-relay/events";
+import { defineEvents, type EventTypeOf, type NewEventOf, type PayloadOf, queueNames } from "outbox-relay";
 import * as schemas from "./schemas.ts";
 
 const byOrder = (payload: { orderId: string }) => ({ type: "order", id: payload.orderId });

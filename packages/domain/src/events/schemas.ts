@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { inspectJson, isStorableText, unstorableTextMessage } from "outbox-relay/events";
+import { inspectJson, isStorableText, unstorableTextMessage } from "outbox-relay";
 import { maxMoney } from "../money.ts";
 
 const regionNames = new Intl.DisplayNames(["en"], { type: "region" });

@@ -1,5 +1,5 @@
 import { orderEvents } from "@outbox/domain";
-import { sql, type Connection, type Database } from "outbox-relay/sql";
+import { type Connection, type Database, sql } from "outbox-relay";
 
 export interface ExpirePaymentsOptions {
   /** PAYMENT_EXPIRY_AFTER_MS: a payment pending longer than this expires. */

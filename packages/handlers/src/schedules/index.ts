@@ -1,4 +1,4 @@
-import type { Schedule, ScheduleRepeat } from "outbox-relay/schedules";
+import type { Schedule, ScheduleRepeat } from "outbox-relay";
 import { expirePayments } from "./expire-payments.ts";
 import { buildSettlement, previousUtcDay } from "./settlement.ts";
 

@@ -1,5 +1,5 @@
 import { moneyFrom } from "@outbox/domain";
-import { sql, type Database } from "outbox-relay/sql";
+import { type Database, sql } from "outbox-relay";
 
 export interface SettlementRow {
   tenantId: string;

@@ -15,3 +15,5 @@ export {
 } from "./results.ts";
 export { runCli, type CliOptions, type CliSettings } from "../cli/main.ts";
 export type { ConnectionFlags } from "../cli/args.ts";
+export { createQueues, type QueueSet } from "../queues/index.ts";
+export { collectStats, readEventState, type EventState, type OutboxStats } from "../stats/index.ts";

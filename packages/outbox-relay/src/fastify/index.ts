@@ -1,1 +1,15 @@
 export { outboxAdminPlugin, type OutboxAdminPluginOptions } from "./plugin.ts";
+export {
+  healthRoutes,
+  postgresCheck,
+  readinessOf,
+  redisCheck,
+  routeAccesses,
+  watchPostgres,
+  watchRedis,
+  type DependencyWatch,
+  type HealthCheck,
+  type HealthRoutesOptions,
+  type RouteAccess,
+} from "../health/index.ts";
+export { createMetrics, type Metrics } from "../metrics/index.ts";

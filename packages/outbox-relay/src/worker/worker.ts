@@ -10,6 +10,7 @@ import { outboxRetention, startSchedules, type Schedule } from "../schedules/ind
 import { Database } from "../sql/index.ts";
 import { collectStats, startStatsLog } from "../stats/index.ts";
 import { watchSchema } from "./schema-check.ts";
+import { StartAbortedError } from "./errors.ts";
 import { workerSettings, type WorkerSettings } from "./settings.ts";
 
 export interface WorkerOptions<C extends EventCatalog> extends Partial<WorkerSettings> {
@@ -30,15 +31,6 @@ export interface WorkerOptions<C extends EventCatalog> extends Partial<WorkerSet
   onBatch?: (batch: { events: number }) => void;
   /** Aborts a start still waiting for Postgres, Redis or a migration (a stop signal): startWorker then rejects with StartAbortedError. */
   signal?: AbortSignal;
-}
-
-/** The start was aborted while it waited for the stores: nothing had been relayed or consumed. */
-export class StartAbortedError extends Error {
-  readonly code = "WORKER_START_ABORTED";
-  constructor() {
-    super("the worker was stopped while it waited for Postgres, Redis or the database's migrations");
-    this.name = "StartAbortedError";
-  }
 }
 
 export interface RunningWorker {
