@@ -21,6 +21,7 @@ export type { Logger } from "./logger/index.ts";
 export {
   batch,
   defineHandlers,
+  definePrismaHandlers,
   external,
   HandlerTimeoutError,
   NoHandlerError,
@@ -34,10 +35,12 @@ export {
   type HandlerContext,
   type HandlerMap,
   type Outcome,
+  type PrismaClientLike,
+  type PrismaTransaction,
   type TransactionalHandler,
 } from "./processor/index.ts";
 export type { Schedule, ScheduleRepeat } from "./schedules/index.ts";
 export { Database, sql, type Queryable, type Statement } from "./sql/index.ts";
 export { readOutboxMigration } from "./worker/migration.ts";
 export type { WorkerSettings } from "./worker/settings.ts";
-export { StartAbortedError, startWorker, type RunningWorker, type WorkerOptions } from "./worker/worker.ts";
+export { StartAbortedError, startWorker, type HandlerTx, type RunningWorker, type WorkerOptions } from "./worker/worker.ts";

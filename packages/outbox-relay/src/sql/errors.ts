@@ -1,9 +1,10 @@
 /** SQLSTATEs worth running the whole transaction again for: deadlock, serialization failure. */
 const transientCodes = new Set(["40P01", "40001"]);
 
-/** The SQLSTATE of a Postgres error (pg puts it on `code`), or undefined. */
+/** The SQLSTATE of a Postgres error (pg puts it on `code`; Prisma's driver adapters on the error's cause), or undefined. */
 export function sqlState(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
+  const prismaCause = (error as { meta?: { driverAdapterError?: { cause?: { originalCode?: unknown } } } } | null)?.meta?.driverAdapterError?.cause;
+  const code = prismaCause ? prismaCause.originalCode : (error as { code?: unknown } | null)?.code;
   return typeof code === "string" && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
 }
 
@@ -15,6 +16,8 @@ export function isTransientError(error: unknown): boolean {
 
 const connectionCodes = new Set(["57P01", "57P02", "57P03", "53300"]);
 const socketCodes = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
+/** Prisma's codes for the same: database not reachable, socket timeout, server closed the connection. */
+const prismaConnectionCodes = new Set(["P1001", "P1008", "P1017"]);
 
 /**
  * The database could not be reached or dropped the connection (a restart, a failover, too many
@@ -22,8 +25,10 @@ const socketCodes = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT",
  * The work was not at fault; it is worth doing again once Postgres is back.
  */
 export function isConnectionError(error: unknown): boolean {
+  const state = sqlState(error);
+  if (state !== undefined && (state.startsWith("08") || connectionCodes.has(state))) return true;
   const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === "string" && (code.startsWith("08") || connectionCodes.has(code) || socketCodes.has(code))) return true;
+  if (typeof code === "string" && (socketCodes.has(code) || prismaConnectionCodes.has(code))) return true;
   return error instanceof Error && /Connection terminated|connection .*(closed|ended)|Client has encountered a connection error|timeout exceeded when trying to connect/i.test(error.message);
 }
 
