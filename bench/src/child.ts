@@ -2,7 +2,8 @@
 // no-op handler or the real domain handlers and the mailer, their transactions on the engine's pool
 // or in a Prisma client) or a raw BullMQ worker that adds its share of jobs and processes the queue.
 // It reports how many jobs it has finished every 50 ms, and when told to stop its peak RSS, its idle
-// RSS (before the first job) and the statements it sent per committed batch. The parent runs it as a bundle (plain JavaScript, as production runs).
+// RSS (before the first job) and the statements it sent per committed batch. The parent runs it as
+// a bundle (plain JavaScript, as production runs).
 import { Queue, Worker } from "bullmq";
 import { loadConfig } from "@outbox/config";
 import { createPrisma } from "@outbox/db";
