@@ -158,6 +158,11 @@ describe("handlers in the service's Prisma interactive transaction", () => {
     expect(await rowOf(jobs[0]!.id)).toMatchObject({ status: "processed", attempts: 1 });
   });
 
+  it("refuses a client with a model that would hide tx.query or tx.execute", () => {
+    const clashing = { $transaction: () => Promise.resolve(), query: {} };
+    expect(() => prismaTransactions(clashing, database.sql)).toThrow(/"query" \(a model\)/);
+  });
+
   it("a connection dropped under a handler: the batch runs again on a new one", async () => {
     let dropped = 0;
     const handlers = prismaHandlers(catalog, {
