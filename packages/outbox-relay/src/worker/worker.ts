@@ -62,8 +62,8 @@ export interface RunningWorker {
  * handlers), lost-job recovery, the dead-letter queue's worker, the scheduled jobs, the stats log
  * line, and the health and metrics listener. Every statement goes through one `pg` pool, except
  * the handlers' transactions when `prisma` is given (they run in the service's Prisma client, which
- * the service disconnects after stop()). `stop()` shuts down in a fixed order: stop relaying, let active jobs finish within
- * shutdownTimeoutMs, then close queues and connections.
+ * the service disconnects after stop()). `stop()` shuts down in a fixed order: stop relaying, let
+ * active jobs finish within shutdownTimeoutMs, then close queues and connections.
  *
  * Postgres and Redis are watched (@outbox/health's watchDependency): one warning when either goes
  * away and one when it is back, instead of a line per retry from every component. At start the
@@ -81,6 +81,8 @@ export async function startWorker<C extends EventCatalog, P extends PrismaClient
       if (!postgres.failed(error)) logger.warn({ err: error }, "an idle Postgres connection failed; the pool replaces it");
     },
   });
+  // Before any connection opens: a client the engine cannot use throws here with nothing to close.
+  const begin = options.prisma ? prismaTransactions(options.prisma, db) : undefined;
   const postgres: DependencyWatch = watchPostgres(db, databaseUrl, logger);
   const redisSettings = { url: options.redisUrl, ...(options.redisClusterNodes ? { clusterNodes: options.redisClusterNodes } : {}) };
   const connection = createRedis(redisSettings, "worker");
@@ -100,7 +102,7 @@ export async function startWorker<C extends EventCatalog, P extends PrismaClient
     queues,
     connection,
     handlers: (typeof handlers === "function" ? handlers({ metrics }) : handlers),
-    begin: options.prisma ? prismaTransactions(options.prisma, db) : undefined,
+    begin,
     logger,
     concurrency: config.concurrency,
     webhookConcurrency: config.webhookConcurrency,
