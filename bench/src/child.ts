@@ -1,10 +1,12 @@
 // One measured process, driven by the parent over IPC: an outbox worker (relay + processor, with a
-// no-op handler or the real domain handlers and the mailer) or a raw BullMQ worker that adds its
-// share of jobs and processes the queue. It reports how many jobs it has finished every 50 ms, and
-// when told to stop its peak RSS, its idle RSS (before the first job) and the statements it sent
-// per committed batch. The parent runs it as a bundle (plain JavaScript, as production runs).
+// no-op handler or the real domain handlers and the mailer, their transactions on the engine's pool
+// or in a Prisma client) or a raw BullMQ worker that adds its share of jobs and processes the queue.
+// It reports how many jobs it has finished every 50 ms, and when told to stop its peak RSS, its idle
+// RSS (before the first job) and the statements it sent per committed batch. The parent runs it as
+// a bundle (plain JavaScript, as production runs).
 import { Queue, Worker } from "bullmq";
 import { loadConfig } from "@outbox/config";
+import { createPrisma } from "@outbox/db";
 import { createDomainHandlers } from "@outbox/handlers";
 import { createLogger } from "outbox-relay/logger";
 import { startMailer } from "@outbox/mailer";
@@ -13,7 +15,7 @@ import { createRedis } from "outbox-relay/queues";
 import { startWorker } from "@outbox/worker";
 
 export type ChildCommand =
-  | { run: "outbox"; recordStarts?: boolean; handlers?: "noop" | "domain" }
+  | { run: "outbox"; recordStarts?: boolean; handlers?: "noop" | "domain"; transactions?: "pool" | "prisma" }
   | { run: "raw"; share: number; offset: number; concurrency: number; prefix: string };
 export type ParentMessage = { go: true } | { stop: true };
 export interface ChildReport {
@@ -43,7 +45,7 @@ function reportProgress(count: () => number): NodeJS.Timeout {
 
 const rssMb = () => process.memoryUsage().rss / 2 ** 20;
 
-async function runOutbox(recordStarts: boolean, kind: "noop" | "domain") {
+async function runOutbox(recordStarts: boolean, kind: "noop" | "domain", transactions: "pool" | "prisma") {
   const starts: [string, number][] = [];
   let handled = 0;
   let batches = 0;
@@ -54,8 +56,10 @@ async function runOutbox(recordStarts: boolean, kind: "noop" | "domain") {
   } as HandlerMap;
   const config = loadConfig(process.env);
   const logger = createLogger({ level: "warn" });
+  const prisma = transactions === "prisma" ? createPrisma(config.DATABASE_URL) : undefined;
   const worker = await startWorker({
     config,
+    prisma,
     handlers: kind === "domain" ? createDomainHandlers() : noop,
     logger,
     onOutcome: (_type, outcome) => {
@@ -74,6 +78,7 @@ async function runOutbox(recordStarts: boolean, kind: "noop" | "domain") {
   const statements = worker.db.statementCount - statementsBefore;
   await mailer?.stop();
   await worker.stop();
+  await prisma?.$disconnect();
   await sendLast({ stopped: true, maxRssMb: process.resourceUsage().maxRSS / 1024, idleRssMb, starts, batches, statements });
 }
 
@@ -110,7 +115,7 @@ async function runRaw({ share, offset, concurrency, prefix }: Extract<ChildComma
 process.once("disconnect", () => process.exit(1));
 
 process.once("message", (command: ChildCommand) => {
-  const run = command.run === "outbox" ? runOutbox(command.recordStarts ?? false, command.handlers ?? "noop") : runRaw(command);
+  const run = command.run === "outbox" ? runOutbox(command.recordStarts ?? false, command.handlers ?? "noop", command.transactions ?? "pool") : runRaw(command);
   run.then(
     () => process.exit(0),
     (error: unknown) => {

@@ -1,4 +1,4 @@
-// pnpm bench [--scenarios real,drain,steady,statements,api,scale,large,cluster] [--events N]
+// pnpm bench [--scenarios real,real-prisma,drain,steady,statements,api,scale,large,cluster] [--events N]
 //            [--real-events N] [--runs R] [--rate EPS] [--seconds S] [--api-seconds S]
 //            [--concurrency C]
 // pnpm bench --scenarios soak [--soak-minutes 60] [--soak-orders 40] [--soak-rows 100]
@@ -23,7 +23,7 @@ import { soak } from "./soak/soak.ts";
 
 const { values: args } = parseArgs({
   options: {
-    scenarios: { type: "string", default: "real,drain,steady,statements,api,scale,large,cluster" },
+    scenarios: { type: "string", default: "real,real-prisma,drain,steady,statements,api,scale,large,cluster" },
     events: { type: "string", default: "100000" },
     "real-events": { type: "string", default: "20000" },
     runs: { type: "string", default: "3" },
@@ -85,10 +85,25 @@ const results: Record<string, unknown> = {
 await buildChild();
 const setup = await createBenchSetup(concurrency);
 try {
+  const realEvents = Number(args["real-events"]);
+  let real: ReturnType<typeof summarizeDrains> | undefined;
+  let realPrisma: ReturnType<typeof summarizeDrains> | undefined;
   if (scenarios.has("real")) {
-    const realEvents = Number(args["real-events"]);
     console.log(`\n(0) drain ${realEvents} events through the real domain handlers (UserCreated, ProductCreated, OrderCreated for seeded entities) and the mailer, 1 worker process`);
-    results.real = await drains("real", { events: realEvents, workers: 1, concurrency, handlers: "domain" });
+    results.real = real = await drains("real", { events: realEvents, workers: 1, concurrency, handlers: "domain" });
+  }
+  if (scenarios.has("real-prisma")) {
+    console.log(`\n(0p) the same drain with the handlers' transactions in the shop's Prisma client (startWorker's prisma option): the same handlers' tx.query(sql…) as Prisma raw queries`);
+    results.realPrisma = realPrisma = await drains("real-prisma", { events: realEvents, workers: 1, concurrency, handlers: "domain", transactions: "prisma" });
+  }
+  if (real && realPrisma) {
+    const prismaOverSql = { eventsPerSecond: realPrisma.outboxPerSecond / real.outboxPerSecond, ratioToRaw: realPrisma.ratio / real.ratio };
+    results.prismaOverSql = prismaOverSql;
+    console.log("\n(0p / 0) real-handler drain, the Prisma path over the sql path (same run, same machine)");
+    console.table({
+      "events/s, Prisma / sql": `${fixed(realPrisma.outboxPerSecond)} / ${fixed(real.outboxPerSecond)} = ${fixed(prismaOverSql.eventsPerSecond, 2)}`,
+      "ratio to raw BullMQ, Prisma / sql": `${fixed(realPrisma.ratio, 2)} / ${fixed(real.ratio, 2)} = ${fixed(prismaOverSql.ratioToRaw, 2)}`,
+    });
   }
   if (scenarios.has("drain")) {
     console.log(`\n(1) drain a backlog of ${events} events, no-op handler, 1 worker process`);

@@ -1,12 +1,14 @@
 import type { Env } from "@outbox/config";
 import { orderEvents, type OrderEvents } from "@outbox/domain";
-import { startWorker as startEngine, type Logger, type RunningWorker, type WorkerOptions as EngineOptions } from "outbox-relay";
+import { startWorker as startEngine, type Logger, type PrismaClientLike, type RunningWorker, type WorkerOptions as EngineOptions } from "outbox-relay";
 import { createDomainHandlers, orderSchedules } from "@outbox/handlers";
 import { createWebhookDeliveryHandler, deliveryOptionsFromConfig, webhookMetrics } from "@outbox/webhook-delivery";
 
 export interface WorkerOptions extends Pick<EngineOptions<OrderEvents>, "handlers" | "onOutcome" | "onBatch" | "signal"> {
   config: Env;
   logger: Logger;
+  /** Runs the handlers' transactions in this Prisma client instead of the engine's pool (the bench compares the two). */
+  prisma?: PrismaClientLike;
 }
 
 /** The order service's worker: the engine with the order domain's catalog, settings from the environment, and its schedules. */

@@ -2,11 +2,14 @@ import { startChild, whenTotalReaches, now } from "../measure.ts";
 import type { BenchSetup } from "../setup.ts";
 
 export type HandlerKind = "noop" | "domain";
+/** Where the handlers' transactions run: the engine's pool (`sql`) or the shop's Prisma client (startWorker's `prisma`). */
+export type TransactionPath = "pool" | "prisma";
 
 export interface DrainResult {
   workers: number;
   events: number;
   handlers: HandlerKind;
+  transactions: TransactionPath;
   rawPerSecond: number;
   outboxPerSecond: number;
   ratio: number;
@@ -46,8 +49,8 @@ async function drainRaw(setup: BenchSetup, events: number, workers: number, conc
  * The outbox: `workers` idle worker processes; the whole backlog commits at once and wakes them.
  * With the domain handlers, the entities the events name are seeded first (not timed).
  */
-async function drainOutbox(setup: BenchSetup, events: number, workers: number, env: Record<string, string>, handlers: HandlerKind) {
-  const children = Array.from({ length: workers }, () => startChild(env, { run: "outbox", handlers }));
+async function drainOutbox(setup: BenchSetup, events: number, workers: number, env: Record<string, string>, handlers: HandlerKind, transactions: TransactionPath) {
+  const children = Array.from({ length: workers }, () => startChild(env, { run: "outbox", handlers, transactions }));
   await Promise.all(children.map((c) => c.ready));
   const finished = whenTotalReaches(children, events);
   if (handlers === "domain") await setup.insertDomainBacklog(events);
@@ -70,18 +73,19 @@ async function drainOutbox(setup: BenchSetup, events: number, workers: number, e
 
 export async function drain(
   setup: BenchSetup,
-  options: { events: number; workers: number; concurrency: number; env?: Record<string, string>; handlers?: HandlerKind },
+  options: { events: number; workers: number; concurrency: number; env?: Record<string, string>; handlers?: HandlerKind; transactions?: TransactionPath },
 ): Promise<DrainResult> {
-  const { events, workers, concurrency, handlers = "noop" } = options;
+  const { events, workers, concurrency, handlers = "noop", transactions = "pool" } = options;
   const env = setup.env(options.env);
   await setup.reset();
   const raw = await drainRaw(setup, events, workers, concurrency, env);
   await setup.reset();
-  const outbox = await drainOutbox(setup, events, workers, env, handlers);
+  const outbox = await drainOutbox(setup, events, workers, env, handlers, transactions);
   return {
     workers,
     events,
     handlers,
+    transactions,
     rawPerSecond: events / raw.seconds,
     outboxPerSecond: events / outbox.seconds,
     ratio: raw.seconds / outbox.seconds,

@@ -41,6 +41,7 @@ export {
 } from "./processor/handler.ts";
 export { DeferredError, HandlerTimeoutError, NoHandlerError, PermanentError } from "./processor/errors.ts";
 export type { Outcome } from "./processor/outcome.ts";
+export { definePrismaHandlers, type PrismaClientLike, type PrismaTransaction } from "./processor/prisma-transaction.ts";
 export { Connection, Database, empty, isConnectionError, isTransientError, join, raw, sql, type DatabaseOptions, type Queryable, type Statement } from "./sql/index.ts";
 export { createRedis, type RedisConnection, type RedisSettings } from "./queues/connection.ts";
 export { createLogger, maskUrlCredentials, type Logger } from "./logger/index.ts";
@@ -63,4 +64,4 @@ export {
 export type { WorkerSettings } from "./worker/settings.ts";
 export { StartAbortedError } from "./worker/errors.ts";
 export { startWorker } from "./worker/start.ts";
-export type { RunningWorker, WorkerOptions } from "./worker/worker.ts";
+export type { HandlerTx, RunningWorker, WorkerOptions } from "./worker/worker.ts";

@@ -23,32 +23,37 @@ export interface HandledEvent<C extends EventCatalog = EventCatalog, T extends E
  * while another lock is awaited, so they serialise nothing else and take part in no deadlock.
  * Items of an event whose handler fails are dropped with its other effects.
  */
-export type AtCommit = <I>(key: string, items: readonly I[], write: (tx: Queryable, items: I[]) => Promise<void>) => void;
+export type AtCommit<Tx = Queryable> = <I>(key: string, items: readonly I[], write: (tx: Tx, items: I[]) => Promise<void>) => void;
 
-/** What a handler of one event gets. */
-export interface HandlerContext<C extends EventCatalog = EventCatalog, T extends EventTypeOf<C> = EventTypeOf<C>> {
+/**
+ * What a handler of one event gets. `Tx` is what `tx` is: the engine's Queryable, or, for a worker
+ * given a Prisma client, its interactive-transaction client (PrismaTransaction).
+ */
+export interface HandlerContext<C extends EventCatalog = EventCatalog, T extends EventTypeOf<C> = EventTypeOf<C>, Tx = Queryable> {
   /** The transaction the effects commit in, together with the event's `processed` mark. */
-  tx: Queryable;
+  tx: Tx;
   event: HandledEvent<C, T>;
   logger: Logger;
   /** Publishes a follow-up event in the same transaction, linked to this one (causation id). */
   publish: (event: NewEventOf<C>) => Promise<string>;
-  atCommit: AtCommit;
+  atCommit: AtCommit<Tx>;
 }
 
 /** What a batch handler gets: every event of its type in the commit group, in the order they came. */
-export interface BatchContext<C extends EventCatalog = EventCatalog, T extends EventTypeOf<C> = EventTypeOf<C>> {
+export interface BatchContext<C extends EventCatalog = EventCatalog, T extends EventTypeOf<C> = EventTypeOf<C>, Tx = Queryable> {
   /** The transaction the effects commit in, together with the events' `processed` marks. */
-  tx: Queryable;
+  tx: Tx;
   events: HandledEvent<C, T>[];
   logger: Logger;
   /** Publishes follow-up events in the same transaction, in one statement; name each one's causationId. */
   publish: (events: readonly NewEventOf<C>[]) => Promise<string[]>;
-  atCommit: AtCommit;
+  atCommit: AtCommit<Tx>;
 }
 
 /** A handler of one event at a time, run in the commit group's transaction. */
-export type TransactionalHandler<C extends EventCatalog = EventCatalog, T extends EventTypeOf<C> = EventTypeOf<C>> = (context: HandlerContext<C, T>) => Promise<void>;
+export type TransactionalHandler<C extends EventCatalog = EventCatalog, T extends EventTypeOf<C> = EventTypeOf<C>, Tx = Queryable> = (
+  context: HandlerContext<C, T, Tx>,
+) => Promise<void>;
 
 /**
  * A handler that does the effects of many events of its type at once, in a number of statements
@@ -56,9 +61,9 @@ export type TransactionalHandler<C extends EventCatalog = EventCatalog, T extend
  * (under a savepoint each), so one bad event fails only itself: a batch handler must give the
  * same result for [a, b] as for [a] then [b].
  */
-export interface BatchHandler<C extends EventCatalog = EventCatalog, T extends EventTypeOf<C> = EventTypeOf<C>> {
+export interface BatchHandler<C extends EventCatalog = EventCatalog, T extends EventTypeOf<C> = EventTypeOf<C>, Tx = Queryable> {
   kind: "batch";
-  run(context: BatchContext<C, T>): Promise<void>;
+  run(context: BatchContext<C, T, Tx>): Promise<void>;
 }
 
 /**
@@ -71,19 +76,19 @@ export interface ExternalHandler<C extends EventCatalog = EventCatalog, T extend
   run(context: { db: Database; event: HandledEvent<C, T>; logger: Logger }): Promise<void>;
 }
 
-export type EventHandler<C extends EventCatalog = EventCatalog, T extends EventTypeOf<C> = EventTypeOf<C>> =
-  | TransactionalHandler<C, T>
-  | BatchHandler<C, T>
+export type EventHandler<C extends EventCatalog = EventCatalog, T extends EventTypeOf<C> = EventTypeOf<C>, Tx = Queryable> =
+  | TransactionalHandler<C, T, Tx>
+  | BatchHandler<C, T, Tx>
   | ExternalHandler<C, T>;
 
 /** A handler per event type of a catalog; a type with none fails its events (NoHandlerError). */
-export type HandlerMap<C extends EventCatalog = EventCatalog> = { [T in EventTypeOf<C>]?: EventHandler<C, T> };
+export type HandlerMap<C extends EventCatalog = EventCatalog, Tx = Queryable> = { [T in EventTypeOf<C>]?: EventHandler<C, T, Tx> };
 
 /** Any catalog's handler map, as the engine takes it (a map typed from one catalog is assignable to it). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyHandlerMap = { [type: string]: EventHandler<EventCatalog, any> | undefined };
+export type AnyHandlerMap = { [type: string]: EventHandler<EventCatalog, any, any> | undefined };
 
-export function batch<C extends EventCatalog, T extends EventTypeOf<C>>(run: BatchHandler<C, T>["run"]): BatchHandler<C, T> {
+export function batch<C extends EventCatalog, T extends EventTypeOf<C>, Tx = Queryable>(run: BatchHandler<C, T, Tx>["run"]): BatchHandler<C, T, Tx> {
   return { kind: "batch", run };
 }
 

@@ -16,4 +16,6 @@ export {
 export { DeferredError, HandlerTimeoutError, NoHandlerError, PermanentError } from "./errors.ts";
 export type { EventJob, Outcome } from "./outcome.ts";
 export { runBatch } from "./run-batch.ts";
+export type { BatchTransaction, BeginBatch, RunBound } from "./batch-transaction.ts";
+export { definePrismaHandlers, prismaTransactions, type PrismaClientLike, type PrismaTransaction } from "./prisma-transaction.ts";
 export { EventProcessor, type ProcessorOptions } from "./processor.ts";

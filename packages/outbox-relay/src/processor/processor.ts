@@ -4,6 +4,7 @@ import type { Logger } from "../logger/index.ts";
 import { findRunnableHeads, type AggregateRef } from "../outbox/index.ts";
 import { backoffStrategy, enqueueEvents, type EventJobData, type QueueSet, type RedisConnection } from "../queues/index.ts";
 import type { Database } from "../sql/index.ts";
+import type { BeginBatch } from "./batch-transaction.ts";
 import { CommitGroup } from "./commit-group.ts";
 import { isExternal, type AnyHandlerMap, type EventHandler } from "./handler.ts";
 import type { EventJob, Outcome } from "./outcome.ts";
@@ -18,6 +19,8 @@ export interface ProcessorOptions {
   connection: RedisConnection;
   handlers: AnyHandlerMap;
   logger: Logger;
+  /** Opens each batch's transaction; default: on db's pool (prismaTransactions: in the service's Prisma client). */
+  begin?: BeginBatch | undefined;
   /** Jobs in progress per queue; the webhooks queue's, when given, applies to it alone. */
   concurrency: number;
   webhookConcurrency?: number;
@@ -100,8 +103,8 @@ export class EventProcessor {
   }
 
   private async commitBatch(jobs: EventJob[]): Promise<Outcome[]> {
-    const { db, handlers, logger, onBatch } = this.options;
-    const outcomes = await runBatch({ db, catalog: this.options.queues.catalog, handlers, logger }, jobs);
+    const { db, handlers, logger, onBatch, begin } = this.options;
+    const outcomes = await runBatch({ db, catalog: this.options.queues.catalog, handlers, logger, begin }, jobs);
     onBatch?.({ events: jobs.length });
     // Not awaited: the next batch need not wait for it, and the jobs are done either way.
     this.track(this.releaseHeld(jobs.filter((_, index) => outcomes[index]!.kind === "handled")));

@@ -1,7 +1,8 @@
 import type { AnyNewEvent, EventCatalog, NewEvent } from "../events/index.ts";
 import type { Logger } from "../logger/index.ts";
 import { markProcessed, OutboxRowsLostError, recordFailures, revertMarks, type OutboxStatus } from "../outbox/index.ts";
-import { isConnectionError, isTransientError, type Connection, type Database, type Queryable } from "../sql/index.ts";
+import { isConnectionError, isTransientError, type Database, type Queryable } from "../sql/index.ts";
+import { beginOnPool, type BatchTransaction, type BeginBatch } from "./batch-transaction.ts";
 import { HandlerTimeoutError, NoHandlerError } from "./errors.ts";
 import { isExternal, type AnyHandlerMap, type AtCommit, type EventHandler, type HandledEvent } from "./handler.ts";
 import { attemptOf, failedOutcome, failedRun, withTimeout, type EventJob, type Outcome } from "./outcome.ts";
@@ -12,6 +13,8 @@ export interface BatchDeps {
   catalog: EventCatalog;
   handlers: AnyHandlerMap;
   logger: Logger;
+  /** Opens each run's transaction; default: on db's pool (prismaTransactions: in the service's Prisma client). */
+  begin?: BeginBatch | undefined;
 }
 
 /** How the next run of a batch goes, after what the previous runs found. */
@@ -54,7 +57,7 @@ interface Run {
 
 interface BatchRun {
   deps: BatchDeps;
-  tx: Connection;
+  tx: BatchTransaction;
   plan: Plan;
   failures: Map<string, Error>;
   /** The handlers' atCommit items, by key, from the calls that succeeded. */
@@ -130,17 +133,17 @@ function warnLost(logger: Logger, jobs: EventJob[], outcomes: Outcome[]): void {
 const maxConnectionWaitMs = 6400;
 
 async function runOnce(deps: BatchDeps, jobs: EventJob[], plan: Plan): Promise<Outcome[]> {
+  const begin = deps.begin ?? beginOnPool(deps.db);
+  const bound = { handlerTimeoutMs: deps.catalog.policyOf(jobs[0]!.data.type).timeoutMs, events: jobs.length };
   for (;;) {
-    const tx = await deps.db.connect();
+    const tx = await begin(bound);
     try {
-      await tx.run("BEGIN");
       const outcomes = await runInTransaction({ deps, tx, plan, failures: new Map(), atCommit: new Map() }, jobs);
-      await tx.run("COMMIT");
-      tx.release();
+      await tx.commit();
       return outcomes;
     } catch (error) {
-      if ((error instanceof Restart && error.abandon) || isConnectionError(error)) await tx.destroy();
-      else await tx.run("ROLLBACK").then(() => tx.release(), () => tx.destroy());
+      if ((error instanceof Restart && error.abandon) || isConnectionError(error)) await tx.abandon();
+      else await tx.rollback();
       if (!(error instanceof Restart)) throw error;
       error.change(plan);
     }
@@ -230,7 +233,7 @@ async function runContained(batch: BatchRun, handler: Exclude<EventHandler, { ki
 /** The deferred writes, each once with every item of the calls that succeeded; a deadlock here reruns the batch. */
 async function writeAtCommit({ tx, atCommit, plan }: BatchRun): Promise<void> {
   for (const { write, items } of atCommit.values()) {
-    await write(tx, items).catch((error: unknown) => {
+    await write(tx.handlerTx, items).catch((error: unknown) => {
       throw restartFor(error, plan) ?? error;
     });
   }
@@ -273,7 +276,7 @@ async function invoke(batch: BatchRun, handler: Exclude<EventHandler, { kind: "e
   if (typeof handler === "object") {
     const events = runs.map((run) => run.event);
     const logger = deps.logger.child({ eventType: type, events: events.length });
-    const context = { tx, events, logger, atCommit, publish: (next: readonly AnyNewEvent[]) => deps.catalog.publishMany(tx, next) };
+    const context = { tx: tx.handlerTx, events, logger, atCommit, publish: (next: readonly AnyNewEvent[]) => deps.catalog.publishMany(tx, next) };
     await inBatchSpan(runs, () => withTimeout(handler.run(context as never), timeoutMs, timeout(runs)));
     keep();
     return;
@@ -282,7 +285,7 @@ async function invoke(batch: BatchRun, handler: Exclude<EventHandler, { kind: "e
     const { event } = run;
     let logger: Logger | undefined;
     const context = {
-      tx,
+      tx: tx.handlerTx,
       event,
       // Made on first use: a child logger per event would cost more than most handlers.
       get logger() {

@@ -1,9 +1,24 @@
 /** SQLSTATEs worth running the whole transaction again for: deadlock, serialization failure. */
 const transientCodes = new Set(["40P01", "40001"]);
 
-/** The SQLSTATE of a Postgres error (pg puts it on `code`), or undefined. */
+interface DriverAdapterCause {
+  kind?: unknown;
+  originalCode?: unknown;
+}
+
+/**
+ * What Prisma's driver adapter said of a failure: a query's error carries it in its meta, a
+ * failed COMMIT or ROLLBACK is the adapter's error itself.
+ */
+function driverAdapterCause(error: unknown): DriverAdapterCause | undefined {
+  const e = error as { name?: unknown; cause?: DriverAdapterCause; meta?: { driverAdapterError?: { cause?: DriverAdapterCause } } } | null;
+  return e?.meta?.driverAdapterError?.cause ?? (e?.name === "DriverAdapterError" ? e.cause : undefined);
+}
+
+/** The SQLSTATE of a Postgres error (pg puts it on `code`; Prisma's driver adapters on their cause), or undefined. */
 export function sqlState(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
+  const prisma = driverAdapterCause(error);
+  const code = prisma ? prisma.originalCode : (error as { code?: unknown } | null)?.code;
   return typeof code === "string" && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
 }
 
@@ -15,6 +30,9 @@ export function isTransientError(error: unknown): boolean {
 
 const connectionCodes = new Set(["57P01", "57P02", "57P03", "53300"]);
 const socketCodes = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
+/** Prisma's codes for the same (database not reachable, socket timeout, connection closed), and its driver adapters' kinds. */
+const prismaConnectionCodes = new Set(["P1001", "P1008", "P1017"]);
+const driverAdapterConnectionKinds = new Set(["DatabaseNotReachable", "SocketTimeout", "ConnectionClosed"]);
 
 /**
  * The database could not be reached or dropped the connection (a restart, a failover, too many
@@ -22,8 +40,11 @@ const socketCodes = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT",
  * The work was not at fault; it is worth doing again once Postgres is back.
  */
 export function isConnectionError(error: unknown): boolean {
+  const state = sqlState(error);
+  if (state !== undefined && (state.startsWith("08") || connectionCodes.has(state))) return true;
   const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === "string" && (code.startsWith("08") || connectionCodes.has(code) || socketCodes.has(code))) return true;
+  if (typeof code === "string" && (socketCodes.has(code) || prismaConnectionCodes.has(code))) return true;
+  if (driverAdapterConnectionKinds.has(driverAdapterCause(error)?.kind as string)) return true;
   return error instanceof Error && /Connection terminated|connection .*(closed|ended)|Client has encountered a connection error|timeout exceeded when trying to connect/i.test(error.message);
 }
 

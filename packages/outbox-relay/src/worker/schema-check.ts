@@ -35,8 +35,10 @@ export function describeMissing({ missing }: SchemaStatus): string {
  * state seen ("the database lacks migration …: run …"), not once per check.
  */
 export function watchSchema({ db, logger, migrateCommand, intervalMs }: SchemaWatchOptions): SchemaWatch {
-  // Unchecked counts as ready: until Postgres answers, its own check says why the worker is not.
+  // Until a check has found the schema, /readyz checks it itself; while Postgres is away, its own
+  // check says why the worker is not ready.
   let notReady: string | undefined;
+  let checked = false;
   let lastLogged: string | undefined;
   let lacked = false;
   let timer: NodeJS.Timeout | undefined;
@@ -45,6 +47,7 @@ export function watchSchema({ db, logger, migrateCommand, intervalMs }: SchemaWa
   const checkOnce = async (): Promise<boolean> => {
     try {
       const status = await schemaStatus(db);
+      checked = true;
       if (status.missing.length === 0) {
         if (lacked) logger.info("the database has every outbox migration now: starting");
         notReady = undefined;
@@ -66,6 +69,7 @@ export function watchSchema({ db, logger, migrateCommand, intervalMs }: SchemaWa
 
   return {
     check: async () => {
+      if (!checked) await checkOnce();
       if (notReady) throw new NotReadyError(notReady);
     },
     async matched() {

@@ -1,4 +1,5 @@
 import type { EventCatalog } from "../events/index.ts";
+import type { PrismaClientLike } from "../processor/prisma-transaction.ts";
 import type { RunningWorker, WorkerOptions } from "./worker.ts";
 
 /**
@@ -6,7 +7,7 @@ import type { RunningWorker, WorkerOptions } from "./worker.ts";
  * publishes or administers (an API importing this package's entry point) never loads the relay,
  * the processor or BullMQ's workers.
  */
-export async function startWorker<C extends EventCatalog>(options: WorkerOptions<C>): Promise<RunningWorker> {
+export async function startWorker<C extends EventCatalog, P extends PrismaClientLike | undefined = undefined>(options: WorkerOptions<C, P>): Promise<RunningWorker> {
   const worker = await import("./worker.ts");
   return worker.startWorker(options);
 }

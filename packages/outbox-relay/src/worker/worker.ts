@@ -3,21 +3,30 @@ import type { EventCatalog } from "../events/index.ts";
 import { postgresCheck, readinessOf, redisCheck, startHealthServer, watchPostgres, watchRedis, type DependencyWatch } from "../health/index.ts";
 import { createLogger, type Logger } from "../logger/index.ts";
 import { createMetrics, type Metrics } from "../metrics/index.ts";
-import { EventProcessor, type HandlerMap, type Outcome } from "../processor/index.ts";
+import { EventProcessor, prismaTransactions, type HandlerMap, type Outcome, type PrismaClientLike, type PrismaTransaction } from "../processor/index.ts";
 import { createQueues, createRedis, watchQueueStore } from "../queues/index.ts";
 import { OutboxScanner, recoverLostJobs } from "../relay/index.ts";
 import { outboxRetention, startSchedules, type Schedule } from "../schedules/index.ts";
-import { Database } from "../sql/index.ts";
+import { Database, type Queryable } from "../sql/index.ts";
 import { collectStats, startStatsLog } from "../stats/index.ts";
 import { watchSchema } from "./schema-check.ts";
 import { StartAbortedError } from "./errors.ts";
 import { workerSettings, type WorkerSettings } from "./settings.ts";
 
-export interface WorkerOptions<C extends EventCatalog> extends Partial<WorkerSettings> {
+/** What handlers get as `tx`: the Prisma client's transaction client when the worker is given one, else the engine's Queryable. */
+export type HandlerTx<P extends PrismaClientLike | undefined> = P extends PrismaClientLike ? PrismaTransaction<P> : Queryable;
+
+export interface WorkerOptions<C extends EventCatalog, P extends PrismaClientLike | undefined = undefined> extends Partial<WorkerSettings> {
   /** The service's event types (defineEvents). */
   catalog: C;
   /** The handlers, or a function that makes them with this process's metrics (to register counters of their own). */
-  handlers: HandlerMap<C> | ((context: { metrics: Metrics }) => HandlerMap<C>);
+  handlers: HandlerMap<C, HandlerTx<P>> | ((context: { metrics: Metrics }) => HandlerMap<C, HandlerTx<P>>);
+  /**
+   * The service's Prisma client: each batch's transaction is then one of its interactive
+   * transactions, so handlers write through its models (`tx.invoice.update(…)`) and their writes
+   * commit with the events' processed marks. Relay, stats and the rest keep the engine's own pool.
+   */
+  prisma?: P;
   databaseUrl: string;
   redisUrl: string;
   /** Cluster nodes ("host:port,host:port"), when Redis is a Cluster. */
@@ -44,9 +53,10 @@ export interface RunningWorker {
 /**
  * The worker process: relay (read the outbox in commit order, queue jobs), processor (run
  * handlers), lost-job recovery, the dead-letter queue's worker, the scheduled jobs, the stats log
- * line, and the health and metrics listener. No Prisma: every statement goes through one `pg`
- * pool. `stop()` shuts down in a fixed order: stop relaying, let active jobs finish within
- * shutdownTimeoutMs, then close queues and connections.
+ * line, and the health and metrics listener. Every statement goes through one `pg` pool, except
+ * the handlers' transactions when `prisma` is given (they run in the service's Prisma client, which
+ * the service disconnects after stop()). `stop()` shuts down in a fixed order: stop relaying, let
+ * active jobs finish within shutdownTimeoutMs, then close queues and connections.
  *
  * Postgres and Redis are watched (outbox-relay/health's watchDependency): one warning when either goes
  * away and one when it is back, instead of a line per retry from every component. At start the
@@ -55,7 +65,7 @@ export interface RunningWorker {
  * (one error naming the missing one and `migrateCommand`; /readyz names it), then starts relaying
  * and consuming.
  */
-export async function startWorker<C extends EventCatalog>(options: WorkerOptions<C>): Promise<RunningWorker> {
+export async function startWorker<C extends EventCatalog, P extends PrismaClientLike | undefined = undefined>(options: WorkerOptions<C, P>): Promise<RunningWorker> {
   const { catalog, handlers, databaseUrl, onOutcome, onBatch, signal } = options;
   const config = workerSettings(options);
   const logger = options.logger ?? createLogger({ name: "worker" });
@@ -66,6 +76,8 @@ export async function startWorker<C extends EventCatalog>(options: WorkerOptions
       if (!postgres.failed(error)) logger.warn({ err: error }, "an idle Postgres connection failed; the pool replaces it");
     },
   });
+  // Before any connection opens: a client the engine cannot use throws here with nothing to close.
+  const begin = options.prisma ? prismaTransactions(options.prisma, db) : undefined;
   const postgres: DependencyWatch = watchPostgres(db, databaseUrl, logger);
   const redisSettings = { url: options.redisUrl, ...(options.redisClusterNodes ? { clusterNodes: options.redisClusterNodes } : {}) };
   const connection = createRedis(redisSettings, "worker");
@@ -86,6 +98,7 @@ export async function startWorker<C extends EventCatalog>(options: WorkerOptions
     queues,
     connection,
     handlers: (typeof handlers === "function" ? handlers({ metrics }) : handlers),
+    begin,
     logger,
     concurrency: config.concurrency,
     webhookConcurrency: config.webhookConcurrency,
