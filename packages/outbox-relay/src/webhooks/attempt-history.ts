@@ -1,9 +1,8 @@
-import type { PrismaClient } from "@outbox/db";
-import { query, type Executor } from "outbox-relay/events";
-import { sql } from "outbox-relay/sql";
+import { query, type Executor } from "../events/index.ts";
+import { sql } from "../sql/index.ts";
 import type { AttemptRecord } from "./attempts.ts";
+import { couldOwn, isUuid, ofTenant } from "./endpoints.ts";
 import { EndpointNotFoundError } from "./errors.ts";
-import { isUuid } from "./endpoints.ts";
 
 /** One HTTP attempt as a tenant sees it: the recorded attempt, with its row's id and time. */
 export type AttemptView = Omit<AttemptRecord, "endpointId"> & { id: string; createdAt: Date };
@@ -58,12 +57,12 @@ export function decodeAttemptCursor(cursor: string): Position | null {
 }
 
 /**
- * ownedEndpoint: $1 the endpoint, $2 the tenant. Throws EndpointNotFoundError unless the tenant owns
- * the endpoint; primary key read, no lock.
+ * ownedEndpoint: $1 the endpoint, $2 the tenant (or none). Throws EndpointNotFoundError unless the
+ * tenant owns the endpoint; primary key read, no lock.
  */
-export async function requireOwnedEndpoint(executor: Executor, tenantId: string, endpointId: string): Promise<void> {
-  const rows = isUuid(tenantId) && isUuid(endpointId)
-    ? await query(executor, sql`SELECT 1 FROM webhook_endpoints WHERE id = ${endpointId}::uuid AND tenant_id = ${tenantId}::uuid`)
+export async function requireOwnedEndpoint(executor: Executor, tenantId: string | null, endpointId: string): Promise<void> {
+  const rows = couldOwn(tenantId, endpointId)
+    ? await query(executor, sql`SELECT 1 FROM webhook_endpoints WHERE id = ${endpointId}::uuid AND ${ofTenant(tenantId)}`)
     : [];
   if (rows.length === 0) throw new EndpointNotFoundError(endpointId);
 }
@@ -96,16 +95,16 @@ function attemptPage(executor: Executor, endpointId: string, before: Position | 
  * Another tenant's endpoint, or an unknown one, throws EndpointNotFoundError.
  */
 export async function listAttempts(
-  prisma: Pick<PrismaClient, "$queryRaw" | "$executeRaw">,
-  tenantId: string,
+  db: Executor,
+  tenantId: string | null,
   endpointId: string,
   { limit = 50, before = null }: { limit?: number; before?: string | null } = {},
 ): Promise<AttemptPage> {
-  await requireOwnedEndpoint(prisma, tenantId, endpointId);
+  await requireOwnedEndpoint(db, tenantId, endpointId);
   const position = before === null ? null : decodeAttemptCursor(before);
   if (before !== null && position === null) throw new TypeError("before is not a cursor this API returned");
   const size = Math.min(Math.max(1, Math.trunc(limit)), maxAttemptPageSize);
-  const rows = await attemptPage(prisma, endpointId, position, size + 1);
+  const rows = await attemptPage(db, endpointId, position, size + 1);
   const page = rows.slice(0, size);
   const last = page.at(-1);
   return {

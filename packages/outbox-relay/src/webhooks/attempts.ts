@@ -1,4 +1,4 @@
-import { sql, type Queryable } from "outbox-relay/sql";
+import { sql, type Queryable } from "../sql/index.ts";
 
 export interface AttemptRecord {
   endpointId: string;
@@ -17,7 +17,7 @@ export interface AttemptRecord {
 
 export interface DisabledEndpoint {
   endpointId: string;
-  tenantId: string;
+  tenantId: string | null;
   reason: string;
   consecutiveFailures: number;
 }
@@ -57,7 +57,7 @@ export async function recordFailure(
   { disableAfterFailures, disableNow }: { disableAfterFailures: number; disableNow: string | null },
 ): Promise<DisabledEndpoint | null> {
   const streakReason = `disabled after ${disableAfterFailures} consecutive failed deliveries`;
-  const [row] = await db.query<{ tenant_id: string; consecutive_failures: number; enabled: boolean; disabled_reason: string | null }>(sql`
+  const [row] = await db.query<{ tenant_id: string | null; consecutive_failures: number; enabled: boolean; disabled_reason: string | null }>(sql`
     UPDATE webhook_endpoints
     SET consecutive_failures = consecutive_failures + 1,
         enabled = NOT (${disableNow}::text IS NOT NULL OR consecutive_failures + 1 >= ${disableAfterFailures}),

@@ -1,25 +1,30 @@
-import { orderEvents, type OrderEvents } from "@outbox/domain";
-import type { Logger } from "outbox-relay/logger";
-import { DeferredError, external, PermanentError, type ExternalHandler, type HandledEvent } from "outbox-relay/processor";
-import { sql, type Queryable } from "outbox-relay/sql";
-import { AddressRefusedError, decryptSecret, DeliveryFailedError, recordAttempt, recordFailure, recordSuccess, WebhookError, type DisabledEndpoint } from "@outbox/webhooks";
+import type { EventCatalog } from "../events/index.ts";
+import type { Logger } from "../logger/index.ts";
+import { DeferredError, PermanentError } from "../processor/errors.ts";
+import { external, type ExternalHandler, type HandledEvent } from "../processor/handler.ts";
+import { sql, type Queryable } from "../sql/index.ts";
+import { recordAttempt, recordFailure, recordSuccess, type DisabledEndpoint } from "./attempts.ts";
+import { webhookDefaults } from "./defaults.ts";
+import { deliveryType, webhookDeliveries, type WebhookDeliverySchemas } from "./delivery-event.ts";
+import { AddressRefusedError, DeliveryFailedError, WebhookError } from "./errors.ts";
 import { DeferDelays, InFlightLimits } from "./in-flight.ts";
+import { parseRetryAfter, retryAfterStatuses } from "./retry-after.ts";
+import { decryptSecret } from "./secrets.ts";
 import { signatureHeader } from "./signing.ts";
 import { postOnce, type PostResult } from "./transport.ts";
-import { parseRetryAfter, retryAfterStatuses } from "./retry-after.ts";
 
 export interface WebhookDeliveryOptions {
-  /** ENCRYPTION_KEY. */
+  /** The key the endpoints' secrets were encrypted with (EndpointSettings' encryptionKey). */
   encryptionKey: string | undefined;
-  /** WEBHOOK_ALLOW_PRIVATE_NETWORKS: when false, loopback/private/link-local/metadata addresses are refused. */
+  /** When false, loopback, private, link-local and metadata addresses are refused at every delivery. */
   allowPrivateNetworks: boolean;
-  /** WEBHOOK_TIMEOUT_MS: the deadline of one POST, connect to last body byte. */
-  timeoutMs: number;
+  /** The deadline of one POST, connect to last body byte (default `webhookDefaults.timeoutMs`). */
+  timeoutMs?: number;
   /**
-   * WEBHOOK_DISABLE_AFTER_FAILURES: consecutive failed deliveries (a delivery fails when its last
-   * attempt does, or at once for a permanent failure) after which the endpoint is disabled.
+   * Consecutive failed deliveries (a delivery fails when its last attempt does, or at once for a
+   * permanent failure) after which the endpoint is disabled (default `webhookDefaults.disableAfterFailures`).
    */
-  disableAfterFailures: number;
+  disableAfterFailures?: number;
   /** Bytes of each response body kept in webhook_attempts. */
   maxResponseBytes?: number;
   userAgent?: string;
@@ -27,21 +32,16 @@ export interface WebhookDeliveryOptions {
   onEndpointDisabled?: (endpoint: DisabledEndpoint) => void;
   /** Called after every attempt: the metric hook for counts and durations. */
   onAttempt?: (attempt: { endpointId: string; success: boolean; statusCode: number | null; durationMs: number }) => void;
-  /**
-   * WEBHOOK_IN_FLIGHT_PER_ENDPOINT / _PER_TENANT: deliveries in progress at once in this process
-   * (default `defaultInFlightCaps`). One over a cap is deferred: its job goes back to delayed.
-   */
+  /** Deliveries in progress at once in this process, per endpoint and per tenant; one over a cap is deferred (its job goes back to delayed). */
   inFlight?: { perEndpoint: number; perTenant: number };
-  /** How long a deferred delivery waits: `baseMs` doubled per deferral, up to `maxMs` (default `defaultDeferDelays`). */
+  /** How long a deferred delivery waits: `baseMs` doubled per deferral, up to `maxMs`. */
   deferDelays?: { baseMs: number; maxMs: number };
   /** The clock, for tests. */
   now?: () => Date;
 }
 
-export const defaultInFlightCaps = { perEndpoint: 4, perTenant: 10 };
-export const defaultDeferDelays = { baseMs: 250, maxMs: 5000 };
-
-export const defaultUserAgent = "outbox-webhooks/1.0 (+https://www.standardwebhooks.com)";
+type DeliveryCatalog = EventCatalog<WebhookDeliverySchemas>;
+type DeliveryEvent = HandledEvent<DeliveryCatalog, typeof deliveryType>;
 
 /**
  * The handler of `WebhookDelivery` events: one signed POST to one endpoint. It runs outside any
@@ -52,10 +52,10 @@ export const defaultUserAgent = "outbox-webhooks/1.0 (+https://www.standardwebho
  * throws DeferredError before anything is read or sent: the processor puts its job back to delayed
  * without spending an attempt, so one tenant's slow endpoints cannot hold every delivery slot.
  */
-export function createWebhookDeliveryHandler(options: WebhookDeliveryOptions): ExternalHandler<OrderEvents, "WebhookDelivery"> {
-  const limits = new InFlightLimits(options.inFlight ?? defaultInFlightCaps);
-  const delays = new DeferDelays(options.deferDelays ?? defaultDeferDelays);
-  return external<OrderEvents, "WebhookDelivery">(async ({ db, event, logger }) => {
+export function createWebhookDeliveryHandler(options: WebhookDeliveryOptions): ExternalHandler<DeliveryCatalog, typeof deliveryType> {
+  const limits = new InFlightLimits(options.inFlight ?? webhookDefaults.inFlight);
+  const delays = new DeferDelays(options.deferDelays ?? webhookDefaults.deferDelays);
+  return external<DeliveryCatalog, typeof deliveryType>(async ({ db, event, logger }) => {
     const { endpointId, tenantId } = event.payload;
     const release = limits.tryAcquire(tenantId, endpointId);
     if (!release) throw deferral(event.id, endpointId, delays.next(event.id), logger);
@@ -75,7 +75,7 @@ function deferral(eventId: string, endpointId: string, delayMs: number, logger: 
 }
 
 interface DeliveryTarget {
-  tenantId: string;
+  tenantId: string | null;
   url: string;
   enabled: boolean;
   disabledReason: string | null;
@@ -93,7 +93,7 @@ async function deliveryTarget(db: Queryable, endpointId: string): Promise<Delive
   return row;
 }
 
-async function deliver(db: Queryable, event: HandledEvent<OrderEvents, "WebhookDelivery">, logger: Logger, options: WebhookDeliveryOptions): Promise<void> {
+async function deliver(db: Queryable, event: DeliveryEvent, logger: Logger, options: WebhookDeliveryOptions): Promise<void> {
   const { endpointId, tenantId } = event.payload;
   const now = options.now?.() ?? new Date();
   const endpoint = await deliveryTarget(db, endpointId);
@@ -120,12 +120,12 @@ async function deliver(db: Queryable, event: HandledEvent<OrderEvents, "WebhookD
   const result = await postOnce({
     url: endpoint.url,
     body,
-    timeoutMs: options.timeoutMs,
+    timeoutMs: options.timeoutMs ?? webhookDefaults.timeoutMs,
     allowPrivateNetworks: options.allowPrivateNetworks,
-    maxResponseBytes: options.maxResponseBytes ?? 4096,
+    maxResponseBytes: options.maxResponseBytes ?? webhookDefaults.maxResponseBytes,
     headers: {
       "content-type": "application/json",
-      "user-agent": options.userAgent ?? defaultUserAgent,
+      "user-agent": options.userAgent ?? webhookDefaults.userAgent,
       "webhook-id": webhookId,
       "webhook-timestamp": String(timestamp),
       "webhook-signature": signatureHeader(secrets, webhookId, timestamp, body),
@@ -145,10 +145,10 @@ async function deliver(db: Queryable, event: HandledEvent<OrderEvents, "WebhookD
   }
   const gone = result.statusCode === 410;
   const refused = result.error instanceof WebhookError;
-  const deliveryFailed = gone || refused || event.attempt >= orderEvents.policyOf("WebhookDelivery").attempts;
+  const deliveryFailed = gone || refused || event.attempt >= webhookDeliveries.policyOf(deliveryType).attempts;
   const disabled = deliveryFailed
     ? await recordFailure(db, endpointId, {
-        disableAfterFailures: options.disableAfterFailures,
+        disableAfterFailures: options.disableAfterFailures ?? webhookDefaults.disableAfterFailures,
         disableNow: gone ? "the receiver answered 410 Gone" : null,
       })
     : null;

@@ -1,11 +1,12 @@
 import { isIP } from "node:net";
-import { webhookTypes, type WebhookType } from "@outbox/domain";
+import { isStorableText } from "../events/index.ts";
 import { refusedLiteral } from "./address-guard.ts";
 import { InvalidEndpointError, type FieldIssue } from "./errors.ts";
 
+/** The filter that subscribes an endpoint to every event type. */
 export const allEvents = "*";
-export type EventFilter = WebhookType | typeof allEvents;
 const maxUrlLength = 2048;
+const maxTypeLength = 200;
 /** Names that never leave this machine or the local network (RFC 6761, RFC 6762, RFC 8375, ICANN's .internal). */
 const localSuffixes = ["localhost", "local", "internal", "home.arpa"];
 
@@ -28,7 +29,7 @@ export function urlIssues(value: unknown, allowPrivateNetworks: boolean): FieldI
     return issue("must be an absolute URL");
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") return issue("must use https");
-  if (url.protocol === "http:" && !allowPrivateNetworks) return issue("must use https (http is allowed only when WEBHOOK_ALLOW_PRIVATE_NETWORKS=true)");
+  if (url.protocol === "http:" && !allowPrivateNetworks) return issue("must use https (http is allowed only where private networks are)");
   if (url.username || url.password) return issue("must not contain credentials");
   if (url.hash) return issue("must not contain a fragment");
   if (allowPrivateNetworks) return [];
@@ -43,28 +44,36 @@ export function urlIssues(value: unknown, allowPrivateNetworks: boolean): FieldI
   return [];
 }
 
-/** The event filter: a non-empty list of webhook types, or `"*"` for all. */
-export function eventsIssues(value: unknown): FieldIssue[] {
-  if (!Array.isArray(value) || value.length === 0) {
-    return [{ path: "events", message: `must be a non-empty array of event types (${webhookTypes.join(", ")}) or "${allEvents}"` }];
-  }
-  const known = new Set<string>([...webhookTypes, allEvents]);
-  return value.flatMap((item: unknown, index): FieldIssue[] =>
-    typeof item === "string" && known.has(item)
-      ? []
-      : [{ path: `events.${index}`, message: `must be one of ${webhookTypes.join(", ")} or "${allEvents}"` }],
-  );
+/** Whether one item of an event filter names a type endpoints may subscribe to (any name, without a list). */
+function isEventFilter(item: unknown, eventTypes: readonly string[] | undefined): boolean {
+  if (typeof item !== "string") return false;
+  if (item === allEvents) return true;
+  return eventTypes ? eventTypes.includes(item) : item.length > 0 && item.length <= maxTypeLength && isStorableText(item);
+}
+
+/**
+ * The event filter: a non-empty list of event types, or `"*"` for all. With `eventTypes`, only
+ * those (each issue names them); without, any name of up to 200 characters.
+ */
+export function eventsIssues(value: unknown, eventTypes?: readonly string[]): FieldIssue[] {
+  const listed = eventTypes ? ` (${eventTypes.join(", ")})` : "";
+  if (!Array.isArray(value) || value.length === 0) return [{ path: "events", message: `must be a non-empty array of event types${listed} or "${allEvents}"` }];
+  const one = eventTypes ? `one of ${eventTypes.join(", ")}` : `an event type of 1 to ${maxTypeLength} characters`;
+  return value.flatMap((item: unknown, index): FieldIssue[] => (isEventFilter(item, eventTypes) ? [] : [{ path: `events.${index}`, message: `must be ${one} or "${allEvents}"` }]));
 }
 
 /** Validates and normalises `{url, events}`; throws InvalidEndpointError with every field issue. */
-export function parseEndpointInput(input: { url: unknown; events: unknown }, allowPrivateNetworks: boolean): { url: string; events: EventFilter[] } {
-  const issues = [...urlIssues(input.url, allowPrivateNetworks), ...eventsIssues(input.events)];
+export function parseEndpointInput(
+  input: { url: unknown; events: unknown },
+  { allowPrivateNetworks, eventTypes }: { allowPrivateNetworks: boolean; eventTypes?: readonly string[] | undefined },
+): { url: string; events: string[] } {
+  const issues = [...urlIssues(input.url, allowPrivateNetworks), ...eventsIssues(input.events, eventTypes)];
   if (issues.length > 0) throw new InvalidEndpointError(issues);
-  const events = [...new Set(input.events as EventFilter[])];
+  const events = [...new Set(input.events as string[])];
   return { url: new URL(input.url as string).toString(), events: events.includes(allEvents) ? [allEvents] : events };
 }
 
-/** Whether an endpoint's filter asks for a webhook type. */
-export function subscribes(filter: readonly string[], type: WebhookType): boolean {
+/** Whether an endpoint's filter asks for an event type. */
+export function subscribes(filter: readonly string[], type: string): boolean {
   return filter.includes(allEvents) || filter.includes(type);
 }

@@ -1,28 +1,27 @@
-import type { PrismaClient } from "@outbox/db";
-import { query } from "outbox-relay/events";
-import { skipUnfinished } from "outbox-relay/outbox";
-import { sql } from "outbox-relay/sql";
-import { parseEndpointInput, type EventFilter } from "./endpoint-input.ts";
-import { EndpointLimitError, EndpointNotFoundError, TenantNotFoundError } from "./errors.ts";
+import { execute, query, type Executor } from "../events/index.ts";
+import { sql, type Statement } from "../sql/index.ts";
+import { webhookDefaults } from "./defaults.ts";
+import { parseEndpointInput } from "./endpoint-input.ts";
+import { EndpointLimitError, InvalidEndpointError } from "./errors.ts";
 import { encryptSecret, generateSecret } from "./secrets.ts";
+import { inTransaction, type WebhookDatabase } from "./store.ts";
 
 export interface EndpointSettings {
-  /** ENCRYPTION_KEY; without it, creating an endpoint or rotating its secret throws EncryptionKeyMissingError. */
+  /** Encrypts the signing secrets at rest (at least 32 characters); without it, creating an endpoint or rotating its secret throws EncryptionKeyMissingError. */
   encryptionKey: string | undefined;
+  /** Lets endpoints be on loopback, private or link-local addresses, and on plain http: only where receivers are trusted. */
   allowPrivateNetworks: boolean;
-  /** WEBHOOK_ENDPOINTS_PER_TENANT_MAX: endpoints one tenant may have (default `defaultEndpointsPerTenantMax`). */
+  /** Endpoints one tenant may have (default `webhookDefaults.maxEndpointsPerTenant`). */
   maxEndpointsPerTenant?: number;
+  /** The event types an endpoint may subscribe to (besides "*"); any name when absent. */
+  eventTypes?: readonly string[];
 }
-
-export const defaultEndpointsPerTenantMax = 10;
-
-/** How long a rotated-out secret keeps signing beside the new one. */
-export const defaultRotationGraceMs = 24 * 60 * 60 * 1000;
 
 /** An endpoint as callers see it: never its secrets. */
 export interface EndpointView {
   id: string;
-  tenantId: string;
+  /** The tenant it belongs to; null for an endpoint of no tenant (a service without tenants). */
+  tenantId: string | null;
   url: string;
   events: string[];
   enabled: boolean;
@@ -34,150 +33,69 @@ export interface EndpointView {
   updatedAt: Date;
 }
 
-const viewColumns = {
-  id: true,
-  tenantId: true,
-  url: true,
-  events: true,
-  enabled: true,
-  disabledReason: true,
-  consecutiveFailures: true,
-  previousSecretExpiresAt: true,
-  createdAt: true,
-  updatedAt: true,
-} as const;
+export const viewColumns = sql`
+  id::text AS id, tenant_id::text AS "tenantId", url, events, enabled, disabled_reason AS "disabledReason",
+  consecutive_failures AS "consecutiveFailures", previous_secret_expires_at AS "previousSecretExpiresAt",
+  created_at AS "createdAt", updated_at AS "updatedAt"`;
+
+/** The condition that a row belongs to the tenant (a UUID), or to no tenant (null). */
+export function ofTenant(tenantId: string | null): Statement {
+  return tenantId === null ? sql`tenant_id IS NULL` : sql`tenant_id = ${tenantId}::uuid`;
+}
 
 /**
  * Creates an endpoint; its plain secret is in the result and nowhere else, ever again. A tenant
  * with `maxEndpointsPerTenant` endpoints already (enabled or disabled) gets EndpointLimitError and
- * nothing is written. The count and the insert run under a lock on the tenant's row, so two
- * registrations at once cannot both take the last place.
+ * nothing is written. The count and the insert run under a lock of the tenant's registrations, so
+ * two at once cannot both take the last place. The tenant is not checked: a service whose tenants
+ * are rows checks that first (or adds a foreign key).
  */
 export async function createEndpoint(
-  prisma: PrismaClient,
+  db: WebhookDatabase,
   settings: EndpointSettings,
-  input: { tenantId: string; url: unknown; events: unknown },
+  input: { tenantId?: string | null; url: unknown; events: unknown },
 ): Promise<{ endpoint: EndpointView; secret: string }> {
-  const { url, events } = parseEndpointInput(input, settings.allowPrivateNetworks);
+  const tenantId = input.tenantId ?? null;
+  if (tenantId !== null && !isUuid(tenantId)) throw new InvalidEndpointError([{ path: "tenantId", message: "must be a UUID" }]);
+  const { url, events } = parseEndpointInput(input, settings);
   const secret = generateSecret();
   const secretEncrypted = encryptSecret(secret, settings.encryptionKey);
-  if (!isUuid(input.tenantId)) throw new TenantNotFoundError(input.tenantId);
-  const limit = settings.maxEndpointsPerTenant ?? defaultEndpointsPerTenantMax;
-  const endpoint = await prisma.$transaction(async (tx) => {
-    await lockTenant(tx, input.tenantId);
-    if ((await tx.webhookEndpoint.count({ where: { tenantId: input.tenantId } })) >= limit) throw new EndpointLimitError(limit);
-    return tx.webhookEndpoint.create({ data: { tenantId: input.tenantId, url, events, secretEncrypted }, select: viewColumns });
+  const limit = settings.maxEndpointsPerTenant ?? webhookDefaults.maxEndpointsPerTenant;
+  const endpoint = await inTransaction(db, async (tx) => {
+    await lockRegistrations(tx, tenantId);
+    if ((await countEndpoints(tx, tenantId)) >= limit) throw new EndpointLimitError(limit);
+    return insertEndpoint(tx, { tenantId, url, events, secretEncrypted });
   });
   return { endpoint, secret };
 }
 
 /**
- * lockTenant: $1 the tenant. FOR NO KEY UPDATE serialises registrations of one tenant and leaves
- * the foreign-key checks of other inserts (FOR KEY SHARE: orders, users) unblocked.
+ * lockRegistrations: $1 the tenant. A transaction-scoped advisory lock per tenant (its id hashed):
+ * registrations of one tenant queue on it; it locks no row, so nothing else waits. Run as a command,
+ * since its result is `void`, a type Prisma cannot read.
  */
-async function lockTenant(tx: Parameters<typeof query>[0], tenantId: string): Promise<void> {
-  const rows = await query<{ id: string }>(tx, sql`SELECT id::text AS id FROM tenants WHERE id = ${tenantId}::uuid FOR NO KEY UPDATE`);
-  if (rows.length === 0) throw new TenantNotFoundError(tenantId);
+async function lockRegistrations(tx: Executor, tenantId: string | null): Promise<void> {
+  await execute(tx, sql`SELECT pg_advisory_xact_lock(hashtextextended(${`outbox-relay webhook endpoints ${tenantId ?? ""}`}::text, 0))`);
 }
 
-export async function listEndpoints(prisma: PrismaClient, tenantId: string): Promise<EndpointView[]> {
-  await requireTenant(prisma, tenantId);
-  return prisma.webhookEndpoint.findMany({ where: { tenantId }, select: viewColumns, orderBy: { createdAt: "asc" } });
+/** countEndpoints: $1 the tenant. Its endpoints, enabled or disabled; reads webhook_endpoints_tenant_id_idx. */
+async function countEndpoints(tx: Executor, tenantId: string | null): Promise<number> {
+  const [row] = await query<{ n: number }>(tx, sql`SELECT count(*)::int AS n FROM webhook_endpoints WHERE ${ofTenant(tenantId)}`);
+  return row?.n ?? 0;
 }
 
-/** The enabled endpoints of a tenant that subscribe to a webhook type (for the fan-out). */
-export async function subscribedEndpoints(prisma: Pick<PrismaClient, "webhookEndpoint">, tenantId: string, type: EventFilter): Promise<{ id: string }[]> {
-  return prisma.webhookEndpoint.findMany({
-    where: { tenantId, enabled: true, events: { hasSome: [type, "*"] } },
-    select: { id: true },
-    orderBy: { createdAt: "asc" },
-  });
+async function insertEndpoint(tx: Executor, row: { tenantId: string | null; url: string; events: string[]; secretEncrypted: string }): Promise<EndpointView> {
+  const [endpoint] = await query<EndpointView>(tx, sql`
+    INSERT INTO webhook_endpoints (id, tenant_id, url, events, secret_encrypted)
+    VALUES (gen_random_uuid(), ${row.tenantId}::uuid, ${row.url}, ${row.events}::text[], ${row.secretEncrypted})
+    RETURNING ${viewColumns}`);
+  return endpoint!;
 }
 
-export async function disableEndpoint(prisma: PrismaClient, tenantId: string, endpointId: string, reason = "disabled by the tenant"): Promise<EndpointView> {
-  return updateOwned(prisma, tenantId, endpointId, { enabled: false, disabledReason: reason });
-}
-
-/** Enables an endpoint again and forgets its failure streak. */
-export async function enableEndpoint(prisma: PrismaClient, tenantId: string, endpointId: string): Promise<EndpointView> {
-  return updateOwned(prisma, tenantId, endpointId, { enabled: true, disabledReason: null, consecutiveFailures: 0 });
-}
-
-/**
- * A new secret, returned once. The current one becomes the previous one and keeps signing beside
- * the new one until `graceMs` from now, so receivers can switch without a failed delivery.
- */
-export async function rotateSecret(
-  prisma: PrismaClient,
-  settings: Pick<EndpointSettings, "encryptionKey">,
-  tenantId: string,
-  endpointId: string,
-  { graceMs = defaultRotationGraceMs }: { graceMs?: number } = {},
-): Promise<{ endpoint: EndpointView; secret: string }> {
-  if (!isUuid(tenantId) || !isUuid(endpointId)) throw new EndpointNotFoundError(endpointId);
-  const secret = generateSecret();
-  const secretEncrypted = encryptSecret(secret, settings.encryptionKey);
-  const endpoint = await prisma.$transaction(async (tx) => {
-    const current = await tx.webhookEndpoint.findFirst({ where: { id: endpointId, tenantId }, select: { secretEncrypted: true } });
-    if (!current) throw new EndpointNotFoundError(endpointId);
-    return tx.webhookEndpoint.update({
-      where: { id: endpointId },
-      data: {
-        secretEncrypted,
-        previousSecretEncrypted: current.secretEncrypted,
-        previousSecretExpiresAt: new Date(Date.now() + graceMs),
-      },
-      select: viewColumns,
-    });
-  });
-  return { endpoint, secret };
-}
-
-/** Why the deliveries of a deleted endpoint were not sent (their `last_error`). */
-export const deletedEndpointReason = "the webhook endpoint was deleted; this delivery was not sent";
-
-/**
- * Deletes an endpoint and, in the same transaction, ends its unsent deliveries: every WebhookDelivery
- * addressed to it that is still pending (waiting, or between retries) or dead becomes `skipped`,
- * finished now, with `deletedEndpointReason`. Their jobs, when they run, find the row no longer
- * runnable and send nothing. Its attempts go with it (the foreign key cascades). Returns how many
- * deliveries were skipped.
- */
-export async function deleteEndpoint(prisma: PrismaClient, tenantId: string, endpointId: string): Promise<{ id: string; skippedDeliveries: number }> {
-  if (!isUuid(tenantId) || !isUuid(endpointId)) throw new EndpointNotFoundError(endpointId);
-  return prisma.$transaction(async (tx) => {
-    // deleteOwned: $1 the endpoint, $2 the tenant. Zero rows: not this tenant's (or already deleted).
-    const deleted = await query<{ id: string }>(
-      tx,
-      sql`DELETE FROM webhook_endpoints WHERE id = ${endpointId}::uuid AND tenant_id = ${tenantId}::uuid RETURNING id::text AS id`,
-    );
-    if (deleted.length === 0) throw new EndpointNotFoundError(endpointId);
-    // A delivery a run marks sent at the same time is lost to the skip: it was sent, and is not counted.
-    const skipped = await skipUnfinished(tx, {
-      aggregateType: "webhook_endpoint",
-      aggregateId: endpointId.toLowerCase(),
-      eventType: "WebhookDelivery",
-      reason: deletedEndpointReason,
-    });
-    return { id: endpointId.toLowerCase(), skippedDeliveries: skipped.changed.length };
-  });
-}
-
-async function requireTenant(prisma: PrismaClient, tenantId: string): Promise<void> {
-  const tenant = isUuid(tenantId) ? await prisma.tenant.findUnique({ where: { id: tenantId }, select: { id: true } }) : null;
-  if (!tenant) throw new TenantNotFoundError(tenantId);
-}
-
-async function updateOwned(
-  prisma: PrismaClient,
-  tenantId: string,
-  endpointId: string,
-  data: { enabled: boolean; disabledReason: string | null; consecutiveFailures?: number },
-): Promise<EndpointView> {
-  if (!isUuid(tenantId) || !isUuid(endpointId)) throw new EndpointNotFoundError(endpointId);
-  const { count } = await prisma.webhookEndpoint.updateMany({ where: { id: endpointId, tenantId }, data });
-  if (count === 0) throw new EndpointNotFoundError(endpointId);
-  return prisma.webhookEndpoint.findUniqueOrThrow({ where: { id: endpointId }, select: viewColumns });
+/** The tenant's endpoints (null: those of no tenant), oldest first; never their secrets. */
+export async function listEndpoints(db: Executor, tenantId: string | null): Promise<EndpointView[]> {
+  if (tenantId !== null && !isUuid(tenantId)) return [];
+  return query<EndpointView>(db, sql`SELECT ${viewColumns} FROM webhook_endpoints WHERE ${ofTenant(tenantId)} ORDER BY created_at, id`);
 }
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -185,4 +103,9 @@ const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 /** Ids are uuid columns: anything else cannot exist, and Postgres would reject the cast. */
 export function isUuid(value: string): boolean {
   return uuidPattern.test(value);
+}
+
+/** Whether an endpoint id and a tenant (or none) could name a row at all. */
+export function couldOwn(tenantId: string | null, endpointId: string): boolean {
+  return isUuid(endpointId) && (tenantId === null || isUuid(tenantId));
 }

@@ -1,15 +1,14 @@
 /**
- * Every error this package throws, each with a stable string code. The API maps them to status
- * codes; the delivery handler wraps the permanent ones in the processor's PermanentError.
+ * Every error outbox-relay/webhooks throws, each with a stable string code. A service's API maps
+ * them to status codes; the delivery handler wraps the permanent ones in the processor's PermanentError.
  */
 export const webhookErrorCodes = {
-  WEBHOOK_ENCRYPTION_KEY_MISSING: "ENCRYPTION_KEY is not set, so webhook secrets cannot be stored or read",
-  WEBHOOK_SECRET_UNDECRYPTABLE: "a stored webhook secret could not be decrypted (wrong ENCRYPTION_KEY or tampered value)",
+  WEBHOOK_ENCRYPTION_KEY_MISSING: "no encryption key is set (encryptionKey), so webhook secrets cannot be stored or read",
+  WEBHOOK_SECRET_UNDECRYPTABLE: "a stored webhook secret could not be decrypted (wrong encryption key or tampered value)",
   WEBHOOK_INVALID_ENDPOINT: "the endpoint's url or events are invalid",
   WEBHOOK_ADDRESS_REFUSED: "the endpoint's host is, or resolves to, a refused address",
-  WEBHOOK_TENANT_NOT_FOUND: "the tenant does not exist",
   WEBHOOK_ENDPOINT_NOT_FOUND: "the endpoint does not exist for this tenant",
-  WEBHOOK_ENDPOINT_LIMIT: "the tenant has as many webhook endpoints as WEBHOOK_ENDPOINTS_PER_TENANT_MAX allows",
+  WEBHOOK_ENDPOINT_LIMIT: "the tenant has as many webhook endpoints as maxEndpointsPerTenant allows",
   WEBHOOK_ENDPOINT_DISABLED: "the endpoint is disabled: enable it before resending to it",
   WEBHOOK_MESSAGE_NOT_FOUND: "no such message was sent to this endpoint (or retention has removed it)",
   WEBHOOK_DELIVERY_FAILED: "the receiver did not answer with a 2xx (status, timeout, connection error)",
@@ -24,7 +23,7 @@ export abstract class WebhookError extends Error {
 export class EncryptionKeyMissingError extends WebhookError {
   readonly code = "WEBHOOK_ENCRYPTION_KEY_MISSING";
   constructor() {
-    super("ENCRYPTION_KEY is not set: webhook endpoints need it to encrypt their signing secrets (set at least 32 characters)");
+    super("no encryption key is set: webhook endpoints need one (encryptionKey, at least 32 characters) to encrypt their signing secrets");
     this.name = "EncryptionKeyMissingError";
   }
 }
@@ -69,19 +68,11 @@ export class AddressRefusedError extends WebhookError {
   }
 }
 
-const allowHint = "set WEBHOOK_ALLOW_PRIVATE_NETWORKS=true only where receivers are trusted";
+const allowHint = "private networks may be allowed (allowPrivateNetworks) only where receivers are trusted";
 
 function addressRefusedMessage(host: string, address: string, range: string): string {
   if (host === address) return `refused to connect to ${host}: ${range} addresses are not allowed for webhooks; ${allowHint}`;
   return `refused to connect to ${host}: the host resolves to a non-public address, which webhooks may not reach; ${allowHint}`;
-}
-
-export class TenantNotFoundError extends WebhookError {
-  readonly code = "WEBHOOK_TENANT_NOT_FOUND";
-  constructor(readonly tenantId: string) {
-    super(`tenant ${tenantId} does not exist`);
-    this.name = "TenantNotFoundError";
-  }
 }
 
 export class EndpointNotFoundError extends WebhookError {
@@ -95,10 +86,7 @@ export class EndpointNotFoundError extends WebhookError {
 export class EndpointLimitError extends WebhookError {
   readonly code = "WEBHOOK_ENDPOINT_LIMIT";
   constructor(readonly limit: number) {
-    super(
-      `this tenant already has ${limit} webhook endpoints, the most allowed (WEBHOOK_ENDPOINTS_PER_TENANT_MAX=${limit}); ` +
-        "delete one before registering another",
-    );
+    super(`this tenant already has ${limit} webhook endpoints, the most allowed; delete one before registering another`);
     this.name = "EndpointLimitError";
   }
 }

@@ -1,7 +1,7 @@
 /**
  * Deliveries in progress in this worker process, per endpoint and per tenant, with their caps
- * (WEBHOOK_IN_FLIGHT_PER_ENDPOINT, WEBHOOK_IN_FLIGHT_PER_TENANT). The slots protected are this
- * process's WEBHOOK_CONCURRENCY, so the counts are this process's too: N worker processes let an
+ * (the delivery's `inFlight` option). The slots protected are this process's webhook concurrency
+ * (startWorker's `webhookConcurrency`), so the counts are this process's too: N worker processes let an
  * endpoint have N times its cap in flight. Taking a slot is synchronous (check and count in one
  * step of the event loop), so two deliveries cannot both take the last one.
  */
@@ -11,18 +11,21 @@ export class InFlightLimits {
 
   constructor(private readonly caps: { perEndpoint: number; perTenant: number }) {}
 
-  /** Takes a slot for the endpoint and its tenant and returns its release, or null when either cap is full. */
-  tryAcquire(tenantId: string, endpointId: string): (() => void) | null {
+  /**
+   * Takes a slot for the endpoint and its tenant and returns its release, or null when either cap
+   * is full. Endpoints of no tenant (null) have the endpoint's cap only.
+   */
+  tryAcquire(tenantId: string | null, endpointId: string): (() => void) | null {
     if ((this.byEndpoint.get(endpointId) ?? 0) >= this.caps.perEndpoint) return null;
-    if ((this.byTenant.get(tenantId) ?? 0) >= this.caps.perTenant) return null;
+    if (tenantId !== null && (this.byTenant.get(tenantId) ?? 0) >= this.caps.perTenant) return null;
     add(this.byEndpoint, endpointId, 1);
-    add(this.byTenant, tenantId, 1);
+    if (tenantId !== null) add(this.byTenant, tenantId, 1);
     let released = false;
     return () => {
       if (released) return;
       released = true;
       add(this.byEndpoint, endpointId, -1);
-      add(this.byTenant, tenantId, -1);
+      if (tenantId !== null) add(this.byTenant, tenantId, -1);
     };
   }
 

@@ -1,30 +1,24 @@
-export { refusedRange } from "./address-guard.ts";
-export { recordAttempt, recordFailure, recordSuccess, type AttemptRecord, type DisabledEndpoint } from "./attempts.ts";
-export { allEvents, eventsIssues, subscribes, urlIssues, type EventFilter } from "./endpoint-input.ts";
-export {
-  decodeAttemptCursor,
-  encodeAttemptCursor,
-  listAttempts,
-  maxAttemptPageSize,
-  requireOwnedEndpoint,
-  type AttemptPage,
-  type AttemptView,
-} from "./attempt-history.ts";
+// outbox-relay/webhooks: Standard Webhooks delivery as an optional sink. A service's API registers
+// endpoints and reads their attempts; its worker fans events out to them and POSTs them.
+
+// The worker: the catalog's delivery type, the sink, or the parts for a fan-out of one's own.
+export { withWebhooks, type WebhookDeliveryPayload, type WebhookDeliverySchemas } from "./delivery-event.ts";
+export { webhookHandlers } from "./sink.ts";
+export { createWebhookDeliveryHandler, type WebhookDeliveryOptions } from "./delivery.ts";
+export { fanOutWebhooks, type WebhookNotification } from "./fan-out.ts";
+export { webhookMetrics } from "./metrics.ts";
+export type { DisabledEndpoint } from "./attempts.ts";
+
+// The API: endpoints, their attempts, a resend.
+export { createEndpoint, listEndpoints, type EndpointSettings, type EndpointView } from "./endpoints.ts";
+export { deleteEndpoint, deletedEndpointReason, disableEndpoint, enableEndpoint, rotateSecret } from "./endpoint-changes.ts";
+export { allEvents, eventsIssues, urlIssues } from "./endpoint-input.ts";
+export { decodeAttemptCursor, encodeAttemptCursor, listAttempts, maxAttemptPageSize, type AttemptPage, type AttemptView } from "./attempt-history.ts";
 export { resendMessage, type Resent } from "./resend.ts";
-export {
-  createEndpoint,
-  defaultEndpointsPerTenantMax,
-  defaultRotationGraceMs,
-  deleteEndpoint,
-  deletedEndpointReason,
-  disableEndpoint,
-  enableEndpoint,
-  listEndpoints,
-  rotateSecret,
-  subscribedEndpoints,
-  type EndpointSettings,
-  type EndpointView,
-} from "./endpoints.ts";
+export { decryptSecret, encryptSecret, generateSecret } from "./secrets.ts";
+export type { WebhookDatabase } from "./store.ts";
+
+export { webhookDefaults } from "./defaults.ts";
 export {
   AddressRefusedError,
   DeliveryFailedError,
@@ -35,11 +29,8 @@ export {
   InvalidEndpointError,
   MessageNotFoundError,
   SecretDecryptionError,
-  TenantNotFoundError,
   WebhookError,
   webhookErrorCodes,
   type FieldIssue,
   type WebhookErrorCode,
 } from "./errors.ts";
-export { decryptSecret, encryptSecret, generateSecret, secretKeyBytes } from "./secrets.ts";
-export { endpointSettingsFromConfig } from "./settings.ts";

@@ -1,9 +1,8 @@
-import type { PrismaClient } from "@outbox/db";
-import { orderEvents } from "@outbox/domain";
-import { query } from "outbox-relay/events";
-import { sql } from "outbox-relay/sql";
+import { query, type Executor } from "../events/index.ts";
+import { sql } from "../sql/index.ts";
+import { deliveryType, webhookDeliveries } from "./delivery-event.ts";
+import { couldOwn, isUuid, ofTenant } from "./endpoints.ts";
 import { EndpointDisabledError, EndpointNotFoundError, MessageNotFoundError } from "./errors.ts";
-import { isUuid } from "./endpoints.ts";
 
 export interface Resent {
   /** The new WebhookDelivery event: its attempts are listed with this eventId. */
@@ -14,13 +13,13 @@ export interface Resent {
 }
 
 /**
- * endpointState: $1 the endpoint, $2 the tenant. The endpoint's enabled flag, when the tenant owns
- * it; primary key read, no lock (a disable racing the resend is caught by the delivery itself).
+ * endpointState: $1 the endpoint, $2 the tenant (or none). The endpoint's enabled flag, when the
+ * tenant owns it; primary key read, no lock (a disable racing the resend is caught by the delivery itself).
  */
-async function endpointState(prisma: Pick<PrismaClient, "$queryRaw" | "$executeRaw">, tenantId: string, endpointId: string) {
+async function endpointState(db: Executor, tenantId: string | null, endpointId: string) {
   const [row] = await query<{ enabled: boolean; disabledReason: string | null }>(
-    prisma,
-    sql`SELECT enabled, disabled_reason AS "disabledReason" FROM webhook_endpoints WHERE id = ${endpointId}::uuid AND tenant_id = ${tenantId}::uuid`,
+    db,
+    sql`SELECT enabled, disabled_reason AS "disabledReason" FROM webhook_endpoints WHERE id = ${endpointId}::uuid AND ${ofTenant(tenantId)}`,
   );
   return row;
 }
@@ -29,11 +28,11 @@ async function endpointState(prisma: Pick<PrismaClient, "$queryRaw" | "$executeR
  * originalDelivery: $1 the message's event id, $2 the endpoint. The WebhookDelivery event that
  * was addressed to this endpoint (its aggregate), in any status; primary key read, no lock.
  */
-async function originalDelivery(prisma: Pick<PrismaClient, "$queryRaw" | "$executeRaw">, eventId: string, endpointId: string) {
+async function originalDelivery(db: Executor, eventId: string, endpointId: string) {
   const [row] = await query<{ payload: unknown }>(
-    prisma,
+    db,
     sql`SELECT payload FROM event_outbox
-        WHERE id = ${eventId}::uuid AND event_type = 'WebhookDelivery'
+        WHERE id = ${eventId}::uuid AND event_type = ${deliveryType}
           AND aggregate_type = 'webhook_endpoint' AND aggregate_id = ${endpointId.toLowerCase()}`,
   );
   return row;
@@ -46,21 +45,16 @@ async function originalDelivery(prisma: Pick<PrismaClient, "$queryRaw" | "$execu
  * (their eventId or webhookId). Refused for another tenant's or an unknown endpoint (404), a
  * disabled one (409) and a message never sent to this endpoint or removed by retention (404).
  */
-export async function resendMessage(
-  prisma: Pick<PrismaClient, "$queryRaw" | "$executeRaw">,
-  tenantId: string,
-  endpointId: string,
-  eventId: string,
-): Promise<Resent> {
-  const endpoint = isUuid(tenantId) && isUuid(endpointId) ? await endpointState(prisma, tenantId, endpointId) : undefined;
+export async function resendMessage(db: Executor, tenantId: string | null, endpointId: string, eventId: string): Promise<Resent> {
+  const endpoint = couldOwn(tenantId, endpointId) ? await endpointState(db, tenantId, endpointId) : undefined;
   if (!endpoint) throw new EndpointNotFoundError(endpointId);
   if (!endpoint.enabled) throw new EndpointDisabledError(endpointId, endpoint.disabledReason);
-  const original = isUuid(eventId) ? await originalDelivery(prisma, eventId, endpointId) : undefined;
+  const original = isUuid(eventId) ? await originalDelivery(db, eventId, endpointId) : undefined;
   if (!original) throw new MessageNotFoundError(endpointId, eventId);
-  const payload = orderEvents.parse("WebhookDelivery", original.payload);
+  const payload = webhookDeliveries.parse(deliveryType, original.payload);
   const webhookId = payload.webhookId ?? eventId.toLowerCase();
-  const id = await orderEvents.publish(prisma, {
-    type: "WebhookDelivery",
+  const id = await webhookDeliveries.publish(db, {
+    type: deliveryType,
     payload: { ...payload, webhookId },
     causationId: eventId,
   });

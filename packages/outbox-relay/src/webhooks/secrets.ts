@@ -22,11 +22,12 @@ export function secretKeyBytes(secret: string): Buffer {
 }
 
 /**
- * The AES-256 key: HKDF-SHA256 over ENCRYPTION_KEY's bytes, so any string of 32+ characters gives
+ * The AES-256 key: HKDF-SHA256 over the encryption key's bytes, so any string of 32+ characters gives
  * a uniformly random 32-byte key, and the key is bound to this one use.
  */
 function deriveKey(encryptionKey: string | undefined): Buffer {
   if (!encryptionKey) throw new EncryptionKeyMissingError();
+  // The salt and info are part of every stored secret: changing them makes all of them unreadable.
   return Buffer.from(hkdfSync("sha256", encryptionKey, "outbox-webhooks", "webhook signing secret v1", 32));
 }
 
@@ -51,6 +52,6 @@ export function decryptSecret(stored: string, encryptionKey: string | undefined)
     decipher.setAuthTag(tag);
     return Buffer.concat([decipher.update(ciphertext), decipher.final()]).toString("utf8");
   } catch (error) {
-    throw new SecretDecryptionError("authentication failed (wrong ENCRYPTION_KEY or tampered value)", { cause: error });
+    throw new SecretDecryptionError("authentication failed (wrong encryption key or tampered value)", { cause: error });
   }
 }

@@ -1,5 +1,5 @@
 import { createHmac } from "node:crypto";
-import { secretKeyBytes } from "@outbox/webhooks";
+import { secretKeyBytes } from "./secrets.ts";
 
 /**
  * The Standard Webhooks `webhook-signature` value: `v1,<base64 HMAC-SHA256(key, "id.timestamp.body")>`

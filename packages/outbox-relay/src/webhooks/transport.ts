@@ -3,8 +3,9 @@ import { request as httpRequest, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { isIP, type LookupFunction } from "node:net";
 import { SpanKind, SpanStatusCode, trace, type Attributes } from "@opentelemetry/api";
-import { failSpan, traceparentOf } from "outbox-relay/events";
-import { AddressRefusedError, refusedRange } from "@outbox/webhooks";
+import { failSpan, traceparentOf } from "../events/index.ts";
+import { refusedRange } from "./address-guard.ts";
+import { AddressRefusedError } from "./errors.ts";
 
 export interface PostOptions {
   url: string;
@@ -68,7 +69,7 @@ function readBounded(response: IncomingMessage, limit: number): Promise<string> 
   });
 }
 
-const tracer = trace.getTracer("@outbox/webhook-delivery");
+const tracer = trace.getTracer("outbox-relay/webhooks");
 
 /**
  * One POST in a CLIENT span, child of the active one (the processor's span of the delivery event):

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { refusedLiteral, refusedRange } from "../src/address-guard.ts";
+import { refusedLiteral, refusedRange } from "../../src/webhooks/address-guard.ts";
 
 describe("the address guard", () => {
   it.each([

@@ -1,34 +1,31 @@
+import { randomUUID } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { Webhook } from "standardwebhooks";
-import { createPrisma, type PrismaClient } from "@outbox/db";
-import { orderEvents } from "@outbox/domain";
-import { createLogger } from "outbox-relay/logger";
-import { PermanentError } from "outbox-relay/processor";
-import { Database } from "outbox-relay/sql";
-import { createTestDatabase, type TestDatabase } from "@outbox/testing";
-import { createEndpoint, DeliveryFailedError, rotateSecret, type DisabledEndpoint } from "@outbox/webhooks";
-import { createWebhookDeliveryHandler, type WebhookDeliveryOptions } from "../src/index.ts";
-import { createTenant, deliveryEvent, encryptionKey } from "./fixtures.ts";
+import type { TestDatabase } from "@outbox/testing";
+import { createLogger } from "../../src/logger/index.ts";
+import { PermanentError } from "../../src/processor/index.ts";
+import { Database, sql } from "../../src/sql/index.ts";
+import { webhookDeliveries } from "../../src/webhooks/delivery-event.ts";
+import { createEndpoint, createWebhookDeliveryHandler, DeliveryFailedError, rotateSecret, type DisabledEndpoint, type WebhookDeliveryOptions } from "../../src/webhooks/index.ts";
+import { createWebhookDatabase, deliveryEvent, encryptionKey } from "./fixtures.ts";
 import { startReceiver, webhookHeaders, type Receiver } from "./receiver.ts";
 
-let db: TestDatabase;
-let prisma: PrismaClient;
-let sql: Database;
+let database: TestDatabase;
+let pool: Database;
 const logger = createLogger({ level: "silent" });
 const receivers: Receiver[] = [];
+const lastAttempt = webhookDeliveries.policyOf("WebhookDelivery").attempts;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  prisma = createPrisma(db.url, { poolSize: 4 });
-  sql = new Database(db.url, { poolSize: 4 });
+  database = await createWebhookDatabase();
+  pool = new Database(database.url, { poolSize: 4 });
 });
 afterEach(async () => {
   await Promise.all(receivers.splice(0).map((receiver) => receiver.close()));
 });
 afterAll(async () => {
-  await prisma?.$disconnect();
-  await sql?.close();
-  await db?.drop();
+  await pool?.close();
+  await database?.drop();
 });
 
 async function receiver(answer?: Parameters<typeof startReceiver>[0]): Promise<Receiver> {
@@ -37,10 +34,10 @@ async function receiver(answer?: Parameters<typeof startReceiver>[0]): Promise<R
   return started;
 }
 
-/** An endpoint on the loopback receiver (registration allows it, as with WEBHOOK_ALLOW_PRIVATE_NETWORKS=true). */
+/** An endpoint on the loopback receiver (registration allows it where private networks are allowed). */
 async function endpointAt(url: string) {
-  const tenantId = await createTenant(prisma);
-  const { endpoint, secret } = await createEndpoint(prisma, { encryptionKey, allowPrivateNetworks: true }, { tenantId, url, events: ["*"] });
+  const tenantId = randomUUID();
+  const { endpoint, secret } = await createEndpoint(pool, { encryptionKey, allowPrivateNetworks: true }, { tenantId, url, events: ["*"] });
   return { tenantId, endpointId: endpoint.id, secret };
 }
 
@@ -49,11 +46,25 @@ function handler(options: Partial<WebhookDeliveryOptions> = {}) {
 }
 
 async function run(h: ReturnType<typeof handler>, event: ReturnType<typeof deliveryEvent>) {
-  await h.run({ db: sql, event, logger });
+  await h.run({ db: pool, event, logger });
 }
 
-const attemptsOf = (eventId: string) => prisma.webhookAttempt.findMany({ where: { eventId }, orderBy: { createdAt: "asc" } });
-const endpointRow = (id: string) => prisma.webhookEndpoint.findUniqueOrThrow({ where: { id } });
+interface AttemptRow {
+  endpointId: string;
+  attempt: number;
+  statusCode: number | null;
+  durationMs: number;
+  error: string | null;
+  responseBody: string | null;
+}
+
+const attemptsOf = (eventId: string) =>
+  pool.query<AttemptRow>(sql`
+    SELECT endpoint_id::text AS "endpointId", attempt, status_code AS "statusCode", duration_ms AS "durationMs", error, response_body AS "responseBody"
+    FROM webhook_attempts WHERE event_id = ${eventId}::uuid ORDER BY created_at, attempt`);
+const endpointRow = async (id: string) =>
+  (await pool.query<{ enabled: boolean; disabledReason: string | null; consecutiveFailures: number }>(sql`
+    SELECT enabled, disabled_reason AS "disabledReason", consecutive_failures AS "consecutiveFailures" FROM webhook_endpoints WHERE id = ${id}::uuid`))[0]!;
 
 describe("webhook delivery to a real receiver", () => {
   it("POSTs a signed {type, timestamp, data} body that the standardwebhooks package verifies", async () => {
@@ -79,6 +90,16 @@ describe("webhook delivery to a real receiver", () => {
     expect(attempt!.durationMs).toBeGreaterThanOrEqual(0);
   });
 
+  it("delivers to an endpoint of no tenant, signed the same", async () => {
+    const target = await receiver(() => ({ status: 200 }));
+    const { endpoint, secret } = await createEndpoint(pool, { encryptionKey, allowPrivateNetworks: true }, { url: target.url, events: ["*"] });
+    expect(endpoint.tenantId).toBeNull();
+    await run(handler(), deliveryEvent(endpoint.id, null));
+    const [request] = target.requests;
+    expect(() => new Webhook(secret).verify(request!.body, webhookHeaders(request!))).not.toThrow();
+    await expect(run(handler(), deliveryEvent(endpoint.id, randomUUID()))).rejects.toThrow(/no longer exists/);
+  });
+
   it("keeps the webhook-id across retries and stamps each attempt's time (an old one fails verification)", async () => {
     const target = await receiver();
     const { tenantId, endpointId, secret } = await endpointAt(target.url);
@@ -96,7 +117,7 @@ describe("webhook delivery to a real receiver", () => {
   it("signs with both secrets after a rotation, until the grace period ends", async () => {
     const target = await receiver();
     const { tenantId, endpointId, secret: oldSecret } = await endpointAt(target.url);
-    const { secret: newSecret } = await rotateSecret(prisma, { encryptionKey }, tenantId, endpointId);
+    const { secret: newSecret } = await rotateSecret(pool, { encryptionKey }, tenantId, endpointId);
     expect(newSecret).not.toBe(oldSecret);
     await run(handler(), deliveryEvent(endpointId, tenantId));
     const [request] = target.requests;
@@ -174,7 +195,6 @@ describe("webhook delivery to a real receiver", () => {
     const { tenantId, endpointId } = await endpointAt(target.url);
     const disabled: DisabledEndpoint[] = [];
     const h = handler({ disableAfterFailures: 3, onEndpointDisabled: (e) => disabled.push(e) });
-    const lastAttempt = orderEvents.policyOf("WebhookDelivery").attempts;
     await expect(run(h, deliveryEvent(endpointId, tenantId))).rejects.toBeInstanceOf(DeliveryFailedError);
     expect((await endpointRow(endpointId)).consecutiveFailures).toBe(0); // an attempt with retries left is no failed delivery
     await expect(run(h, { ...deliveryEvent(endpointId, tenantId), attempt: lastAttempt })).rejects.toBeInstanceOf(DeliveryFailedError);
@@ -194,7 +214,6 @@ describe("webhook delivery to a real receiver", () => {
     const target = await receiver((n) => ({ status: n <= 2 ? 500 : 200 }));
     const { tenantId, endpointId } = await endpointAt(target.url);
     const h = handler({ disableAfterFailures: 3 });
-    const lastAttempt = orderEvents.policyOf("WebhookDelivery").attempts;
     await expect(run(h, { ...deliveryEvent(endpointId, tenantId), attempt: lastAttempt })).rejects.toThrow();
     await expect(run(h, { ...deliveryEvent(endpointId, tenantId), attempt: lastAttempt })).rejects.toThrow();
     expect((await endpointRow(endpointId)).consecutiveFailures).toBe(2);
@@ -218,8 +237,8 @@ describe("webhook delivery to a real receiver", () => {
     const target = await receiver((n) => ({ status: n === 1 ? 500 : 200 }));
     const { tenantId, endpointId, secret } = await endpointAt(target.url);
     const event = deliveryEvent(endpointId, tenantId);
-    await expect(handler().run({ db: sql, event, logger: verbose })).rejects.toThrow();
-    await handler().run({ db: sql, event: { ...event, attempt: 2 }, logger: verbose });
+    await expect(handler().run({ db: pool, event, logger: verbose })).rejects.toThrow();
+    await handler().run({ db: pool, event: { ...event, attempt: 2 }, logger: verbose });
     expect(lines.length).toBeGreaterThan(0);
     const log = lines.join("\n");
     expect(log).not.toContain(secret.slice("whsec_".length));
@@ -229,12 +248,12 @@ describe("webhook delivery to a real receiver", () => {
   it("refuses a deleted endpoint permanently", async () => {
     const target = await receiver();
     const { tenantId, endpointId } = await endpointAt(target.url);
-    await prisma.webhookEndpoint.delete({ where: { id: endpointId } });
+    await pool.execute(sql`DELETE FROM webhook_endpoints WHERE id = ${endpointId}::uuid`);
     await expect(run(handler(), deliveryEvent(endpointId, tenantId))).rejects.toThrow(/no longer exists/);
   });
 });
 
-describe("the SSRF guard at delivery time (WEBHOOK_ALLOW_PRIVATE_NETWORKS=false)", () => {
+describe("the SSRF guard at delivery time (allowPrivateNetworks: false)", () => {
   const guarded = () => handler({ allowPrivateNetworks: false });
 
   it("refuses an endpoint on 127.0.0.1 with a clear error, and the receiver gets no request", async () => {
@@ -246,7 +265,7 @@ describe("the SSRF guard at delivery time (WEBHOOK_ALLOW_PRIVATE_NETWORKS=false)
     expect((error as Error).message).toMatch(/refused to connect to 127\.0\.0\.1: loopback addresses are not allowed/);
     expect(target.requests).toHaveLength(0);
     expect((await attemptsOf(event.id))[0]).toMatchObject({ statusCode: null });
-    expect((await attemptsOf(event.id))[0]!.error).toMatch(/WEBHOOK_ALLOW_PRIVATE_NETWORKS/);
+    expect((await attemptsOf(event.id))[0]!.error).toMatch(/allowPrivateNetworks/);
   });
 
   it("refuses a hostname that resolves to loopback (localhost), checking the resolved address", async () => {
@@ -263,12 +282,12 @@ describe("the SSRF guard at delivery time (WEBHOOK_ALLOW_PRIVATE_NETWORKS=false)
     const { tenantId, endpointId } = await endpointAt(`http://localhost:${target.port}/hooks`);
     const event = deliveryEvent(endpointId, tenantId);
     const thrown = await guarded()
-      .run({ db: sql, event, logger: operatorLog })
+      .run({ db: pool, event, logger: operatorLog })
       .catch((caught: unknown) => caught as Error);
     const [attempt] = await attemptsOf(event.id);
     // What the tenant reads: the attempt row (GET …/attempts) and the event's last error (the thrown message).
     for (const shown of [attempt!.error!, (thrown as Error).message]) {
-      expect(shown).toMatch(/localhost: the host resolves to a non-public address.*WEBHOOK_ALLOW_PRIVATE_NETWORKS=true/);
+      expect(shown).toMatch(/localhost: the host resolves to a non-public address.*allowPrivateNetworks/);
       expect(shown).not.toMatch(/127\.0\.0\.1|::1|loopback/);
     }
     expect(lines.join("\n")).toMatch(/"refusedAddress":"(127\.0\.0\.1|::1)","refusedRange":"loopback"/);

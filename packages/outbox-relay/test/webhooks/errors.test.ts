@@ -9,9 +9,8 @@ import {
   InvalidEndpointError,
   MessageNotFoundError,
   SecretDecryptionError,
-  TenantNotFoundError,
   webhookErrorCodes,
-} from "../src/index.ts";
+} from "../../src/webhooks/index.ts";
 
 describe("webhook error codes", () => {
   it("are each documented in the registry", () => {
@@ -20,7 +19,6 @@ describe("webhook error codes", () => {
       new SecretDecryptionError("x"),
       new InvalidEndpointError([{ path: "url", message: "x" }]),
       new AddressRefusedError("h", "127.0.0.1", "loopback"),
-      new TenantNotFoundError("t"),
       new EndpointNotFoundError("e"),
       new EndpointDisabledError("e", null),
       new EndpointLimitError(10),

@@ -1,6 +1,6 @@
 import { Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
-import { webhookMetrics, webhookResultOf } from "../src/index.ts";
+import { webhookMetrics, webhookResultOf } from "../../src/webhooks/metrics.ts";
 
 function sample(text: string, series: string): number | undefined {
   const line = text.split("\n").find((l) => l.startsWith(`${series} `));

@@ -1,64 +1,66 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Webhook } from "standardwebhooks";
-import { loadConfig } from "@outbox/config";
-import { createPrisma, type PrismaClient } from "@outbox/db";
-import { createLogger } from "outbox-relay/logger";
-import { orderEvents } from "@outbox/domain";
-import { createQueues, createRedis } from "outbox-relay/queues";
-import { createTestDatabase, createTestRedis, waitFor, type TestDatabase, type TestRedis } from "@outbox/testing";
-// The worker app depends on this package, so it cannot be a declared dependency here (a cycle).
-import { startWorker, type RunningWorker } from "../../../apps/worker/src/index.ts";
-import { createEndpoint } from "@outbox/webhooks";
-import { createWebhookDeliveryHandler } from "../src/index.ts";
-import { createTenant, encryptionKey } from "./fixtures.ts";
+import { createTestRedis, testEvents, waitFor, type TestDatabase, type TestRedis } from "@outbox/testing";
+import { startWorker, type RunningWorker } from "../../src/index.ts";
+import { createLogger } from "../../src/logger/index.ts";
+import { createQueues, createRedis } from "../../src/queues/index.ts";
+import { Database, sql } from "../../src/sql/index.ts";
+import { createEndpoint, createWebhookDeliveryHandler, withWebhooks } from "../../src/webhooks/index.ts";
+import { createWebhookDatabase, encryptionKey } from "./fixtures.ts";
 import { startReceiver, webhookHeaders, type Receiver } from "./receiver.ts";
 
-/** RETRY_BACKOFF_MS: the catalog's 5 s first retry delay, shortened so five attempts take seconds. */
+/** retryBackoffMs: the delivery type's 5 s first retry delay, shortened so five attempts take seconds. */
 const backoffMs = 400;
+const events = withWebhooks(testEvents);
 
-let db: TestDatabase;
+let database: TestDatabase;
 let redis: TestRedis;
-let prisma: PrismaClient;
+let pool: Database;
 let worker: RunningWorker;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
+  database = await createWebhookDatabase();
   redis = createTestRedis();
-  prisma = createPrisma(db.url, { poolSize: 4 });
-  const config = loadConfig({
-    DATABASE_URL: db.url,
-    REDIS_URL: redis.url,
-    QUEUE_PREFIX: redis.prefix,
-    SCAN_CRON: "*/1 * * * * *",
-    WORKER_PORT: "0",
-    RETRY_BACKOFF_MS: String(backoffMs),
-    ENCRYPTION_KEY: encryptionKey,
-    WEBHOOK_ALLOW_PRIVATE_NETWORKS: "true",
-  });
+  pool = new Database(database.url, { poolSize: 4 });
   const handler = createWebhookDeliveryHandler({ encryptionKey, allowPrivateNetworks: true, timeoutMs: 5000, disableAfterFailures: 50 });
-  worker = await startWorker({ config, handlers: { WebhookDelivery: handler }, logger: createLogger({ level: "silent" }) });
+  worker = await startWorker({
+    catalog: events,
+    handlers: { WebhookDelivery: handler },
+    databaseUrl: database.url,
+    redisUrl: redis.url,
+    queuePrefix: redis.prefix,
+    scanCron: "*/1 * * * * *",
+    retryBackoffMs: backoffMs,
+    logger: createLogger({ level: "silent" }),
+  });
 });
 afterAll(async () => {
   await worker?.stop();
-  await prisma?.$disconnect();
+  await pool?.close();
   await redis?.clean();
-  await db?.drop();
+  await database?.drop();
 });
 
 async function publishDelivery(receiver: Receiver) {
-  const tenantId = await createTenant(prisma);
-  const { endpoint, secret } = await createEndpoint(prisma, { encryptionKey, allowPrivateNetworks: true }, { tenantId, url: receiver.url, events: ["order.created"] });
-  const eventId = await prisma.$transaction((tx) =>
-    orderEvents.publish(tx, {
-      type: "WebhookDelivery",
-      payload: { endpointId: endpoint.id, tenantId, type: "order.created", sourceEventId: randomUUID(), data: { orderId: "o-9" }, occurredAt: new Date().toISOString() },
-    }),
-  );
+  const tenantId = randomUUID();
+  const { endpoint, secret } = await createEndpoint(pool, { encryptionKey, allowPrivateNetworks: true }, { tenantId, url: receiver.url, events: ["order.created"] });
+  const eventId = await events.publish(pool, {
+    type: "WebhookDelivery",
+    payload: { endpointId: endpoint.id, tenantId, type: "order.created", sourceEventId: randomUUID(), data: { orderId: "o-9" }, occurredAt: new Date().toISOString() },
+  });
   return { eventId, endpointId: endpoint.id, secret };
 }
 
-const statusOf = async (id: string) => (await prisma.eventOutbox.findUniqueOrThrow({ where: { id } })).status;
+const rowOf = async (id: string) =>
+  (await pool.query<{ status: string; attempts: number; lastError: string | null }>(
+    sql`SELECT status, attempts, last_error AS "lastError" FROM event_outbox WHERE id = ${id}::uuid`,
+  ))[0]!;
+const statusOf = async (id: string) => (await rowOf(id)).status;
+const attemptsOf = (eventId: string) =>
+  pool.query<{ attempt: number; statusCode: number | null; error: string | null }>(
+    sql`SELECT attempt, status_code AS "statusCode", error FROM webhook_attempts WHERE event_id = ${eventId}::uuid ORDER BY attempt`,
+  );
 
 describe("webhook deliveries through the real queue and processor", () => {
   it("a receiver answering 500 twice then 200 gets three verified attempts with growing gaps", async () => {
@@ -74,7 +76,7 @@ describe("webhook deliveries through the real queue and processor", () => {
       const [first, second, third] = receiver.requests.map((request) => request.at) as [number, number, number];
       expect(second - first).toBeGreaterThanOrEqual(backoffMs * 0.9);
       expect(third - second).toBeGreaterThan(second - first);
-      const attempts = await prisma.webhookAttempt.findMany({ where: { eventId }, orderBy: { attempt: "asc" } });
+      const attempts = await attemptsOf(eventId);
       expect(attempts.map((a) => [a.attempt, a.statusCode])).toEqual([[1, 500], [2, 500], [3, 200]]);
     } finally {
       await receiver.close();
@@ -83,15 +85,15 @@ describe("webhook deliveries through the real queue and processor", () => {
 
   it("a receiver that always answers 500 leaves the event dead after 5 attempts, in the dead-letter queue", async () => {
     const receiver = await startReceiver(() => ({ status: 500, body: "down" }));
-    const queues = createQueues(createRedis({ url: redis.url }, "producer"), redis.prefix, orderEvents);
+    const queues = createQueues(createRedis({ url: redis.url }, "producer"), redis.prefix, events);
     try {
       const { eventId } = await publishDelivery(receiver);
       await waitFor(async () => (await statusOf(eventId)) === "dead", { timeoutMs: 45_000, message: "the delivery to be dead" });
       expect(receiver.requests).toHaveLength(5);
-      const row = await prisma.eventOutbox.findUniqueOrThrow({ where: { id: eventId } });
+      const row = await rowOf(eventId);
       expect(row.attempts).toBe(5);
       expect(row.lastError).toMatch(/the receiver answered 500/);
-      expect(await prisma.webhookAttempt.count({ where: { eventId, statusCode: 500 } })).toBe(5);
+      expect((await attemptsOf(eventId)).filter((a) => a.statusCode === 500)).toHaveLength(5);
       await waitFor(async () => (await queues.deadLetter.getJobState(eventId)) === "failed", { message: "the DLQ entry" });
     } finally {
       await queues.close();
@@ -110,7 +112,7 @@ describe("webhook deliveries through the real queue and processor", () => {
         const { eventId } = await publishDelivery(receiver);
         await waitFor(async () => (await statusOf(eventId)) === "processed", { timeoutMs: 30_000, message: "the delivery to be processed" });
         const [first, second] = receiver.requests.map((request) => request.at) as [number, number];
-        const attempts = await prisma.webhookAttempt.findMany({ where: { eventId }, orderBy: { attempt: "asc" } });
+        const attempts = await attemptsOf(eventId);
         return { first, second, gap: second - first, attempts };
       } finally {
         await receiver.close();

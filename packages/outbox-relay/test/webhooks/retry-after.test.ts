@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseRetryAfter } from "../src/index.ts";
+import { parseRetryAfter } from "../../src/webhooks/retry-after.ts";
 
 describe("Retry-After", () => {
   const now = new Date("2026-11-29T12:00:00.000Z");

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decryptSecret, EncryptionKeyMissingError, encryptSecret, generateSecret, SecretDecryptionError } from "../src/index.ts";
+import { decryptSecret, EncryptionKeyMissingError, encryptSecret, generateSecret, SecretDecryptionError } from "../../src/webhooks/index.ts";
 
 const key = "k".repeat(32) + "-test-encryption-key";
 
@@ -31,8 +31,8 @@ describe("webhook secrets", () => {
     expect(() => decryptSecret("not-a-stored-secret", key)).toThrow(/unknown storage format/);
   });
 
-  it("need ENCRYPTION_KEY: without it nothing is encrypted or decrypted", () => {
+  it("need an encryption key: without it nothing is encrypted or decrypted", () => {
     expect(() => encryptSecret(generateSecret(), undefined)).toThrow(EncryptionKeyMissingError);
-    expect(() => decryptSecret("v1:a:b:c", undefined)).toThrow(/ENCRYPTION_KEY is not set/);
+    expect(() => decryptSecret("v1:a:b:c", undefined)).toThrow(/no encryption key is set/);
   });
 });

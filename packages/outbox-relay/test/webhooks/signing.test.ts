@@ -1,7 +1,7 @@
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
-import { generateSecret } from "@outbox/webhooks";
-import { signatureHeader } from "../src/index.ts";
+import { generateSecret } from "../../src/webhooks/secrets.ts";
+import { signatureHeader } from "../../src/webhooks/signing.ts";
 
 const id = "2f1c6a8e-4c1b-4c44-9a57-0b7e3c1d2e3f";
 const body = JSON.stringify({ type: "order.created", timestamp: "2026-01-01T00:00:00.000Z", data: { orderId: "o-1" } });
