@@ -60,6 +60,10 @@ async function subscribedEndpoints(tx: Executor, notifications: readonly Webhook
     WHERE (tenant_id = ANY(${tenantIds}::uuid[]) ${ofNoTenant}) AND enabled AND events && ${types}::text[]
     ORDER BY id`);
   const byTenant = new Map<string | null, Endpoint[]>();
-  for (const row of rows) byTenant.set(row.tenantId, [...(byTenant.get(row.tenantId) ?? []), row]);
+  for (const row of rows) {
+    const list = byTenant.get(row.tenantId);
+    if (list) list.push(row);
+    else byTenant.set(row.tenantId, [row]);
+  }
   return byTenant;
 }
