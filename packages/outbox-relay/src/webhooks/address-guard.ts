@@ -2,7 +2,7 @@ import { isIP } from "node:net";
 import ipaddr from "ipaddr.js";
 
 /**
- * The address ranges a webhook may not reach unless WEBHOOK_ALLOW_PRIVATE_NETWORKS=true. The
+ * The address ranges a webhook may not reach unless private networks are allowed. The
  * special-purpose registries live in ipaddr.js (a maintained library, not a hand parser): every
  * range it names other than `unicast` is refused, under the name below. Added here: the cloud
  * metadata addresses (named first) and IPv4-compatible IPv6 (::/96, which ipaddr.js calls unicast).
