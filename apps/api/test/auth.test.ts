@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "@outbox/testing";
-import { decryptSecret } from "@outbox/webhooks";
+import { decryptSecret } from "outbox-relay/webhooks";
 import { admin, anotherApp, bearer, orderBody, post, seedShop, seedTenant, startApi, tableDigests, type ApiHarness, type Auth } from "./helpers.ts";
 
 const encryptionKey = "auth-test-encryption-key-of-32-chars-plus";

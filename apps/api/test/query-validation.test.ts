@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { InjectOptions } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { encodeAttemptCursor } from "@outbox/webhooks";
+import { encodeAttemptCursor } from "outbox-relay/webhooks";
 import { admin, post, seedShop, startApi, type ApiHarness, type ApiBody, type Auth } from "./helpers.ts";
 
 /**

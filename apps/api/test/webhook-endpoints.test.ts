@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PrismaClient } from "@outbox/db";
-import { decryptSecret } from "@outbox/webhooks";
+import { decryptSecret } from "outbox-relay/webhooks";
 import { admin, anotherApp, countRows, seedTenant, startApi, type ApiHarness, type Auth } from "./helpers.ts";
 
 const encryptionKey = "route-test-encryption-key-of-32-chars-plus";

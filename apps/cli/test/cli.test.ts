@@ -116,7 +116,7 @@ describe("pnpm outbox: arguments", () => {
 
 describe("pnpm outbox: its module graph", () => {
   it("never loads Prisma", async () => {
-    // Every run here forbids Prisma's modules (packages/webhooks/test/module-graph.test.ts shows the guard bites).
+    // Every run here forbids Prisma's modules (packages/outbox-relay/test/webhooks/module-graph.test.ts shows the guard bites).
     const run = await outbox("stats", "--json");
     expect(run.stderr).not.toContain("forbidden module");
     expect(run.code).toBe(0);

@@ -2,7 +2,8 @@ import type { Env } from "@outbox/config";
 import { orderEvents, type OrderEvents } from "@outbox/domain";
 import { startWorker as startEngine, type Logger, type PrismaClientLike, type RunningWorker, type WorkerOptions as EngineOptions } from "outbox-relay";
 import { createDomainHandlers, orderSchedules } from "@outbox/handlers";
-import { createWebhookDeliveryHandler, deliveryOptionsFromConfig, webhookMetrics } from "@outbox/webhook-delivery";
+import { createWebhookDeliveryHandler, webhookMetrics } from "outbox-relay/webhooks";
+import { deliveryOptionsFromConfig } from "./webhook-settings.ts";
 
 export interface WorkerOptions extends Pick<EngineOptions<OrderEvents>, "handlers" | "onOutcome" | "onBatch" | "signal"> {
   config: Env;

@@ -15,7 +15,7 @@ export interface DomainHandlerOptions {
 
 /**
  * The business handlers, one batch handler per domain event: each takes every event of its type
- * in a commit group in one call. WebhookDelivery is @outbox/webhook-delivery's.
+ * in a commit group in one call. WebhookDelivery is outbox-relay/webhooks' delivery handler.
  */
 export function createDomainHandlers({ onboardingRecipient = defaultOnboardingRecipient }: DomainHandlerOptions = {}): HandlerMap<OrderEvents> {
   return defineHandlers(orderEvents, {
@@ -34,7 +34,6 @@ export const domainHandlers: HandlerMap<OrderEvents> = createDomainHandlers();
 export { bumpDailyStats, utcDay, type DailyStatsBump, type DailyStatsDelta } from "./daily-stats.ts";
 export { queueEmails, type EmailTemplate, type QueuedEmail } from "./emails.ts";
 export type { OrderBatchContext, OrderEvent } from "./types.ts";
-export { fanOutWebhooks, type WebhookNotification } from "./webhook-fan-out.ts";
 export { lockOrders, lockPayments, type LockedOrder, type LockedPayment } from "./locks.ts";
 export { refundCompletedPayments, type MadeRefund, type RefundRequest } from "./refunds.ts";
 export { allocateStock, type Allocation, type StockRequest } from "./stock-allocation.ts";

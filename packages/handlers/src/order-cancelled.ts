@@ -8,7 +8,7 @@ import { refundCompletedPayments, refundedBy } from "./refunds.ts";
 import { setOrderStatuses } from "./status-changes.ts";
 import { orderStatus } from "@outbox/domain";
 import { releaseReservations, type ReservedLine, type StockLine } from "./stock.ts";
-import { fanOutWebhooks, type WebhookNotification } from "./webhook-fan-out.ts";
+import { fanOutWebhooks, type WebhookNotification } from "outbox-relay/webhooks";
 
 type OrderCancelledEvent = OrderEvent<"OrderCancelled">;
 
@@ -36,7 +36,7 @@ export const handleOrderCancelled = batch<"OrderCancelled">(async (ctx) => {
     at: event.payload.cancelledAt,
     delta: { ordersCancelled: 1, refundsAmount: refunded },
   })));
-  await fanOutWebhooks(ctx, cancellations.map(cancellationNotification));
+  await fanOutWebhooks(tx, cancellations.map(cancellationNotification));
 });
 
 /** Marks the orders cancelled, then refunds and releases each order once, for the first event naming it. */

@@ -8,7 +8,7 @@ import { setOrderStatuses } from "./status-changes.ts";
 import { orderStatus } from "@outbox/domain";
 import { lockItemsAndProducts, reserveStock } from "./stock.ts";
 import { allocateStock, type Allocation } from "./stock-allocation.ts";
-import { fanOutWebhooks, type WebhookNotification } from "./webhook-fan-out.ts";
+import { fanOutWebhooks, type WebhookNotification } from "outbox-relay/webhooks";
 
 type OrderCreatedEvent = OrderEvent<"OrderCreated">;
 
@@ -42,7 +42,7 @@ export const handleOrderCreated = batch<"OrderCreated">(async (ctx) => {
     ctx,
     accepted.map(({ event, order }) => ({ tenantId: order.tenantId, at: event.payload.createdAt, delta: { ordersCreated: 1, grossAmount: event.payload.totalAmount } })),
   );
-  await fanOutWebhooks(ctx, decisions.map(decisionNotification));
+  await fanOutWebhooks(tx, decisions.map(decisionNotification));
 });
 
 /** The first event of each order still `pending`, with its order; the others are logged and left. */

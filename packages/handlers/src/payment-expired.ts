@@ -2,7 +2,7 @@ import { batch, type OrderEvent } from "./types.ts";
 import { lockOrders, lockPayments, type LockedOrder, type LockedPayment } from "./locks.ts";
 import { setOrderStatuses, setPaymentStatuses, type OrderChange, type PaymentChange } from "./status-changes.ts";
 import { orderStatus, paymentStatus } from "@outbox/domain";
-import { fanOutWebhooks, type WebhookNotification } from "./webhook-fan-out.ts";
+import { fanOutWebhooks, type WebhookNotification } from "outbox-relay/webhooks";
 
 type PaymentExpiredEvent = OrderEvent<"PaymentExpired">;
 
@@ -24,7 +24,7 @@ export const handlePaymentExpired = batch<"PaymentExpired">(async (ctx) => {
   const { paymentChanges, orderChanges, notifications } = expireInOrder(events, orders, payments);
   await setPaymentStatuses(tx, paymentChanges);
   await setOrderStatuses(tx, orderChanges);
-  await fanOutWebhooks(ctx, notifications);
+  await fanOutWebhooks(tx, notifications);
 });
 
 /** Decides each event in the batch's order, carrying the rows' statuses from one event to the next. */

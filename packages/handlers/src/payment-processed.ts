@@ -5,7 +5,7 @@ import { lockOrders, lockPayments, type LockedOrder, type LockedPayment } from "
 import { refundCompletedPayments, refundedBy } from "./refunds.ts";
 import { setOrderStatuses, setPaymentStatuses, type OrderChange } from "./status-changes.ts";
 import { orderStatus, paymentStatus } from "@outbox/domain";
-import { fanOutWebhooks, type WebhookNotification } from "./webhook-fan-out.ts";
+import { fanOutWebhooks, type WebhookNotification } from "outbox-relay/webhooks";
 
 type PaymentProcessedEvent = OrderEvent<"PaymentProcessed">;
 
@@ -48,7 +48,7 @@ export const handlePaymentProcessed = batch<"PaymentProcessed">(async (ctx) => {
     at: event.payload.processedAt,
     delta: succeeded ? { paymentsCompleted: 1, paymentsAmount: payment.amount, refundsAmount: refundedOf(payment) } : { paymentsFailed: 1 },
   })));
-  await fanOutWebhooks(ctx, settlements.map((settlement) => settlementNotification(settlement, refundedOf(settlement.payment))));
+  await fanOutWebhooks(tx, settlements.map((settlement) => settlementNotification(settlement, refundedOf(settlement.payment))));
 });
 
 function settlementNotification({ event, order, payment, succeeded }: Settlement, refunded: number): WebhookNotification {

@@ -1,14 +1,14 @@
 import { batch } from "./types.ts";
 import { type Queryable, sql } from "outbox-relay";
 import { requireUuid } from "./ids.ts";
-import { fanOutWebhooks } from "./webhook-fan-out.ts";
+import { fanOutWebhooks } from "outbox-relay/webhooks";
 
 /** Counts the products in their categories and tells webhooks. */
 export const handleProductCreated = batch<"ProductCreated">(async (ctx) => {
   const { tx, events } = ctx;
   const products = events.map(({ id, payload }) => ({ eventId: id, ...payload, tenantId: requireUuid("tenant", payload.tenantId) }));
   await countInCategories(tx, products.map(({ tenantId, categoryId }) => ({ tenantId, categoryId })));
-  await fanOutWebhooks(ctx, products.map(({ eventId, tenantId, productId, name, sellerId, categoryId, price }) => ({
+  await fanOutWebhooks(tx, products.map(({ eventId, tenantId, productId, name, sellerId, categoryId, price }) => ({
     sourceEventId: eventId,
     tenantId,
     type: "product.created" as const,

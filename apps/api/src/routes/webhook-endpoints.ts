@@ -2,12 +2,12 @@ import type { FastifyPluginCallback, FastifyReply } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import type { Env } from "@outbox/config";
 import type { PrismaClient } from "@outbox/db";
+import { webhookTypes } from "@outbox/domain";
 import {
   createEndpoint,
   deleteEndpoint,
   disableEndpoint,
   enableEndpoint,
-  endpointSettingsFromConfig,
   EncryptionKeyMissingError,
   EndpointDisabledError,
   EndpointLimitError,
@@ -18,15 +18,39 @@ import {
   MessageNotFoundError,
   resendMessage,
   rotateSecret,
-  TenantNotFoundError,
-} from "@outbox/webhooks";
+  type EndpointSettings,
+  type EndpointView,
+} from "outbox-relay/webhooks";
 import { requirePathTenant } from "../auth/access.ts";
+import { notFound } from "../errors.ts";
 import { answers, apiRefusals, bodyRefusals } from "../responses.ts";
+import { isUuid } from "../validation.ts";
 import * as schemas from "./webhook-schemas.ts";
 
 export interface WebhookEndpointRoutesOptions {
   prisma: PrismaClient;
   config: Env;
+}
+
+/** outbox-relay/webhooks' endpoint settings from the environment: a tenant subscribes to the shop's webhook types. */
+function endpointSettingsFromConfig(config: Env): EndpointSettings {
+  return {
+    encryptionKey: config.ENCRYPTION_KEY,
+    allowPrivateNetworks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
+    maxEndpointsPerTenant: config.WEBHOOK_ENDPOINTS_PER_TENANT_MAX,
+    eventTypes: webhookTypes,
+  };
+}
+
+/** The tenant named in the path must exist (the package keeps no tenants): 404 TENANT_NOT_FOUND otherwise. */
+async function requireTenant(prisma: PrismaClient, tenantId: string): Promise<void> {
+  const tenant = isUuid(tenantId) ? await prisma.tenant.findUnique({ where: { id: tenantId }, select: { id: true } }) : null;
+  if (!tenant) throw notFound("tenant", tenantId);
+}
+
+/** An endpoint as this API shows it: here every endpoint has its tenant (the shop's column is NOT NULL). */
+function tenantEndpoint<E extends EndpointView>(endpoint: E): E & { tenantId: string } {
+  return { ...endpoint, tenantId: endpoint.tenantId! };
 }
 
 /** The statuses a route refuses with besides every /api route's own (401, 429, 503). */
@@ -53,15 +77,19 @@ export const webhookEndpointRoutes: FastifyPluginCallback<WebhookEndpointRoutesO
       requirePathTenant(request, request.params.id);
       const { url, events } = request.body;
       return answer(reply, async () => {
+        await requireTenant(prisma, request.params.id);
         const { endpoint, secret } = await createEndpoint(prisma, settings, { tenantId: request.params.id, url, events });
-        return reply.code(201).send({ ...endpoint, secret });
+        return reply.code(201).send({ ...tenantEndpoint(endpoint), secret });
       });
     },
   );
 
   app.get(base, { config: { access: "tenant" }, schema: { params: schemas.tenantParams, response: { 200: schemas.endpointList, ...refusals(404) } } }, async (request, reply) => {
     requirePathTenant(request, request.params.id);
-    return answer(reply, async () => ({ endpoints: await listEndpoints(prisma, request.params.id) }));
+    return answer(reply, async () => {
+      await requireTenant(prisma, request.params.id);
+      return { endpoints: (await listEndpoints(prisma, request.params.id)).map(tenantEndpoint) };
+    });
   });
 
   app.post(
@@ -70,13 +98,13 @@ export const webhookEndpointRoutes: FastifyPluginCallback<WebhookEndpointRoutesO
     async (request, reply) => {
       requirePathTenant(request, request.params.id);
       const reason = request.body?.reason?.trim();
-      return answer(reply, () => disableEndpoint(prisma, request.params.id, request.params.endpointId, reason ? reason.slice(0, 500) : undefined));
+      return answer(reply, async () => tenantEndpoint(await disableEndpoint(prisma, request.params.id, request.params.endpointId, reason ? reason.slice(0, 500) : undefined)));
     },
   );
 
   app.post(`${one}/enable`, { config: { access: "tenant" }, schema: { params: schemas.endpointParams, response: { 200: schemas.endpointView, ...refusals(404) } } }, async (request, reply) => {
     requirePathTenant(request, request.params.id);
-    return answer(reply, () => enableEndpoint(prisma, request.params.id, request.params.endpointId));
+    return answer(reply, async () => tenantEndpoint(await enableEndpoint(prisma, request.params.id, request.params.endpointId)));
   });
 
   app.post(
@@ -86,7 +114,7 @@ export const webhookEndpointRoutes: FastifyPluginCallback<WebhookEndpointRoutesO
       requirePathTenant(request, request.params.id);
       return answer(reply, async () => {
         const { endpoint, secret } = await rotateSecret(prisma, settings, request.params.id, request.params.endpointId);
-        return { ...endpoint, secret };
+        return { ...tenantEndpoint(endpoint), secret };
       });
     },
   );
@@ -117,17 +145,22 @@ export const webhookEndpointRoutes: FastifyPluginCallback<WebhookEndpointRoutesO
   done();
 };
 
-/** Runs a route's work and maps this package's errors to their status codes; anything else goes to the app's error handler. */
+/**
+ * Runs a route's work and maps outbox-relay/webhooks' errors to their status codes, naming this
+ * service's variables where the package names its options; anything else goes to the app's error handler.
+ */
 async function answer<T>(reply: FastifyReply, work: () => Promise<T>): Promise<T | FastifyReply> {
   try {
     return await work();
   } catch (error) {
     // Codes as the rest of the API spells them (VALIDATION_FAILED, <THING>_NOT_FOUND).
     if (error instanceof InvalidEndpointError) return reply.code(400).send({ error: error.message, code: "VALIDATION_FAILED", issues: error.issues });
-    if (error instanceof TenantNotFoundError) return reply.code(404).send({ error: error.message, code: "TENANT_NOT_FOUND" });
     if (error instanceof EndpointNotFoundError || error instanceof MessageNotFoundError) return reply.code(404).send({ error: error.message, code: error.code });
-    if (error instanceof EndpointDisabledError || error instanceof EndpointLimitError) return reply.code(409).send({ error: error.message, code: error.code });
-    if (error instanceof EncryptionKeyMissingError) return reply.code(503).send({ error: error.message, code: error.code });
+    if (error instanceof EndpointLimitError) return reply.code(409).send({ error: `${error.message} (WEBHOOK_ENDPOINTS_PER_TENANT_MAX=${error.limit})`, code: error.code });
+    if (error instanceof EndpointDisabledError) return reply.code(409).send({ error: error.message, code: error.code });
+    if (error instanceof EncryptionKeyMissingError) return reply.code(503).send({ error: encryptionKeyMissing, code: error.code });
     throw error;
   }
 }
+
+const encryptionKeyMissing = "ENCRYPTION_KEY is not set: webhook endpoints need it to encrypt their signing secrets (set at least 32 characters)";

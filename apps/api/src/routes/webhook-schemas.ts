@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { errorBody, timestamp } from "../responses.ts";
 import { pageLimit } from "../schemas.ts";
-import { allEvents, decodeAttemptCursor, maxAttemptPageSize, urlIssues } from "@outbox/webhooks";
+import { allEvents, decodeAttemptCursor, maxAttemptPageSize, urlIssues } from "outbox-relay/webhooks";
 import { webhookTypes } from "@outbox/domain";
 
 /**

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { inspectJson, isStorableText, unstorableTextMessage } from "outbox-relay";
+import { isStorableText, unstorableTextMessage } from "outbox-relay";
 import { maxMoney } from "../money.ts";
 
 const regionNames = new Intl.DisplayNames(["en"], { type: "region" });
@@ -120,17 +120,3 @@ export const webhookTypes = [
 ] as const;
 export const webhookType = z.enum(webhookTypes);
 export type WebhookType = z.infer<typeof webhookType>;
-
-/** One signed POST of one notification to one endpoint. */
-export const webhookDelivery = z.object({
-  endpointId: uuid,
-  tenantId: id,
-  type: webhookType,
-  sourceEventId: uuid,
-  data: z.record(z.string(), z.unknown()).superRefine((data, ctx) => {
-    for (const path of inspectJson(data).unstorable) ctx.addIssue({ code: "custom", path: path.split("."), message: unstorableTextMessage });
-  }),
-  occurredAt: timestamp,
-  /** The Standard Webhooks message id when it is not this event's own id: a resend keeps the original's. */
-  webhookId: uuid.optional(),
-});

@@ -59,6 +59,9 @@ export type Schemas = Record<string, z.ZodType>;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export interface EventCatalog<S extends Schemas = any> {
   readonly types: readonly (keyof S & string)[];
+  /** The definitions it was made from, their payload types erased: to make a catalog of these types and more (`withWebhooks`). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly definitions: Readonly<Record<string, EventDefinition<any>>>;
   /** Types whose events do not wait for earlier events of their aggregate. */
   readonly unorderedTypes: readonly string[];
   has(type: string): type is keyof S & string;
@@ -111,6 +114,7 @@ export function defineEvents<S extends Schemas>(definitions: { [T in keyof S]: E
 
   const catalog: EventCatalog<S> = {
     types: entries.map(([type]) => type),
+    definitions,
     unorderedTypes: entries.filter(([type]) => !policies.get(type)!.ordered).map(([type]) => type),
     has: (type): type is keyof S & string => policies.has(type),
     policyOf: (type) => policies.get(type) ?? defaultPolicy,

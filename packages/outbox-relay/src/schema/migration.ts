@@ -3,7 +3,7 @@ import path from "node:path";
 import { engineMigrations, migrationsDir } from "./migrations.ts";
 
 /**
- * The engine's tables (event_outbox, outbox_relay_cursor) as SQL: every file of the package's
+ * The engine's tables (event_outbox, outbox_relay_cursor, the webhook tables) as SQL: every file of the package's
  * migrations folder, in order. Each runs again without harm, so this also brings a schema of an
  * older version up to date. Read when called, so a bundle that never asks for it does not need the
  * files beside it.

@@ -59,6 +59,20 @@ export const engineMigrations: readonly EngineMigration[] = [
     objects: [],
     rows: [{ problem: "rows in status dispatched", holds: sql`SELECT NOT EXISTS (SELECT FROM event_outbox WHERE status = 'dispatched') AS holds` }],
   },
+  {
+    name: "0004_webhook_tables",
+    objects: [
+      "table webhook_endpoints",
+      "table webhook_attempts",
+      ...columns("webhook_endpoints", [
+        "id", "tenant_id", "url", "events", "secret_encrypted", "previous_secret_encrypted", "previous_secret_expires_at",
+        "enabled", "disabled_reason", "consecutive_failures", "created_at", "updated_at",
+      ]),
+      ...columns("webhook_attempts", ["id", "endpoint_id", "event_id", "webhook_id", "attempt", "status_code", "duration_ms", "error", "response_body", "created_at"]),
+      ...indexes(["webhook_endpoints_tenant_id_idx", "webhook_attempts_endpoint_id_created_at_id_idx", "webhook_attempts_event_id_idx"]),
+    ],
+    rows: [],
+  },
 ];
 
 /**

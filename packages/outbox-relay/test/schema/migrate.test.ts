@@ -73,15 +73,24 @@ describe("the migration files", () => {
     expect(fileOf(names[0]!)).not.toContain("traceparent");
   });
 
-  it("yield, applied in order, the schema of today's migration.sql; each runs again without harm", async () => {
+  it("yield, applied in order, migration.sql's outbox tables (0001-0003), then the webhook tables; each runs again without harm", async () => {
+    const [outbox, webhooks] = [names.slice(0, 3), names.slice(3)];
     const fromFiles = await emptyDatabase();
-    for (const name of names) {
+    for (const name of outbox) {
       await runSql(fromFiles, fileOf(name));
       await runSql(fromFiles, fileOf(name));
     }
     const fromToday = await emptyDatabase();
     await runSql(fromToday, readFileSync(new URL("../../migration.sql", import.meta.url), "utf8"));
     expect(await schemaOf(fromFiles)).toEqual(await schemaOf(fromToday));
+    for (const name of webhooks) {
+      await runSql(fromFiles, fileOf(name));
+      await runSql(fromFiles, fileOf(name));
+    }
+    const tables = await withDb(fromFiles, (db) =>
+      db.query<{ name: string }>(sql`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY 1`),
+    );
+    expect(tables.map((table) => table.name)).toEqual(["event_outbox", "outbox_relay_cursor", "webhook_attempts", "webhook_endpoints"]);
     // readOutboxMigration() (deprecated) is every file, in order.
     expect(readOutboxMigration()).toBe(names.map(fileOf).join("\n"));
   });
@@ -157,7 +166,7 @@ describe("migrate()", () => {
     expect(error.code).toBe("MIGRATION_FAILED");
     expect(error.message).toBe(`migration ${names[2]} failed: function no_such_function() does not exist`);
     expect(await recorded(url)).toEqual(names.slice(0, 2));
-    expect(await migrate(url)).toEqual({ applied: [names[2]], baselined: [] });
+    expect(await migrate(url)).toEqual({ applied: names.slice(2), baselined: [] });
   });
 
   it("two processes migrating at once: one applies, the other waits for its lock and finds nothing to do", async () => {

@@ -11,7 +11,9 @@ import { engineMigrations, migrationsDir } from "../../src/schema/migrations.ts"
 const redis = createTestRedis();
 const databases: string[] = [];
 const cleanups: (() => Promise<unknown>)[] = [];
-const [first, second, last] = engineMigrations.map((migration) => migration.name) as [string, string, string];
+const names = engineMigrations.map((migration) => migration.name);
+const [first, second] = names as [string, string];
+const last = names.at(-1)!;
 const checkIntervalMs = 100;
 
 afterEach(async () => {
@@ -85,7 +87,7 @@ describe("a worker on a database that lacks a migration", () => {
     const worker = await startOn(url, logs.logger);
 
     const answer = await notReady(worker.healthPort);
-    const lacking = `the database lacks migration ${second} (no column event_outbox.traceparent; no row 'default' in outbox_relay_cursor): run \`outbox-relay migrate\``;
+    const lacking = `the database lacks migration ${second} (no column event_outbox.traceparent; no row 'default' in outbox_relay_cursor), then ${last}: run \`outbox-relay migrate\``;
     expect(answer.body).toMatchObject({ error: `schema: ${lacking}`, checks: { postgres: "ok", redis: "ok", schema: lacking } });
     await sleep(10 * checkIntervalMs); // ten checks more: still one line
     expect(logs.errors()).toEqual([`${lacking}; the worker waits for it (/readyz answers 503)`]);
@@ -114,7 +116,7 @@ describe("a worker on a database that lacks a migration", () => {
     await expect(worker.starting).rejects.toBeInstanceOf(StartAbortedError);
     expect(logs.errors()).toEqual([`${lacking}; the worker waits for it (/readyz answers 503)`]);
 
-    expect((await migrate(url)).applied).toEqual(engineMigrations.map((migration) => migration.name));
+    expect((await migrate(url)).applied).toEqual(names);
     const restarted = await startOn(url, captureLogs().logger);
     await restarted.starting;
     expect((await readyz(restarted.healthPort)).status).toBe(200);

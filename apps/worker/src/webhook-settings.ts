@@ -1,0 +1,17 @@
+import { webhookInFlightCaps, type Env } from "@outbox/config";
+import type { WebhookDeliveryOptions } from "outbox-relay/webhooks";
+
+/** outbox-relay/webhooks' delivery options from the parsed environment, plus hooks (metrics) from the caller. */
+export function deliveryOptionsFromConfig(
+  config: Env,
+  hooks: Pick<WebhookDeliveryOptions, "onEndpointDisabled" | "onAttempt"> = {},
+): WebhookDeliveryOptions {
+  return {
+    encryptionKey: config.ENCRYPTION_KEY,
+    allowPrivateNetworks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
+    timeoutMs: config.WEBHOOK_TIMEOUT_MS,
+    disableAfterFailures: config.WEBHOOK_DISABLE_AFTER_FAILURES,
+    inFlight: webhookInFlightCaps(config),
+    ...hooks,
+  };
+}

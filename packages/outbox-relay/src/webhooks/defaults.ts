@@ -1,0 +1,18 @@
+/** Every default of outbox-relay/webhooks, in one place. */
+export const webhookDefaults = {
+  /** Endpoints one tenant may have, enabled or disabled. */
+  maxEndpointsPerTenant: 10,
+  /** How long a rotated-out secret keeps signing beside the new one. */
+  rotationGraceMs: 24 * 60 * 60 * 1000,
+  /** The deadline of one POST, connect to last body byte. */
+  timeoutMs: 30_000,
+  /** Consecutive failed deliveries after which an endpoint is disabled. */
+  disableAfterFailures: 10,
+  /** Bytes of each answer's body kept in webhook_attempts. */
+  maxResponseBytes: 4096,
+  /** Deliveries in progress at once in one worker process, per endpoint and per tenant. */
+  inFlight: { perEndpoint: 4, perTenant: 10 },
+  /** A delivery over an in-flight cap waits `baseMs`, doubled per deferral, up to `maxMs`. */
+  deferDelays: { baseMs: 250, maxMs: 5000 },
+  userAgent: "outbox-webhooks/1.0 (+https://www.standardwebhooks.com)",
+} as const;

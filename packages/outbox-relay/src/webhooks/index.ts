@@ -1,0 +1,36 @@
+// outbox-relay/webhooks: Standard Webhooks delivery as an optional sink. A service's API registers
+// endpoints and reads their attempts; its worker fans events out to them and POSTs them.
+
+// The worker: the catalog's delivery type, the sink, or the parts for a fan-out of one's own.
+export { withWebhooks, type WebhookDeliveryPayload, type WebhookDeliverySchemas } from "./delivery-event.ts";
+export { webhookHandlers } from "./sink.ts";
+export { createWebhookDeliveryHandler, type WebhookDeliveryOptions } from "./delivery.ts";
+export { fanOutWebhooks, type WebhookNotification } from "./fan-out.ts";
+export { webhookMetrics } from "./metrics.ts";
+export type { DisabledEndpoint } from "./attempts.ts";
+
+// The API: endpoints, their attempts, a resend.
+export { createEndpoint, listEndpoints, type EndpointSettings, type EndpointView } from "./endpoints.ts";
+export { deleteEndpoint, deletedEndpointReason, disableEndpoint, enableEndpoint, rotateSecret } from "./endpoint-changes.ts";
+export { allEvents, eventsIssues, urlIssues } from "./endpoint-input.ts";
+export { decodeAttemptCursor, encodeAttemptCursor, listAttempts, maxAttemptPageSize, type AttemptPage, type AttemptView } from "./attempt-history.ts";
+export { resendMessage, type Resent } from "./resend.ts";
+export { decryptSecret, encryptSecret, generateSecret } from "./secrets.ts";
+export type { WebhookDatabase } from "./store.ts";
+
+export { webhookDefaults } from "./defaults.ts";
+export {
+  AddressRefusedError,
+  DeliveryFailedError,
+  EncryptionKeyMissingError,
+  EndpointDisabledError,
+  EndpointLimitError,
+  EndpointNotFoundError,
+  InvalidEndpointError,
+  MessageNotFoundError,
+  SecretDecryptionError,
+  WebhookError,
+  webhookErrorCodes,
+  type FieldIssue,
+  type WebhookErrorCode,
+} from "./errors.ts";
