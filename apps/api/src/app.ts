@@ -4,7 +4,7 @@ import type { PrismaClient } from "@outbox/db";
 import type { Database, Logger, RedisConnection } from "outbox-relay";
 import { collectStats, type QueueSet } from "outbox-relay/admin";
 import { serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
-import { createMetrics, outboxAdminPlugin, postgresCheck, readinessOf, redisCheck } from "outbox-relay/fastify";
+import { createMetrics, outboxAdminPlugin, postgresCheck, readinessOf, redisCheck, schemaCheck } from "outbox-relay/fastify";
 import { adminCredentialsOf } from "./auth/admin-credentials.ts";
 import { ApiKeyCache } from "./auth/api-key-cache.ts";
 import { FailedLogins } from "./auth/failed-logins.ts";
@@ -95,6 +95,7 @@ export async function buildApp({ config, db, prisma, logger, queues, redis }: Ap
   const checks = {
     postgres: postgresCheck(db),
     redis: connection ? redisCheck(connection) : () => Promise.reject(new Error("not configured")),
+    schema: schemaCheck(db, { migrateCommand: "pnpm db:migrate" }),
   };
   const metrics = createMetrics({ ...(queues ? { stats: () => collectStats(db, queues) } : {}), readiness: () => readinessOf(checks) });
   // Before any route: the document collects each route as it is added.

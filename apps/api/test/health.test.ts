@@ -29,14 +29,28 @@ describe("health", () => {
     expect(answer.body).toEqual({
       status: "not ready",
       error: "redis: unreachable (connection refused)",
-      checks: { postgres: "ok", redis: "unreachable (connection refused)" },
+      checks: { postgres: "ok", redis: "unreachable (connection refused)", schema: "ok" },
     });
+  });
+
+  it("GET /readyz answers 503 naming the migration the database lacks, and the command that applies it", async () => {
+    const old = await startApi();
+    try {
+      await old.prisma.$executeRawUnsafe("ALTER TABLE event_outbox DROP COLUMN traceparent");
+      const answer = await get(old.app, "/readyz");
+      expect(answer.status).toBe(503);
+      const lacking = "the database lacks migration 0002_traceparent_and_relay_cursor_row (no column event_outbox.traceparent): run `pnpm db:migrate`";
+      expect(answer.body).toEqual({ status: "not ready", error: `schema: ${lacking}`, checks: { postgres: "ok", redis: "ok", schema: lacking } });
+    } finally {
+      await old.close();
+    }
   });
 
   it("GET /metrics reports each readiness check as outbox_ready{check}", async () => {
     const up = (await api.app.inject({ url: "/metrics", headers: admin })).body;
     expect(up).toMatch(/^outbox_ready\{check="postgres"\} 1$/m);
     expect(up).toMatch(/^outbox_ready\{check="redis"\} 1$/m);
+    expect(up).toMatch(/^outbox_ready\{check="schema"\} 1$/m);
     const down = (await noRedis.app.inject({ url: "/metrics", headers: admin })).body;
     expect(down).toMatch(/^outbox_ready\{check="postgres"\} 1$/m);
     expect(down).toMatch(/^outbox_ready\{check="redis"\} 0$/m);

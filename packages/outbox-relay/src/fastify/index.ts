@@ -13,3 +13,4 @@ export {
   type RouteAccess,
 } from "../health/index.ts";
 export { createMetrics, type Metrics } from "../metrics/index.ts";
+export { schemaCheck } from "../schema/index.ts";

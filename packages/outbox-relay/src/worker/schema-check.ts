@@ -1,7 +1,7 @@
 import { NotReadyError, type HealthCheck } from "../health/index.ts";
 import type { Logger } from "../logger/index.ts";
 import type { Queryable } from "../sql/index.ts";
-import { schemaStatus, type SchemaStatus } from "../schema/index.ts";
+import { describeMissing, schemaStatus } from "../schema/index.ts";
 
 export interface SchemaWatchOptions {
   db: Queryable;
@@ -18,15 +18,6 @@ export interface SchemaWatch {
   /** Resolves once the database has every migration this engine ships; checks it every intervalMs until then. */
   matched(): Promise<void>;
   stop(): void;
-}
-
-/** "lacks migration 0002_x (no column event_outbox.traceparent)", and the others after it. */
-export function describeMissing({ missing }: SchemaStatus): string {
-  const [first, ...later] = missing;
-  if (!first) return "has every migration";
-  const problems = first.problems.length > 0 ? ` (${first.problems.join("; ")})` : "";
-  const others = later.length > 0 ? `, then ${later.map((migration) => migration.name).join(", ")}` : "";
-  return `lacks migration ${first.name}${problems}${others}`;
 }
 
 /**
