@@ -2,4 +2,4 @@ export { migrate, MigrationError, type MigrateOptions, type MigrateResult, type 
 export { readOutboxMigration } from "./migration.ts";
 export { migrationsDir } from "./migrations.ts";
 export { schemaStatus, type MissingMigration, type SchemaStatus } from "./schema-status.ts";
-export { describeMissing, schemaCheck } from "./readiness.ts";
+export { missingMigrationMessage, schemaCheck } from "./readiness.ts";

@@ -2,8 +2,13 @@ import { NotReadyError, type HealthCheck } from "../health/index.ts";
 import type { Queryable } from "../sql/index.ts";
 import { schemaStatus, type SchemaStatus } from "./schema-status.ts";
 
+/** "the database lacks migration 0002_x (no column …): run `outbox-relay migrate`": what /readyz and the log say. */
+export function missingMigrationMessage(status: SchemaStatus, migrateCommand: string): string {
+  return `the database ${describeMissing(status)}: run \`${migrateCommand}\``;
+}
+
 /** "lacks migration 0002_x (no column event_outbox.traceparent)", and the others after it. */
-export function describeMissing({ missing }: SchemaStatus): string {
+function describeMissing({ missing }: SchemaStatus): string {
   const [first, ...later] = missing;
   if (!first) return "has every migration";
   const problems = first.problems.length > 0 ? ` (${first.problems.join("; ")})` : "";
@@ -27,6 +32,6 @@ export function schemaCheck(db: Queryable, { migrateCommand }: { migrateCommand:
       return;
     }
     if (status.missing.length === 0) matched = true;
-    else throw new NotReadyError(`the database ${describeMissing(status)}: run \`${migrateCommand}\``);
+    else throw new NotReadyError(missingMigrationMessage(status, migrateCommand));
   };
 }

@@ -1,7 +1,7 @@
 import { NotReadyError, type HealthCheck } from "../health/index.ts";
 import type { Logger } from "../logger/index.ts";
 import type { Queryable } from "../sql/index.ts";
-import { describeMissing, schemaStatus } from "../schema/index.ts";
+import { missingMigrationMessage, schemaStatus } from "../schema/index.ts";
 
 export interface SchemaWatchOptions {
   db: Queryable;
@@ -45,7 +45,7 @@ export function watchSchema({ db, logger, migrateCommand, intervalMs }: SchemaWa
         return true;
       }
       lacked = true;
-      notReady = `the database ${describeMissing(status)}: run \`${migrateCommand}\``;
+      notReady = missingMigrationMessage(status, migrateCommand);
       if (notReady !== lastLogged) {
         logger.error({ missing: status.missing.map((migration) => migration.name), source: status.source }, `${notReady}; the worker waits for it (/readyz answers 503)`);
       }
