@@ -28,7 +28,7 @@ async function relayReadOnce(db: Database): Promise<number> {
     .transaction(
       async (tx) => {
         const started = performance.now();
-        await readRelayStep(tx, defaultRelayCursor, 500, orderEvents.unorderedTypes);
+        await readRelayStep(tx, defaultRelayCursor, 500);
         ms = performance.now() - started;
         throw new Rollback();
       },
@@ -65,7 +65,7 @@ async function relayPlan(db: Database): Promise<string> {
     plan = rows.map((row) => row["QUERY PLAN"]).join("\n");
     return [] as Row[];
   }, execute: async () => 0 };
-  await readRelayStep(explaining, defaultRelayCursor, 500, orderEvents.unorderedTypes);
+  await readRelayStep(explaining, defaultRelayCursor, 500);
   return plan;
 }
 

@@ -1,6 +1,5 @@
 import type pg from "pg";
 import { expectedStatus, reserved, type Ledger } from "./ledger.ts";
-import { orderEvents } from "@outbox/domain";
 
 export interface LedgerCheck {
   events: number;
@@ -30,7 +29,7 @@ export async function countInversions(db: pg.Pool | pg.Client): Promise<number> 
     SELECT count(*)::int AS n FROM event_outbox a JOIN event_outbox b
       ON b.aggregate_type = a.aggregate_type AND b.aggregate_id = a.aggregate_id AND b.sequence > a.sequence
     WHERE a.status = 'processed' AND b.status = 'processed' AND b.processed_at < a.processed_at
-      AND a.event_type <> ALL($1::text[]) AND b.event_type <> ALL($1::text[])`, [orderEvents.unorderedTypes]);
+      AND a.ordered AND b.ordered`);
   return rows[0]!.n;
 }
 

@@ -1,5 +1,4 @@
 import type { FastifyPluginCallbackZod } from "fastify-type-provider-zod";
-import { orderEvents } from "@outbox/domain";
 import type { Database } from "outbox-relay";
 import { readEventState } from "outbox-relay/admin";
 import { mayRead } from "../auth/access.ts";
@@ -28,7 +27,7 @@ export const eventRoutes: FastifyPluginCallbackZod<{ db: Database }> = (app, { d
     },
     async (request) => {
       const { id } = request.params;
-      const event = isUuid(id) ? await readEventState(db, id, orderEvents.unorderedTypes) : undefined;
+      const event = isUuid(id) ? await readEventState(db, id) : undefined;
       if (!event || !mayRead(request, event.tenantId)) throw notFound("event", id);
       return { ...event, status: event.status as "pending", handledAt: event.status === "processed" ? event.processedAt : null };
     },

@@ -26,9 +26,8 @@ export async function queueReleased(
   { retryBackoffMs }: { retryBackoffMs?: number | undefined },
 ): Promise<void> {
   try {
-    const heads = await findRunnableHeads(db, [{ aggregateType: event.aggregate_type, aggregateId: event.aggregate_id }], queues.catalog.unorderedTypes);
-    const unordered = queues.catalog.has(event.event_type) && !queues.catalog.policyOf(event.event_type).ordered;
-    const itself = unordered && event.status === "pending" && !heads.some((head) => head.id === event.id) ? [event] : [];
+    const heads = await findRunnableHeads(db, [{ aggregateType: event.aggregate_type, aggregateId: event.aggregate_id }]);
+    const itself = !event.ordered && event.status === "pending" && !heads.some((head) => head.id === event.id) ? [event] : [];
     await enqueueEvents(queues, [...heads, ...itself], retryBackoffMs);
   } catch (error) {
     throw new ReleaseNotQueuedError(event.id, { cause: error });

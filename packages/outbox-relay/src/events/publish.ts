@@ -48,6 +48,7 @@ interface OutboxRowInput {
   payload: unknown;
   available_at: string | null;
   causation_id: string | null;
+  ordered: boolean;
 }
 
 /**
@@ -59,9 +60,10 @@ interface OutboxRowInput {
  */
 function insertEvents(rows: OutboxRowInput[], onlyIf: Statement, traceparent: string | null): Statement {
   return sql`
-    INSERT INTO event_outbox (id, event_type, aggregate_type, aggregate_id, tenant_id, payload, available_at, causation_id, traceparent)
+    INSERT INTO event_outbox (id, event_type, aggregate_type, aggregate_id, tenant_id, payload, available_at, causation_id, traceparent, ordered)
     SELECT (r->>'id')::uuid, r->>'event_type', r->>'aggregate_type', r->>'aggregate_id', r->>'tenant_id', r->'payload',
-      coalesce((r->>'available_at')::timestamptz, now()), (r->>'causation_id')::uuid, ${traceparent}::text
+      coalesce((r->>'available_at')::timestamptz, now()), (r->>'causation_id')::uuid, ${traceparent}::text,
+      (r->>'ordered')::boolean
     FROM jsonb_array_elements(${JSON.stringify(rows)}::jsonb) WITH ORDINALITY AS e(r, n)
     WHERE ${onlyIf}
     ORDER BY e.n`;
@@ -80,5 +82,6 @@ function toRow(catalog: EventCatalog, event: AnyNewEvent): OutboxRowInput {
     payload,
     available_at: event.availableAt?.toISOString() ?? null,
     causation_id: event.causationId ?? null,
+    ordered: catalog.policyOf(event.type).ordered,
   };
 }

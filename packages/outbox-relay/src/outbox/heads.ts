@@ -1,6 +1,7 @@
 import { sql } from "../sql/index.ts";
 import { query, type Executor } from "../events/index.ts";
 import { eventColumns, type OutboxEvent } from "./event-row.ts";
+import { openOrderedOf } from "./read-rules.ts";
 
 export interface AggregateRef {
   aggregateType: string;
@@ -13,7 +14,7 @@ export interface AggregateRef {
  * or leaves the dead-letter queue, to queue the event it was holding back. One probe of
  * event_outbox_aggregate_open_idx per aggregate; plain reads, no locks.
  */
-export async function findRunnableHeads(executor: Executor, aggregates: readonly AggregateRef[], unorderedTypes: readonly string[]): Promise<OutboxEvent[]> {
+export async function findRunnableHeads(executor: Executor, aggregates: readonly AggregateRef[]): Promise<OutboxEvent[]> {
   if (aggregates.length === 0) return [];
   const unique = [...new Map(aggregates.map((a) => [`${a.aggregateType}\u0000${a.aggregateId}`, a])).values()];
   return query<OutboxEvent>(
@@ -23,8 +24,7 @@ export async function findRunnableHeads(executor: Executor, aggregates: readonly
       FROM unnest(${unique.map((a) => a.aggregateType)}::text[], ${unique.map((a) => a.aggregateId)}::text[]) AS a(aggregate_type, aggregate_id)
       CROSS JOIN LATERAL (
         SELECT * FROM event_outbox e
-        WHERE e.aggregate_type = a.aggregate_type AND e.aggregate_id = a.aggregate_id AND e.status IN ('pending', 'dead')
-          AND NOT (e.event_type = ANY(${unorderedTypes}::text[]))
+        WHERE ${openOrderedOf("e", "a")}
         ORDER BY e.sequence
         LIMIT 1) o
       WHERE o.status = 'pending'`,

@@ -1,8 +1,9 @@
-export { eventColumns, heldBehindEarlier, type OutboxEvent } from "./event-row.ts";
+export { eventColumns, type OutboxEvent } from "./event-row.ts";
 export { findRunnableHeads, type AggregateRef } from "./heads.ts";
-export { defaultRelayCursor, passedByRelay } from "./relay-position.ts";
+export { defaultRelayCursor, heldBehindEarlier, heldByDead, holdsLater, isDispatched, openOrderedOf, passedByRelay } from "./read-rules.ts";
 export {
   markProcessed,
+  markUnordered,
   outboxStatus,
   OutboxRowsLostError,
   pruneFinished,

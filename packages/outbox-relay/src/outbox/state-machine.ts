@@ -222,3 +222,16 @@ export async function pruneFinished(db: Queryable, olderThan: Date, limit: numbe
       FOR UPDATE SKIP LOCKED
     )`);
 }
+
+/**
+ * markUnordered (ordered → unordered, status unchanged): the unfinished rows of these types (the
+ * catalog's unordered ones) that were stored ordered: written before migration 0005, or by a
+ * publisher that did not set the column (plain SQL, an older version). From then on they neither
+ * wait nor hold their aggregate's later events. Returns how many changed; a worker runs it at start.
+ */
+export async function markUnordered(db: Queryable, types: readonly string[]): Promise<number> {
+  if (types.length === 0) return 0;
+  return db.execute(sql`
+    UPDATE event_outbox SET ordered = false
+    WHERE status IN ('pending', 'dead') AND ordered AND event_type = ANY(${types}::text[])`);
+}

@@ -131,7 +131,7 @@ export class EventProcessor {
       .map((job) => ({ aggregateType: job.data.aggregateType, aggregateId: job.data.aggregateId }));
     if (aggregates.length === 0) return;
     try {
-      await enqueueEvents(queues, await findRunnableHeads(db, aggregates, queues.catalog.unorderedTypes), retryBackoffMs);
+      await enqueueEvents(queues, await findRunnableHeads(db, aggregates), retryBackoffMs);
     } catch (error) {
       logger.error({ err: error }, "could not queue the events held behind a handled batch; the rescuer will");
     }

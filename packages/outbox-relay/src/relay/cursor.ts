@@ -46,9 +46,8 @@ export async function readRelayStep(
   tx: Queryable,
   name: string,
   limit: number,
-  unorderedTypes: readonly string[],
 ): Promise<{ cursor: RelayCursor; rows: RelayedRow[] } | undefined> {
-  const columns = sql`${eventColumns}, o.transaction_id::text AS transaction_id, o.sequence::text AS sequence, ${heldBehindEarlier(unorderedTypes)} AS held`;
+  const columns = sql`${eventColumns}, o.transaction_id::text AS transaction_id, o.sequence::text AS sequence, ${heldBehindEarlier} AS held`;
   const rows = await tx.query<StepRow>(planEachRun(sql`
     WITH cursor AS (
       SELECT transaction_id, sequence, watched FROM outbox_relay_cursor WHERE name = ${name} FOR UPDATE SKIP LOCKED

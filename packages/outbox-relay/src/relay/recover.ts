@@ -24,7 +24,7 @@ async function relayedPending(db: Database, cursorName: string, catalog: QueueSe
     WHERE c.name = ${cursorName} AND o.status = 'pending' AND ${passedByRelay}
       AND (o.transaction_id, o.sequence) > (${after?.transaction_id ?? "0"}::xid8, ${after?.sequence ?? "0"}::bigint)
       AND o.event_type = ANY(${catalog.types}::text[])
-      AND NOT ${heldBehindEarlier(catalog.unorderedTypes)}
+      AND NOT ${heldBehindEarlier}
     ORDER BY o.transaction_id, o.sequence
     LIMIT ${pageSize}`));
 }

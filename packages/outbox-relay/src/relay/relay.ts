@@ -28,7 +28,7 @@ export interface RelayStep {
  */
 export async function relayOnce({ db, queues, batchSize, retryBackoffMs, cursorName = defaultRelayCursor }: RelayOptions): Promise<RelayStep> {
   return db.transaction(async (tx) => {
-    const step = await readRelayStep(tx, cursorName, batchSize, queues.catalog.unorderedTypes);
+    const step = await readRelayStep(tx, cursorName, batchSize);
     if (!step) return { read: 0, queued: 0, busy: true };
     const { cursor, rows } = step;
     const runnable = rows.filter((row) => !row.held);

@@ -73,6 +73,11 @@ export const engineMigrations: readonly EngineMigration[] = [
     ],
     rows: [],
   },
+  {
+    name: "0005_event_ordered_column",
+    objects: columns("event_outbox", ["ordered"]),
+    rows: [],
+  },
 ];
 
 /**

@@ -65,9 +65,9 @@ export async function collectQueueCounts(queues: Pick<QueueSet, "all">): Promise
 export async function collectStats(
   db: Queryable,
   queues: Pick<QueueSet, "all" | "catalog">,
-  options: Omit<OutboxFiguresOptions, "unorderedTypes"> = {},
+  options: OutboxFiguresOptions = {},
 ): Promise<OutboxStats> {
-  const figures = collectOutboxFigures(db, { ...options, unorderedTypes: queues.catalog.unorderedTypes });
+  const figures = collectOutboxFigures(db, options);
   const unknownTypes = countUnknownTypes(db, queues.catalog.types, options.exactBelow);
   const [outbox, queueCounts, unknown] = await Promise.all([figures, collectQueueCounts(queues), unknownTypes]);
   return {

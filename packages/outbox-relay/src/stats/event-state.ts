@@ -1,5 +1,5 @@
 import { sql, type Queryable } from "../sql/index.ts";
-import { isDispatched, relayCursorName } from "./relay-position.ts";
+import { defaultRelayCursor, isDispatched } from "../outbox/index.ts";
 
 /** One outbox event as on-call reads it (GET /api/events/:id). */
 export interface EventState {
@@ -26,15 +26,15 @@ export interface EventState {
  * $1 the event id (a UUID). Reads the primary key, the relay's cursor row and, for a pending row,
  * one probe of event_outbox_aggregate_open_idx. Plain reads, no locks.
  */
-export async function readEventState(db: Queryable, id: string, unorderedTypes: readonly string[]): Promise<EventState | undefined> {
+export async function readEventState(db: Queryable, id: string): Promise<EventState | undefined> {
   const [row] = await db.query<EventState>(sql`
     SELECT o.id::text AS id, o.event_type AS type,
-      CASE WHEN ${isDispatched(unorderedTypes)} THEN 'dispatched' ELSE o.status END AS status,
+      CASE WHEN ${isDispatched} THEN 'dispatched' ELSE o.status END AS status,
       o.attempts, o.last_error AS "lastError", o.aggregate_type AS "aggregateType", o.aggregate_id AS "aggregateId",
       o.tenant_id AS "tenantId", o.causation_id::text AS "causationId", o.payload, o.available_at AS "availableAt",
       o.created_at AS "createdAt", o.dispatched_at AS "dispatchedAt", o.processed_at AS "processedAt"
     FROM event_outbox o
-    LEFT JOIN outbox_relay_cursor c ON c.name = ${relayCursorName}
+    LEFT JOIN outbox_relay_cursor c ON c.name = ${defaultRelayCursor}
     WHERE o.id = ${id}::uuid`);
   return row;
 }

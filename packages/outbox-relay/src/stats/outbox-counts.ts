@@ -1,3 +1,4 @@
+import { holdsLater } from "../outbox/index.ts";
 import { sql, type Database, type Queryable } from "../sql/index.ts";
 import { countAhead, readPendingPass } from "./pending-pass.ts";
 import { estimateStatuses, type StatusEstimates } from "./status-estimates.ts";
@@ -36,8 +37,6 @@ export interface OutboxFigures {
 }
 
 export interface OutboxFiguresOptions {
-  /** The catalog's unordered types (EventCatalog.unorderedTypes): their events are never held. */
-  unorderedTypes: readonly string[];
   /** exactCountLimit, smaller in tests. */
   exactBelow?: number;
 }
@@ -65,16 +64,12 @@ async function countFinished(db: Queryable, limit: number, skip: Record<Finished
  * aggregate is dead). Starts from at most `limit` dead rows (event_outbox_dead_idx) and probes
  * event_outbox_aggregate_open_idx for each; unordered types neither hold nor are held. Plain reads, no locks.
  */
-async function countHeldAggregates(db: Queryable, limit: number, unorderedTypes: readonly string[]): Promise<number> {
+async function countHeldAggregates(db: Queryable, limit: number): Promise<number> {
   const [row] = await db.query<{ held: number }>(sql`
     SELECT count(DISTINCT (d.aggregate_type, d.aggregate_id))::int AS held
-    FROM (SELECT aggregate_type, aggregate_id, sequence FROM event_outbox
-          WHERE status = 'dead' AND NOT (event_type = ANY(${unorderedTypes}::text[])) LIMIT ${limit}) d
-    WHERE EXISTS (
-      SELECT 1 FROM event_outbox later
-      WHERE later.aggregate_type = d.aggregate_type AND later.aggregate_id = d.aggregate_id
-        AND later.status = 'pending' AND later.sequence > d.sequence
-        AND NOT (later.event_type = ANY(${unorderedTypes}::text[])))`);
+    FROM (SELECT aggregate_type, aggregate_id, sequence, status, ordered FROM event_outbox
+          WHERE status = 'dead' AND ordered LIMIT ${limit}) d
+    WHERE ${holdsLater}`);
   return row?.held ?? 0;
 }
 
@@ -97,7 +92,7 @@ function overLimit(status: string, estimates: StatusEstimates, limit: number, ot
  * gives the lag. Every statement runs in one snapshot (the figures add up), without JIT (its
  * compilation cost more than these statements on a large backlog).
  */
-export async function collectOutboxFigures(db: Database | Queryable, options: OutboxFiguresOptions): Promise<OutboxFigures> {
+export async function collectOutboxFigures(db: Database | Queryable, options: OutboxFiguresOptions = {}): Promise<OutboxFigures> {
   if (!("transaction" in db)) return readFigures(db, options);
   return db.transaction(
     async (tx) => {
@@ -108,12 +103,12 @@ export async function collectOutboxFigures(db: Database | Queryable, options: Ou
   );
 }
 
-async function readFigures(db: Queryable, { unorderedTypes, exactBelow = exactCountLimit }: OutboxFiguresOptions): Promise<OutboxFigures> {
+async function readFigures(db: Queryable, { exactBelow = exactCountLimit }: OutboxFiguresOptions): Promise<OutboxFigures> {
   const estimates = await estimateStatuses(db);
   const clearlyOver = (status: FinishedStatus) => (estimates.byStatus[status] ?? 0) >= exactBelow * clearlyOverFactor;
   const finished = await countFinished(db, exactBelow, { processed: clearlyOver("processed"), skipped: clearlyOver("skipped"), dead: clearlyOver("dead") });
-  const pass = await readPendingPass(db, exactBelow, unorderedTypes);
-  const heldAggregates = await countHeldAggregates(db, exactBelow, unorderedTypes);
+  const pass = await readPendingPass(db, exactBelow);
+  const heldAggregates = await countHeldAggregates(db, exactBelow);
   const estimated: EstimatedFigure[] = [];
 
   let { dispatched } = pass;

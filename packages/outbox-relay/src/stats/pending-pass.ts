@@ -1,6 +1,5 @@
-import { heldBehindEarlier, passedByRelay } from "../outbox/index.ts";
+import { defaultRelayCursor, heldBehindEarlier, passedByRelay } from "../outbox/index.ts";
 import { planEachRun, sql, type Queryable } from "../sql/index.ts";
-import { relayCursorName } from "./relay-position.ts";
 
 export interface PendingPass {
   /** Pending rows read: all of them, or the oldest `limit` in commit order. */
@@ -32,7 +31,7 @@ interface PassRow {
  * the rows free to run (not held, due). Reads event_outbox_relay_idx in order, so its cost is
  * bounded by `limit` whatever the backlog. Plain reads, no locks.
  */
-export async function readPendingPass(db: Queryable, limit: number, unorderedTypes: readonly string[]): Promise<PendingPass> {
+export async function readPendingPass(db: Queryable, limit: number): Promise<PendingPass> {
   const [row] = await db.query<PassRow>(planEachRun(sql`
     SELECT count(*)::int AS read,
       count(*) FILTER (WHERE passed)::int AS passed,
@@ -40,13 +39,13 @@ export async function readPendingPass(db: Queryable, limit: number, unorderedTyp
       count(*) FILTER (WHERE held)::int AS held,
       (extract(epoch FROM now() - min(available_at) FILTER (WHERE NOT held AND available_at <= now())) * 1000)::float8 AS lag_ms
     FROM (
-      SELECT o.available_at, coalesce(${passedByRelay}, false) AS passed, ${heldBehindEarlier(unorderedTypes)} AS held
+      SELECT o.available_at, coalesce(${passedByRelay}, false) AS passed, ${heldBehindEarlier} AS held
       FROM (
-        SELECT transaction_id, sequence, available_at, event_type, aggregate_type, aggregate_id
+        SELECT transaction_id, sequence, available_at, aggregate_type, aggregate_id, ordered
         FROM event_outbox WHERE status = 'pending'
         ORDER BY transaction_id, sequence LIMIT ${limit}
       ) o
-      LEFT JOIN outbox_relay_cursor c ON c.name = ${relayCursorName}
+      LEFT JOIN outbox_relay_cursor c ON c.name = ${defaultRelayCursor}
     ) classified`));
   const read = row?.read ?? 0;
   return { read, capped: read >= limit, passed: row?.passed ?? 0, dispatched: row?.dispatched ?? 0, held: row?.held ?? 0, lagMs: Math.max(0, Math.round(row?.lag_ms ?? 0)) };
@@ -60,9 +59,9 @@ export async function readPendingPass(db: Queryable, limit: number, unorderedTyp
 export async function countAhead(db: Queryable, limit: number): Promise<number> {
   const [row] = await db.query<{ ahead: number }>(sql`
     WITH c AS (
-      SELECT coalesce((SELECT transaction_id FROM outbox_relay_cursor WHERE name = ${relayCursorName}), '0'::xid8) AS transaction_id,
-             coalesce((SELECT sequence FROM outbox_relay_cursor WHERE name = ${relayCursorName}), 0) AS sequence,
-             coalesce((SELECT watched FROM outbox_relay_cursor WHERE name = ${relayCursorName}), '{}'::xid8[]) AS watched
+      SELECT coalesce((SELECT transaction_id FROM outbox_relay_cursor WHERE name = ${defaultRelayCursor}), '0'::xid8) AS transaction_id,
+             coalesce((SELECT sequence FROM outbox_relay_cursor WHERE name = ${defaultRelayCursor}), 0) AS sequence,
+             coalesce((SELECT watched FROM outbox_relay_cursor WHERE name = ${defaultRelayCursor}), '{}'::xid8[]) AS watched
     )
     SELECT
       (SELECT count(*) FROM (

@@ -5,6 +5,7 @@ import { createLogger, type Logger } from "../logger/index.ts";
 import { createMetrics, type Metrics } from "../metrics/index.ts";
 import { EventProcessor, prismaTransactions, type HandlerMap, type Outcome, type PrismaClientLike, type PrismaTransaction } from "../processor/index.ts";
 import { createQueues, createRedis, watchQueueStore } from "../queues/index.ts";
+import { markUnordered } from "../outbox/index.ts";
 import { OutboxScanner, recoverLostJobs } from "../relay/index.ts";
 import { outboxRetention, startSchedules, type Schedule } from "../schedules/index.ts";
 import { Database, type Queryable } from "../sql/index.ts";
@@ -164,6 +165,7 @@ export async function startWorker<C extends EventCatalog, P extends PrismaClient
     },
   );
   await db.warm();
+  await markUnorderedRows(db, catalog.unorderedTypes, logger);
   // One rescue pass at a time: the interval's and the one a lost queue store asks for.
   let recovering: Promise<unknown> = Promise.resolve();
   const recover = () =>
@@ -202,4 +204,14 @@ export async function startWorker<C extends EventCatalog, P extends PrismaClient
       logger.info("worker stopped");
     },
   };
+}
+
+/** Unfinished rows stored ordered though the catalog calls their type unordered (docs/upgrading.md): marked at each start. */
+async function markUnorderedRows(db: Queryable, types: readonly string[], logger: Logger): Promise<void> {
+  try {
+    const marked = await markUnordered(db, types);
+    if (marked > 0) logger.info({ events: marked }, "unfinished events of unordered types marked unordered");
+  } catch (error) {
+    logger.error({ err: error }, "could not mark unfinished events of unordered types: they keep their aggregate's order until the next start");
+  }
 }

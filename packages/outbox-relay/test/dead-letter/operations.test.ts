@@ -35,9 +35,9 @@ async function insert(...rows: Row[]): Promise<string[]> {
     const type = row.type ?? "AccountOpened";
     const payload = { accountId: aggregateId, name: "Acme", slug: `acme-${aggregateId.slice(0, 8)}`, openedAt: new Date().toISOString() };
     await database.sql.execute(sql`
-      INSERT INTO event_outbox (id, event_type, aggregate_type, aggregate_id, payload, status, attempts, last_error, created_at)
+      INSERT INTO event_outbox (id, event_type, aggregate_type, aggregate_id, payload, status, attempts, last_error, created_at, ordered)
       VALUES (${ids[i]}::uuid, ${type}, 'account', ${aggregateId}, ${JSON.stringify(payload)}::jsonb, ${row.status},
-        ${row.status === "dead" ? 3 : 0}, ${row.status === "dead" ? "boom" : null}, ${row.createdAt ?? new Date()})`);
+        ${row.status === "dead" ? 3 : 0}, ${row.status === "dead" ? "boom" : null}, ${row.createdAt ?? new Date()}, ${testEvents.policyOf(type).ordered})`);
   }
   await database.sql.execute(sql`
     UPDATE outbox_relay_cursor c SET transaction_id = last.transaction_id, sequence = last.sequence

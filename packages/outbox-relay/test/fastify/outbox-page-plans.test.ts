@@ -1,10 +1,9 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { testEvents, useTestDatabase } from "@outbox/testing";
+import { useTestDatabase } from "@outbox/testing";
 import { heldAggregates, listEvents, type EventFilters } from "../../src/fastify/outbox-page/queries.ts";
 import type { Queryable, Statement } from "../../src/sql/index.ts";
 
 const database = useTestDatabase();
-const unordered = testEvents.unorderedTypes;
 
 /** The statement a query function sends, without running it. */
 async function statementOf(run: (db: Queryable) => Promise<unknown>): Promise<Statement> {
@@ -66,24 +65,24 @@ describe("the outbox page's statements read indexes on a large table", () => {
     ["the events one caused", { causedBy: "00000000-0000-4000-8000-000000000000" }, undefined, "event_outbox_caused_by_idx"],
   ];
   it.each(cases)("%s", async (_name, filters, before, index) => {
-    const plan = await planOf(await statementOf((db) => listEvents(db, filters, { before, limit: 50 }, unordered)));
+    const plan = await planOf(await statementOf((db) => listEvents(db, filters, { before, limit: 50 })));
     const outbox = plan.filter((node) => node["Relation Name"] === "event_outbox" || node["Index Name"]?.startsWith("event_outbox"));
     expect(outbox.map((node) => node["Node Type"])).not.toContain("Seq Scan");
     expect(outbox.map((node) => node["Index Name"] ?? "").some((name) => name.startsWith(index))).toBe(true);
   });
 
   it("held aggregates walk the dead events' index", async () => {
-    const plan = await planOf(await statementOf((db) => heldAggregates(db, 200, unordered)));
+    const plan = await planOf(await statementOf((db) => heldAggregates(db, 200)));
     expect(plan.map((node) => node["Node Type"])).not.toContain("Seq Scan");
     expect(plan.map((node) => node["Index Name"])).toContain("event_outbox_dead_idx");
   });
 
   it("a page is right at the end of the table", async () => {
-    const first = await listEvents(database.sql, { tenantId: "tenant-7" }, { limit: 3 }, unordered);
+    const first = await listEvents(database.sql, { tenantId: "tenant-7" }, { limit: 3 });
     expect(first.events).toHaveLength(3);
     const sequences = first.events.map((event) => BigInt(event.sequence));
     expect([...sequences].sort((a, b) => (a > b ? -1 : 1))).toEqual(sequences);
-    const second = await listEvents(database.sql, { tenantId: "tenant-7" }, { before: first.next!, limit: 3 }, unordered);
+    const second = await listEvents(database.sql, { tenantId: "tenant-7" }, { before: first.next!, limit: 3 });
     expect(BigInt(second.events[0]!.sequence) < sequences.at(-1)!).toBe(true);
   });
 });

@@ -95,6 +95,18 @@ describe("publish", () => {
     expect(rows.map((r) => (r.payload as { reason: string }).reason)).toEqual(["first", "second", "third"]);
   });
 
+  it("records on each row whether its type runs in its aggregate's order", async () => {
+    const accountId = randomUUID();
+    const ids = await database.prisma.$transaction((tx) =>
+      testEvents.publishMany(tx, [accountOpened(accountId, `acme-${accountId}`), { type: "ReceiptSent", payload: { receiverId: randomUUID(), accountId } }]),
+    );
+    const rows = await database.prisma.eventOutbox.findMany({ where: { id: { in: ids } }, orderBy: { sequence: "asc" } });
+    expect(rows.map((row) => [row.eventType, row.ordered])).toEqual([
+      ["AccountOpened", true],
+      ["ReceiptSent", false],
+    ]);
+  });
+
   it("accepts a row written by plain SQL with only the required columns", async () => {
     const id = randomUUID();
     await database.prisma.$executeRaw`INSERT INTO event_outbox (id, event_type, aggregate_type, aggregate_id, payload)
@@ -102,6 +114,7 @@ describe("publish", () => {
     const row = await database.prisma.eventOutbox.findUniqueOrThrow({ where: { id } });
     expect(row.status).toBe("pending");
     expect(row.attempts).toBe(0);
+    expect(row.ordered).toBe(true);
     expect(row.availableAt.getTime()).toBeLessThanOrEqual(Date.now() + 1000);
     await expect(database.prisma.$executeRaw`UPDATE event_outbox SET status = 'lost' WHERE id = ${id}::uuid`).rejects.toThrow(
       /event_outbox_status_check/,

@@ -78,7 +78,8 @@ const statuses = async (db: Database, ids: string[]) =>
 /** Fills the outbox, migrates, runs today's worker; checks that every row ends where it should, each handled once. */
 async function upgradeAndHandle({ url, db }: { url: string; db: Database }, expected: { applied: string[]; baselined: string[] }): Promise<void> {
   const held = randomUUID();
-  const [passed, dispatched, processed, skipped, dead, heldBehindDead, receipt, invalid] = await insert(db, [
+  const withDeadReceipt = randomUUID();
+  const [passed, dispatched, processed, skipped, dead, heldBehindDead, receipt, invalid, deadReceipt, afterDeadReceipt] = await insert(db, [
     { status: "pending" },
     { status: "dispatched" },
     { status: "processed" },
@@ -87,6 +88,9 @@ async function upgradeAndHandle({ url, db }: { url: string; db: Database }, expe
     { status: "pending", type: "AccountClosed", accountId: held },
     { status: "pending", type: "ReceiptSent" },
     { status: "pending", payload: { accountId: "no name" } },
+    // A dead receipt (unordered) holds nothing back, though the row, older than the column, is stored ordered.
+    { status: "dead", type: "ReceiptSent", accountId: withDeadReceipt },
+    { status: "pending", accountId: withDeadReceipt },
   ]);
   await moveCursorPastRows(db);
   const [unread, delayed] = await insert(db, [{ status: "pending" }, { status: "pending", availableInMs: 1000 }]);
@@ -100,10 +104,12 @@ async function upgradeAndHandle({ url, db }: { url: string; db: Database }, expe
   const worker = await startWorker({ catalog: testEvents, handlers, databaseUrl: url, redisUrl: redis.url, queuePrefix: redis.prefix, logger, recoveryIntervalMs: 500 });
   const queues = createQueues(createRedis({ url: redis.url }, "producer"), redis.prefix, testEvents);
   try {
-    const all = [passed, dispatched, processed, skipped, dead, heldBehindDead, receipt, invalid, unread, delayed] as string[];
-    const settled = ["processed", "processed", "processed", "skipped", "dead", "pending", "processed", "dead", "processed", "processed"];
+    const all = [passed, dispatched, processed, skipped, dead, heldBehindDead, receipt, invalid, deadReceipt, afterDeadReceipt, unread, delayed] as string[];
+    const settled = ["processed", "processed", "processed", "skipped", "dead", "pending", "processed", "dead", "dead", "processed", "processed", "processed"];
     await waitFor(async () => JSON.stringify(await statuses(db, all)) === JSON.stringify(settled), { timeoutMs: 30_000, message: `statuses ${settled.join(", ")}` });
-    expect(new Set(handled)).toEqual(new Set([passed, dispatched, receipt, unread, delayed]));
+    expect(new Set(handled)).toEqual(new Set([passed, dispatched, receipt, afterDeadReceipt, unread, delayed]));
+    const ordering = await db.query<{ id: string; ordered: boolean }>(sql`SELECT id::text, ordered FROM event_outbox WHERE id = ANY(${[deadReceipt!, heldBehindDead!]}::uuid[])`);
+    expect(Object.fromEntries(ordering.map((row) => [row.id, row.ordered]))).toEqual({ [deadReceipt!]: false, [heldBehindDead!]: true });
     const [invalidRow] = await db.query<{ last_error: string }>(sql`SELECT last_error FROM event_outbox WHERE id = ${invalid}::uuid`);
     expect(invalidRow?.last_error).toContain("name");
 
@@ -111,7 +117,7 @@ async function upgradeAndHandle({ url, db }: { url: string; db: Database }, expe
     await retryDead(db, queues, dead!);
     await waitFor(async () => (await statuses(db, [dead!, heldBehindDead!])).every((status) => status === "processed"), { message: "the retried event and the one it held" });
     expect(handled.slice(-2)).toEqual([dead, heldBehindDead]);
-    expect(handled).toHaveLength(7);
+    expect(handled).toHaveLength(8);
   } finally {
     await worker.stop();
     await queues.close();

@@ -16,8 +16,8 @@ async function insert(status: string, aggregateId = randomUUID()): Promise<strin
   return row!.id;
 }
 
-const statusOf = async (id: string) => (await readEventState(database.sql, id, testEvents.unorderedTypes))?.status;
-const counts = async () => (await collectOutboxFigures(database.sql, { unorderedTypes: testEvents.unorderedTypes })).counts;
+const statusOf = async (id: string) => (await readEventState(database.sql, id))?.status;
+const counts = async () => (await collectOutboxFigures(database.sql)).counts;
 
 describe("pending → dispatched, as on-call reads it", () => {
   it("reads a pending row as dispatched once the relay has passed it, not while its transaction is watched", async () => {
@@ -53,6 +53,6 @@ describe("pending → dispatched, as on-call reads it", () => {
   });
 
   it("returns nothing for an unknown id", async () => {
-    expect(await readEventState(database.sql, randomUUID(), testEvents.unorderedTypes)).toBeUndefined();
+    expect(await readEventState(database.sql, randomUUID())).toBeUndefined();
   });
 });

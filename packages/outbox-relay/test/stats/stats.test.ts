@@ -25,6 +25,7 @@ const row = (status: string, { aggregateId = randomUUID(), type = "AccountOpened
   aggregateId,
   payload: {},
   status,
+  ordered: testEvents.policyOf(type).ordered,
   availableAt: new Date(Date.now() - ageMs),
   createdAt: new Date(Date.now() - ageMs),
   ...(status === "processed" || status === "skipped" ? { processedAt: new Date() } : {}),

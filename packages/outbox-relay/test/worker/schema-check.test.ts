@@ -87,7 +87,7 @@ describe("a worker on a database that lacks a migration", () => {
     const worker = await startOn(url, logs.logger);
 
     const answer = await notReady(worker.healthPort);
-    const lacking = `the database lacks migration ${second} (no column event_outbox.traceparent; no row 'default' in outbox_relay_cursor), then ${last}: run \`outbox-relay migrate\``;
+    const lacking = `the database lacks migration ${second} (no column event_outbox.traceparent; no row 'default' in outbox_relay_cursor), then ${names.slice(3).join(", ")}: run \`outbox-relay migrate\``;
     expect(answer.body).toMatchObject({ error: `schema: ${lacking}`, checks: { postgres: "ok", redis: "ok", schema: lacking } });
     await sleep(10 * checkIntervalMs); // ten checks more: still one line
     expect(logs.errors()).toEqual([`${lacking}; the worker waits for it (/readyz answers 503)`]);

@@ -31,7 +31,6 @@ function withoutEmpty(value: unknown): unknown {
 export async function outboxHtmlRoutes(parent: FastifyInstance, { db, queues, admin }: AdminContext): Promise<void> {
   const app = parent.withTypeProvider<ZodTypeProvider>();
   const { catalog } = queues;
-  const { unorderedTypes } = catalog;
   const replayFields = replayForm(catalog.types);
   const schema = { hide: true };
 
@@ -51,19 +50,19 @@ export async function outboxHtmlRoutes(parent: FastifyInstance, { db, queues, ad
   });
 
   async function renderEvent(reply: FastifyReply, id: string, message?: Banner, status = 200) {
-    const event = await readEventState(db, id, unorderedTypes);
+    const event = await readEventState(db, id);
     if (!event) return send(reply, problemView("Not found", `no event with id ${id}`), 404);
-    const [holder, caused] = await Promise.all([holderOf(db, id, unorderedTypes), listEvents(db, { causedBy: id }, { limit: causedPageSize }, unorderedTypes)]);
+    const [holder, caused] = await Promise.all([holderOf(db, id), listEvents(db, { causedBy: id }, { limit: causedPageSize })]);
     return send(reply, eventView(catalog, event, caused, holder, message), status);
   }
 
   async function renderHeld(reply: FastifyReply, limit: number, message?: Banner, status = 200) {
-    return send(reply, heldView(await heldAggregates(db, limit, unorderedTypes), limit, message), status);
+    return send(reply, heldView(await heldAggregates(db, limit), limit, message), status);
   }
 
   app.get(outboxPath, { schema: { ...schema, querystring: listQuery } }, async (request, reply) => {
     const { before, limit, ...filters } = request.query;
-    return send(reply, listView(catalog, filters, await listEvents(db, filters, { before, limit }, unorderedTypes), limit));
+    return send(reply, listView(catalog, filters, await listEvents(db, filters, { before, limit }), limit));
   });
 
   app.get(`${outboxPath}/events/:id`, { schema: { ...schema, params: idParams, querystring: eventNotice } }, async (request, reply) => {

@@ -18,14 +18,13 @@ export const causedPageSize = 20;
 export async function outboxJsonRoutes(parent: FastifyInstance, { db, queues }: AdminContext): Promise<void> {
   const app = parent.withTypeProvider<ZodTypeProvider>();
   const tags = ["admin"];
-  const { unorderedTypes } = queues.catalog;
 
   app.get(
     `${outboxPath}/api/events`,
     { schema: { tags, summary: "Outbox events, newest first, filtered, in keyset pages (Postgres' rows)", querystring: listQuery, response: answers({ 200: eventPageJson }, [400, ...adminRefusals]) } },
     async (request) => {
       const { before, limit, ...filters } = request.query;
-      const page = await listEvents(db, filters, { before, limit }, unorderedTypes);
+      const page = await listEvents(db, filters, { before, limit });
       return { events: page.events.map(summaryToJson), next: page.next };
     },
   );
@@ -35,9 +34,9 @@ export async function outboxJsonRoutes(parent: FastifyInstance, { db, queues }: 
     { schema: { tags, summary: "One outbox event: its row, payload, what holds it, the events it caused", params: idParams, response: answers({ 200: eventJson }, [400, 404, ...adminRefusals]) } },
     async (request) => {
       const { id } = request.params;
-      const event = await readEventState(db, id, unorderedTypes);
+      const event = await readEventState(db, id);
       if (!event) throw eventNotFound(id);
-      const [holder, caused] = await Promise.all([holderOf(db, id, unorderedTypes), listEvents(db, { causedBy: id }, { limit: causedPageSize }, unorderedTypes)]);
+      const [holder, caused] = await Promise.all([holderOf(db, id), listEvents(db, { causedBy: id }, { limit: causedPageSize })]);
       return { event: eventToJson(event, holder), caused: { events: caused.events.map(summaryToJson), next: caused.next } };
     },
   );
@@ -45,6 +44,6 @@ export async function outboxJsonRoutes(parent: FastifyInstance, { db, queues }: 
   app.get(
     `${outboxPath}/api/held`,
     { schema: { tags, summary: "Aggregates held back by a dead event, oldest first, with the event that holds each", querystring: heldQuery, response: answers({ 200: heldJson }, [400, ...adminRefusals]) } },
-    async (request) => ({ aggregates: (await heldAggregates(db, request.query.limit, unorderedTypes)).map(heldToJson) }),
+    async (request) => ({ aggregates: (await heldAggregates(db, request.query.limit)).map(heldToJson) }),
   );
 }

@@ -1,6 +1,5 @@
-import { heldBehindEarlier } from "../../outbox/index.ts";
+import { defaultRelayCursor, heldBehindEarlier, heldByDead, holdsLater, isDispatched, openOrderedOf } from "../../outbox/index.ts";
 import { empty, join, raw, sql, type Queryable, type Statement } from "../../sql/index.ts";
-import { isDispatched, relayCursorName } from "../../stats/index.ts";
 
 /** The statuses a row is stored with, as the page filters them (a pending row reads `dispatched` once its job is in Redis). */
 export const listableStatuses = ["pending", "processed", "dead", "skipped"] as const;
@@ -69,7 +68,6 @@ export async function listEvents(
   db: Queryable,
   filters: EventFilters,
   { before, limit }: { before?: string | undefined; limit: number },
-  unorderedTypes: readonly string[],
 ): Promise<EventPage> {
   const conditions: Statement[] = [];
   if (filters.status) conditions.push(statusConditions[filters.status]);
@@ -81,15 +79,15 @@ export async function listEvents(
   if (before) conditions.push(sql`o.sequence < ${before}::bigint`);
   const where = conditions.length > 0 ? sql`WHERE ${join(conditions, " AND ")}` : empty;
   const rows = await db.query<EventSummary>(sql`
-    SELECT ${summaryColumns}, CASE WHEN ${isDispatched(unorderedTypes)} THEN 'dispatched' ELSE o.status END AS status
+    SELECT ${summaryColumns}, CASE WHEN ${isDispatched} THEN 'dispatched' ELSE o.status END AS status
     FROM (
       SELECT o.id, o.sequence, o.transaction_id, o.event_type, o.aggregate_type, o.aggregate_id, o.tenant_id, o.status,
-        o.attempts, o.last_error, o.causation_id, o.created_at, o.processed_at
+        o.attempts, o.last_error, o.causation_id, o.created_at, o.processed_at, o.ordered
       FROM event_outbox o
       ${where}
       ORDER BY o.sequence DESC
       LIMIT ${limit + 1}) o
-    LEFT JOIN outbox_relay_cursor c ON c.name = ${relayCursorName}
+    LEFT JOIN outbox_relay_cursor c ON c.name = ${defaultRelayCursor}
     ORDER BY o.sequence DESC`);
   const events = rows.slice(0, limit);
   return { events, next: rows.length > limit ? events.at(-1)!.sequence : null };
@@ -107,18 +105,16 @@ export interface Holder {
  * of its aggregate that is pending or dead (the head its aggregate waits on); none when it is free to run. One
  * probe of event_outbox_aggregate_open_idx; plain reads, no locks.
  */
-export async function holderOf(db: Queryable, id: string, unorderedTypes: readonly string[]): Promise<Holder | undefined> {
+export async function holderOf(db: Queryable, id: string): Promise<Holder | undefined> {
   const [row] = await db.query<Holder>(sql`
     SELECT h.id::text AS id, h.event_type AS type, h.status
     FROM event_outbox o
     CROSS JOIN LATERAL (
       SELECT e.id, e.event_type, e.status FROM event_outbox e
-      WHERE e.aggregate_type = o.aggregate_type AND e.aggregate_id = o.aggregate_id
-        AND e.status IN ('pending', 'dead') AND e.sequence < o.sequence
-        AND NOT (e.event_type = ANY(${unorderedTypes}::text[]))
+      WHERE ${openOrderedOf("e", "o")} AND e.sequence < o.sequence
       ORDER BY e.sequence
       LIMIT 1) h
-    WHERE o.id = ${id}::uuid AND o.status = 'pending' AND ${heldBehindEarlier(unorderedTypes)}`);
+    WHERE o.id = ${id}::uuid AND o.status = 'pending' AND ${heldBehindEarlier}`);
   return row;
 }
 
@@ -146,22 +142,16 @@ export const heldCountLimit = 1000;
  * order with one probe of event_outbox_aggregate_open_idx each and stops at the limit; the count
  * of held events per aggregate is bounded. Plain reads, no locks.
  */
-export async function heldAggregates(db: Queryable, limit: number, unorderedTypes: readonly string[]): Promise<HeldAggregate[]> {
+export async function heldAggregates(db: Queryable, limit: number): Promise<HeldAggregate[]> {
   return db.query<HeldAggregate>(sql`
     SELECT d.aggregate_type AS "aggregateType", d.aggregate_id AS "aggregateId", d.tenant_id AS "tenantId", d.id::text AS "deadId",
       d.event_type AS "deadType", d.last_error AS "lastError", d.attempts, d.created_at AS "deadSince",
       (SELECT count(*)::int FROM (
          SELECT 1 FROM event_outbox later
-         WHERE later.aggregate_type = d.aggregate_type AND later.aggregate_id = d.aggregate_id
-           AND later.status = 'pending' AND later.sequence > d.sequence
-           AND NOT (later.event_type = ANY(${unorderedTypes}::text[]))
+         WHERE ${heldByDead}
          LIMIT ${heldCountLimit}) h) AS "heldEvents"
     FROM event_outbox d
-    WHERE d.status = 'dead' AND NOT (d.event_type = ANY(${unorderedTypes}::text[])) AND EXISTS (
-      SELECT 1 FROM event_outbox later
-      WHERE later.aggregate_type = d.aggregate_type AND later.aggregate_id = d.aggregate_id
-        AND later.status = 'pending' AND later.sequence > d.sequence
-        AND NOT (later.event_type = ANY(${unorderedTypes}::text[])))
+    WHERE ${holdsLater}
     ORDER BY d.created_at, d.id
     LIMIT ${limit}`);
 }

@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "event_outbox" ADD COLUMN     "ordered" BOOLEAN NOT NULL DEFAULT true;
+
