@@ -2,7 +2,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["**/node_modules/**", "**/dist/**", "packages/db/src/generated/**", "**/.turbo/**"] },
+  { ignores: ["**/node_modules/**", "**/dist/**", "packages/db/src/generated/**", "examples/*/src/generated/**", "**/.turbo/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -26,9 +26,10 @@ export default tseslint.config(
   },
   { files: ["eslint.config.js"], ...tseslint.configs.disableTypeChecked },
   {
-    // A service outside the workspace, installed from the packed engine by examples/test: no types
-    // here, and its configuration is its own process.env.
-    files: ["examples/minimal/**"],
+    // Services outside the workspace, installed from the packed engine by examples/test (and type
+    // checked there, prisma-service with its generated client): no types here, and their
+    // configuration is their own process.env.
+    files: ["examples/minimal/**", "examples/prisma-service/**"],
     ...tseslint.configs.disableTypeChecked,
     rules: { ...tseslint.configs.disableTypeChecked.rules, "no-restricted-properties": "off" },
   },

@@ -2,49 +2,25 @@
 // the example copied into an empty project outside the workspace, installed from that tarball with
 // npm (its third-party dependencies from the registry), type checked against the installed
 // declarations, and run against the real Postgres and Redis.
-import { execFile } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestRedis, databaseUrl, dropDatabase, nodeBinary, onServer, uniqueName } from "@outbox/testing";
+import { filesUnder, installExample, packEngine, sh, userEnv, type Packed } from "./install.ts";
 
-const root = path.resolve(import.meta.dirname, "../..");
 const work = mkdtempSync(path.join(os.tmpdir(), "outbox-minimal-"));
 const project = path.join(work, "greetings-service");
 const installed = path.join(project, "node_modules", "outbox-relay");
 const database = uniqueName("outbox_minimal");
 const redis = createTestRedis();
 
-// As in a user's shell: nothing of this workspace's pnpm run, nor of the test's own settings.
-const userEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(npm|pnpm)_/i.test(key) && !["NODE_ENV", "LOG_LEVEL"].includes(key)));
-
-/** Runs a command; a failure's message carries its output (tsc and npm report on stdout). */
-async function sh(command: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): Promise<string> {
-  try {
-    return (await promisify(execFile)(command, args, { ...options, maxBuffer: 16 * 1024 * 1024 })).stdout;
-  } catch (error) {
-    const { stdout = "", stderr = "" } = error as { stdout?: string; stderr?: string };
-    throw new Error(`${command} ${args.join(" ")} failed:\n${stdout}\n${stderr}`, { cause: error });
-  }
-}
-
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile()).map((entry) => path.relative(dir, path.join(entry.parentPath, entry.name)));
-}
-
-let packed: { name: string; version: string; tarball: string };
+let packed: Packed;
 
 beforeAll(async () => {
-  packed = JSON.parse(await sh(process.execPath, [path.join(root, "scripts", "pack.mjs"), path.join(work, "tarballs")], { cwd: root })) as typeof packed;
-  cpSync(path.join(root, "examples", "minimal"), project, { recursive: true, filter: (source) => !source.includes("node_modules") });
-  const manifestFile = path.join(project, "package.json");
-  const manifest = JSON.parse(readFileSync(manifestFile, "utf8")) as { dependencies: Record<string, string> };
-  manifest.dependencies["outbox-relay"] = `file:${packed.tarball}`;
-  writeFileSync(manifestFile, JSON.stringify(manifest, null, 2));
-  await sh("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund"], { cwd: project, env: userEnv });
+  packed = await packEngine(path.join(work, "tarballs"));
+  await installExample("minimal", project, packed);
 }, 300_000);
 
 const otherNodes = [22, 24] as const;
