@@ -75,7 +75,10 @@ describe("examples/prisma-service installed from the packed tarball", () => {
     }
 
     const folders = readdirSync(migrations, { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort();
-    expect(folders.map((name) => name.replace(/^\d{14}_/, ""))).toEqual([...engineFiles.map((file) => `outbox_relay_${file.slice(0, 4)}`), "tickets"]);
+    // The engine's files as migrations of their own, in the engine's order, beside the service's (0005 came after its tickets table).
+    const names = folders.map((name) => name.replace(/^\d{14}_/, ""));
+    expect(names.filter((name) => name !== "tickets")).toEqual(engineFiles.map((file) => `outbox_relay_${file.slice(0, 4)}`));
+    expect(names).toContain("tickets");
     const { applied } = await migrate(databaseUrl(database), migrations);
     expect(applied).toEqual(folders);
   }, 60_000);

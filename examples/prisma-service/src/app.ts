@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { randomUUID, timingSafeEqual } from "node:crypto";
 import Fastify from "fastify";
 import { outboxAdminPlugin } from "outbox-relay/fastify";
 import { z } from "zod";
@@ -44,8 +44,15 @@ export async function buildApp({ prisma, databaseUrl, redisUrl, queuePrefix, adm
     redis: redisUrl,
     queuePrefix,
     authenticate: async (request, reply) => {
-      if (request.headers.authorization !== `Bearer ${adminToken}`) return reply.status(401).send({ error: "admins only", code: "UNAUTHORIZED" });
+      if (!sameSecret(request.headers.authorization ?? "", `Bearer ${adminToken}`)) return reply.status(401).send({ error: "admins only", code: "UNAUTHORIZED" });
     },
   });
   return app;
+}
+
+/** Compares in constant time, so that the answer's timing tells nothing of the token. */
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
 }
