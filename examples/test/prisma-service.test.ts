@@ -14,7 +14,7 @@ import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { migrate } from "@outbox/db";
-import { createTestRedis, databaseUrl, dropDatabase, uniqueName } from "@outbox/testing";
+import { createTestRedis, databaseUrl, dropDatabase, nodeBinary, uniqueName } from "@outbox/testing";
 import { installExample, packEngine, sh, userEnv } from "./install.ts";
 
 const work = mkdtempSync(path.join(os.tmpdir(), "outbox-prisma-service-"));
@@ -25,6 +25,9 @@ const redis = createTestRedis();
 const adminToken = randomBytes(24).toString("hex");
 const env = { ...userEnv, DATABASE_URL: databaseUrl(database), REDIS_URL: redis.url, QUEUE_PREFIX: redis.prefix, ADMIN_TOKEN: adminToken };
 
+const otherNodes = [22, 24] as const;
+const otherDatabases = otherNodes.map((major) => uniqueName(`outbox_prisma_service_node${major}`));
+
 let npmOutput: string;
 
 beforeAll(async () => {
@@ -34,7 +37,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
-  await dropDatabase(database);
+  for (const name of [database, ...otherDatabases]) await dropDatabase(name);
   await redis.clean();
 });
 
@@ -106,4 +109,14 @@ describe("examples/prisma-service installed from the packed tarball", () => {
     const stats = JSON.parse(await sh(path.join(project, "node_modules", ".bin", "outbox-relay"), ["stats", "--json"], { cwd: project, env })) as { outbox: Record<string, number> };
     expect(stats.outbox).toMatchObject({ pending: 0, processed: 1, dead: 0 });
   }, 60_000);
+
+  it.each(otherNodes.map((major, i) => [major, otherDatabases[i]!] as const))("runs on Node %i, as installed", async (major, name) => {
+    const node = await nodeBinary(major);
+    await migrate(databaseUrl(name), migrations);
+    const nodeEnv = { ...env, PATH: `${path.dirname(node)}:${userEnv.PATH ?? ""}`, DATABASE_URL: databaseUrl(name), QUEUE_PREFIX: `${redis.prefix}node${major}` };
+    expect(await sh(node, ["--version"], { cwd: project, env: nodeEnv })).toMatch(new RegExp(`^v${major}\\.`));
+    expect(await sh(node, ["--import", "tsx", "src/main.ts"], { cwd: project, env: nodeEnv })).toMatch(/^Ticket [0-9a-f-]{36} triaged, priority high$/m);
+    const stats = JSON.parse(await sh(node, [path.join(project, "node_modules", ".bin", "outbox-relay"), "stats", "--json"], { cwd: project, env: nodeEnv })) as { outbox: Record<string, number> };
+    expect(stats.outbox).toMatchObject({ processed: 1, dead: 0 });
+  }, 300_000);
 });
