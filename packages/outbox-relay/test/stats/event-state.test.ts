@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { sql } from "../../src/sql/index.ts";
-import { testEvents, useTestDatabase } from "@outbox/testing";
+import { useTestDatabase } from "@outbox/testing";
 import { collectOutboxFigures, readEventState } from "../../src/stats/index.ts";
 import { moveRelayPastEveryRow } from "./relay.ts";
 

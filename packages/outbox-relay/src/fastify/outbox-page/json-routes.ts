@@ -15,7 +15,7 @@ export const causedPageSize = 20;
  * The outbox page's data as JSON, under /admin/outbox/api. Retry, skip and replay are the admin
  * API's (/admin/api/dlq/…, /admin/api/replay).
  */
-export async function outboxJsonRoutes(parent: FastifyInstance, { db, queues }: AdminContext): Promise<void> {
+export async function outboxJsonRoutes(parent: FastifyInstance, { db }: AdminContext): Promise<void> {
   const app = parent.withTypeProvider<ZodTypeProvider>();
   const tags = ["admin"];
 
