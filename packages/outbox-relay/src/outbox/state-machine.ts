@@ -228,10 +228,14 @@ export async function pruneFinished(db: Queryable, olderThan: Date, limit: numbe
  * catalog's unordered ones) that were stored ordered: written before migration 0005, or by a
  * publisher that did not set the column (plain SQL, an older version). From then on they neither
  * wait nor hold their aggregate's later events. Returns how many changed; a worker runs it at start.
+ * A row another session holds (being handled, or an admin's action) is left, never waited on.
  */
 export async function markUnordered(db: Queryable, types: readonly string[]): Promise<number> {
   if (types.length === 0) return 0;
   return db.execute(sql`
     UPDATE event_outbox SET ordered = false
-    WHERE status IN ('pending', 'dead') AND ordered AND event_type = ANY(${types}::text[])`);
+    WHERE id IN (
+      SELECT id FROM event_outbox
+      WHERE status IN ('pending', 'dead') AND ordered AND event_type = ANY(${types}::text[])
+      FOR UPDATE SKIP LOCKED)`);
 }
