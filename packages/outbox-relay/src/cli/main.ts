@@ -1,3 +1,4 @@
+import { adminOf } from "../admin/admin.ts";
 import { defineEvents, type EventCatalog } from "../events/index.ts";
 import { describeConnectionError } from "../health/index.ts";
 import { maskUrlCredentials } from "../logger/index.ts";
@@ -82,7 +83,7 @@ async function runConnected(
   connection.on("error", (error: Error) => (redisError = error));
   const queues = createQueues(connection, settings.queuePrefix, settings.catalog ?? defineEvents({}));
   try {
-    await runCommand({ db, queues, retryBackoffMs: settings.retryBackoffMs, out: stdout, json }, command);
+    await runCommand({ admin: adminOf(db, queues, { retryBackoffMs: settings.retryBackoffMs }), out: stdout, json }, command);
     return exitCodes.ok;
   } catch (error) {
     if (error instanceof OperationError) return fail(error.code, error.message, exitCodes.operation);

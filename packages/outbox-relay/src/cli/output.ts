@@ -1,16 +1,12 @@
-import type { QueueSet } from "../queues/index.ts";
-import type { Database } from "../sql/index.ts";
+import type { OutboxAdmin } from "../admin/admin.ts";
 
 export interface Output {
   write(text: string): void;
 }
 
-/** What every command receives: its connections, where to print, and whether to print JSON. */
+/** What every command receives: the admin operations on its connections, where to print, and whether to print JSON. */
 export interface CommandContext {
-  db: Database;
-  queues: QueueSet;
-  /** RETRY_BACKOFF_MS, for the jobs a dead-letter retry or skip queues. */
-  retryBackoffMs?: number | undefined;
+  admin: Omit<OutboxAdmin, "close">;
   out: Output;
   json: boolean;
 }

@@ -1,5 +1,5 @@
-import { deadListResult, retryResult, skipResult, type DeadListResult, type RetryResult, type SkipResult } from "../../admin/results.ts";
-import { DeadLetterError, listDead, ReleaseNotQueuedError, retryAllDead, retryDead, skipDead } from "../../dead-letter/index.ts";
+import type { DeadListResult, RetryResult, SkipResult } from "../../admin/results.ts";
+import { DeadLetterError, ReleaseNotQueuedError } from "../../dead-letter/index.ts";
 import { OperationError } from "../errors.ts";
 import { humanAge, print, table, truncate, type CommandContext } from "../output.ts";
 
@@ -10,7 +10,7 @@ function asOperationError(error: unknown): never {
 
 /** `outbox dlq list [--type T] [--limit N]`: dead events, oldest first, from Postgres. */
 export async function dlqListCommand(ctx: CommandContext, { type, limit }: { type?: string; limit?: number }): Promise<DeadListResult> {
-  const result = deadListResult(await listDead(ctx.db, { ...(type ? { type } : {}), ...(limit ? { limit } : {}) }));
+  const result = await ctx.admin.listDead({ type, limit });
   print(ctx, result, () =>
     result.events.length === 0
       ? "no dead events"
@@ -31,15 +31,14 @@ export async function dlqListCommand(ctx: CommandContext, { type, limit }: { typ
 
 /** `outbox dlq retry <id>`: the dead event goes back to pending and runs again. */
 export async function dlqRetryCommand(ctx: CommandContext, eventId: string): Promise<RetryResult> {
-  await retryDead(ctx.db, ctx.queues, eventId, { retryBackoffMs: ctx.retryBackoffMs }).catch(asOperationError);
-  const result = retryResult([eventId]);
+  const result = await ctx.admin.retryDead(eventId).catch(asOperationError);
   print(ctx, result, () => `retried ${eventId}`);
   return result;
 }
 
 /** `outbox dlq retry --all [--type T]`: every dead event (of that type) goes back to pending. */
 export async function dlqRetryAllCommand(ctx: CommandContext, { type }: { type?: string }): Promise<RetryResult> {
-  const result = retryResult(await retryAllDead(ctx.db, ctx.queues, { ...(type ? { type } : {}), retryBackoffMs: ctx.retryBackoffMs }));
+  const result = await ctx.admin.retryAllDead({ type });
   const count = result.retried.length;
   print(ctx, result, () => `retried ${count} dead event${count === 1 ? "" : "s"}${type ? ` of type ${type}` : ""}`);
   return result;
@@ -47,8 +46,7 @@ export async function dlqRetryAllCommand(ctx: CommandContext, { type }: { type?:
 
 /** `outbox dlq skip <id>`: passes over the dead event for good, releasing its aggregate. */
 export async function dlqSkipCommand(ctx: CommandContext, eventId: string): Promise<SkipResult> {
-  await skipDead(ctx.db, ctx.queues, eventId, { retryBackoffMs: ctx.retryBackoffMs }).catch(asOperationError);
-  const result = skipResult([eventId]);
+  const result = await ctx.admin.skipDead(eventId).catch(asOperationError);
   print(ctx, result, () => `skipped ${eventId}`);
   return result;
 }

@@ -1,10 +1,10 @@
 import type { StatsResult } from "../../admin/results.ts";
-import { collectStats, type EstimatedFigure } from "../../stats/index.ts";
+import type { EstimatedFigure } from "../../stats/index.ts";
 import { humanAge, print, table, type CommandContext } from "../output.ts";
 
 /** `outbox stats`: the figures of the stats log line, as tables; `~` marks an estimate. */
 export async function statsCommand(ctx: CommandContext): Promise<StatsResult> {
-  const stats = await collectStats(ctx.db, ctx.queues);
+  const stats = await ctx.admin.stats();
   const figure = (name: EstimatedFigure, value: number) => (stats.estimated.includes(name) ? `~${value}` : value);
   print(ctx, stats, () => {
     const { outbox } = stats;
