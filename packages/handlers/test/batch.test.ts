@@ -112,7 +112,7 @@ describe("a batch with an event that cannot be handled", () => {
     const ids = await publishEvents(database.sql, [before, missing, notAnId, after].map(orderCreated));
     const outcomes = await runJobs(database.sql, await jobsOf(database.sql, ids), recordingCalls(calls));
 
-    expect(outcomes.map((o) => o.kind)).toEqual(["handled", "dead", "dead", "handled"]);
+    expect(outcomes.map((o) => o.outcome)).toEqual(["handled", "dead", "dead", "handled"]);
     // The whole call, again under a savepoint, then each event alone.
     expect(calls.OrderCreated).toEqual([4, 4, 1, 1, 1, 1]);
     expect(await outboxRow(ids[1]!)).toEqual({ status: "dead", last_error: `order ${missing.orderId} does not exist` });
@@ -139,7 +139,7 @@ describe("a batch with an event that cannot be handled", () => {
     const ids = await publishEvents(database.sql, [processed(randomUUID()), processed(paymentId)]);
     const outcomes = await runJobs(database.sql, await jobsOf(database.sql, ids));
 
-    expect(outcomes.map((o) => o.kind)).toEqual(["dead", "handled"]);
+    expect(outcomes.map((o) => o.outcome)).toEqual(["dead", "handled"]);
     expect((await database.prisma.payment.findUniqueOrThrow({ where: { id: paymentId } })).status).toBe("completed");
     expect((await orderRow(order.orderId)).status).toBe(orderStatus.paid);
   });

@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
 import type { PrismaClient } from "@outbox/db";
 import { createLogger } from "outbox-relay/logger";
-import { eventColumns, type OutboxEvent } from "outbox-relay/outbox";
-import { batch, runBatch, type BatchHandler, type EventJob, type HandlerMap, type Outcome } from "outbox-relay/processor";
+import { batch, type BatchHandler, type HandlerMap } from "outbox-relay/processor";
+import { eventJobs, handleEvents, runJobs as runOrderJobs, type EventJob, type HandledResult } from "outbox-relay/testing";
 import { orderEvents, orderStatus, type NewOrderEvent, type OrderEventPayload, type OrderEvents, type OrderEventType } from "@outbox/domain";
-import { sql, type Database } from "outbox-relay/sql";
+import type { Database } from "outbox-relay/sql";
 import { domainHandlers } from "../src/index.ts";
 
 export const logger = createLogger({ level: "silent" });
@@ -14,39 +14,27 @@ export async function publishEvents(db: Database, events: readonly NewOrderEvent
   return db.transaction((tx) => orderEvents.publishMany(tx, events));
 }
 
+/** outbox-relay/testing's options for the order catalog: these handlers (default the domain's), a silent logger. */
+const orderTest = (db: Database, handlers: HandlerMap<OrderEvents> = domainHandlers) => ({ db, catalog: orderEvents, handlers, logger });
+
 /** The jobs the relay would queue for these outbox rows, in the order given. */
-export async function jobsOf(db: Database, eventIds: readonly string[]): Promise<EventJob[]> {
-  const rows = await db.query<OutboxEvent>(sql`SELECT ${eventColumns} FROM event_outbox o WHERE o.id = ANY(${eventIds}::uuid[])`);
-  const byId = new Map(rows.map((row) => [row.id, row]));
-  return eventIds.map((id) => {
-    const row = byId.get(id)!;
-    const data = {
-      type: row.event_type,
-      payload: row.payload,
-      aggregateType: row.aggregate_type,
-      aggregateId: row.aggregate_id,
-      tenantId: row.tenant_id,
-      createdAt: row.created_at.toISOString(),
-      previousAttempts: row.attempts,
-    };
-    return { id, data, attemptsMade: 0, maxAttempts: 3 };
-  });
+export function jobsOf(db: Database, eventIds: readonly string[]): Promise<EventJob[]> {
+  return eventJobs(orderTest(db), eventIds);
 }
 
 /** Runs jobs as the processor does: one transaction, their marks first, one call per type, savepoints on failure. */
-export function runJobs(db: Database, jobs: EventJob[], handlers: HandlerMap<OrderEvents> = domainHandlers): Promise<Outcome[]> {
-  return runBatch({ db, catalog: orderEvents, handlers: handlers, logger }, jobs);
+export function runJobs(db: Database, jobs: EventJob[], handlers: HandlerMap<OrderEvents> = domainHandlers): Promise<HandledResult[]> {
+  return runOrderJobs(orderTest(db, handlers), jobs);
 }
 
 /** Publishes the events and runs them as one batch; throws unless every one was handled. Returns their ids. */
 export async function handleBatch(db: Database, events: readonly NewOrderEvent[], handlers: HandlerMap<OrderEvents> = domainHandlers): Promise<string[]> {
-  const ids = await publishEvents(db, events);
-  const outcomes = await runJobs(db, await jobsOf(db, ids), handlers);
-  for (const outcome of outcomes) {
-    if (outcome.kind === "retry" || outcome.kind === "dead") throw outcome.error;
-    if (outcome.kind !== "handled") throw new Error(`an event was ${outcome.kind}`);
+  const results = await handleEvents(orderTest(db, handlers), events);
+  for (const result of results) {
+    if (result.outcome === "retry" || result.outcome === "dead") throw result.error;
+    if (result.outcome !== "handled") throw new Error(`an event was ${result.outcome}`);
   }
-  return ids;
+  return results.map((result) => result.id);
 }
 
 /** Publishes one event and runs it through the processor's batch path. Returns its id. */

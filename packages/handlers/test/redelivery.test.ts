@@ -12,10 +12,10 @@ async function deliverTwice(event: NewOrderEvent) {
   const [eventId] = await publishEvents(database.sql, [event]);
   const job = (await jobsOf(database.sql, [eventId!]))[0]!;
   const first = await runJobs(database.sql, [job]);
-  expect(first).toMatchObject([{ kind: "handled" }]);
+  expect(first).toMatchObject([{ outcome: "handled" }]);
   const after = await snapshot(database.sql);
   const second = await runJobs(database.sql, [job]);
-  expect(second).toEqual([{ kind: "skipped" }]);
+  expect(second).toEqual([{ id: eventId, outcome: "skipped" }]);
   expect(await snapshot(database.sql)).toEqual(after);
   return after;
 }

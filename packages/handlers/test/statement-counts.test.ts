@@ -37,7 +37,7 @@ async function statementsOf(events: NewOrderEvent[]): Promise<string[]> {
   const jobs = await jobsOf(database.sql, await publishEvents(database.sql, events));
   const counting = countingDatabase(database.sql);
   const outcomes = await runJobs(counting.db, jobs);
-  expect(outcomes.every((outcome) => outcome.kind === "handled"), JSON.stringify(outcomes)).toBe(true);
+  expect(outcomes.every((result) => result.outcome === "handled"), JSON.stringify(outcomes)).toBe(true);
   return counting.statements;
 }
 

@@ -10,6 +10,8 @@ import { runBatch, type EventJob, type HandlerMap } from "../processor/index.ts"
 import { migrate } from "../schema/index.ts";
 import { Database, sql } from "../sql/index.ts";
 
+export type { EventJob } from "../processor/index.ts";
+
 export interface OutboxTestDatabase {
   name: string;
   url: string;
@@ -69,8 +71,13 @@ export interface HandleOptions<C extends EventCatalog> {
   attempt?: number;
 }
 
-/** The jobs the relay would queue for these rows, in the order given. */
-async function jobsOf(db: Database, catalog: EventCatalog, ids: readonly string[], attempt: number): Promise<EventJob[]> {
+/**
+ * The jobs the relay would queue for these published events, in the order given, at `attempt`
+ * (default 1). Run them with `runJobs`, as often as you like: the same jobs again play a
+ * redelivery (each event already handled is `skipped`).
+ */
+export async function eventJobs(options: Pick<HandleOptions<EventCatalog>, "db" | "catalog" | "attempt">, ids: readonly string[]): Promise<EventJob[]> {
+  const { db, catalog, attempt = 1 } = options;
   const rows = await db.query<OutboxEvent>(sql`SELECT ${eventColumns} FROM event_outbox o WHERE o.id = ANY(${ids}::uuid[])`);
   const byId = new Map(rows.map((row) => [row.id, row]));
   return ids.map((id) => {
@@ -89,18 +96,26 @@ async function jobsOf(db: Database, catalog: EventCatalog, ids: readonly string[
 }
 
 /**
- * Publishes `events` in one transaction, then runs them as the worker runs one group of jobs: one
- * transaction per type, each event's `processed` mark committed with its handler's effects, a
- * failure contained to its event. Returns each event's outcome, in order; the rows are left as the
- * worker would leave them (processed, or pending with the error for a retry, or dead).
+ * Runs jobs (`eventJobs`) as the worker runs one group of them: one transaction per type, each
+ * event's `processed` mark committed with its handler's effects, a failure contained to its event.
+ * Returns each job's outcome, in order.
  */
-export async function handleEvents<C extends EventCatalog>(options: HandleOptions<C>, events: readonly NewEventOf<C>[]): Promise<HandledResult[]> {
-  const { db, catalog, handlers, attempt = 1 } = options;
-  const ids = await db.transaction((tx) => catalog.publishMany(tx, events));
+export async function runJobs<C extends EventCatalog>(options: HandleOptions<C>, jobs: EventJob[]): Promise<HandledResult[]> {
+  const { db, catalog, handlers } = options;
   const logger = options.logger ?? createLogger({ level: "silent" });
-  const outcomes = await runBatch({ db, catalog, handlers, logger }, await jobsOf(db, catalog, ids, attempt));
+  const outcomes = await runBatch({ db, catalog, handlers, logger }, jobs);
   return outcomes.map((outcome, index) => {
-    const id = ids[index]!;
+    const { id } = jobs[index]!;
     return outcome.kind === "retry" || outcome.kind === "dead" ? { id, outcome: outcome.kind, error: outcome.error } : { id, outcome: outcome.kind };
   });
+}
+
+/**
+ * Publishes `events` in one transaction, then runs them (`eventJobs`, `runJobs`). Returns each
+ * event's outcome, in order; the rows are left as the worker would leave them (processed, or
+ * pending with the error for a retry, or dead).
+ */
+export async function handleEvents<C extends EventCatalog>(options: HandleOptions<C>, events: readonly NewEventOf<C>[]): Promise<HandledResult[]> {
+  const ids = await options.db.transaction((tx) => options.catalog.publishMany(tx, events));
+  return runJobs(options, await eventJobs(options, ids));
 }

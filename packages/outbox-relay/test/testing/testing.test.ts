@@ -3,7 +3,7 @@ import { readdirSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { defineHandlers, migrationsDir, PermanentError } from "../../src/index.ts";
 import { sql } from "../../src/sql/index.ts";
-import { createOutboxTestDatabase, handleEvents, type OutboxTestDatabase } from "../../src/testing/index.ts";
+import { createOutboxTestDatabase, eventJobs, handleEvents, runJobs, type OutboxTestDatabase } from "../../src/testing/index.ts";
 import { onServer, serverUrl, testEvents } from "@outbox/testing";
 
 let test: OutboxTestDatabase;
@@ -59,5 +59,16 @@ describe("outbox-relay/testing", () => {
   it("plays a later attempt: the last one's failure is dead", async () => {
     const [result] = await handleEvents({ db: test.db, catalog: testEvents, handlers, attempt: 3 }, [opened("flaky")]);
     expect(result).toMatchObject({ outcome: "dead" });
+  });
+
+  it("runs the jobs of published events as often as asked: the same job again is a redelivery, skipped", async () => {
+    const event = opened("Grace");
+    const ids = await test.db.transaction((tx) => testEvents.publishMany(tx, [event]));
+    const jobs = await eventJobs({ db: test.db, catalog: testEvents }, ids);
+    expect(jobs).toMatchObject([{ id: ids[0], data: { type: "AccountOpened", payload: event.payload, previousAttempts: 0 }, attemptsMade: 0 }]);
+    expect(await runJobs({ db: test.db, catalog: testEvents, handlers }, jobs)).toEqual([{ id: ids[0], outcome: "handled" }]);
+    expect(await runJobs({ db: test.db, catalog: testEvents, handlers }, jobs)).toEqual([{ id: ids[0], outcome: "skipped" }]);
+    const accounts = await test.db.query<{ name: string }>(sql`SELECT name FROM accounts WHERE id = ${event.payload.accountId}`);
+    expect(accounts).toEqual([{ name: "Grace" }]);
   });
 });
