@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyRequest, RouteOptions } from "fastify";
+import { changesState, sameOrigin } from "outbox-relay/fastify";
 import { ApiError } from "../errors.ts";
 import { identifyAdmin, identifyBearer, presentedIn, type Credentials, type Identity, type Presented } from "./authenticate.ts";
 import { routeAccesses, type Caller, type RouteAccess } from "./caller.ts";
 import type { FailedLogins } from "./failed-logins.ts";
-import { changesState, sameOrigin } from "./same-origin.ts";
 
 export interface RouteAccessOptions extends Credentials {
   failedLogins: FailedLogins;

@@ -19,7 +19,7 @@ Commands:
                                  events of type T created in [since, until); handlers run again
   migrate [--database-url URL]   apply the engine's pending migrations, recorded in
                                  outbox_relay_migrations; an outbox made without that record is
-                                 recognised, not created again (docs/upgrading.md)
+                                 recognised, not created again (README: 1. The tables)
 
 Options:
   --json     machine-readable output on stdout (errors as JSON on stderr)

@@ -1,4 +1,5 @@
 export { outboxAdminPlugin, type OutboxAdminPluginOptions } from "./plugin.ts";
+export { changesState, sameOrigin } from "./same-origin.ts";
 export {
   healthRoutes,
   postgresCheck,

@@ -5,6 +5,7 @@ import { adminRoutes } from "./admin-routes.ts";
 import { bullBoard } from "./bull-board.ts";
 import { answerRefusals } from "./errors.ts";
 import { outboxPage } from "./outbox-page/index.ts";
+import { refuseCrossSite } from "./same-origin.ts";
 
 export interface OutboxAdminPluginOptions extends AdminOptions {
   /**
@@ -27,7 +28,8 @@ const documentRoute: typeof jsonSchemaTransform = (input) => (input.schema && !i
 /**
  * The outbox's admin tools in a Fastify app, for the service's catalog and queues: the outbox page
  * (/admin/outbox, its JSON under /admin/outbox/api), the admin API (/admin/api: stats, dead
- * events, replay) and Bull Board (/admin/queues), every route behind `authenticate`. Register it
+ * events, replay) and Bull Board (/admin/queues), every route behind `authenticate`; a request that
+ * changes state from another site's page is refused (403 CROSS_SITE_REQUEST). Register it
  * after @fastify/swagger to have its JSON routes in the app's OpenAPI document. Closes what it
  * opened (a pool from a connection string, Redis from a URL) when the app closes.
  */
@@ -40,6 +42,7 @@ export const outboxAdminPlugin: FastifyPluginAsync<OutboxAdminPluginOptions> = a
     route.config = { swaggerTransform: documentRoute, ...route.config, ...options.routeConfig };
   });
   app.addHook("onRequest", options.authenticate);
+  app.addHook("onRequest", refuseCrossSite);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(answerRefusals);

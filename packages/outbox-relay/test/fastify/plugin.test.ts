@@ -95,6 +95,24 @@ describe("outbox-relay/fastify on a plain Fastify app", () => {
     expect(await queues.events.getJob(id)).toBeDefined();
   });
 
+  it("refuses a form another site's page posts, though the browser sent the operator's credentials; this site's pages and clients that are not browsers pass", async () => {
+    const id = await deadEvent();
+    const post = (headers: Record<string, string>) =>
+      app.inject({ method: "POST", url: `/admin/outbox/events/${id}/retry`, headers: { ...operator, "content-type": "application/x-www-form-urlencoded", ...headers }, payload: "" });
+    const forgeries: Record<string, string>[] = [{ "sec-fetch-site": "cross-site" }, { "sec-fetch-site": "same-site" }, { origin: "https://evil.example" }];
+    for (const forged of forgeries) {
+      const answer = await post(forged);
+      expect([answer.statusCode, answer.body]).toEqual([403, expect.stringContaining("must come from this site&#39;s own pages")]);
+    }
+    const api = await app.inject({ method: "POST", url: `/admin/api/dlq/${id}/retry`, headers: { ...operator, "sec-fetch-site": "cross-site" } });
+    expect([api.statusCode, api.json()]).toEqual([403, expect.objectContaining({ code: "CROSS_SITE_REQUEST" })]);
+    expect((await database.sql.query<{ status: string }>(sql`SELECT status FROM event_outbox WHERE id = ${id}::uuid`))[0]?.status).toBe("dead");
+
+    expect((await app.inject({ method: "GET", url: `/admin/outbox/events/${id}`, headers: { ...operator, "sec-fetch-site": "cross-site" } })).statusCode).toBe(200);
+    expect((await post({ "sec-fetch-site": "same-origin", origin: "http://localhost:80" })).statusCode).toBe(303);
+    expect((await database.sql.query<{ status: string }>(sql`SELECT status FROM event_outbox WHERE id = ${id}::uuid`))[0]?.status).toBe("pending");
+  });
+
   it("answers refusals as { error, code, issues? }", async () => {
     const unknown = randomUUID();
     const retry = await app.inject({ method: "POST", url: `/admin/api/dlq/${unknown}/retry`, headers: operator });
