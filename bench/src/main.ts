@@ -1,6 +1,6 @@
-// pnpm bench [--scenarios real,real-prisma,drain,steady,statements,api,scale,large,cluster] [--events N]
+// pnpm bench [--scenarios real,real-prisma,drain,peers,steady,statements,api,scale,large,cluster] [--events N]
 //            [--real-events N] [--runs R] [--rate EPS] [--seconds S] [--api-seconds S]
-//            [--concurrency C]
+//            [--concurrency C] [--peer-jobs N]   (peers: pg-boss and graphile-worker, N defaults to --events)
 // pnpm bench --scenarios soak [--soak-minutes 60] [--soak-orders 40] [--soak-rows 100]
 //            [--fault-every-seconds 300]   (an hour under faults; not in the default set)
 // Every throughput figure is compared with raw BullMQ doing the same number of jobs in the same
@@ -15,6 +15,7 @@ import { buildChild, median } from "./measure.ts";
 import { apiLoad } from "./scenarios/api-load.ts";
 import { drain, type DrainResult } from "./scenarios/drain.ts";
 import { largeTable } from "./scenarios/large-table.ts";
+import { peers } from "./scenarios/peers.ts";
 import { statementsPerBatch } from "./scenarios/statements.ts";
 import { steadyLoad } from "./scenarios/steady.ts";
 import { createBenchSetup } from "./setup.ts";
@@ -23,7 +24,7 @@ import { soak } from "./soak/soak.ts";
 
 const { values: args } = parseArgs({
   options: {
-    scenarios: { type: "string", default: "real,real-prisma,drain,steady,statements,api,scale,large,cluster" },
+    scenarios: { type: "string", default: "real,real-prisma,drain,peers,steady,statements,api,scale,large,cluster" },
     events: { type: "string", default: "100000" },
     "real-events": { type: "string", default: "20000" },
     runs: { type: "string", default: "3" },
@@ -32,6 +33,7 @@ const { values: args } = parseArgs({
     "api-seconds": { type: "string", default: "60" },
     "scale-events": { type: "string", default: "40000" },
     concurrency: { type: "string", default: "200" },
+    "peer-jobs": { type: "string" },
     "soak-minutes": { type: "string", default: "60" },
     "soak-orders": { type: "string", default: "40" },
     "soak-rows": { type: "string", default: "100" },
@@ -108,6 +110,18 @@ try {
   if (scenarios.has("drain")) {
     console.log(`\n(1) drain a backlog of ${events} events, no-op handler, 1 worker process`);
     results.drain = await drains("drain", { events, workers: 1, concurrency });
+  }
+  if (scenarios.has("peers")) {
+    const jobs = Number(args["peer-jobs"] ?? args.events);
+    const measured = await peers(setup, { jobs, concurrency, log });
+    results.peers = measured;
+    const { pgBoss, graphile } = measured.settings;
+    console.log(`\n(1p) the peers a team would pick instead: ${jobs} no-op jobs each, enqueued in bulk before the clock starts (BullMQ: add + process)`);
+    console.table({
+      "raw BullMQ add + process, no-op (jobs/s)": fixed(measured.rawBullmqPerSecond),
+      [`pg-boss ${pgBoss.version}, work() batch ${pgBoss.batchSize}, burst (jobs/s)`]: `${fixed(measured.pgBossPerSecond)} (${fixed(measured.pgBossOverRaw, 2)} × raw)`,
+      [`graphile-worker ${graphile.version}, localQueue ${graphile.localQueueSize}, batched completion (jobs/s)`]: `${fixed(measured.graphileBatchedPerSecond)} (${fixed(measured.graphileOverRaw, 2)} × raw)`,
+    });
   }
   if (scenarios.has("steady")) {
     const steady = await steadyLoad(setup, Number(args.rate), Number(args.seconds));

@@ -23,7 +23,7 @@ export interface DrainResult {
 }
 
 /** Raw BullMQ: each of `workers` processes adds its share of jobs and processes the queue. */
-async function drainRaw(setup: BenchSetup, events: number, workers: number, concurrency: number, env: Record<string, string>) {
+export async function drainRaw(setup: BenchSetup, events: number, workers: number, concurrency: number, env: Record<string, string>) {
   const share = Math.ceil(events / workers);
   const children = Array.from({ length: workers }, (_, i) =>
     startChild(env, {

@@ -1,0 +1,189 @@
+// The peers a team would pick instead of this project, measured in the same run as raw BullMQ
+// (issue 27): pg-boss and graphile-worker each drain the same number of no-op jobs, enqueued in
+// bulk before the clock starts, each in a fresh database of its own that is dropped afterwards.
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { Logger, makeWorkerUtils, run, type AddJobsJobSpec } from "graphile-worker";
+import pg from "pg";
+import { PgBoss } from "pg-boss";
+import { databaseUrl, dropDatabase, onServer, uniqueName } from "@outbox/testing";
+import { now } from "../measure.ts";
+import type { BenchSetup } from "../setup.ts";
+import { drainRaw } from "./drain.ts";
+
+export interface PeersResult {
+  jobs: number;
+  rawBullmqPerSecond: number;
+  pgBossPerSecond: number;
+  graphileBatchedPerSecond: number;
+  /** Each peer's jobs/s over raw BullMQ's. */
+  pgBossOverRaw: number;
+  graphileOverRaw: number;
+  settings: {
+    rawBullmq: { concurrency: number };
+    pgBoss: { version: string; batchSize: number; burstWhenBatchFull: boolean; localConcurrency: number; pollingIntervalSeconds: number };
+    graphile: { version: string; concurrency: number; localQueueSize: number; completeJobBatchDelayMs: number; failJobBatchDelayMs: number; maxPoolSize: number };
+  };
+}
+
+const PG_BOSS = { batchSize: 500, burstWhenBatchFull: true, localConcurrency: 2, pollingIntervalSeconds: 0.5 } as const;
+const GRAPHILE = { concurrency: 10, localQueueSize: 500, completeJobBatchDelayMs: 0, failJobBatchDelayMs: 0, maxPoolSize: 12 } as const;
+const INSERT_CHUNK = 10_000;
+
+/** An empty database of its own for one peer, dropped by the returned function. */
+async function freshDatabase(prefix: string) {
+  const name = uniqueName(prefix);
+  await onServer((client) => client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`));
+  return { url: databaseUrl(name), drop: () => dropDatabase(name) };
+}
+
+/** Polls `query` (a count) until it answers 0: the moment the peer's last completion committed. */
+async function untilNoneLeft(url: string, query: string, params: unknown[]): Promise<number> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    for (;;) {
+      const { rows } = await client.query<{ left: number }>(query, params);
+      if (rows[0]!.left === 0) return now();
+      await sleep(5);
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+/** Resolves when `count()` reaches `target` (the handlers ran every job), checking every 5 ms. */
+async function untilHandled(count: () => number, target: number, failure: () => Error | undefined): Promise<void> {
+  while (count() < target) {
+    const error = failure();
+    if (error) throw error;
+    await sleep(5);
+  }
+}
+
+/**
+ * pg-boss: N jobs inserted in chunks of 10,000, then one `work()` with batches of 500 and
+ * `burstWhenBatchFull` (v12's burst: while a fetch comes back full the worker fetches again with no
+ * delay instead of waiting `pollingIntervalSeconds`), two local workers so one fetches while the
+ * other completes. Timed from `work()` to the last job's completion committed.
+ */
+async function drainPgBoss(jobs: number): Promise<number> {
+  const database = await freshDatabase("outbox_bench_pgboss");
+  let failed: Error | undefined;
+  const boss = new PgBoss({ connectionString: database.url, schedule: false });
+  boss.on("error", (error) => (failed ??= error));
+  try {
+    await boss.start();
+    const queue = "bench-noop";
+    await boss.createQueue(queue);
+    for (let offset = 0; offset < jobs; offset += INSERT_CHUNK) {
+      const chunk = Array.from({ length: Math.min(INSERT_CHUNK, jobs - offset) }, (_, i) => ({ data: { i: offset + i } }));
+      await boss.insert(queue, chunk);
+    }
+    let handled = 0;
+    const started = now();
+    await boss.work(queue, { ...PG_BOSS }, async (batch) => {
+      handled += batch.length;
+    });
+    await untilHandled(() => handled, jobs, () => failed);
+    const finished = await untilNoneLeft(database.url, "SELECT count(*)::int AS left FROM pgboss.job WHERE name = $1 AND state <> 'completed'", [queue]);
+    if (handled !== jobs) throw new Error(`pg-boss ran ${handled} handlers for ${jobs} jobs`);
+    return (finished - started) / 1000;
+  } finally {
+    await boss.stop({ graceful: false, timeout: 5_000 }).catch(() => undefined);
+    await database.drop();
+  }
+}
+
+/**
+ * graphile-worker: N jobs added with WorkerUtils.addJobs in chunks of 10,000, then a runner with a
+ * local queue of 500 (one fetch locks 500 jobs) and batched completion and failure (delay 0: the
+ * completions of one tick go to Postgres in one statement). Timed from `run()` to the jobs table
+ * empty (graphile-worker deletes a job when it completes).
+ */
+async function drainGraphile(jobs: number): Promise<number> {
+  const database = await freshDatabase("outbox_bench_graphile");
+  let failed: Error | undefined;
+  // Errors and warnings only: the default logger prints a line for every completed job.
+  const logger = new Logger(() => (level, message) => {
+    if (level === "error") failed ??= new Error(`graphile-worker: ${message}`);
+    if (level === "error" || level === "warning") process.stderr.write(`[graphile-worker] ${level}: ${message}\n`);
+  });
+  try {
+    const utils = await makeWorkerUtils({ connectionString: database.url, logger });
+    try {
+      await utils.migrate();
+      for (let offset = 0; offset < jobs; offset += INSERT_CHUNK) {
+        const chunk: AddJobsJobSpec[] = Array.from({ length: Math.min(INSERT_CHUNK, jobs - offset) }, (_, i) => ({ identifier: "noop", payload: { i: offset + i } }));
+        await utils.addJobs(chunk);
+      }
+    } finally {
+      await utils.release();
+    }
+    let handled = 0;
+    const started = now();
+    const runner = await run({
+      connectionString: database.url,
+      logger,
+      concurrency: GRAPHILE.concurrency,
+      maxPoolSize: GRAPHILE.maxPoolSize,
+      noHandleSignals: true,
+      pollInterval: 2_000,
+      taskList: {
+        noop: async () => {
+          handled++;
+        },
+      },
+      preset: {
+        worker: {
+          localQueue: { size: GRAPHILE.localQueueSize },
+          completeJobBatchDelay: GRAPHILE.completeJobBatchDelayMs,
+          failJobBatchDelay: GRAPHILE.failJobBatchDelayMs,
+        },
+      },
+    });
+    try {
+      await untilHandled(() => handled, jobs, () => failed);
+      const finished = await untilNoneLeft(database.url, "SELECT count(*)::int AS left FROM graphile_worker._private_jobs", []);
+      if (handled !== jobs) throw new Error(`graphile-worker ran ${handled} tasks for ${jobs} jobs`);
+      return (finished - started) / 1000;
+    } finally {
+      await runner.stop();
+    }
+  } finally {
+    await database.drop();
+  }
+}
+
+/** The installed version of one of the bench's dependencies. */
+async function packageVersion(name: string): Promise<string> {
+  const manifest = path.resolve(import.meta.dirname, "../../node_modules", name, "package.json");
+  return (JSON.parse(await readFile(manifest, "utf8")) as { version: string }).version;
+}
+
+export async function peers(setup: BenchSetup, options: { jobs: number; concurrency: number; log: (message: string) => void }): Promise<PeersResult> {
+  const { jobs, concurrency, log } = options;
+  await setup.reset();
+  const raw = await drainRaw(setup, jobs, 1, concurrency, setup.env());
+  await setup.reset();
+  const rawBullmqPerSecond = jobs / raw.seconds;
+  log(`peers: raw BullMQ ${rawBullmqPerSecond.toFixed(0)}/s`);
+  const pgBossPerSecond = jobs / (await drainPgBoss(jobs));
+  log(`peers: pg-boss ${pgBossPerSecond.toFixed(0)}/s`);
+  const graphileBatchedPerSecond = jobs / (await drainGraphile(jobs));
+  log(`peers: graphile-worker ${graphileBatchedPerSecond.toFixed(0)}/s`);
+  return {
+    jobs,
+    rawBullmqPerSecond,
+    pgBossPerSecond,
+    graphileBatchedPerSecond,
+    pgBossOverRaw: pgBossPerSecond / rawBullmqPerSecond,
+    graphileOverRaw: graphileBatchedPerSecond / rawBullmqPerSecond,
+    settings: {
+      rawBullmq: { concurrency },
+      pgBoss: { version: await packageVersion("pg-boss"), ...PG_BOSS },
+      graphile: { version: await packageVersion("graphile-worker"), ...GRAPHILE },
+    },
+  };
+}
