@@ -16,7 +16,7 @@ import { startWorker } from "@outbox/worker";
 
 export type ChildCommand =
   | { run: "outbox"; recordStarts?: boolean; handlers?: "noop" | "domain"; transactions?: "pool" | "prisma" }
-  | { run: "raw"; share: number; offset: number; concurrency: number; prefix: string };
+  | { run: "raw"; share: number; offset: number; concurrency: number; prefix: string; prefill?: boolean };
 export type ParentMessage = { go: true } | { stop: true };
 export interface ChildReport {
   stopped: true;
@@ -82,27 +82,37 @@ async function runOutbox(recordStarts: boolean, kind: "noop" | "domain", transac
   await sendLast({ stopped: true, maxRssMb: process.resourceUsage().maxRSS / 1024, idleRssMb, starts, batches, statements });
 }
 
-async function runRaw({ share, offset, concurrency, prefix }: Extract<ChildCommand, { run: "raw" }>) {
+/**
+ * Raw BullMQ: adds its share of jobs and processes the queue. Normally the adds start at "go" with
+ * the worker already running; with `prefill` every job is added before "ready" and the worker starts
+ * at "go", so only the drain is timed (as the peers' drains are).
+ */
+async function runRaw({ share, offset, concurrency, prefix, prefill = false }: Extract<ChildCommand, { run: "raw" }>) {
   const config = loadConfig(process.env);
   const connection = createRedis({ url: config.REDIS_URL, ...(config.REDIS_CLUSTER_NODES ? { clusterNodes: config.REDIS_CLUSTER_NODES } : {}) }, "worker");
   const queue = new Queue("raw", { connection, prefix });
   let completed = 0;
-  const worker = new Worker("raw", async () => {}, { connection, prefix, concurrency });
+  const worker = new Worker("raw", async () => {}, { connection, prefix, concurrency, autorun: !prefill });
   worker.on("completed", () => completed++);
+  const addAll = async () => {
+    for (let i = 0; i < share; i += 500) {
+      const size = Math.min(500, share - i);
+      await queue.addBulk(
+        Array.from({ length: size }, (_, k) => {
+          const n = offset + i + k;
+          const payload = { tenantId: `t${n}`, name: "Bench", slug: `bench-${n}`, createdAt: new Date().toISOString() };
+          return { name: "TenantCreated", data: { type: "TenantCreated", payload }, opts: { jobId: `raw-${n}`, priority: 6, attempts: 3, removeOnComplete: { count: 100 }, removeOnFail: { count: 50 } } };
+        }),
+      );
+    }
+  };
   await worker.waitUntilReady();
+  if (prefill) await addAll();
   const progress = reportProgress(() => completed);
   send({ ready: true });
   await nextMessage(); // go
-  for (let i = 0; i < share; i += 500) {
-    const size = Math.min(500, share - i);
-    await queue.addBulk(
-      Array.from({ length: size }, (_, k) => {
-        const n = offset + i + k;
-        const payload = { tenantId: `t${n}`, name: "Bench", slug: `bench-${n}`, createdAt: new Date().toISOString() };
-        return { name: "TenantCreated", data: { type: "TenantCreated", payload }, opts: { jobId: `raw-${n}`, priority: 6, attempts: 3, removeOnComplete: { count: 100 }, removeOnFail: { count: 50 } } };
-      }),
-    );
-  }
+  if (prefill) void worker.run();
+  else await addAll();
   await nextMessage(); // stop
   clearInterval(progress);
   await worker.close();

@@ -22,8 +22,11 @@ export interface DrainResult {
   statementsPerBatch: number;
 }
 
-/** Raw BullMQ: each of `workers` processes adds its share of jobs and processes the queue. */
-export async function drainRaw(setup: BenchSetup, events: number, workers: number, concurrency: number, env: Record<string, string>) {
+/**
+ * Raw BullMQ: each of `workers` processes adds its share of jobs and processes the queue. With
+ * `prefill`, the jobs are all added before the clock starts and only the drain is timed.
+ */
+export async function drainRaw(setup: BenchSetup, events: number, workers: number, concurrency: number, env: Record<string, string>, prefill = false) {
   const share = Math.ceil(events / workers);
   const children = Array.from({ length: workers }, (_, i) =>
     startChild(env, {
@@ -33,6 +36,7 @@ export async function drainRaw(setup: BenchSetup, events: number, workers: numbe
       concurrency,
       // On a Redis Cluster a queue's keys must share a slot, as the outbox's own queues do.
       prefix: env.REDIS_CLUSTER_NODES ? `{${setup.prefix}-raw}` : `${setup.prefix}-raw`,
+      prefill,
     }),
   );
   await Promise.all(children.map((c) => c.ready));

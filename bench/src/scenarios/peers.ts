@@ -15,11 +15,15 @@ import { drainRaw } from "./drain.ts";
 export interface PeersResult {
   jobs: number;
   rawBullmqPerSecond: number;
+  /** Raw BullMQ with every job added before the clock starts: the drain alone, as the peers are timed. */
+  rawBullmqDrainPerSecond: number;
   pgBossPerSecond: number;
   graphileBatchedPerSecond: number;
   /** Each peer's jobs/s over raw BullMQ's. */
   pgBossOverRaw: number;
   graphileOverRaw: number;
+  pgBossOverRawDrain: number;
+  graphileOverRawDrain: number;
   settings: {
     rawBullmq: { concurrency: number };
     pgBoss: { version: string; batchSize: number; burstWhenBatchFull: boolean; localConcurrency: number; pollingIntervalSeconds: number };
@@ -184,7 +188,10 @@ export async function peers(setup: BenchSetup, options: { jobs: number; concurre
   const raw = await drainRaw(setup, jobs, 1, concurrency, setup.env());
   await setup.reset();
   const rawBullmqPerSecond = jobs / raw.seconds;
-  log(`peers: raw BullMQ ${rawBullmqPerSecond.toFixed(0)}/s`);
+  const rawDrain = await drainRaw(setup, jobs, 1, concurrency, setup.env(), true);
+  await setup.reset();
+  const rawBullmqDrainPerSecond = jobs / rawDrain.seconds;
+  log(`peers: raw BullMQ ${rawBullmqPerSecond.toFixed(0)}/s add + process, ${rawBullmqDrainPerSecond.toFixed(0)}/s the drain alone`);
   const pgBossPerSecond = jobs / (await drainPgBoss(jobs));
   log(`peers: pg-boss ${pgBossPerSecond.toFixed(0)}/s`);
   const graphileBatchedPerSecond = jobs / (await drainGraphile(jobs));
@@ -192,10 +199,13 @@ export async function peers(setup: BenchSetup, options: { jobs: number; concurre
   return {
     jobs,
     rawBullmqPerSecond,
+    rawBullmqDrainPerSecond,
     pgBossPerSecond,
     graphileBatchedPerSecond,
     pgBossOverRaw: pgBossPerSecond / rawBullmqPerSecond,
     graphileOverRaw: graphileBatchedPerSecond / rawBullmqPerSecond,
+    pgBossOverRawDrain: pgBossPerSecond / rawBullmqDrainPerSecond,
+    graphileOverRawDrain: graphileBatchedPerSecond / rawBullmqDrainPerSecond,
     settings: {
       rawBullmq: { concurrency },
       pgBoss: { version: await packageVersion("pg-boss"), ...PG_BOSS },
