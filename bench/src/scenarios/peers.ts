@@ -68,11 +68,16 @@ async function untilNoneLeft(url: string, query: string, params: unknown[]): Pro
   }
 }
 
-/** Resolves when `count()` reaches `target` (the handlers ran every job), checking every 5 ms. */
+/**
+ * Resolves when `count()` reaches `target` (the handlers ran every job), checking every 5 ms; throws
+ * the peer's first error, or after a generous bound (100 jobs/s, at least 2 minutes).
+ */
 async function untilHandled(count: () => number, target: number, failure: () => Error | undefined): Promise<void> {
+  const giveUpAt = now() + Math.max(120_000, target * 10);
   while (count() < target) {
     const error = failure();
     if (error) throw error;
+    if (now() > giveUpAt) throw new Error(`only ${count()} of ${target} jobs handled`);
     await sleep(5);
   }
 }
