@@ -1,7 +1,7 @@
 import { UnrecoverableError, Worker } from "bullmq";
 import { queueNames } from "../events/index.ts";
 import type { Logger } from "../logger/index.ts";
-import type { DeadLetterJobData, QueueSet, RedisConnection } from "../queues/index.ts";
+import { isSocketError, type DeadLetterJobData, type QueueSet, type RedisConnection } from "../queues/index.ts";
 import type { Database } from "../sql/index.ts";
 import { DeadLetterError, retryDead } from "./operations.ts";
 import { ReleaseNotQueuedError } from "./release.ts";
@@ -36,6 +36,10 @@ export function startDeadLetterWorker(options: {
     },
     { connection, prefix: queues.prefixOf(queueNames.deadLetter), concurrency: 1 },
   );
-  worker.on("error", (error) => logger.error({ err: error }, "dead-letter worker error"));
+  worker.on("error", (error) => {
+    // Its Redis socket failed: the Redis watch reports the outage once, from the reconnect.
+    if (isSocketError(error)) logger.debug({ err: error }, "redis socket failed");
+    else logger.error({ err: error }, "dead-letter worker error");
+  });
   return worker;
 }

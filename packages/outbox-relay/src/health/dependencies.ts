@@ -1,5 +1,5 @@
 import { addLogFilter, type Logger } from "../logger/index.ts";
-import { isRedisConnectionError, redisPorts, type RedisConnection, type RedisSettings } from "../queues/index.ts";
+import { isRedisConnectionError, isSocketError, redisPorts, type RedisConnection, type RedisSettings } from "../queues/index.ts";
 import { isPostgresConnectionError, postgresPort, sql, type Queryable } from "../sql/index.ts";
 import { describeConnectionError } from "./describe.ts";
 
@@ -177,8 +177,12 @@ export function watchRedis({ connections, probeWith, settings, logger, probeInte
   for (const connection of connections) {
     connection.on("error", (error: Error) => {
       // Every error event needs a listener (ioredis prints an unhandled one, with its stack); one
-      // that is not a connection failure (a cluster's slot refresh, say) is still worth a line.
-      if (!watch.failed(error)) logger.warn({ err: error, dependency: "redis" }, "redis connection error");
+      // that is not a connection failure (a cluster's slot refresh, say) is still worth a line. A
+      // reset of an open socket names no port: the reconnect's refusal, or the closed connection,
+      // reports the outage next.
+      if (watch.failed(error)) return;
+      if (isSocketError(error)) logger.debug({ err: error, dependency: "redis" }, "redis socket failed");
+      else logger.warn({ err: error, dependency: "redis" }, "redis connection error");
     });
     connection.on("ready", () => watch.ok());
   }

@@ -2,7 +2,7 @@ import { DelayedError, UnrecoverableError, Worker, type Job } from "bullmq";
 import { queueNames, type WorkQueue } from "../events/index.ts";
 import type { Logger } from "../logger/index.ts";
 import { findRunnableHeads, type AggregateRef } from "../outbox/index.ts";
-import { backoffStrategy, enqueueEvents, type EventJobData, type QueueSet, type RedisConnection } from "../queues/index.ts";
+import { backoffStrategy, enqueueEvents, isSocketError, type EventJobData, type QueueSet, type RedisConnection } from "../queues/index.ts";
 import type { Database } from "../sql/index.ts";
 import type { BeginBatch } from "./batch-transaction.ts";
 import { CommitGroup } from "./commit-group.ts";
@@ -77,6 +77,8 @@ export class EventProcessor {
         // A job whose Redis keys vanished under it (Redis flushed or restarted empty while it
         // ran): nothing to do here; the lost-data line says so once and the rescue pass queues it again.
         if (lostJob.test(error.message)) logger.debug({ err: error, queue: name }, "a running job's Redis keys are gone");
+        // Its Redis socket failed: the Redis watch reports the outage once, from the reconnect.
+        else if (isSocketError(error)) logger.debug({ err: error, queue: name }, "redis socket failed");
         else logger.error({ err: error, queue: name }, "worker error");
       });
       this.workers.push(worker);

@@ -58,6 +58,16 @@ const redisClientMessages = /Connection is closed|Stream isn't writeable and ena
 const socketCodes = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
 
 /**
+ * True when `error` is a socket's own failure (a reset, a broken pipe), with or without the port it
+ * happened on: a read or write error of a connection that was open carries none. Only an error a
+ * Redis connection emitted may be read as Redis': a receiver's reset looks the same.
+ */
+export function isSocketError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && socketCodes.has(code);
+}
+
+/**
  * True when `error` says Redis could not be reached (not that a command failed): one of ioredis'
  * own connection messages, or a socket error on one of `ports` (the error, its cause, or an
  * AggregateError's errors).

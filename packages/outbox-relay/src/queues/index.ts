@@ -1,5 +1,5 @@
 export { backoffStrategy, eventBackoffType, retryAfterOf, retryDelayMs, type RetryAfterHint } from "./backoff.ts";
-export { createRedis, isRedisConnectionError, redisPorts, type RedisConnection, type RedisRole, type RedisSettings } from "./connection.ts";
+export { createRedis, isRedisConnectionError, isSocketError, redisPorts, type RedisConnection, type RedisRole, type RedisSettings } from "./connection.ts";
 export { enqueueEvents, toJob } from "./enqueue.ts";
 export { watchQueueStore, type StoreWatch, type StoreWatchOptions } from "./store-watch.ts";
 export {

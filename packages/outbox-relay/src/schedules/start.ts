@@ -1,6 +1,6 @@
 import { Queue, Worker, type Job, type RepeatOptions } from "bullmq";
 import type { Logger } from "../logger/index.ts";
-import { queuePrefix, type RedisConnection } from "../queues/index.ts";
+import { isSocketError, queuePrefix, type RedisConnection } from "../queues/index.ts";
 import type { Database } from "../sql/index.ts";
 
 export const schedulesQueueName = "schedules";
@@ -67,7 +67,11 @@ export async function startSchedules(options: StartSchedulesOptions): Promise<Ru
 
   const worker = new Worker(schedulesQueueName, (job) => runTick(options, job), { connection, prefix: keyPrefix, concurrency: 1 });
   worker.on("failed", (job, error) => logger.error({ err: error, schedule: job?.name, jobId: job?.id }, "scheduled job failed"));
-  worker.on("error", (error) => logger.error({ err: error }, "schedules worker error"));
+  worker.on("error", (error) => {
+    // Its Redis socket failed: the Redis watch reports the outage once, from the reconnect.
+    if (isSocketError(error)) logger.debug({ err: error }, "redis socket failed");
+    else logger.error({ err: error }, "schedules worker error");
+  });
   logger.info({ schedules: Object.fromEntries(schedules.map(({ name, repeat }) => [name, repeat])) }, "schedules registered");
 
   return {
