@@ -47,6 +47,7 @@ function settingsFrom(config: Env) {
     retryBackoffMs: config.RETRY_BACKOFF_MS,
     scanBatchSize: config.SCAN_BATCH_SIZE,
     scanCron: config.SCAN_CRON,
+    eventsPerJob: config.EVENTS_PER_JOB,
     relayMaxQueued: config.RELAY_MAX_QUEUED,
     recoveryIntervalMs: config.RECOVERY_INTERVAL_MS,
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,

@@ -67,7 +67,9 @@ export const envSchema = z
     WEBHOOK_CONCURRENCY: positiveInt.max(1000).default(50),
     SCAN_CRON: cronExpression.default("*/5 * * * * *"),
     SCAN_BATCH_SIZE: positiveInt.max(5000).default(500),
-    /** Waiting jobs in the work queues past which the relay pauses; the backlog stays in Postgres. */
+    /** Due events of the `events` queue that travel in one BullMQ job; 1: a job per event. */
+    EVENTS_PER_JOB: positiveInt.max(500).default(100),
+    /** Waiting events in the work queues past which the relay pauses; the backlog stays in Postgres. */
     RELAY_MAX_QUEUED: positiveInt.default(20_000),
     RECOVERY_INTERVAL_MS: positiveInt.default(15_000),
     JOB_LOCK_MS: positiveInt.min(1000).default(5000),

@@ -28,7 +28,7 @@ export async function queueReleased(
   try {
     const heads = await findRunnableHeads(db, [{ aggregateType: event.aggregate_type, aggregateId: event.aggregate_id }]);
     const itself = !event.ordered && event.status === "pending" && !heads.some((head) => head.id === event.id) ? [event] : [];
-    await enqueueEvents(queues, [...heads, ...itself], retryBackoffMs);
+    await enqueueEvents(queues, [...heads, ...itself], { backoffMs: retryBackoffMs });
   } catch (error) {
     throw new ReleaseNotQueuedError(event.id, { cause: error });
   }

@@ -65,13 +65,17 @@ export interface MarkedEvent {
  * committed, finds it no longer runnable and leaves it out (lost), so an event's effects can commit
  * only once. `changed`: the events this transaction owns, with the status each had once locked
  * (FOR UPDATE re-reads a row changed while it waited: an admin's retry that committed meanwhile
- * makes it pending, not dead). Reads the primary key.
+ * makes it pending, not dead). Only the `revivable` ids may be dead (default: all): an event
+ * travelling in a batch job is pending when queued, and a dead one runs again only by its own job.
+ * Reads the primary key.
  */
-export async function markProcessed(tx: Queryable, ids: readonly string[]): Promise<Transition<MarkedEvent>> {
+export async function markProcessed(tx: Queryable, ids: readonly string[], revivable: readonly string[] = ids): Promise<Transition<MarkedEvent>> {
   if (ids.length === 0) return { changed: [], lost: [] };
   const marked = await tx.query<MarkedEvent>(sql`
     WITH before AS (
-      SELECT id, status FROM event_outbox WHERE id = ANY(${ids}::uuid[]) AND status IN ('pending', 'dead') FOR UPDATE
+      SELECT id, status FROM event_outbox
+      WHERE id = ANY(${ids}::uuid[]) AND (status = 'pending' OR (status = 'dead' AND id = ANY(${revivable}::uuid[])))
+      FOR UPDATE
     )
     UPDATE event_outbox o
     SET status = 'processed', processed_at = now(), attempts = o.attempts + 1, last_error = NULL

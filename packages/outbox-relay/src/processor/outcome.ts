@@ -10,6 +10,8 @@ export interface EventJob {
   /** Failed runs of this job so far (BullMQ's attemptsMade). */
   attemptsMade: number;
   maxAttempts: number;
+  /** Travels in a batch job: runs only if pending (a dead event runs again only by its own job). */
+  batched?: boolean;
 }
 
 export type Outcome =

@@ -2,7 +2,21 @@ import { DelayedError, UnrecoverableError, Worker, type Job } from "bullmq";
 import { queueNames, type WorkQueue } from "../events/index.ts";
 import type { Logger } from "../logger/index.ts";
 import { findRunnableHeads, type AggregateRef } from "../outbox/index.ts";
-import { backoffStrategy, enqueueEvents, isSocketError, type EventJobData, type QueueSet, type RedisConnection } from "../queues/index.ts";
+import {
+  backoffStrategy,
+  batchJobName,
+  enqueueEvents,
+  forgetBatchMembers,
+  groupByQueue,
+  isSocketError,
+  ownJobOf,
+  retryAfterOf,
+  type BatchedEvent,
+  type BatchJobData,
+  type EventJobData,
+  type QueueSet,
+  type RedisConnection,
+} from "../queues/index.ts";
 import type { Database } from "../sql/index.ts";
 import type { BeginBatch } from "./batch-transaction.ts";
 import { CommitGroup } from "./commit-group.ts";
@@ -50,7 +64,7 @@ export interface ProcessorOptions {
 const lostJob = /^Missing key for job /;
 
 export class EventProcessor {
-  private readonly workers: Worker<EventJobData>[] = [];
+  private readonly workers: Worker<EventJobData | BatchJobData>[] = [];
   private readonly group: CommitGroup<EventJob, Outcome>;
 
   constructor(private readonly options: ProcessorOptions) {
@@ -61,7 +75,7 @@ export class EventProcessor {
   start(queues: WorkQueue[] = [queueNames.events, queueNames.webhooks]): void {
     const { connection, concurrency, lockDurationMs, logger } = this.options;
     for (const name of queues) {
-      const worker = new Worker<EventJobData>(name, (job, token) => this.process(name, job, token), {
+      const worker = new Worker<EventJobData | BatchJobData>(name, (job, token) => this.process(name, job, token), {
         connection,
         prefix: this.options.queues.prefixOf(name),
         concurrency: name === queueNames.webhooks ? (this.options.webhookConcurrency ?? concurrency) : concurrency,
@@ -133,16 +147,25 @@ export class EventProcessor {
       .map((job) => ({ aggregateType: job.data.aggregateType, aggregateId: job.data.aggregateId }));
     if (aggregates.length === 0) return;
     try {
-      await enqueueEvents(queues, await findRunnableHeads(db, aggregates), retryBackoffMs);
+      await enqueueEvents(queues, await findRunnableHeads(db, aggregates), { backoffMs: retryBackoffMs });
     } catch (error) {
       logger.error({ err: error }, "could not queue the events held behind a handled batch; the rescuer will");
     }
   }
 
-  private async process(queue: WorkQueue, job: Job<EventJobData>, token: string | undefined): Promise<void> {
-    const { handlers, db, queues, logger, onOutcome, deadLetter } = this.options;
+  private async process(queue: WorkQueue, job: Job<EventJobData | BatchJobData>, token: string | undefined): Promise<void> {
+    if (job.name === batchJobName && "events" in job.data) return this.processBatch(queue, job.data.events);
+    return this.processEvent(queue, job as Job<EventJobData>, token);
+  }
+
+  private async processEvent(queue: WorkQueue, job: Job<EventJobData>, token: string | undefined): Promise<void> {
+    const { handlers, db, queues, logger, onOutcome } = this.options;
     if (!queues.catalog.has(job.data.type)) return putBackUnknownType(job, token);
     const item: EventJob = { id: job.id!, data: job.data, attemptsMade: job.attemptsMade, maxAttempts: job.opts.attempts ?? 1 };
+    const { failedInBatch } = job.data;
+    // Its first take replays the batch's failure (already recorded in Postgres): BullMQ counts the
+    // attempt and backs off as if the event had run alone. A later take (a retry) runs it.
+    if (failedInBatch && job.attemptsMade === 0 && job.attemptsStarted <= 1) return this.settle(queue, item, replayed(failedInBatch));
     const handler = handlers[job.data.type] as EventHandler | undefined;
     let outcome: Outcome;
     if (isExternal(handler)) {
@@ -154,12 +177,41 @@ export class EventProcessor {
       outcome = await this.group.submit(item);
     }
     onOutcome?.(job.data.type, outcome);
+    return this.settle(queue, item, outcome);
+  }
 
+  /**
+   * A batch job's events go into the commit group together and commit as one-event jobs do. Each
+   * that fails leaves the batch as a job of its own, whose first take replays the failure, so that
+   * every failing or dead event is one job (its attempts and backoff, its place in Bull Board and
+   * the dead-letter queue) while the rest of the batch commits. Events this worker cannot run in a
+   * batch (an unknown type, an external handler) leave it as plain jobs of their own.
+   */
+  private async processBatch(queue: WorkQueue, events: BatchedEvent[]): Promise<void> {
+    const { handlers, queues, onOutcome, retryBackoffMs } = this.options;
+    const runsHere = (event: BatchedEvent) => queues.catalog.has(event.type) && !isExternal(handlers[event.type] as EventHandler | undefined);
+    const policyOf = (event: BatchedEvent) => queues.catalog.policyOf(event.type);
+    const inBatch = events.filter(runsHere);
+    const outcomes = await Promise.all(inBatch.map((event) => this.group.submit(batchedItem(event, policyOf(event).attempts))));
+    const leaving = events.filter((event) => !runsHere(event)).map((event) => ownJobOf(event, policyOf(event), retryBackoffMs));
+    inBatch.forEach((event, index) => {
+      const outcome = outcomes[index]!;
+      onOutcome?.(event.type, outcome);
+      if (outcome.kind === "retry" || outcome.kind === "dead") leaving.push(ownJobOf(event, policyOf(event), retryBackoffMs, failureOf(outcome)));
+    });
+    const byQueue = groupByQueue(queues.catalog, leaving, (job) => job.name);
+    await Promise.all([...byQueue].map(([name, jobs]) => queues[name].addBulk(jobs)));
+    await forgetBatchMembers(queues.connection, queues[queue], events.map((event) => event.id));
+  }
+
+  /** What an outcome leaves to the job: a retry throws its error; a dead event goes to the dead-letter queue. */
+  private async settle(queue: WorkQueue, item: EventJob, outcome: Outcome): Promise<void> {
+    const { logger, deadLetter } = this.options;
     if (outcome.kind === "handled" && outcome.wasDead) await deadLetter.remove(item.id).catch(() => undefined);
     if (outcome.kind === "retry") throw outcome.error;
     if (outcome.kind === "dead") {
-      logger.warn({ eventId: item.id, eventType: job.data.type, err: outcome.error }, "event is dead; moved to the dead-letter queue");
-      await deadLetter.send({ eventId: item.id, type: job.data.type, queue, error: outcome.error.message }).catch((error: unknown) =>
+      logger.warn({ eventId: item.id, eventType: item.data.type, err: outcome.error }, "event is dead; moved to the dead-letter queue");
+      await deadLetter.send({ eventId: item.id, type: item.data.type, queue, error: outcome.error.message }).catch((error: unknown) =>
         logger.error({ err: error, eventId: item.id }, "could not add the dead event to the dead-letter queue; it stays dead in Postgres"),
       );
       throw new UnrecoverableError(outcome.error.message);
@@ -174,4 +226,21 @@ export class EventProcessor {
 async function defer(job: Job<EventJobData>, token: string | undefined, delayMs: number): Promise<never> {
   await job.moveToDelayed(Date.now() + delayMs, token);
   throw new DelayedError();
+}
+
+/** A batch member as the commit group runs it: its first attempt in this dispatch, pending rows only. */
+function batchedItem(event: BatchedEvent, attempts: number): EventJob {
+  return { id: event.id, data: event, attemptsMade: 0, maxAttempts: attempts, batched: true };
+}
+
+function failureOf(outcome: Extract<Outcome, { kind: "retry" | "dead" }>) {
+  const { error } = outcome;
+  return { message: error.message, stack: error.stack, dead: outcome.kind === "dead", retryAfterMs: retryAfterOf(error) ?? undefined };
+}
+
+/** The outcome a batch recorded, for the event's own job to end its first attempt with. */
+function replayed(failure: NonNullable<EventJobData["failedInBatch"]>): Outcome {
+  const error = Object.assign(new Error(failure.message), failure.retryAfterMs ? { retryAfterMs: failure.retryAfterMs } : {});
+  if (failure.stack) error.stack = failure.stack;
+  return { kind: failure.dead ? "dead" : "retry", error, durationMs: 0 };
 }

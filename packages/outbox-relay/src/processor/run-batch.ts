@@ -153,7 +153,8 @@ async function runOnce(deps: BatchDeps, jobs: EventJob[], plan: Plan): Promise<O
 async function runInTransaction(batch: BatchRun, jobs: EventJob[]): Promise<Outcome[]> {
   const { tx, plan, failures } = batch;
   const started = performance.now();
-  const marked = await markProcessed(tx, jobs.filter((job) => !plan.excluded.has(job.id)).map((job) => job.id));
+  const running = jobs.filter((job) => !plan.excluded.has(job.id));
+  const marked = await markProcessed(tx, running.map((job) => job.id), running.filter((job) => !job.batched).map((job) => job.id));
   const previous = new Map(marked.changed.map((row) => [row.id, row.previous_status]));
   for (const [type, runs] of groupByType(batch.deps.catalog, jobs.filter((job) => previous.has(job.id)), failures)) await runType(batch, type, runs);
   await writeAtCommit(batch);

@@ -1,6 +1,7 @@
 import { Queue, type JobsOptions } from "bullmq";
 import { queueNames, type EventCatalog, type EventPolicy, type WorkQueue } from "../events/index.ts";
 import { eventBackoffType } from "./backoff.ts";
+import type { BatchJobData } from "./batch.ts";
 import type { RedisConnection } from "./connection.ts";
 
 export type QueueName = (typeof queueNames)[keyof typeof queueNames];
@@ -17,6 +18,18 @@ export interface EventJobData {
   previousAttempts: number;
   /** The publishing span's W3C traceparent (the row's), when one was active. */
   traceparent?: string;
+  /** The run in a batch job that failed this event, replayed as this job's first attempt. */
+  failedInBatch?: FailedInBatch;
+}
+
+/** A handler failure in a batch job, as the event's own job replays it. */
+export interface FailedInBatch {
+  message: string;
+  stack?: string | undefined;
+  /** Final: the job fails at once, as UnrecoverableError. */
+  dead: boolean;
+  /** The failure's retry hint (RetryAfterHint), kept for the backoff. */
+  retryAfterMs?: number | undefined;
 }
 
 /** A dead event, as the dead-letter queue holds it. */
@@ -46,7 +59,9 @@ export interface QueueSet {
   prefix: string;
   /** The key prefix of one queue, for the Worker that consumes it. */
   prefixOf(name: QueueName | "schedules"): string;
-  events: Queue<EventJobData>;
+  /** Events per batch job the relay, the rescuer and releases pack (1: one job per event). */
+  eventsPerJob: number;
+  events: Queue<EventJobData | BatchJobData>;
   webhooks: Queue<EventJobData>;
   deadLetter: Queue<DeadLetterJobData>;
   byName(name: string): Queue | undefined;
@@ -71,7 +86,7 @@ export function groupByQueue<T>(catalog: EventCatalog, items: readonly T[], type
   return groups;
 }
 
-export function createQueues(connection: RedisConnection, prefix: string, catalog: EventCatalog): QueueSet {
+export function createQueues(connection: RedisConnection, prefix: string, catalog: EventCatalog, { eventsPerJob = 1 }: { eventsPerJob?: number } = {}): QueueSet {
   const cluster = "isCluster" in connection && connection.isCluster;
   const make = <T>(name: QueueName) => {
     const queue = new Queue<T>(name, { connection, prefix: queuePrefix(prefix, name, cluster) });
@@ -80,12 +95,13 @@ export function createQueues(connection: RedisConnection, prefix: string, catalo
     queue.on("error", () => undefined);
     return queue;
   };
-  const events = make<EventJobData>(queueNames.events);
+  const events = make<EventJobData | BatchJobData>(queueNames.events);
   const webhooks = make<EventJobData>(queueNames.webhooks);
   const deadLetter = make<DeadLetterJobData>(queueNames.deadLetter);
   const all = [events, webhooks, deadLetter] as Queue[];
   return {
     catalog,
+    eventsPerJob,
     connection,
     cluster,
     prefix,

@@ -1,6 +1,7 @@
 import type { Logger } from "../logger/index.ts";
 import { defaultRelayCursor, eventColumns, heldBehindEarlier, passedByRelay, type OutboxEvent } from "../outbox/index.ts";
-import { enqueueEvents, groupByQueue, queueOf, type QueueSet } from "../queues/index.ts";
+import type { Queue } from "bullmq";
+import { batchesOf, enqueueEvents, groupByQueue, queueOf, type QueueSet } from "../queues/index.ts";
 import { planEachRun, sql, type Database } from "../sql/index.ts";
 
 interface PassedRow extends OutboxEvent {
@@ -29,30 +30,51 @@ async function relayedPending(db: Database, cursorName: string, catalog: QueueSe
     LIMIT ${pageSize}`));
 }
 
+type JobState = "live" | "missing" | "finished";
+
 /**
- * Which of these rows have no live job: the job hash is gone (Redis restarted, was flushed, or
- * trimmed the job), or the job sits in `failed`/`completed` while the row is still pending (a job
- * that stalled too often, or a worker that died between its last step in Redis and in Postgres).
+ * The state of each of these jobs: `missing` when its hash is gone (Redis restarted, was flushed,
+ * or trimmed the job), `finished` when it sits in `failed` or `completed`, else `live`. One round trip.
+ */
+async function jobStates(queues: QueueSet, queue: Queue, jobIds: readonly string[]): Promise<JobState[]> {
+  const pipeline = queues.connection.pipeline();
+  for (const id of jobIds) {
+    pipeline.exists(queue.toKey(id));
+    pipeline.zscore(queue.keys.failed!, id);
+    pipeline.zscore(queue.keys.completed!, id);
+  }
+  const replies = (await pipeline.exec()) ?? [];
+  return jobIds.map((_, index) => {
+    const [exists, failed, completed] = replies.slice(index * 3, index * 3 + 3).map(([error, value]) => {
+      if (error) throw error;
+      return value;
+    });
+    if (exists === 0) return "missing";
+    return failed !== null || completed !== null ? "finished" : "live";
+  });
+}
+
+/**
+ * Which of these rows have no live job, neither their own nor a batch job they travel in: the job
+ * is missing, or finished while the row is still pending (a job that stalled too often, or a
+ * worker that died between its last step in Redis and in Postgres). `finished`: the row's own job
+ * is kept in `failed`/`completed` and must be removed before the row is queued again.
  */
 async function withoutLiveJob(queues: QueueSet, rows: PassedRow[]): Promise<{ missing: PassedRow[]; finished: PassedRow[] }> {
   const missing: PassedRow[] = [];
   const finished: PassedRow[] = [];
   for (const [name, group] of groupByQueue(queues.catalog, rows, (row) => row.event_type)) {
     const queue = queues.byName(name)!;
-    const pipeline = queues.connection.pipeline();
-    for (const row of group) {
-      pipeline.exists(queue.toKey(row.id));
-      pipeline.zscore(queue.keys.failed!, row.id);
-      pipeline.zscore(queue.keys.completed!, row.id);
-    }
-    const replies = (await pipeline.exec()) ?? [];
+    const ids = group.map((row) => row.id);
+    const [own, batchIds] = await Promise.all([jobStates(queues, queue, ids), batchesOf(queues.connection, queue, ids)]);
+    const batches = [...new Set(batchIds.filter((id) => id !== null))];
+    const states = await jobStates(queues, queue, batches);
+    const batchState = new Map(batches.map((id, index) => [id, states[index]!]));
     group.forEach((row, index) => {
-      const [exists, failed, completed] = replies.slice(index * 3, index * 3 + 3).map(([error, value]) => {
-        if (error) throw error;
-        return value;
-      });
-      if (exists === 0) missing.push(row);
-      else if (failed !== null || completed !== null) finished.push(row);
+      const batch = batchIds[index];
+      if (own[index] === "live" || (batch && batchState.get(batch) === "live")) return;
+      if (own[index] === "missing") missing.push(row);
+      else finished.push(row);
     });
   }
   return { missing, finished };
@@ -110,6 +132,6 @@ async function requeueLost(db: Database, queues: QueueSet, page: PassedRow[], re
   const finished = suspects.finished.filter((row) => pending.has(row.id));
   await Promise.all(finished.map((row) => queues.byName(queueOf(queues.catalog, row.event_type))!.remove(row.id).catch(() => 0)));
   const lost = [...missing, ...finished];
-  await enqueueEvents(queues, lost, retryBackoffMs);
+  await enqueueEvents(queues, lost, { backoffMs: retryBackoffMs });
   return lost.length;
 }

@@ -32,7 +32,7 @@ export async function relayOnce({ db, queues, batchSize, retryBackoffMs, cursorN
     if (!step) return { read: 0, queued: 0, busy: true };
     const { cursor, rows } = step;
     const runnable = rows.filter((row) => !row.held);
-    const queued = await enqueueEvents(queues, runnable, retryBackoffMs);
+    const queued = await enqueueEvents(queues, runnable, { backoffMs: retryBackoffMs });
     const forward = rows.filter((row) => !row.late);
     const next = nextCursor(cursor, forward, rows.length - forward.length === batchSize);
     if (forward.length > 0 || !sameSet(next.watched, cursor.watched)) await moveCursor(tx, cursorName, next.position, next.watched);

@@ -113,12 +113,15 @@ export class OutboxScanner {
     }
   }
 
-  /** Whether the work queues already hold `maxQueued` waiting jobs. One Redis call per queue. */
+  /**
+   * Whether the work queues already hold `maxQueued` waiting events, a waiting job of the `events`
+   * queue counted as a full batch (an upper bound). One Redis call per queue.
+   */
   private async queuesFull(): Promise<boolean> {
     const { queues, maxQueued } = this.options;
     if (!maxQueued) return false;
-    const counts = await Promise.all([queues.events, queues.webhooks].map((queue) => queue.getJobCountByTypes("wait", "prioritized")));
-    return counts.reduce((sum, count) => sum + count, 0) >= maxQueued;
+    const [events, webhooks] = await Promise.all([queues.events, queues.webhooks].map((queue) => queue.getJobCountByTypes("wait", "prioritized")));
+    return events! * queues.eventsPerJob + webhooks! >= maxQueued;
   }
 
   /** One relay step. Returns how many rows it read. */

@@ -20,7 +20,9 @@ const settingsSchema = z.object({
   scanBatchSize: positiveInt.max(5000).default(500),
   /** SCAN_CRON: the relay's safety-net tick (NOTIFY wakes it at once). */
   scanCron: cronExpression.default("*/5 * * * * *"),
-  /** RELAY_MAX_QUEUED: waiting jobs past which the relay pauses. */
+  /** EVENTS_PER_JOB: due events of the `events` queue that travel in one batch job (1: a job per event). */
+  eventsPerJob: positiveInt.max(500).default(100),
+  /** RELAY_MAX_QUEUED: waiting events past which the relay pauses (a waiting batch job counts as full). */
   relayMaxQueued: positiveInt.default(20_000),
   /** RECOVERY_INTERVAL_MS: how often pending rows whose job was lost are queued again. */
   recoveryIntervalMs: positiveInt.default(15_000),

@@ -84,7 +84,7 @@ export async function startWorker<C extends EventCatalog, P extends PrismaClient
   const connection = createRedis(redisSettings, "worker");
   const probe = createRedis(redisSettings, "producer");
   const redis = watchRedis({ connections: [connection, probe], probeWith: probe, settings: redisSettings, logger });
-  const queues = createQueues(connection, config.queuePrefix, catalog);
+  const queues = createQueues(connection, config.queuePrefix, catalog, { eventsPerJob: config.eventsPerJob });
   const schema = watchSchema({ db, logger, migrateCommand: config.migrateCommand, intervalMs: config.schemaCheckIntervalMs });
   const checks = { postgres: postgresCheck(db), redis: redisCheck(probe), schema: schema.check };
   const metrics = createMetrics({ stats: () => collectStats(db, queues), relay: true, readiness: () => readinessOf(checks) });
