@@ -11,6 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { startRedisCluster } from "@outbox/testing";
+import type { CpuSample } from "./cpu.ts";
 import { buildChild, median } from "./measure.ts";
 import { apiLoad } from "./scenarios/api-load.ts";
 import { drain, type DrainResult } from "./scenarios/drain.ts";
@@ -59,8 +60,16 @@ function summarizeDrains(runs: DrainResult[]) {
     workerIdleRssMb: Math.max(...runs.map((r) => r.outboxIdleRssMb)),
     eventsPerBatch: median(runs.map((r) => r.eventsPerBatch)),
     statementsPerBatch: median(runs.map((r) => r.statementsPerBatch)),
+    cpuMicrosPerEvent: medianCpu(runs.map((r) => r.cpuMicrosPerEvent)),
+    rawCpuMicrosPerEvent: medianCpu(runs.map((r) => r.rawCpuMicrosPerEvent)),
   };
 }
+
+function medianCpu(samples: CpuSample[]): CpuSample {
+  return { worker: median(samples.map((s) => s.worker)), postgres: median(samples.map((s) => s.postgres)), redis: median(samples.map((s) => s.redis)) };
+}
+
+const cpuText = (cpu: CpuSample) => `${cpu.worker} / ${cpu.postgres} / ${cpu.redis}`;
 
 async function drains(label: string, options: Parameters<typeof drain>[1]) {
   const runs: DrainResult[] = [];
@@ -75,6 +84,8 @@ async function drains(label: string, options: Parameters<typeof drain>[1]) {
     "ratio outbox / raw (median of runs)": `${fixed(drained.ratio, 2)} (runs ${drained.ratios.map((r) => fixed(r, 2)).join(", ")})`,
     "events / statements per processor batch": `${fixed(drained.eventsPerBatch, 1)} / ${fixed(drained.statementsPerBatch, 1)}`,
     "worker RSS idle / peak (MB)": `${fixed(drained.workerIdleRssMb)} / ${fixed(drained.workerPeakRssMb)}`,
+    "CPU µs per event, worker / Postgres / Redis": cpuText(drained.cpuMicrosPerEvent),
+    "CPU µs per job of raw BullMQ, its process / Postgres / Redis": cpuText(drained.rawCpuMicrosPerEvent),
   });
   return drained;
 }

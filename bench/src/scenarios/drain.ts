@@ -1,3 +1,4 @@
+import { cpuPerEvent, sampleCpu, type CpuSample } from "../cpu.ts";
 import { startChild, whenTotalReaches, now } from "../measure.ts";
 import type { BenchSetup } from "../setup.ts";
 
@@ -16,6 +17,9 @@ export interface DrainResult {
   outboxPeakRssMb: number;
   outboxIdleRssMb: number;
   rawPeakRssMb: number;
+  /** CPU microseconds per event of the worker process(es), Postgres and Redis while draining; raw BullMQ's (its process and Redis) beside. */
+  cpuMicrosPerEvent: CpuSample;
+  rawCpuMicrosPerEvent: CpuSample;
   /** Processor batches committed, events per batch and statements per batch (every statement of the worker's pool while draining). */
   batches: number;
   eventsPerBatch: number;
@@ -41,12 +45,15 @@ export async function drainRaw(setup: BenchSetup, events: number, workers: numbe
   );
   await Promise.all(children.map((c) => c.ready));
   const finished = whenTotalReaches(children, events);
+  const pids = children.map((c) => c.child.pid!);
+  const cpuBefore = sampleCpu(pids);
   const started = now();
   for (const child of children) child.send({ go: true });
   const seconds = ((await finished) - started) / 1000;
+  const cpu = cpuPerEvent(cpuBefore, sampleCpu(pids), events);
   for (const child of children) child.send({ stop: true });
   const reports = await Promise.all(children.map((c) => c.stopped));
-  return { seconds, peakRssMb: Math.max(...reports.map((r) => r.maxRssMb)) };
+  return { seconds, peakRssMb: Math.max(...reports.map((r) => r.maxRssMb)), cpu };
 }
 
 /**
@@ -60,7 +67,10 @@ async function drainOutbox(setup: BenchSetup, events: number, workers: number, e
   if (handlers === "domain") await setup.insertDomainBacklog(events);
   else await setup.insertBacklog(events);
   const committed = now();
+  const pids = children.map((c) => c.child.pid!);
+  const cpuBefore = sampleCpu(pids);
   const seconds = ((await finished) - committed) / 1000;
+  const cpu = cpuPerEvent(cpuBefore, sampleCpu(pids), events);
   for (const child of children) child.send({ stop: true });
   const reports = await Promise.all(children.map((c) => c.stopped));
   const processed = await setup.prisma.eventOutbox.count({ where: { status: "processed" } });
@@ -70,6 +80,7 @@ async function drainOutbox(setup: BenchSetup, events: number, workers: number, e
     seconds,
     peakRssMb: Math.max(...reports.map((r) => r.maxRssMb)),
     idleRssMb: Math.max(...reports.map((r) => r.idleRssMb)),
+    cpu,
     batches,
     statements: reports.reduce((sum, r) => sum + r.statements, 0),
   };
@@ -96,6 +107,8 @@ export async function drain(
     outboxPeakRssMb: outbox.peakRssMb,
     outboxIdleRssMb: outbox.idleRssMb,
     rawPeakRssMb: raw.peakRssMb,
+    cpuMicrosPerEvent: outbox.cpu,
+    rawCpuMicrosPerEvent: raw.cpu,
     batches: outbox.batches,
     eventsPerBatch: events / outbox.batches,
     statementsPerBatch: outbox.statements / outbox.batches,

@@ -66,7 +66,7 @@ export const envSchema = z
     WORKER_CONCURRENCY: positiveInt.max(2000).default(200),
     WEBHOOK_CONCURRENCY: positiveInt.max(1000).default(50),
     SCAN_CRON: cronExpression.default("*/5 * * * * *"),
-    SCAN_BATCH_SIZE: positiveInt.max(5000).default(500),
+    SCAN_BATCH_SIZE: positiveInt.max(5000).default(2000),
     /** Due events of the `events` queue that travel in one BullMQ job; 1: a job per event. */
     EVENTS_PER_JOB: positiveInt.max(500).default(100),
     /** Waiting events in the work queues past which the relay pauses; the backlog stays in Postgres. */

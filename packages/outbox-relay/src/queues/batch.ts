@@ -42,9 +42,9 @@ export async function batchesOf(redis: RedisConnection, queue: Queue, ids: reado
 
 /** Records which batch job each event travels in (before the jobs are added). */
 export async function recordBatchMembers(redis: RedisConnection, queue: Queue, batches: readonly { id: string; eventIds: readonly string[] }[]): Promise<void> {
-  const fields = batches.flatMap((batch) => batch.eventIds.map((eventId) => [eventId, batch.id] as const));
+  const fields = batches.flatMap((batch) => batch.eventIds.flatMap((eventId) => [eventId, batch.id]));
   if (fields.length === 0) return;
-  await redis.hset(batchMembersKey(queue), Object.fromEntries(fields));
+  await redis.hset(batchMembersKey(queue), ...fields);
 }
 
 /** Forgets the members of a batch that has ended (each handled, or split out with a job of its own). */

@@ -55,8 +55,10 @@ export async function enqueueEvents(queues: QueueSet, events: readonly OutboxEve
       const batches = packBatches(packable, policyOf, eventsPerJob);
       const alone = group.filter((event) => !batches.packed.has(event));
       if (batches.jobs.length > 0) {
-        await recordBatchMembers(queues.connection, queues.events, batches.jobs.map((job) => ({ id: job.opts.jobId, eventIds: job.data.events.map((e) => e.id) })));
-        await queues.events.addBulk(batches.jobs);
+        // Sent together: the members reach Redis first on the one connection. Should they not (an
+        // error), the rescuer takes the events for lost and queues them again: a duplicate runs once.
+        const members = batches.jobs.map((job) => ({ id: job.opts.jobId, eventIds: job.data.events.map((e) => e.id) }));
+        await Promise.all([recordBatchMembers(queues.connection, queues.events, members), queues.events.addBulk(batches.jobs)]);
       }
       if (alone.length > 0) await queues[name].addBulk(alone.map((event) => toJob(event, policyOf(event), backoffMs, now)));
     }),

@@ -17,7 +17,7 @@ const settingsSchema = z.object({
   /** RETRY_BACKOFF_MS: overrides every type's first retry delay. */
   retryBackoffMs: positiveInt.optional(),
   /** SCAN_BATCH_SIZE: outbox rows per relay step. */
-  scanBatchSize: positiveInt.max(5000).default(500),
+  scanBatchSize: positiveInt.max(5000).default(2000),
   /** SCAN_CRON: the relay's safety-net tick (NOTIFY wakes it at once). */
   scanCron: cronExpression.default("*/5 * * * * *"),
   /** EVENTS_PER_JOB: due events of the `events` queue that travel in one batch job (1: a job per event). */
