@@ -133,7 +133,7 @@ export function createMetrics({ stats, statsMaxAgeMs = 1000, defaultMetrics = tr
 /** The relay's own progress: only a process that relays exports them (an API's zeros would read as a stalled relay). */
 function createRelayMetrics(registry: Registry) {
   return {
-    dispatched: new Counter({ name: "outbox_dispatched_total", help: "Jobs the relay queued (outbox rows read and sent to their queues).", registers: [registry] }),
+    dispatched: new Counter({ name: "outbox_dispatched_total", help: "Events the relay queued (outbox rows read and sent to their queues, one job each or many to a batch job).", registers: [registry] }),
     lastStep: new Gauge({
       name: "outbox_relay_last_step_timestamp_seconds",
       help: "Unix time of the relay's last completed step in this process (it steps at least every SCAN_CRON tick).",

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import { batchesOf, queueOf } from "../../queues/index.ts";
 import { readEventState } from "../../stats/index.ts";
 import type { AdminContext } from "../context.ts";
 import { refusalOf } from "../errors.ts";
@@ -52,8 +53,14 @@ export async function outboxHtmlRoutes(parent: FastifyInstance, { db, queues, ad
   async function renderEvent(reply: FastifyReply, id: string, message?: Banner, status = 200) {
     const event = await readEventState(db, id);
     if (!event) return send(reply, problemView("Not found", `no event with id ${id}`), 404);
-    const [holder, caused] = await Promise.all([holderOf(db, id), listEvents(db, { causedBy: id }, { limit: causedPageSize })]);
-    return send(reply, eventView(catalog, event, caused, holder, message), status);
+    const queue = queues[queueOf(catalog, event.type)];
+    const [holder, caused, [batch]] = await Promise.all([
+      holderOf(db, id),
+      listEvents(db, { causedBy: id }, { limit: causedPageSize }),
+      // Its job in Redis: the batch job it travels in, while it does; else its own (id = event id).
+      batchesOf(queues.connection, queue, [id]).catch(() => [null]),
+    ]);
+    return send(reply, eventView(catalog, event, caused, holder, batch ?? id, message), status);
   }
 
   async function renderHeld(reply: FastifyReply, limit: number, message?: Banner, status = 200) {

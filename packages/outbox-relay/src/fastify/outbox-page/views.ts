@@ -88,7 +88,7 @@ function replayForm(types: readonly string[], values: ReplayValues): Html {
 }
 
 /** One event: its row, payload, what holds it, the events it caused, and the actions its status allows. */
-export function eventView(catalog: EventCatalog, event: EventState, caused: EventPage, holder: Holder | undefined, message?: Banner): Html {
+export function eventView(catalog: EventCatalog, event: EventState, caused: EventPage, holder: Holder | undefined, jobId: string, message?: Banner): Html {
   const queue = queueOf(catalog, event.type);
   return layout(
     `Event ${event.id}`,
@@ -104,7 +104,7 @@ export function eventView(catalog: EventCatalog, event: EventState, caused: Even
 <dt>available</dt><dd>${event.availableAt}</dd>
 <dt>processed</dt><dd>${event.processedAt ?? ""}</dd>
 <dt>held by</dt><dd>${holder ? html`<a href="${eventPath(holder.id)}">${holder.id}</a> (${holder.type}, ${holder.status}), earlier in its aggregate` : "nothing"}</dd>
-<dt>Redis</dt><dd><a href="${jobPath(queue, event.id)}">its job in Bull Board</a> (queue ${queue}; gone once retention trims it)</dd>
+<dt>Redis</dt><dd><a href="${jobPath(queue, jobId)}">${jobId === event.id ? "its job" : "the batch job it travels in"} in Bull Board</a> (queue ${queue}; gone once retention trims it)</dd>
 </dl>
 <h2>Last error</h2>
 ${event.lastError ? html`<pre id="last-error">${event.lastError}</pre>` : html`<p>none</p>`}
