@@ -134,6 +134,13 @@ try {
       [`pg-boss ${pgBoss.version}, work() batch ${pgBoss.batchSize}, burst (jobs/s)`]: `${fixed(measured.pgBossPerSecond)} (${fixed(measured.pgBossOverRaw, 2)} × raw, ${fixed(measured.pgBossOverRawDrain, 2)} × raw drain)`,
       [`graphile-worker ${graphile.version}, localQueue ${graphile.localQueueSize}, batched completion (jobs/s)`]: `${fixed(measured.graphileBatchedPerSecond)} (${fixed(measured.graphileOverRaw, 2)} × raw, ${fixed(measured.graphileOverRawDrain, 2)} × raw drain)`,
     });
+    const cpu = measured.cpuMicrosPerJob;
+    console.table({
+      "CPU µs per job, its process / Postgres / Redis: raw BullMQ add + process": cpuText(cpu.rawBullmq),
+      "raw BullMQ, the drain alone": cpuText(cpu.rawBullmqDrain),
+      "pg-boss": cpuText(cpu.pgBoss),
+      "graphile-worker": cpuText(cpu.graphile),
+    });
   }
   if (scenarios.has("steady")) {
     const steady = await steadyLoad(setup, Number(args.rate), Number(args.seconds));

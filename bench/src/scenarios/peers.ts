@@ -1,3 +1,4 @@
+import { cpuPerEvent, sampleCpu, type CpuSample } from "../cpu.ts";
 // The peers a team would pick instead of this project, measured in the same run as raw BullMQ
 // (issue 27): pg-boss and graphile-worker each drain the same number of no-op jobs, enqueued in
 // bulk before the clock starts, each in a fresh database of its own that is dropped afterwards.
@@ -12,6 +13,11 @@ import { now } from "../measure.ts";
 import type { BenchSetup } from "../setup.ts";
 import { drainRaw } from "./drain.ts";
 
+interface PeerDrain {
+  seconds: number;
+  cpu: CpuSample;
+}
+
 export interface PeersResult {
   jobs: number;
   rawBullmqPerSecond: number;
@@ -19,6 +25,8 @@ export interface PeersResult {
   rawBullmqDrainPerSecond: number;
   pgBossPerSecond: number;
   graphileBatchedPerSecond: number;
+  /** CPU microseconds per job of each peer's process (the bench's own, for pg-boss and graphile-worker), Postgres and Redis. */
+  cpuMicrosPerJob: Record<"rawBullmq" | "rawBullmqDrain" | "pgBoss" | "graphile", CpuSample>;
   /** Each peer's jobs/s over raw BullMQ's. */
   pgBossOverRaw: number;
   graphileOverRaw: number;
@@ -90,7 +98,7 @@ async function untilHandled(count: () => number, target: number, failure: () => 
  * is not used: it reads a stats cache refreshed every 60 s by default. Timed from `work()` to the
  * last job's completion committed.
  */
-async function drainPgBoss(jobs: number): Promise<number> {
+async function drainPgBoss(jobs: number): Promise<PeerDrain> {
   const database = await freshDatabase("outbox_bench_pgboss");
   let failed: Error | undefined;
   const boss = new PgBoss({ connectionString: database.url, schedule: false });
@@ -105,14 +113,16 @@ async function drainPgBoss(jobs: number): Promise<number> {
     }
     await analyze(database.url);
     let handled = 0;
+    const cpuBefore = sampleCpu([process.pid]);
     const started = now();
     await boss.work(queue, { ...PG_BOSS }, async (batch) => {
       handled += batch.length;
     });
     await untilHandled(() => handled, jobs, () => failed);
     const finished = await untilNoneLeft(database.url, "SELECT count(*)::int AS left FROM pgboss.job WHERE name = $1 AND state <> 'completed'", [queue]);
+    const cpu = cpuPerEvent(cpuBefore, sampleCpu([process.pid]), jobs);
     if (handled !== jobs) throw new Error(`pg-boss ran ${handled} handlers for ${jobs} jobs`);
-    return (finished - started) / 1000;
+    return { seconds: (finished - started) / 1000, cpu };
   } finally {
     await boss.stop({ graceful: false, timeout: 5_000 }).catch(() => undefined);
     await database.drop();
@@ -126,7 +136,7 @@ async function drainPgBoss(jobs: number): Promise<number> {
  * same), 10 concurrent jobs (2 and 50 measured the same for a no-op task on 2 cores). Timed from
  * `run()` to the jobs table empty (graphile-worker deletes a job when it completes).
  */
-async function drainGraphile(jobs: number): Promise<number> {
+async function drainGraphile(jobs: number): Promise<PeerDrain> {
   const database = await freshDatabase("outbox_bench_graphile");
   let failed: Error | undefined;
   // Errors and warnings only: the default logger prints a line for every completed job.
@@ -147,6 +157,7 @@ async function drainGraphile(jobs: number): Promise<number> {
     }
     await analyze(database.url);
     let handled = 0;
+    const cpuBefore = sampleCpu([process.pid]);
     const started = now();
     const runner = await run({
       connectionString: database.url,
@@ -171,8 +182,9 @@ async function drainGraphile(jobs: number): Promise<number> {
     try {
       await untilHandled(() => handled, jobs, () => failed);
       const finished = await untilNoneLeft(database.url, "SELECT count(*)::int AS left FROM graphile_worker._private_jobs", []);
+      const cpu = cpuPerEvent(cpuBefore, sampleCpu([process.pid]), jobs);
       if (handled !== jobs) throw new Error(`graphile-worker ran ${handled} tasks for ${jobs} jobs`);
-      return (finished - started) / 1000;
+      return { seconds: (finished - started) / 1000, cpu };
     } finally {
       await runner.stop();
     }
@@ -197,9 +209,11 @@ export async function peers(setup: BenchSetup, options: { jobs: number; concurre
   await setup.reset();
   const rawBullmqDrainPerSecond = jobs / rawDrain.seconds;
   log(`peers: raw BullMQ ${rawBullmqPerSecond.toFixed(0)}/s add + process, ${rawBullmqDrainPerSecond.toFixed(0)}/s the drain alone`);
-  const pgBossPerSecond = jobs / (await drainPgBoss(jobs));
+  const pgBoss = await drainPgBoss(jobs);
+  const pgBossPerSecond = jobs / pgBoss.seconds;
   log(`peers: pg-boss ${pgBossPerSecond.toFixed(0)}/s`);
-  const graphileBatchedPerSecond = jobs / (await drainGraphile(jobs));
+  const graphile = await drainGraphile(jobs);
+  const graphileBatchedPerSecond = jobs / graphile.seconds;
   log(`peers: graphile-worker ${graphileBatchedPerSecond.toFixed(0)}/s`);
   return {
     jobs,
@@ -211,6 +225,7 @@ export async function peers(setup: BenchSetup, options: { jobs: number; concurre
     graphileOverRaw: graphileBatchedPerSecond / rawBullmqPerSecond,
     pgBossOverRawDrain: pgBossPerSecond / rawBullmqDrainPerSecond,
     graphileOverRawDrain: graphileBatchedPerSecond / rawBullmqDrainPerSecond,
+    cpuMicrosPerJob: { rawBullmq: raw.cpu, rawBullmqDrain: rawDrain.cpu, pgBoss: pgBoss.cpu, graphile: graphile.cpu },
     settings: {
       rawBullmq: { concurrency },
       pgBoss: { version: await packageVersion("pg-boss"), ...PG_BOSS },
