@@ -28,7 +28,8 @@ export async function queueReleased(
   try {
     const heads = await findRunnableHeads(db, [{ aggregateType: event.aggregate_type, aggregateId: event.aggregate_id }]);
     const itself = !event.ordered && event.status === "pending" && !heads.some((head) => head.id === event.id) ? [event] : [];
-    await enqueueEvents(queues, [...heads, ...itself], { backoffMs: retryBackoffMs });
+    // A job each: the retried event's is the one an admin finds in Bull Board.
+    await enqueueEvents(queues, [...heads, ...itself], { backoffMs: retryBackoffMs, eventsPerJob: 1 });
   } catch (error) {
     throw new ReleaseNotQueuedError(event.id, { cause: error });
   }

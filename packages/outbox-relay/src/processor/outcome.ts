@@ -10,8 +10,12 @@ export interface EventJob {
   /** Failed runs of this job so far (BullMQ's attemptsMade). */
   attemptsMade: number;
   maxAttempts: number;
-  /** Travels in a batch job: runs only if pending (a dead event runs again only by its own job). */
-  batched?: boolean;
+  /**
+   * Runs only if its row is pending, never dead: a batch member, or a job BullMQ has not failed yet.
+   * A dead row runs again only when an admin retries its failed job (Bull Board), or through the
+   * dead-letter tools, which make it pending first.
+   */
+  pendingOnly?: boolean;
 }
 
 export type Outcome =

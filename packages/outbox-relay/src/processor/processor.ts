@@ -120,11 +120,13 @@ export class EventProcessor {
 
   private async commitBatch(jobs: EventJob[]): Promise<Outcome[]> {
     const { db, handlers, logger, onBatch, begin } = this.options;
-    const outcomes = await runBatch({ db, catalog: this.options.queues.catalog, handlers, logger, begin }, jobs);
-    onBatch?.({ events: jobs.length });
+    const unique = oncePerEvent(jobs);
+    const outcomes = await runBatch({ db, catalog: this.options.queues.catalog, handlers, logger, begin }, unique);
+    onBatch?.({ events: unique.length });
+    const byJob = new Map(unique.map((job, index) => [job, outcomes[index]!]));
     // Not awaited: the next batch need not wait for it, and the jobs are done either way.
-    this.track(this.releaseHeld(jobs.filter((_, index) => outcomes[index]!.kind === "handled")));
-    return outcomes;
+    this.track(this.releaseHeld(unique.filter((job) => byJob.get(job)!.kind === "handled")));
+    return jobs.map((job) => byJob.get(job) ?? { kind: "skipped" });
   }
 
   /** Releases still under way; close() waits for them. */
@@ -154,18 +156,24 @@ export class EventProcessor {
   }
 
   private async process(queue: WorkQueue, job: Job<EventJobData | BatchJobData>, token: string | undefined): Promise<void> {
-    if (job.name === batchJobName && "events" in job.data) return this.processBatch(queue, job.data.events);
+    if (job.name === batchJobName && "events" in job.data) return this.processBatch(queue, job as Job<BatchJobData>);
     return this.processEvent(queue, job as Job<EventJobData>, token);
   }
 
   private async processEvent(queue: WorkQueue, job: Job<EventJobData>, token: string | undefined): Promise<void> {
     const { handlers, db, queues, logger, onOutcome } = this.options;
     if (!queues.catalog.has(job.data.type)) return putBackUnknownType(job, token);
-    const item: EventJob = { id: job.id!, data: job.data, attemptsMade: job.attemptsMade, maxAttempts: job.opts.attempts ?? 1 };
+    const item: EventJob = {
+      id: job.id!,
+      data: job.data,
+      attemptsMade: job.attemptsMade,
+      maxAttempts: job.opts.attempts ?? 1,
+      pendingOnly: job.attemptsMade === 0,
+    };
     const { failedInBatch } = job.data;
-    // Its first take replays the batch's failure (already recorded in Postgres): BullMQ counts the
-    // attempt and backs off as if the event had run alone. A later take (a retry) runs it.
-    if (failedInBatch && job.attemptsMade === 0 && job.attemptsStarted <= 1) return this.settle(queue, item, replayed(failedInBatch));
+    // Until BullMQ has counted it, its take replays the batch's failure (already recorded in
+    // Postgres): BullMQ counts the attempt and backs off as if the event had run alone. A retry runs it.
+    if (failedInBatch && job.attemptsMade === 0) return this.settle(queue, item, replayed(failedInBatch));
     const handler = handlers[job.data.type] as EventHandler | undefined;
     let outcome: Outcome;
     if (isExternal(handler)) {
@@ -187,21 +195,30 @@ export class EventProcessor {
    * the dead-letter queue) while the rest of the batch commits. Events this worker cannot run in a
    * batch (an unknown type, an external handler) leave it as plain jobs of their own.
    */
-  private async processBatch(queue: WorkQueue, events: BatchedEvent[]): Promise<void> {
+  private async processBatch(queue: WorkQueue, job: Job<BatchJobData>): Promise<void> {
     const { handlers, queues, onOutcome, retryBackoffMs } = this.options;
+    const { events } = job.data;
     const runsHere = (event: BatchedEvent) => queues.catalog.has(event.type) && !isExternal(handlers[event.type] as EventHandler | undefined);
     const policyOf = (event: BatchedEvent) => queues.catalog.policyOf(event.type);
     const inBatch = events.filter(runsHere);
-    const outcomes = await Promise.all(inBatch.map((event) => this.group.submit(batchedItem(event, policyOf(event).attempts))));
+    const settled = await Promise.allSettled(inBatch.map((event) => this.group.submit(batchedItem(event, policyOf(event).attempts))));
     const leaving = events.filter((event) => !runsHere(event)).map((event) => ownJobOf(event, policyOf(event), retryBackoffMs));
     inBatch.forEach((event, index) => {
-      const outcome = outcomes[index]!;
-      onOutcome?.(event.type, outcome);
-      if (outcome.kind === "retry" || outcome.kind === "dead") leaving.push(ownJobOf(event, policyOf(event), retryBackoffMs, failureOf(outcome)));
+      const result = settled[index]!;
+      if (result.status === "rejected") return;
+      onOutcome?.(event.type, result.value);
+      if (result.value.kind === "retry" || result.value.kind === "dead") leaving.push(ownJobOf(event, policyOf(event), retryBackoffMs, failureOf(result.value)));
     });
-    const byQueue = groupByQueue(queues.catalog, leaving, (job) => job.name);
-    await Promise.all([...byQueue].map(([name, jobs]) => queues[name].addBulk(jobs)));
-    await forgetBatchMembers(queues.connection, queues[queue], events.map((event) => event.id));
+    await addOwnJobs(queues, leaving);
+    // A transaction that could not commit (the database away past the wait): the batch keeps only
+    // the events it did not settle, and fails; BullMQ runs it again with those.
+    const unsettled = inBatch.filter((_, index) => settled[index]!.status === "rejected");
+    const done = events.filter((event) => !unsettled.includes(event));
+    await forgetBatchMembers(queues.connection, queues[queue], job.id!, done.map((event) => event.id));
+    if (unsettled.length > 0) {
+      await job.updateData({ events: unsettled });
+      throw (settled.find((result) => result.status === "rejected") as PromiseRejectedResult).reason;
+    }
   }
 
   /** What an outcome leaves to the job: a retry throws its error; a dead event goes to the dead-letter queue. */
@@ -230,7 +247,7 @@ async function defer(job: Job<EventJobData>, token: string | undefined, delayMs:
 
 /** A batch member as the commit group runs it: its first attempt in this dispatch, pending rows only. */
 function batchedItem(event: BatchedEvent, attempts: number): EventJob {
-  return { id: event.id, data: event, attemptsMade: 0, maxAttempts: attempts, batched: true };
+  return { id: event.id, data: event, attemptsMade: 0, maxAttempts: attempts, pendingOnly: true };
 }
 
 function failureOf(outcome: Extract<Outcome, { kind: "retry" | "dead" }>) {
@@ -243,4 +260,33 @@ function replayed(failure: NonNullable<EventJobData["failedInBatch"]>): Outcome 
   const error = Object.assign(new Error(failure.message), failure.retryAfterMs ? { retryAfterMs: failure.retryAfterMs } : {});
   if (failure.stack) error.stack = failure.stack;
   return { kind: failure.dead ? "dead" : "retry", error, durationMs: 0 };
+}
+
+/**
+ * One event in two jobs at once (a batch and its own job, two batches) runs once: the first copy
+ * stays, the others are skipped (as a second run would be). It may run a dead row only if every
+ * copy may.
+ */
+function oncePerEvent(jobs: EventJob[]): EventJob[] {
+  const first = new Map<string, EventJob>();
+  for (const job of jobs) {
+    const kept = first.get(job.id);
+    if (!kept) first.set(job.id, job);
+    else if (job.pendingOnly) kept.pendingOnly = true;
+  }
+  return [...first.values()];
+}
+
+/**
+ * Adds the jobs of events that leave a batch. A job of the same id (the event's) may still be kept
+ * as completed or failed from an earlier run: it is removed first, or BullMQ would add nothing. A
+ * live one stays: it runs the event.
+ */
+async function addOwnJobs(queues: QueueSet, jobs: ReturnType<typeof ownJobOf>[]): Promise<void> {
+  for (const [name, group] of groupByQueue(queues.catalog, jobs, (job) => job.name)) {
+    const queue = queues[name];
+    const states = await Promise.all(group.map((job) => queue.getJobState(job.opts.jobId!)));
+    await Promise.all(group.filter((_, index) => states[index] === "completed" || states[index] === "failed").map((job) => queue.remove(job.opts.jobId!)));
+    await queue.addBulk(group);
+  }
 }

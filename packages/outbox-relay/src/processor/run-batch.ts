@@ -126,7 +126,7 @@ async function runTransaction(deps: BatchDeps, jobs: EventJob[]): Promise<Outcom
 function warnLost(logger: Logger, jobs: EventJob[], outcomes: Outcome[]): void {
   const lost = jobs.filter((_, index) => outcomes[index]!.kind === "skipped");
   if (lost.length === 0) return;
-  logger.warn({ eventIds: lost.map((job) => job.id) }, "events no longer pending or dead when this run reached them; left as they are");
+  logger.warn({ eventIds: lost.map((job) => job.id) }, "events no longer runnable when this run reached them (handled, skipped, pruned, or dead for a batch's run); left as they are");
 }
 
 /** The longest single wait for Postgres to come back (the waits double from 200 ms up to this). */
@@ -154,7 +154,7 @@ async function runInTransaction(batch: BatchRun, jobs: EventJob[]): Promise<Outc
   const { tx, plan, failures } = batch;
   const started = performance.now();
   const running = jobs.filter((job) => !plan.excluded.has(job.id));
-  const marked = await markProcessed(tx, running.map((job) => job.id), running.filter((job) => !job.batched).map((job) => job.id));
+  const marked = await markProcessed(tx, running.map((job) => job.id), running.filter((job) => !job.pendingOnly).map((job) => job.id));
   const previous = new Map(marked.changed.map((row) => [row.id, row.previous_status]));
   for (const [type, runs] of groupByType(batch.deps.catalog, jobs.filter((job) => previous.has(job.id)), failures)) await runType(batch, type, runs);
   await writeAtCommit(batch);

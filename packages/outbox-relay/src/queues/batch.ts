@@ -27,8 +27,9 @@ export function newBatchJobId(): string {
 /**
  * The hash that names, for each event travelling in a batch job of this queue, that job's id: how
  * the rescuer tells a live batched event from a lost one. Under the queue's own key prefix (so in
- * its hash slot on a Redis Cluster); written before the jobs are added, cleared by the processor
- * as the batch ends, and gone with everything else when Redis loses its data.
+ * its hash slot on a Redis Cluster); sent with the jobs, cleared by the processor as the batch
+ * ends (or by the rescuer, for a batch that is gone), and lost with everything else when Redis
+ * loses its data.
  */
 export function batchMembersKey(queue: Pick<Queue, "qualifiedName">): string {
   return `${queue.qualifiedName}:batch-members`;
@@ -40,17 +41,25 @@ export async function batchesOf(redis: RedisConnection, queue: Queue, ids: reado
   return redis.hmget(batchMembersKey(queue), ...ids);
 }
 
-/** Records which batch job each event travels in (before the jobs are added). */
+/** Records which batch job each event travels in (sent with the jobs). */
 export async function recordBatchMembers(redis: RedisConnection, queue: Queue, batches: readonly { id: string; eventIds: readonly string[] }[]): Promise<void> {
   const fields = batches.flatMap((batch) => batch.eventIds.flatMap((eventId) => [eventId, batch.id]));
   if (fields.length === 0) return;
   await redis.hset(batchMembersKey(queue), ...fields);
 }
 
-/** Forgets the members of a batch that has ended (each handled, or split out with a job of its own). */
-export async function forgetBatchMembers(redis: RedisConnection, queue: Queue, eventIds: readonly string[]): Promise<void> {
+/** Deletes each field whose value is still ARGV[1]: a member since packed into a newer batch keeps that one. */
+const forgetIfStill = `
+local forgotten = 0
+for i = 2, #ARGV do
+  if redis.call("HGET", KEYS[1], ARGV[i]) == ARGV[1] then forgotten = forgotten + redis.call("HDEL", KEYS[1], ARGV[i]) end
+end
+return forgotten`;
+
+/** Forgets members of the batch `batchId` (handled, or gone with a job of their own), unless packed again since. */
+export async function forgetBatchMembers(redis: RedisConnection, queue: Queue, batchId: string, eventIds: readonly string[]): Promise<void> {
   if (eventIds.length === 0) return;
-  await redis.hdel(batchMembersKey(queue), ...eventIds);
+  await redis.eval(forgetIfStill, 1, batchMembersKey(queue), batchId, ...eventIds);
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { Logger } from "../logger/index.ts";
 import { defaultRelayCursor, eventColumns, heldBehindEarlier, passedByRelay, type OutboxEvent } from "../outbox/index.ts";
 import type { Queue } from "bullmq";
-import { batchesOf, enqueueEvents, groupByQueue, queueOf, type QueueSet } from "../queues/index.ts";
+import { batchesOf, enqueueEvents, forgetBatchMembers, groupByQueue, queueOf, type QueueSet } from "../queues/index.ts";
 import { planEachRun, sql, type Database } from "../sql/index.ts";
 
 interface PassedRow extends OutboxEvent {
@@ -70,12 +70,16 @@ async function withoutLiveJob(queues: QueueSet, rows: PassedRow[]): Promise<{ mi
     const batches = [...new Set(batchIds.filter((id) => id !== null))];
     const states = await jobStates(queues, queue, batches);
     const batchState = new Map(batches.map((id, index) => [id, states[index]!]));
+    const stale = new Map<string, string[]>();
     group.forEach((row, index) => {
       const batch = batchIds[index];
+      if (batch && batchState.get(batch) !== "live") stale.set(batch, [...(stale.get(batch) ?? []), row.id]);
       if (own[index] === "live" || (batch && batchState.get(batch) === "live")) return;
       if (own[index] === "missing") missing.push(row);
       else finished.push(row);
     });
+    // Entries of batches that are gone (failed for good, or let go by an older worker).
+    await Promise.all([...stale].map(([batch, ids]) => forgetBatchMembers(queues.connection, queue, batch, ids)));
   }
   return { missing, finished };
 }

@@ -32,11 +32,16 @@ export async function relayOnce({ db, queues, batchSize, retryBackoffMs, cursorN
     if (!step) return { read: 0, queued: 0, busy: true };
     const { cursor, rows } = step;
     const runnable = rows.filter((row) => !row.held);
-    const queued = await enqueueEvents(queues, runnable, { backoffMs: retryBackoffMs });
+    // Rows read late may be read again by the next steps (while the late read comes back full):
+    // each gets its own job, whose id makes a second add a no-op, rather than a new batch each time.
+    const [queued, queuedLate] = await Promise.all([
+      enqueueEvents(queues, runnable.filter((row) => !row.late), { backoffMs: retryBackoffMs }),
+      enqueueEvents(queues, runnable.filter((row) => row.late), { backoffMs: retryBackoffMs, eventsPerJob: 1 }),
+    ]);
     const forward = rows.filter((row) => !row.late);
     const next = nextCursor(cursor, forward, rows.length - forward.length === batchSize);
     if (forward.length > 0 || !sameSet(next.watched, cursor.watched)) await moveCursor(tx, cursorName, next.position, next.watched);
-    return { read: forward.length, queued, busy: false };
+    return { read: forward.length, queued: queued + queuedLate, busy: false };
   });
 }
 

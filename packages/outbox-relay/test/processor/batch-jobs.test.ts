@@ -2,7 +2,8 @@ import { randomBytes, randomUUID } from "node:crypto";
 import type { Job } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../../src/logger/index.ts";
-import { batchJobName, createQueues, createRedis, type BatchJobData, type EventJobData, type QueueSet } from "../../src/queues/index.ts";
+import type { OutboxEvent } from "../../src/outbox/index.ts";
+import { batchJobName, createQueues, createRedis, enqueueEvents, type BatchJobData, type EventJobData, type QueueSet } from "../../src/queues/index.ts";
 import { recoverLostJobs, relayOnce } from "../../src/relay/index.ts";
 import { Database, sql } from "../../src/sql/index.ts";
 import { createTestDatabase, createTestRedis, testEvents, waitFor, type TestDatabase, type TestRedis } from "@outbox/testing";
@@ -147,6 +148,63 @@ describe("failures leave their batch one by one", () => {
     expect(entry.data).toMatchObject({ eventId: poison, type: "AccountOpened", queue: "events" });
     expect(entry.data.error).toMatch(/accountId/);
     expect((await runsOf([poison])).size).toBe(0);
+  });
+});
+
+describe("one event in several jobs at once", () => {
+  it("runs its handler once: in two batch jobs and its own job, taken together, each effect once", async () => {
+    const otherDb = await createTestDatabase();
+    const otherRedis = createTestRedis();
+    const otherPool = new Database(otherDb.url, { poolSize: 2 });
+    const otherQueues = createQueues(createRedis({ url: otherRedis.url }, "producer"), otherRedis.prefix, testEvents, { eventsPerJob: 100 });
+    let other: RunningWorker | undefined;
+    try {
+      await otherPool.execute(sql`CREATE TABLE handled_runs (run bigserial PRIMARY KEY, event_id uuid NOT NULL)`);
+      const ids = await testEvents.publishMany(otherPool, Array.from({ length: 40 }, () => opened()));
+      expect(await relayOnce({ db: otherPool, queues: otherQueues, batchSize: 1000 })).toMatchObject({ queued: 40 });
+      const rows = await otherPool.query<OutboxEvent>(sql`SELECT * FROM event_outbox WHERE id = ANY(${ids}::uuid[]) ORDER BY sequence`);
+      await enqueueEvents(otherQueues, rows);
+      await enqueueEvents(otherQueues, rows, { eventsPerJob: 1 });
+      const counts = await otherQueues.events.getJobCounts("prioritized", "wait");
+      expect((counts.prioritized ?? 0) + (counts.wait ?? 0)).toBe(42);
+
+      other = await startWorker({
+        databaseUrl: otherDb.url,
+        redisUrl: otherRedis.url,
+        queuePrefix: otherRedis.prefix,
+        catalog: testEvents,
+        handlers: { AccountOpened: recordRun, AccountClosed: recordRun },
+        logger: createLogger({ level: "silent" }),
+        scanCron: "*/1 * * * * *",
+      });
+      await waitFor(async () => (await otherQueues.events.getJobCounts("completed")).completed === 42, { timeoutMs: 15_000, message: "the 42 jobs to complete" });
+      const runs = await otherPool.query<{ event_id: string; runs: number }>(sql`SELECT event_id::text AS event_id, count(*)::int AS runs FROM handled_runs GROUP BY event_id`);
+      expect(runs).toHaveLength(40);
+      expect(runs.every((row) => row.runs === 1)).toBe(true);
+      const statuses = await otherPool.query<{ status: string; attempts: number }>(sql`SELECT status, attempts FROM event_outbox`);
+      expect(statuses.every((row) => row.status === "processed" && row.attempts === 1)).toBe(true);
+    } finally {
+      await other?.stop();
+      await otherQueues.close();
+      otherQueues.connection.disconnect();
+      await otherPool.close();
+      await otherRedis.clean();
+      await otherDb.drop();
+    }
+  });
+
+  it("a fresh job of a dead event leaves it dead: only an admin's retry of its failed job runs it again", async () => {
+    const [{ id }] = (await pool.query<{ id: string }>(sql`
+      INSERT INTO event_outbox (event_type, aggregate_type, aggregate_id, payload)
+      VALUES ('AccountOpened', 'account', ${randomUUID()}, '{"accountId": 7}'::jsonb) RETURNING id::text AS id`)) as [{ id: string }];
+    await waitFor(async () => (await queues.events.getJob(id))?.isFailed(), { timeoutMs: 15_000, message: "the poison event's job to fail" });
+    expect((await statusOf([id]))[0]).toMatchObject({ status: "dead", attempts: 1 });
+
+    await (await queues.events.getJob(id))!.remove();
+    const [row] = await pool.query<OutboxEvent>(sql`SELECT * FROM event_outbox WHERE id = ${id}::uuid`);
+    await enqueueEvents(queues, [row!], { eventsPerJob: 1 });
+    await waitFor(async () => (await queues.events.getJob(id))?.isCompleted(), { timeoutMs: 10_000, message: "the fresh job to complete" });
+    expect((await statusOf([id]))[0]).toMatchObject({ status: "dead", attempts: 1 });
   });
 });
 
