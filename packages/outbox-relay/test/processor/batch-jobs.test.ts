@@ -7,10 +7,57 @@ import { batchJobName, createQueues, createRedis, enqueueEvents, type BatchJobDa
 import { recoverLostJobs, relayOnce } from "../../src/relay/index.ts";
 import { Database, sql } from "../../src/sql/index.ts";
 import { createTestDatabase, createTestRedis, testEvents, waitFor, type TestDatabase, type TestRedis } from "@outbox/testing";
-import { startWorker, type RunningWorker, type TransactionalHandler } from "../../src/index.ts";
+import { startWorker, type RunningWorker, type TransactionalHandler, type WorkerSettings } from "../../src/index.ts";
 
-let db: TestDatabase;
-let redis: TestRedis;
+/** A test database and Redis prefix of their own, with the producer's queues; `start` runs a worker on them. */
+interface Stores {
+  db: TestDatabase;
+  redis: TestRedis;
+  pool: Database;
+  queues: QueueSet;
+  start(settings?: Partial<WorkerSettings>): Promise<RunningWorker>;
+  close(): Promise<void>;
+}
+
+async function openStores(): Promise<Stores> {
+  const db = await createTestDatabase();
+  const redis = createTestRedis();
+  const pool = new Database(db.url, { poolSize: 2 });
+  await pool.execute(sql`CREATE TABLE handled_runs (run bigserial PRIMARY KEY, event_id uuid NOT NULL)`);
+  const queues = createQueues(createRedis({ url: redis.url }, "producer"), redis.prefix, testEvents, { eventsPerJob: 100 });
+  const workers: RunningWorker[] = [];
+  return {
+    db,
+    redis,
+    pool,
+    queues,
+    async start(settings = {}) {
+      const started = await startWorker({
+        databaseUrl: db.url,
+        redisUrl: redis.url,
+        queuePrefix: redis.prefix,
+        catalog: testEvents,
+        handlers: { AccountOpened: recordRun, AccountClosed: recordRun },
+        logger: createLogger({ level: "silent" }),
+        scanCron: "*/1 * * * * *",
+        shutdownTimeoutMs: 5000,
+        ...settings,
+      });
+      workers.push(started);
+      return started;
+    },
+    async close() {
+      for (const started of workers) await started.stop();
+      await queues.close();
+      queues.connection.disconnect();
+      await pool.close();
+      await redis.clean();
+      await db.drop();
+    },
+  };
+}
+
+let stores: Stores;
 let pool: Database;
 let queues: QueueSet;
 let worker: RunningWorker;
@@ -30,33 +77,12 @@ const opened = (accountId = randomUUID()) => ({
 });
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  redis = createTestRedis();
-  pool = new Database(db.url, { poolSize: 2 });
-  await pool.execute(sql`CREATE TABLE handled_runs (run bigserial PRIMARY KEY, event_id uuid NOT NULL)`);
-  queues = createQueues(createRedis({ url: redis.url }, "producer"), redis.prefix, testEvents, { eventsPerJob: 100 });
-  worker = await startWorker({
-    databaseUrl: db.url,
-    redisUrl: redis.url,
-    queuePrefix: redis.prefix,
-    catalog: testEvents,
-    handlers: { AccountOpened: recordRun, AccountClosed: recordRun },
-    logger: createLogger({ level: "silent" }),
-    eventsPerJob: 100,
-    retryBackoffMs: 300,
-    scanCron: "*/1 * * * * *",
-    healthPort: 0,
-    metricsToken,
-    shutdownTimeoutMs: 5000,
-  });
+  stores = await openStores();
+  ({ pool, queues } = stores);
+  worker = await stores.start({ eventsPerJob: 100, retryBackoffMs: 300, healthPort: 0, metricsToken });
 });
 afterAll(async () => {
-  await worker?.stop();
-  await queues?.close();
-  queues?.connection.disconnect();
-  await pool?.close();
-  await redis?.clean();
-  await db?.drop();
+  await stores?.close();
 });
 
 const statusOf = async (ids: readonly string[]) =>
@@ -153,43 +179,25 @@ describe("failures leave their batch one by one", () => {
 
 describe("one event in several jobs at once", () => {
   it("runs its handler once: in two batch jobs and its own job, taken together, each effect once", async () => {
-    const otherDb = await createTestDatabase();
-    const otherRedis = createTestRedis();
-    const otherPool = new Database(otherDb.url, { poolSize: 2 });
-    const otherQueues = createQueues(createRedis({ url: otherRedis.url }, "producer"), otherRedis.prefix, testEvents, { eventsPerJob: 100 });
-    let other: RunningWorker | undefined;
+    const own = await openStores();
     try {
-      await otherPool.execute(sql`CREATE TABLE handled_runs (run bigserial PRIMARY KEY, event_id uuid NOT NULL)`);
-      const ids = await testEvents.publishMany(otherPool, Array.from({ length: 40 }, () => opened()));
-      expect(await relayOnce({ db: otherPool, queues: otherQueues, batchSize: 1000 })).toMatchObject({ queued: 40 });
-      const rows = await otherPool.query<OutboxEvent>(sql`SELECT * FROM event_outbox WHERE id = ANY(${ids}::uuid[]) ORDER BY sequence`);
-      await enqueueEvents(otherQueues, rows);
-      await enqueueEvents(otherQueues, rows, { eventsPerJob: 1 });
-      const counts = await otherQueues.events.getJobCounts("prioritized", "wait");
+      const ids = await testEvents.publishMany(own.pool, Array.from({ length: 40 }, () => opened()));
+      expect(await relayOnce({ db: own.pool, queues: own.queues, batchSize: 1000 })).toMatchObject({ queued: 40 });
+      const rows = await own.pool.query<OutboxEvent>(sql`SELECT * FROM event_outbox WHERE id = ANY(${ids}::uuid[]) ORDER BY sequence`);
+      await enqueueEvents(own.queues, rows);
+      await enqueueEvents(own.queues, rows, { eventsPerJob: 1 });
+      const counts = await own.queues.events.getJobCounts("prioritized", "wait");
       expect((counts.prioritized ?? 0) + (counts.wait ?? 0)).toBe(42);
 
-      other = await startWorker({
-        databaseUrl: otherDb.url,
-        redisUrl: otherRedis.url,
-        queuePrefix: otherRedis.prefix,
-        catalog: testEvents,
-        handlers: { AccountOpened: recordRun, AccountClosed: recordRun },
-        logger: createLogger({ level: "silent" }),
-        scanCron: "*/1 * * * * *",
-      });
-      await waitFor(async () => (await otherQueues.events.getJobCounts("completed")).completed === 42, { timeoutMs: 15_000, message: "the 42 jobs to complete" });
-      const runs = await otherPool.query<{ event_id: string; runs: number }>(sql`SELECT event_id::text AS event_id, count(*)::int AS runs FROM handled_runs GROUP BY event_id`);
+      await own.start();
+      await waitFor(async () => (await own.queues.events.getJobCounts("completed")).completed === 42, { timeoutMs: 15_000, message: "the 42 jobs to complete" });
+      const runs = await own.pool.query<{ event_id: string; runs: number }>(sql`SELECT event_id::text AS event_id, count(*)::int AS runs FROM handled_runs GROUP BY event_id`);
       expect(runs).toHaveLength(40);
       expect(runs.every((row) => row.runs === 1)).toBe(true);
-      const statuses = await otherPool.query<{ status: string; attempts: number }>(sql`SELECT status, attempts FROM event_outbox`);
+      const statuses = await own.pool.query<{ status: string; attempts: number }>(sql`SELECT status, attempts FROM event_outbox`);
       expect(statuses.every((row) => row.status === "processed" && row.attempts === 1)).toBe(true);
     } finally {
-      await other?.stop();
-      await otherQueues.close();
-      otherQueues.connection.disconnect();
-      await otherPool.close();
-      await otherRedis.clean();
-      await otherDb.drop();
+      await own.close();
     }
   });
 
@@ -209,23 +217,12 @@ describe("one event in several jobs at once", () => {
 });
 
 describe("a lost batch job", () => {
-  let quiet: { db: TestDatabase; redis: TestRedis; pool: Database; queues: QueueSet };
+  let quiet: Stores;
   beforeAll(async () => {
-    const otherDb = await createTestDatabase();
-    const otherRedis = createTestRedis();
-    quiet = {
-      db: otherDb,
-      redis: otherRedis,
-      pool: new Database(otherDb.url, { poolSize: 2 }),
-      queues: createQueues(createRedis({ url: otherRedis.url }, "producer"), otherRedis.prefix, testEvents, { eventsPerJob: 100 }),
-    };
+    quiet = await openStores();
   });
   afterAll(async () => {
-    await quiet.queues.close();
-    quiet.queues.connection.disconnect();
-    await quiet.pool.close();
-    await quiet.redis.clean();
-    await quiet.db.drop();
+    await quiet?.close();
   });
 
   it("the rescue pass queues again the events of a batch job that is gone, and only those", async () => {
