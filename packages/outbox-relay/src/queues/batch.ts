@@ -31,7 +31,7 @@ export function newBatchJobId(): string {
  * ends (or by the rescuer, for a batch that is gone), and lost with everything else when Redis
  * loses its data.
  */
-export function batchMembersKey(queue: Pick<Queue, "qualifiedName">): string {
+function batchMembersKey(queue: Pick<Queue, "qualifiedName">): string {
   return `${queue.qualifiedName}:batch-members`;
 }
 

@@ -1,6 +1,6 @@
 export { backoffStrategy, eventBackoffType, retryAfterOf, retryDelayMs, type RetryAfterHint } from "./backoff.ts";
 export { createRedis, isRedisConnectionError, isSocketError, redisPorts, type RedisConnection, type RedisRole, type RedisSettings } from "./connection.ts";
-export { batchesOf, batchJobName, batchMembersKey, forgetBatchMembers, ownJobOf, type BatchedEvent, type BatchJobData } from "./batch.ts";
+export { batchesOf, batchJobName, forgetBatchMembers, ownJobOf, type BatchedEvent, type BatchJobData } from "./batch.ts";
 export { enqueueEvents, toJob, type EnqueueOptions } from "./enqueue.ts";
 export { watchQueueStore, type StoreWatch, type StoreWatchOptions } from "./store-watch.ts";
 export {
