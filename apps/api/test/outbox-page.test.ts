@@ -1,5 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { OutboxEvent } from "outbox-relay/outbox";
+import { enqueueEvents } from "outbox-relay/queues";
 import { sql } from "outbox-relay/sql";
 import { admin, startApi, type ApiHarness } from "./helpers.ts";
 
@@ -182,6 +184,21 @@ describe("held aggregates and the actions", () => {
     expect(retry.headers.location).toBe(`/admin/outbox/events/${retried}?notice=retried`);
     expect(await api.prisma.eventOutbox.findUniqueOrThrow({ where: { id: retried! } })).toMatchObject({ status: "pending", attempts: 0 });
     expect(await api.queues!.events.getJob(retried!)).toBeDefined();
+  });
+
+  it("links a pending event to the batch job it travels in, and to its own job once it has one", async () => {
+    const ids = await insert([{ aggregateId: `e-${randomUUID()}`, status: "pending" }, { aggregateId: `f-${randomUUID()}`, status: "pending" }]);
+    const rows = await api.sql.query<OutboxEvent>(sql`SELECT * FROM event_outbox WHERE id = ANY(${ids}::uuid[]) ORDER BY sequence`);
+    await enqueueEvents(api.queues!, rows, { eventsPerJob: 2 });
+    const [batch] = await api.queues!.events.getJobs(["prioritized", "wait"]);
+    expect(batch?.name).toBe("batch");
+
+    const page = await api.app.inject({ method: "GET", url: `/admin/outbox/events/${ids[0]}`, headers: admin });
+    expect(page.body).toContain(`<a href="/admin/queues/queue/events/${batch!.id}">the batch job it travels in in Bull Board</a>`);
+    await batch!.remove();
+    await enqueueEvents(api.queues!, rows.slice(0, 1), { eventsPerJob: 1 });
+    const own = await api.app.inject({ method: "GET", url: `/admin/outbox/events/${ids[0]}`, headers: admin });
+    expect(own.body).toContain(`<a href="/admin/queues/queue/events/${ids[0]}">its job in Bull Board</a>`);
   });
 
   it("refuses a form posted from another site, and changes nothing", async () => {

@@ -65,8 +65,9 @@ export interface MarkedEvent {
  * committed, finds it no longer runnable and leaves it out (lost), so an event's effects can commit
  * only once. `changed`: the events this transaction owns, with the status each had once locked
  * (FOR UPDATE re-reads a row changed while it waited: an admin's retry that committed meanwhile
- * makes it pending, not dead). Only the `revivable` ids may be dead (default: all): an event
- * travelling in a batch job is pending when queued, and a dead one runs again only by its own job.
+ * makes it pending, not dead). Only the `revivable` ids may be dead (default: all): the processor
+ * passes the jobs an admin retried after they failed, so a batch member or a job BullMQ has not
+ * failed yet never runs a dead row.
  * Reads the primary key.
  */
 export async function markProcessed(tx: Queryable, ids: readonly string[], revivable: readonly string[] = ids): Promise<Transition<MarkedEvent>> {

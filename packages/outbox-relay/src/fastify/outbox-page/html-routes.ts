@@ -53,14 +53,23 @@ export async function outboxHtmlRoutes(parent: FastifyInstance, { db, queues, ad
   async function renderEvent(reply: FastifyReply, id: string, message?: Banner, status = 200) {
     const event = await readEventState(db, id);
     if (!event) return send(reply, problemView("Not found", `no event with id ${id}`), 404);
-    const queue = queues[queueOf(catalog, event.type)];
-    const [holder, caused, [batch]] = await Promise.all([
+    const [holder, caused, jobId] = await Promise.all([
       holderOf(db, id),
       listEvents(db, { causedBy: id }, { limit: causedPageSize }),
-      // Its job in Redis: the batch job it travels in, while it does; else its own (id = event id).
-      batchesOf(queues.connection, queue, [id]).catch(() => [null]),
+      jobOf(event),
     ]);
-    return send(reply, eventView(catalog, event, caused, holder, batch ?? id, message), status);
+    return send(reply, eventView(catalog, event, caused, holder, jobId, message), status);
+  }
+
+  /** Its job in Redis: the batch job it travels in, while that job is there; else its own (id = event id). */
+  async function jobOf(event: { id: string; type: string }): Promise<string> {
+    const queue = queues[queueOf(catalog, event.type)];
+    try {
+      const [batch] = await batchesOf(queues.connection, queue, [event.id]);
+      return batch && (await queue.getJobState(batch)) !== "unknown" ? batch : event.id;
+    } catch {
+      return event.id;
+    }
   }
 
   async function renderHeld(reply: FastifyReply, limit: number, message?: Banner, status = 200) {
