@@ -6,7 +6,7 @@ import { Database, sql } from "../../../packages/outbox-relay/src/sql/index.ts";
 import { createTestDatabase, databaseUrl, forbidModules, freePort, prismaModules, type TestDatabase } from "@outbox/testing";
 
 const mainScript = path.resolve(import.meta.dirname, "../src/main.ts");
-const migrations = ["0001_outbox_tables", "0002_traceparent_and_relay_cursor_row", "0003_dispatched_rows_to_pending", "0004_webhook_tables", "0005_event_ordered_column"];
+const migrations = ["0001_outbox_tables", "0002_traceparent_and_relay_cursor_row", "0003_dispatched_rows_to_pending", "0004_webhook_tables", "0005_event_ordered_column", "0006_webhook_schedule_and_breaker"];
 let shop: TestDatabase;
 
 beforeAll(async () => {

@@ -12,6 +12,8 @@ export type WorkQueue = typeof queueNames.events | typeof queueNames.webhooks;
 export interface EventPolicy {
   queue: WorkQueue;
   priority: number;
+  /** The priority of its retries (default: its priority); a larger number runs them below first attempts. */
+  retryPriority: number;
   attempts: number;
   /** First retry delay; each later one doubles it. */
   backoffMs: number;
@@ -23,6 +25,7 @@ export interface EventPolicy {
 export const defaultPolicy: EventPolicy = {
   queue: queueNames.events,
   priority: 10,
+  retryPriority: 10,
   attempts: 3,
   backoffMs: 2000,
   timeoutMs: 30_000,
@@ -42,6 +45,8 @@ export interface EventDefinition<S extends z.ZodType = z.ZodType> {
   /** The aggregate an event belongs to, read from its payload when the producer names none. */
   aggregate: (payload: z.output<S>) => AggregateRef;
   priority: number;
+  /** Default `priority`: the priority its retries run at (webhook deliveries run theirs below first attempts). */
+  retryPriority?: number;
   /** Default true: one aggregate's events run one at a time, in commit order. */
   ordered?: boolean;
   policy?: Partial<Pick<EventPolicy, "queue" | "attempts" | "backoffMs" | "timeoutMs">>;
@@ -133,9 +138,11 @@ export function defineEvents<S extends Schemas>(definitions: { [T in keyof S]: E
   return catalog;
 }
 
-function policyFrom(type: string, { priority, ordered = true, policy = {} }: EventDefinition): EventPolicy {
-  if (!Number.isInteger(priority) || priority < 1 || priority > 2_097_152) {
-    throw new RangeError(`event type ${type}: priority must be an integer from 1 (highest) to 2097152 (BullMQ's range), got ${priority}`);
+function policyFrom(type: string, { priority, retryPriority = priority, ordered = true, policy = {} }: EventDefinition): EventPolicy {
+  for (const [name, value] of [["priority", priority], ["retryPriority", retryPriority]] as const) {
+    if (!Number.isInteger(value) || value < 1 || value > 2_097_152) {
+      throw new RangeError(`event type ${type}: ${name} must be an integer from 1 (highest) to 2097152 (BullMQ's range), got ${value}`);
+    }
   }
-  return { ...defaultPolicy, ...policy, priority, ordered };
+  return { ...defaultPolicy, ...policy, priority, retryPriority, ordered };
 }

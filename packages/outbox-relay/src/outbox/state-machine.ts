@@ -91,7 +91,12 @@ export interface FailedRun {
   error: string;
   /** A final failure: the row becomes dead and holds back its aggregate. */
   dead: boolean;
+  /** A retry: the row is due again this long after the failure (its `available_at`), so a job Redis loses meanwhile is queued again with the rest of its wait. */
+  retryInMs?: number | null;
 }
+
+/** A failed run's new `available_at` (f: the failures' recordset): a retry's due time, else unchanged. */
+const retryDueAt = sql`CASE WHEN f.retry_in_ms IS NOT NULL THEN clock_timestamp() + f.retry_in_ms * interval '1 millisecond' ELSE o.available_at END`;
 
 /**
  * revertMarks (processed → its previous status, or dead): events this transaction marked processed
@@ -102,10 +107,10 @@ export interface FailedRun {
  */
 export async function revertMarks(tx: Queryable, failures: readonly (FailedRun & { previousStatus: OutboxStatus })[]): Promise<Transition> {
   if (failures.length === 0) return { changed: [], lost: [] };
-  const rows = failures.map((f) => ({ id: f.id, error: f.error, status: f.dead ? outboxStatus.dead : f.previousStatus }));
+  const rows = failures.map((f) => ({ id: f.id, error: f.error, status: f.dead ? outboxStatus.dead : f.previousStatus, retry_in_ms: f.retryInMs ?? null }));
   const reverted = await tx.query<{ id: string }>(sql`
-    UPDATE event_outbox o SET status = f.status, processed_at = NULL, last_error = f.error
-    FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS f(id uuid, error text, status text)
+    UPDATE event_outbox o SET status = f.status, processed_at = NULL, last_error = f.error, available_at = ${retryDueAt}
+    FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS f(id uuid, error text, status text, retry_in_ms float8)
     WHERE o.id = f.id AND o.status = 'processed' AND o.xmin = pg_current_xact_id()::xid
     RETURNING o.id::text AS id`);
   return byIds(
@@ -122,12 +127,13 @@ export async function revertMarks(tx: Queryable, failures: readonly (FailedRun &
  */
 export async function recordFailures(executor: Executor, failures: readonly FailedRun[]): Promise<Transition> {
   if (failures.length === 0) return { changed: [], lost: [] };
+  const rows = failures.map((f) => ({ id: f.id, error: f.error, dead: f.dead, retry_in_ms: f.retryInMs ?? null }));
   const recorded = await query<{ id: string }>(
     executor,
     sql`
       UPDATE event_outbox o
-      SET attempts = o.attempts + 1, last_error = f.error, status = CASE WHEN f.dead THEN 'dead' ELSE o.status END
-      FROM jsonb_to_recordset(${JSON.stringify(failures)}::jsonb) AS f(id uuid, error text, dead boolean)
+      SET attempts = o.attempts + 1, last_error = f.error, status = CASE WHEN f.dead THEN 'dead' ELSE o.status END, available_at = ${retryDueAt}
+      FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS f(id uuid, error text, dead boolean, retry_in_ms float8)
       WHERE o.id = f.id AND o.status IN ('pending', 'dead')
       RETURNING o.id::text AS id`,
   );

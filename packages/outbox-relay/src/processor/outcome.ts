@@ -1,6 +1,6 @@
 import { InvalidEventError } from "../events/index.ts";
 import type { FailedRun } from "../outbox/index.ts";
-import type { EventJobData } from "../queues/index.ts";
+import { nextRunDelayMs, type EventJobData } from "../queues/index.ts";
 import { PermanentError } from "./errors.ts";
 
 /** One job as the processor sees it. */
@@ -10,6 +10,8 @@ export interface EventJob {
   /** Failed runs of this job so far (BullMQ's attemptsMade). */
   attemptsMade: number;
   maxAttempts: number;
+  /** The job's first retry delay (its backoff's; default none). */
+  firstDelayMs?: number;
   /**
    * Runs only if its row is pending, never dead: a batch member, or a job BullMQ has not failed yet.
    * A dead row runs again only when an admin retries its failed job (Bull Board), or through the
@@ -41,8 +43,11 @@ export function isDeadFailure(job: EventJob, error: Error): boolean {
   return error instanceof InvalidEventError || error instanceof PermanentError || isFinalAttempt(job);
 }
 
+/** The failure as its row records it: dead, or due again after the wait BullMQ's backoff will give its job. */
 export function failedRun(job: EventJob, error: Error): FailedRun {
-  return { id: job.id, error: errorMessage(error), dead: isDeadFailure(job, error) };
+  const dead = isDeadFailure(job, error);
+  const retryInMs = dead ? null : nextRunDelayMs({ ...job, firstDelayMs: job.firstDelayMs ?? 0, previousAttempts: job.data.previousAttempts }, error);
+  return { id: job.id, error: errorMessage(error), dead, retryInMs };
 }
 
 export function failedOutcome(job: EventJob, error: Error, started: number): Outcome {

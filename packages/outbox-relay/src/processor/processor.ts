@@ -1,5 +1,5 @@
 import { DelayedError, UnrecoverableError, Worker, type Job } from "bullmq";
-import { queueNames, type WorkQueue } from "../events/index.ts";
+import { queueNames, type EventPolicy, type WorkQueue } from "../events/index.ts";
 import type { Logger } from "../logger/index.ts";
 import { findRunnableHeads, type AggregateRef } from "../outbox/index.ts";
 import {
@@ -168,6 +168,7 @@ export class EventProcessor {
       data: job.data,
       attemptsMade: job.attemptsMade,
       maxAttempts: job.opts.attempts ?? 1,
+      firstDelayMs: typeof job.opts.backoff === "object" ? (job.opts.backoff.delay ?? 0) : 0,
       pendingOnly: job.attemptsMade === 0,
     };
     const { failedInBatch } = job.data;
@@ -185,7 +186,15 @@ export class EventProcessor {
       outcome = await this.group.submit(item);
     }
     onOutcome?.(job.data.type, outcome);
+    if (outcome.kind === "retry") await this.retryBelowFirstAttempts(job);
     return this.settle(queue, item, outcome);
+  }
+
+  /** A type whose retries have a priority of their own (webhook deliveries) retries at it: BullMQ keeps it when the job comes back from delayed. */
+  private async retryBelowFirstAttempts(job: Job<EventJobData>): Promise<void> {
+    const { retryPriority } = this.options.queues.catalog.policyOf(job.data.type);
+    if (job.opts.priority === retryPriority) return;
+    await job.changePriority({ priority: retryPriority }).catch((error: unknown) => this.options.logger.debug({ err: error, jobId: job.id }, "could not lower a retried job's priority"));
   }
 
   /**
@@ -201,7 +210,7 @@ export class EventProcessor {
     const runsHere = (event: BatchedEvent) => queues.catalog.has(event.type) && !isExternal(handlers[event.type] as EventHandler | undefined);
     const policyOf = (event: BatchedEvent) => queues.catalog.policyOf(event.type);
     const inBatch = events.filter(runsHere);
-    const settled = await Promise.allSettled(inBatch.map((event) => this.group.submit(batchedItem(event, policyOf(event).attempts))));
+    const settled = await Promise.allSettled(inBatch.map((event) => this.group.submit(batchedItem(event, policyOf(event), retryBackoffMs))));
     const leaving = events.filter((event) => !runsHere(event)).map((event) => ownJobOf(event, policyOf(event), retryBackoffMs));
     inBatch.forEach((event, index) => {
       const result = settled[index]!;
@@ -246,8 +255,9 @@ async function defer(job: Job<EventJobData>, token: string | undefined, delayMs:
 }
 
 /** A batch member as the commit group runs it: its first attempt in this dispatch, pending rows only. */
-function batchedItem(event: BatchedEvent, attempts: number): EventJob {
-  return { id: event.id, data: event, attemptsMade: 0, maxAttempts: attempts, pendingOnly: true };
+function batchedItem(event: BatchedEvent, policy: EventPolicy, backoffMs: number | undefined): EventJob {
+  const maxAttempts = Math.max(1, policy.attempts - event.previousAttempts);
+  return { id: event.id, data: event, attemptsMade: 0, maxAttempts, firstDelayMs: backoffMs ?? policy.backoffMs, pendingOnly: true };
 }
 
 function failureOf(outcome: Extract<Outcome, { kind: "retry" | "dead" }>) {

@@ -3,7 +3,8 @@ import type { BackoffStrategy } from "bullmq";
 /**
  * The backoff type of every event job: exponential (the first delay, doubled for each later
  * retry), except that a failure carrying a `retryAfterMs` hint (a webhook receiver's
- * `Retry-After`) waits at least that long, up to the schedule's longest delay. BullMQ calls the
+ * `Retry-After`) waits at least that long, up to the schedule's longest delay, and a failure that
+ * names its exact wait (`retryDelayMs`: a handler with a schedule of its own) waits that. BullMQ calls the
  * worker's `settings.backoffStrategy` for any type it does not know, so the processor's workers
  * pass `backoffStrategy` below.
  */
@@ -14,9 +15,20 @@ export interface RetryAfterHint {
   retryAfterMs: number;
 }
 
+/** What a retryable error may carry when its handler keeps a schedule of its own (webhook deliveries): the exact wait. */
+export interface RetryDelay {
+  retryDelayMs: number;
+}
+
+const positive = (value: unknown): number | null => (typeof value === "number" && Number.isFinite(value) && value > 0 ? value : null);
+
 export function retryAfterOf(error: unknown): number | null {
-  const hint = (error as Partial<RetryAfterHint> | null | undefined)?.retryAfterMs;
-  return typeof hint === "number" && Number.isFinite(hint) && hint > 0 ? hint : null;
+  return positive((error as Partial<RetryAfterHint> | null | undefined)?.retryAfterMs);
+}
+
+export function retryDelayOf(error: unknown): number | null {
+  const delay = (error as Partial<RetryDelay> | null | undefined)?.retryDelayMs;
+  return delay === 0 ? 0 : positive(delay);
 }
 
 /**
@@ -37,10 +49,33 @@ export function retryDelayMs({ failedRuns, firstDelayMs, maxAttempts, retryAfter
   return Math.max(scheduled, Math.min(Math.ceil(retryAfterMs), longest));
 }
 
+/** What the delay of a job's next run depends on: the runs its event used before this job, and the job's own. */
+export interface RetryingJob {
+  previousAttempts: number;
+  attemptsMade: number;
+  maxAttempts: number;
+  firstDelayMs: number;
+}
+
+/**
+ * The wait before a job's next run after `error`: the error's own (RetryDelay) when it names one,
+ * else the exponential schedule counted over every run of the event, not only this job's (a job
+ * queued again after Redis lost the first continues its schedule).
+ */
+export function nextRunDelayMs({ previousAttempts, attemptsMade, maxAttempts, firstDelayMs }: RetryingJob, error: unknown): number {
+  return (
+    retryDelayOf(error) ??
+    retryDelayMs({ failedRuns: previousAttempts + attemptsMade, firstDelayMs, maxAttempts: previousAttempts + maxAttempts, retryAfterMs: retryAfterOf(error) })
+  );
+}
+
 export const backoffStrategy: BackoffStrategy = (attemptsMade, _type, error, job) =>
-  retryDelayMs({
-    failedRuns: attemptsMade,
-    firstDelayMs: job?.opts.backoff && typeof job.opts.backoff === "object" ? (job.opts.backoff.delay ?? 0) : 0,
-    maxAttempts: job?.opts.attempts ?? 1,
-    retryAfterMs: retryAfterOf(error),
-  });
+  nextRunDelayMs(
+    {
+      previousAttempts: (job?.data as { previousAttempts?: number } | undefined)?.previousAttempts ?? 0,
+      attemptsMade,
+      maxAttempts: job?.opts.attempts ?? 1,
+      firstDelayMs: job?.opts.backoff && typeof job.opts.backoff === "object" ? (job.opts.backoff.delay ?? 0) : 0,
+    },
+    error,
+  );

@@ -7,7 +7,7 @@ import { groupByQueue, jobOptions, jobRetention, type EventJobData, type QueueSe
 export function toJob(event: OutboxEvent, policy: EventPolicy, backoffMs?: number, now = Date.now()) {
   const data = jobDataOf(event);
   const delay = Math.max(0, event.available_at.getTime() - now);
-  return { name: event.event_type, data, opts: { ...jobOptions(event.id, policy, backoffMs), ...(delay > 0 ? { delay } : {}) } };
+  return { name: event.event_type, data, opts: { ...jobOptions(event.id, policy, backoffMs, event.attempts), ...(delay > 0 ? { delay } : {}) } };
 }
 
 function jobDataOf(event: OutboxEvent): EventJobData {

@@ -1,4 +1,4 @@
-export { backoffStrategy, eventBackoffType, retryAfterOf, retryDelayMs, type RetryAfterHint } from "./backoff.ts";
+export { backoffStrategy, eventBackoffType, nextRunDelayMs, retryAfterOf, retryDelayMs, retryDelayOf, type RetryAfterHint, type RetryDelay, type RetryingJob } from "./backoff.ts";
 export { createRedis, isRedisConnectionError, isSocketError, redisPorts, type RedisConnection, type RedisRole, type RedisSettings } from "./connection.ts";
 export { batchesOf, batchJobName, forgetBatchMembers, ownJobOf, type BatchedEvent, type BatchJobData } from "./batch.ts";
 export { enqueueEvents, toJob, type EnqueueOptions } from "./enqueue.ts";

@@ -117,12 +117,16 @@ export function createQueues(connection: RedisConnection, prefix: string, catalo
   };
 }
 
-/** BullMQ options for one event's job: its id is the event id, so a second dispatch adds nothing. */
-export function jobOptions(eventId: string, policy: EventPolicy, backoffMs?: number): JobsOptions {
+/**
+ * BullMQ options for one event's job: its id is the event id, so a second dispatch adds nothing.
+ * An event that already used runs (`previousAttempts`, the row's `attempts`: Redis lost its job
+ * between retries) gets only the runs left, at least one, at its retry priority.
+ */
+export function jobOptions(eventId: string, policy: EventPolicy, backoffMs?: number, previousAttempts = 0): JobsOptions {
   return {
     jobId: eventId,
-    priority: policy.priority,
-    attempts: policy.attempts,
+    priority: previousAttempts > 0 ? policy.retryPriority : policy.priority,
+    attempts: Math.max(1, policy.attempts - previousAttempts),
     backoff: { type: eventBackoffType, delay: backoffMs ?? policy.backoffMs },
     ...jobRetention,
   };

@@ -78,6 +78,13 @@ export const engineMigrations: readonly EngineMigration[] = [
     objects: columns("event_outbox", ["ordered"]),
     rows: [],
   },
+  {
+    name: "0006_webhook_schedule_and_breaker",
+    objects: columns("webhook_endpoints", [
+      "retry_schedule", "failing_since", "last_success_at", "last_failure_at", "breaker_open_until", "breaker_trips", "disabled_at",
+    ]),
+    rows: [],
+  },
 ];
 
 /**
