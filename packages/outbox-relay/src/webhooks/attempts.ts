@@ -18,8 +18,27 @@ export interface AttemptRecord {
 export interface DisabledEndpoint {
   endpointId: string;
   tenantId: string | null;
+  url: string;
   reason: string;
   consecutiveFailures: number;
+  disabledAt: Date;
+  /** The first failure of the streak that disabled it; null for a 410 Gone on a healthy endpoint. */
+  failingSince: Date | null;
+}
+
+/** When an endpoint stops being sent to: its circuit breaker, and how long failing disables it. */
+export interface FailurePolicy {
+  /** Consecutive failed attempts that open the breaker; each reopening waits twice as long, `cooldownMs` up to `maxCooldownMs`. */
+  breaker: { failures: number; cooldownMs: number; maxCooldownMs: number };
+  /** An endpoint whose attempts have all failed for this long is disabled. */
+  disableAfterMs: number;
+}
+
+export interface RecordedFailure {
+  /** Set when this failure disabled the endpoint. */
+  disabled: DisabledEndpoint | null;
+  /** Set when the breaker is open after this failure: no delivery is sent before it. */
+  breakerOpenUntil: Date | null;
 }
 
 /**
@@ -34,40 +53,70 @@ export async function recordAttempt(db: Queryable, record: AttemptRecord): Promi
 }
 
 /**
- * recordSuccess: a success ends the endpoint's failure streak. $1 the endpoint. Writes (and locks)
- * nothing when there was no streak, so the common case costs one index probe.
+ * recordSuccess: a success ends the endpoint's failure streak and closes its breaker. $1 the
+ * endpoint. Writes (and locks) nothing when there was no streak and the last success is recorded
+ * to the second, so a busy healthy endpoint costs an index probe per delivery, not a row update.
  */
 export async function recordSuccess(db: Queryable, endpointId: string): Promise<void> {
   await db.execute(sql`
-    UPDATE webhook_endpoints SET consecutive_failures = 0, updated_at = now()
-    WHERE id = ${endpointId}::uuid AND consecutive_failures > 0`);
+    UPDATE webhook_endpoints
+    SET consecutive_failures = 0, failing_since = NULL, breaker_open_until = NULL, breaker_trips = 0, last_success_at = now(), updated_at = now()
+    WHERE id = ${endpointId}::uuid
+      AND (consecutive_failures > 0 OR breaker_open_until IS NOT NULL OR last_success_at IS NULL OR last_success_at < now() - interval '1 second')`);
 }
 
 /**
- * recordFailure: adds one failed delivery to the endpoint's failure streak and, in the same statement, disables it
- * when the streak reaches `disableAfterFailures` or when `disableNow` gives a reason (410 Gone).
- * $1 the endpoint, $2 the reason to disable now or null, $3 the streak that disables it.
- * One atomic UPDATE, so concurrent deliveries to the endpoint count every failure and only one of
- * them sees the transition to disabled (the `enabled` filter). Returns the endpoint when this call
- * disabled it, else null.
+ * recordFailure: one failed attempt. Adds it to the endpoint's streak (failing_since marks its
+ * start); at `breaker.failures` in a row opens the breaker for the cooldown (doubled per trip,
+ * capped; a failed probe reopens it); disables the endpoint when `disableNow` gives a reason (410 Gone) or the streak has
+ * lasted `disableAfterMs`. One atomic UPDATE under the row's lock, so concurrent attempts count
+ * every failure and only one of them sees the transition to disabled (the `enabled` filter).
  */
 export async function recordFailure(
   db: Queryable,
   endpointId: string,
-  { disableAfterFailures, disableNow }: { disableAfterFailures: number; disableNow: string | null },
-): Promise<DisabledEndpoint | null> {
-  const streakReason = `disabled after ${disableAfterFailures} consecutive failed deliveries`;
-  const [row] = await db.query<{ tenant_id: string | null; consecutive_failures: number; enabled: boolean; disabled_reason: string | null }>(sql`
+  policy: FailurePolicy,
+  { disableNow, probe }: { disableNow: string | null; probe: boolean },
+): Promise<RecordedFailure> {
+  const { failures, cooldownMs, maxCooldownMs } = policy.breaker;
+  // Attempts already under way when the breaker opened do not open it again; a failed probe does.
+  const tripped = sql`(consecutive_failures + 1 >= ${failures} AND (${probe}::boolean OR breaker_open_until IS NULL OR breaker_open_until <= now()))`;
+  const failingTooLong = sql`coalesce(failing_since, now()) <= now() - ${policy.disableAfterMs} * interval '1 millisecond'`;
+  const disable = sql`(${disableNow}::text IS NOT NULL OR ${failingTooLong})`;
+  const [row] = await db.query<{ tenantId: string | null; url: string; consecutiveFailures: number; enabled: boolean; disabledReason: string | null; disabledAt: Date | null; failingSince: Date | null; breakerOpenUntil: Date | null }>(sql`
     UPDATE webhook_endpoints
     SET consecutive_failures = consecutive_failures + 1,
-        enabled = NOT (${disableNow}::text IS NOT NULL OR consecutive_failures + 1 >= ${disableAfterFailures}),
+        failing_since = coalesce(failing_since, now()),
+        last_failure_at = now(),
+        breaker_trips = CASE WHEN ${tripped} THEN breaker_trips + 1 ELSE breaker_trips END,
+        breaker_open_until = CASE WHEN ${tripped}
+          THEN now() + least(${maxCooldownMs}::float8, ${cooldownMs}::float8 * power(2, least(breaker_trips, 30))) * interval '1 millisecond'
+          ELSE breaker_open_until END,
+        enabled = NOT ${disable},
+        disabled_at = CASE WHEN ${disable} THEN now() ELSE disabled_at END,
         disabled_reason = CASE
           WHEN ${disableNow}::text IS NOT NULL THEN ${disableNow}::text
-          WHEN consecutive_failures + 1 >= ${disableAfterFailures} THEN ${streakReason}
+          WHEN ${failingTooLong} THEN 'every attempt has failed since ' || to_char(failing_since AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
           ELSE disabled_reason END,
         updated_at = now()
     WHERE id = ${endpointId}::uuid AND enabled
-    RETURNING tenant_id::text, consecutive_failures, enabled, disabled_reason`);
-  if (!row || row.enabled) return null;
-  return { endpointId, tenantId: row.tenant_id, reason: row.disabled_reason ?? streakReason, consecutiveFailures: row.consecutive_failures };
+    RETURNING tenant_id::text AS "tenantId", url, consecutive_failures AS "consecutiveFailures", enabled, disabled_reason AS "disabledReason",
+      disabled_at AS "disabledAt", failing_since AS "failingSince", breaker_open_until AS "breakerOpenUntil"`);
+  if (!row) return { disabled: null, breakerOpenUntil: null };
+  const disabled = row.enabled
+    ? null
+    : { endpointId, tenantId: row.tenantId, url: row.url, reason: row.disabledReason!, consecutiveFailures: row.consecutiveFailures, disabledAt: row.disabledAt!, failingSince: disableNow ? null : row.failingSince };
+  return { disabled, breakerOpenUntil: row.breakerOpenUntil };
+}
+
+/**
+ * claimProbe: the breaker's cooldown is over: this delivery may be the one probe. $1 the endpoint,
+ * $2 how long the probe holds the breaker (its timeout and a margin), so that the other deliveries
+ * keep waiting while it runs. True for the one caller that moved the time, false for the others.
+ */
+export async function claimProbe(db: Queryable, endpointId: string, holdMs: number): Promise<boolean> {
+  const changed = await db.execute(sql`
+    UPDATE webhook_endpoints SET breaker_open_until = now() + ${holdMs} * interval '1 millisecond'
+    WHERE id = ${endpointId}::uuid AND breaker_open_until IS NOT NULL AND breaker_open_until <= now()`);
+  return changed === 1;
 }

@@ -1,3 +1,5 @@
+import { defaultRetrySchedule } from "./retry-schedule.ts";
+
 /** Every default of outbox-relay/webhooks, in one place. */
 export const webhookDefaults = {
   /** Endpoints one tenant may have, enabled or disabled. */
@@ -6,8 +8,12 @@ export const webhookDefaults = {
   rotationGraceMs: 24 * 60 * 60 * 1000,
   /** The deadline of one POST, connect to last body byte. */
   timeoutMs: 30_000,
-  /** Consecutive failed deliveries after which an endpoint is disabled. */
-  disableAfterFailures: 10,
+  /** Waits before each attempt (WEBHOOK_RETRY_SCHEDULE `0,1m,10m,1h,6h`). */
+  retrySchedule: defaultRetrySchedule,
+  /** Consecutive failed attempts open the breaker for 1 min, doubled per reopening up to 30 min. */
+  breaker: { failures: 5, cooldownMs: 60_000, maxCooldownMs: 30 * 60_000 },
+  /** An endpoint whose attempts have all failed for 5 days is disabled. */
+  disableAfterMs: 5 * 24 * 3_600_000,
   /** Bytes of each answer's body kept in webhook_attempts. */
   maxResponseBytes: 4096,
   /** Deliveries in progress at once in one worker process, per endpoint and per tenant. */

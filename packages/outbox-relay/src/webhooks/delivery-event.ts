@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { retryScheduleLimits } from "./retry-schedule.ts";
 import { defineEvents, inspectJson, isStorableText, queueNames, unstorableTextMessage, type EventCatalog, type EventDefinition, type Schemas } from "../events/index.ts";
 
 /** The event type of one signed POST of one notification to one endpoint. */
@@ -26,15 +27,18 @@ export type WebhookDeliverySchemas = { WebhookDelivery: typeof webhookDelivery }
 export type WebhookDeliveryPayload = z.output<typeof webhookDelivery>;
 
 /**
- * Unordered, on the `webhooks` queue, five attempts from 5 s: one endpoint's deliveries do not
- * wait for each other, and a slow receiver holds only webhook slots.
+ * Unordered, on the `webhooks` queue: one endpoint's deliveries do not wait for each other, and a
+ * slow receiver holds only webhook slots. The delivery handler keeps the retry schedule (its
+ * attempts and waits, the endpoint's or the service's); the job allows the most any schedule may
+ * ask. Retries run below first attempts.
  */
 const webhookDeliveryEvent: EventDefinition<typeof webhookDelivery> = {
   schema: webhookDelivery,
   aggregate: (payload) => ({ type: "webhook_endpoint", id: payload.endpointId }),
   priority: 5,
+  retryPriority: 50,
   ordered: false,
-  policy: { queue: queueNames.webhooks, attempts: 5, backoffMs: 5000, timeoutMs: 35_000 },
+  policy: { queue: queueNames.webhooks, attempts: retryScheduleLimits.maxAttempts, backoffMs: 60_000, timeoutMs: 35_000 },
 };
 
 /** The package's own catalog of deliveries: what the fan-out and a resend publish with. */

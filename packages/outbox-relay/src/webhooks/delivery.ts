@@ -2,16 +2,19 @@ import type { EventCatalog } from "../events/index.ts";
 import type { Logger } from "../logger/index.ts";
 import { DeferredError, PermanentError } from "../processor/errors.ts";
 import { external, type ExternalHandler, type HandledEvent } from "../processor/handler.ts";
-import { sql, type Queryable } from "../sql/index.ts";
-import { recordAttempt, recordFailure, recordSuccess, type DisabledEndpoint } from "./attempts.ts";
+import { sql, type Database, type Queryable } from "../sql/index.ts";
+import { claimProbe, recordAttempt, recordFailure, recordSuccess, type DisabledEndpoint, type FailurePolicy } from "./attempts.ts";
 import { webhookDefaults } from "./defaults.ts";
-import { deliveryType, webhookDeliveries, type WebhookDeliverySchemas } from "./delivery-event.ts";
+import { deliveryType, type WebhookDeliverySchemas } from "./delivery-event.ts";
 import { AddressRefusedError, DeliveryFailedError, WebhookError } from "./errors.ts";
+import { fanOutWebhooks } from "./fan-out.ts";
 import { DeferDelays, InFlightLimits } from "./in-flight.ts";
+import { endpointDisabledType, type EndpointDisabledData } from "./operational-events.ts";
 import { parseRetryAfter, retryAfterStatuses } from "./retry-after.ts";
 import { decryptSecret } from "./secrets.ts";
 import { signatureHeader } from "./signing.ts";
 import { postOnce, type PostResult } from "./transport.ts";
+import { waitAfterAttempt, type RetrySchedule } from "./retry-schedule.ts";
 
 export interface WebhookDeliveryOptions {
   /** The key the endpoints' secrets were encrypted with (EndpointSettings' encryptionKey). */
@@ -20,15 +23,16 @@ export interface WebhookDeliveryOptions {
   allowPrivateNetworks: boolean;
   /** The deadline of one POST, connect to last body byte (default `webhookDefaults.timeoutMs`). */
   timeoutMs?: number;
-  /**
-   * Consecutive failed deliveries (a delivery fails when its last attempt does, or at once for a
-   * permanent failure) after which the endpoint is disabled (default `webhookDefaults.disableAfterFailures`).
-   */
-  disableAfterFailures?: number;
+  /** Waits before each attempt, in ms (default `webhookDefaults.retrySchedule`, `0,1m,10m,1h,6h`); an endpoint's own schedule wins. */
+  retrySchedule?: RetrySchedule;
+  /** The circuit breaker: consecutive failed attempts that open it, and its cooldown (default `webhookDefaults.breaker`). */
+  breaker?: FailurePolicy["breaker"];
+  /** An endpoint whose attempts have all failed for this long is disabled (default `webhookDefaults.disableAfterMs`, 5 days). */
+  disableAfterMs?: number;
   /** Bytes of each response body kept in webhook_attempts. */
   maxResponseBytes?: number;
   userAgent?: string;
-  /** Called once when an endpoint is disabled (410 Gone, or too many failures): the metric hook. */
+  /** Called once when an endpoint is disabled (410 Gone, or failing too long): the metric hook. */
   onEndpointDisabled?: (endpoint: DisabledEndpoint) => void;
   /** Called after every attempt: the metric hook for counts and durations. */
   onAttempt?: (attempt: { endpointId: string; success: boolean; statusCode: number | null; durationMs: number }) => void;
@@ -82,23 +86,57 @@ interface DeliveryTarget {
   secretEncrypted: string;
   previousSecretEncrypted: string | null;
   previousSecretExpiresAt: Date | null;
+  retrySchedule: number[] | null;
+  /** Milliseconds until the breaker's cooldown ends (≤ 0: a probe may go); null when closed. */
+  breakerOpenForMs: number | null;
 }
 
 /** deliveryTarget: $1 the endpoint id. What one delivery needs of its endpoint; reads the primary key, no lock. */
 async function deliveryTarget(db: Queryable, endpointId: string): Promise<DeliveryTarget | undefined> {
   const [row] = await db.query<DeliveryTarget>(sql`
     SELECT tenant_id::text AS "tenantId", url, enabled, disabled_reason AS "disabledReason", secret_encrypted AS "secretEncrypted",
-      previous_secret_encrypted AS "previousSecretEncrypted", previous_secret_expires_at AS "previousSecretExpiresAt"
+      previous_secret_encrypted AS "previousSecretEncrypted", previous_secret_expires_at AS "previousSecretExpiresAt",
+      retry_schedule AS "retrySchedule",
+      (extract(epoch FROM breaker_open_until - now()) * 1000)::float8 AS "breakerOpenForMs"
     FROM webhook_endpoints WHERE id = ${endpointId}::uuid`);
   return row;
 }
 
-async function deliver(db: Queryable, event: DeliveryEvent, logger: Logger, options: WebhookDeliveryOptions): Promise<void> {
+/** A delivery that may not be sent yet: no attempt is spent, its job waits `delayMs` (±10 %). */
+class NotYet extends DeferredError {
+  constructor(reason: string, delayMs: number) {
+    const jittered = Math.max(50, Math.round(delayMs * (0.95 + Math.random() * 0.1)));
+    super(`${reason}; delivery deferred ${jittered} ms`, jittered);
+  }
+}
+
+/**
+ * Whether the delivery may go now. Its first wait counts from its creation. An open breaker holds
+ * every delivery to the endpoint until its cooldown ends; then one of them claims the probe (the
+ * others wait while it runs). Returns whether this attempt is the probe.
+ */
+async function mayGoNow(db: Database, event: DeliveryEvent, endpoint: DeliveryTarget, schedule: RetrySchedule, probeHoldMs: number): Promise<{ probe: boolean }> {
+  const { endpointId } = event.payload;
+  if (event.attempt === 1 && schedule[0]! > 0) {
+    const dueInMs = event.createdAt.getTime() + schedule[0]! - Date.now();
+    if (dueInMs > 0) throw new NotYet("the retry schedule's first wait is not over", dueInMs);
+  }
+  if (endpoint.breakerOpenForMs === null) return { probe: false };
+  if (endpoint.breakerOpenForMs > 0) throw new NotYet(`the circuit breaker of webhook endpoint ${endpointId} is open`, endpoint.breakerOpenForMs);
+  if (!(await claimProbe(db, endpointId, probeHoldMs))) throw new NotYet(`webhook endpoint ${endpointId} is being probed`, Math.min(probeHoldMs, 10_000));
+  return { probe: true };
+}
+
+async function deliver(db: Database, event: DeliveryEvent, logger: Logger, options: WebhookDeliveryOptions): Promise<void> {
   const { endpointId, tenantId } = event.payload;
   const now = options.now?.() ?? new Date();
   const endpoint = await deliveryTarget(db, endpointId);
   if (!endpoint || endpoint.tenantId !== tenantId) throw new PermanentError(`webhook endpoint ${endpointId} no longer exists`);
   if (!endpoint.enabled) throw new PermanentError(`webhook endpoint ${endpointId} is disabled: ${endpoint.disabledReason ?? "no reason given"}`);
+  const schedule = endpoint.retrySchedule?.length ? endpoint.retrySchedule : (options.retrySchedule ?? webhookDefaults.retrySchedule);
+  if (event.attempt > schedule.length) throw new PermanentError(`webhook to endpoint ${endpointId}: its ${schedule.length} attempts are used; nothing was sent`);
+  const timeoutMs = options.timeoutMs ?? webhookDefaults.timeoutMs;
+  const { probe } = await mayGoNow(db, event, endpoint, schedule, timeoutMs + 5000);
   // A resend carries the original's message id: Standard Webhooks keeps `webhook-id` for the same message.
   const webhookId = event.payload.webhookId ?? event.id;
   const attempt = { endpointId, eventId: event.id, webhookId, attempt: event.attempt };
@@ -120,7 +158,7 @@ async function deliver(db: Queryable, event: DeliveryEvent, logger: Logger, opti
   const result = await postOnce({
     url: endpoint.url,
     body,
-    timeoutMs: options.timeoutMs ?? webhookDefaults.timeoutMs,
+    timeoutMs,
     allowPrivateNetworks: options.allowPrivateNetworks,
     maxResponseBytes: options.maxResponseBytes ?? webhookDefaults.maxResponseBytes,
     headers: {
@@ -136,7 +174,7 @@ async function deliver(db: Queryable, event: DeliveryEvent, logger: Logger, opti
   const error = success ? null : describeFailure(result, retryAfterMs);
   await recordAttempt(db, { ...attempt, statusCode: result.statusCode, durationMs: result.durationMs, error, responseBody: result.responseBody });
   options.onAttempt?.({ endpointId, success, statusCode: result.statusCode, durationMs: result.durationMs });
-  const log = logger.child({ endpointId, attempt: event.attempt, statusCode: result.statusCode, durationMs: result.durationMs });
+  const log = logger.child({ endpointId, attempt: event.attempt, statusCode: result.statusCode, durationMs: result.durationMs, probe });
 
   if (success) {
     await recordSuccess(db, endpointId);
@@ -144,21 +182,47 @@ async function deliver(db: Queryable, event: DeliveryEvent, logger: Logger, opti
     return;
   }
   const gone = result.statusCode === 410;
-  const refused = result.error instanceof WebhookError;
-  const deliveryFailed = gone || refused || event.attempt >= webhookDeliveries.policyOf(deliveryType).attempts;
-  const disabled = deliveryFailed
-    ? await recordFailure(db, endpointId, {
-        disableAfterFailures: options.disableAfterFailures ?? webhookDefaults.disableAfterFailures,
-        disableNow: gone ? "the receiver answered 410 Gone" : null,
-      })
-    : null;
-  if (disabled) {
-    log.warn({ tenantId, reason: disabled.reason, consecutiveFailures: disabled.consecutiveFailures }, "webhook endpoint disabled");
-    options.onEndpointDisabled?.(disabled);
+  const recorded = await recordFailureAndNotify(db, event, options, { disableNow: gone ? "the receiver answered 410 Gone" : null, probe });
+  if (recorded.disabled) {
+    log.warn({ tenantId, reason: recorded.disabled.reason, consecutiveFailures: recorded.disabled.consecutiveFailures }, "webhook endpoint disabled");
+    options.onEndpointDisabled?.(recorded.disabled);
   }
+  if (recorded.breakerOpenUntil) log.info({ breakerOpenUntil: recorded.breakerOpenUntil }, "webhook endpoint's circuit breaker is open");
   log.info({ err: result.error ?? undefined, ...operatorDetail(result.error) }, `webhook attempt failed: ${error}`);
-  if (gone || refused || disabled) throw new PermanentError(`webhook to endpoint ${endpointId} failed for good: ${error}`, { cause: result.error ?? undefined });
-  throw new DeliveryFailedError(`webhook to endpoint ${endpointId} failed: ${error}`, result.statusCode, { cause: result.error ?? undefined, retryAfterMs });
+  const cause = { cause: result.error ?? undefined };
+  if (gone || result.error instanceof WebhookError || recorded.disabled) throw new PermanentError(`webhook to endpoint ${endpointId} failed for good: ${error}`, cause);
+  const waitMs = waitAfterAttempt(schedule, event.attempt, retryAfterMs);
+  if (waitMs === null) throw new PermanentError(`webhook to endpoint ${endpointId} failed on its last attempt (${event.attempt} of ${schedule.length}): ${error}`, cause);
+  throw new DeliveryFailedError(`webhook to endpoint ${endpointId} failed: ${error}`, result.statusCode, { ...cause, retryAfterMs, retryDelayMs: waitMs });
+}
+
+/**
+ * Records the failed attempt and, when it disabled the endpoint, tells the tenant's endpoints
+ * subscribed to `endpoint.disabled`, in the same transaction: the notice exists exactly when the
+ * endpoint is disabled.
+ */
+async function recordFailureAndNotify(
+  db: Database,
+  event: DeliveryEvent,
+  options: WebhookDeliveryOptions,
+  how: { disableNow: string | null; probe: boolean },
+): Promise<Awaited<ReturnType<typeof recordFailure>>> {
+  const policy = { breaker: options.breaker ?? webhookDefaults.breaker, disableAfterMs: options.disableAfterMs ?? webhookDefaults.disableAfterMs };
+  return db.transaction(async (tx) => {
+    const recorded = await recordFailure(tx, event.payload.endpointId, policy, how);
+    if (recorded.disabled) await fanOutWebhooks(tx, [{ sourceEventId: event.id, tenantId: recorded.disabled.tenantId, type: endpointDisabledType, data: disabledNotice(recorded.disabled) }]);
+    return recorded;
+  });
+}
+
+function disabledNotice(disabled: DisabledEndpoint): EndpointDisabledData {
+  return {
+    endpointId: disabled.endpointId,
+    url: disabled.url,
+    reason: disabled.reason,
+    disabledAt: disabled.disabledAt.toISOString(),
+    failingSince: disabled.failingSince?.toISOString() ?? null,
+  };
 }
 
 /** What only the operator's log gets: the address a refused host resolved to, and its range. */

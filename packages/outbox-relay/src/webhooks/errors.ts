@@ -125,12 +125,16 @@ export class DeliveryFailedError extends WebhookError {
        * long before the next attempt, up to the schedule's longest delay (`outbox-relay/queues`' RetryAfterHint).
        */
       retryAfterMs?: number | null;
+      /** The wait before the next attempt, from the retry schedule and Retry-After (`outbox-relay/queues`' RetryDelay). */
+      retryDelayMs?: number;
     },
   ) {
     super(message, options);
     this.name = "DeliveryFailedError";
     if (options?.retryAfterMs != null) this.retryAfterMs = options.retryAfterMs;
+    if (options?.retryDelayMs !== undefined) this.retryDelayMs = options.retryDelayMs;
   }
 
   readonly retryAfterMs?: number;
+  readonly retryDelayMs?: number;
 }

@@ -7,7 +7,7 @@ export { webhookHandlers } from "./sink.ts";
 export { createWebhookDeliveryHandler, type WebhookDeliveryOptions } from "./delivery.ts";
 export { fanOutWebhooks, type WebhookNotification } from "./fan-out.ts";
 export { webhookMetrics } from "./metrics.ts";
-export type { DisabledEndpoint } from "./attempts.ts";
+export type { DisabledEndpoint, FailurePolicy } from "./attempts.ts";
 
 // The API: endpoints, their attempts, a resend.
 export { createEndpoint, listEndpoints, type EndpointSettings, type EndpointView } from "./endpoints.ts";
@@ -19,6 +19,16 @@ export { decryptSecret, encryptSecret, generateSecret } from "./secrets.ts";
 export type { WebhookDatabase } from "./store.ts";
 
 export { webhookDefaults } from "./defaults.ts";
+export {
+  defaultRetrySchedule,
+  formatRetrySchedule,
+  parseRetrySchedule,
+  retryScheduleLimits,
+  retryScheduleProblem,
+  waitAfterAttempt,
+  type RetrySchedule,
+} from "./retry-schedule.ts";
+export { endpointDisabledExample, endpointDisabledSchema, endpointDisabledType, type EndpointDisabledData } from "./operational-events.ts";
 export {
   AddressRefusedError,
   DeliveryFailedError,

@@ -5,8 +5,17 @@ import type { TestDatabase } from "@outbox/testing";
 import { createLogger } from "../../src/logger/index.ts";
 import { PermanentError } from "../../src/processor/index.ts";
 import { Database, sql } from "../../src/sql/index.ts";
-import { webhookDeliveries } from "../../src/webhooks/delivery-event.ts";
-import { createEndpoint, createWebhookDeliveryHandler, DeliveryFailedError, rotateSecret, type DisabledEndpoint, type WebhookDeliveryOptions } from "../../src/webhooks/index.ts";
+import { DeferredError } from "../../src/processor/errors.ts";
+import {
+  createEndpoint,
+  createWebhookDeliveryHandler,
+  DeliveryFailedError,
+  rotateSecret,
+  webhookDefaults,
+  type DisabledEndpoint,
+  type WebhookDeliveryOptions,
+} from "../../src/webhooks/index.ts";
+import { endpointDisabledSchema } from "../../src/webhooks/operational-events.ts";
 import { createWebhookDatabase, deliveryEvent, encryptionKey } from "./fixtures.ts";
 import { startReceiver, webhookHeaders, type Receiver } from "./receiver.ts";
 
@@ -14,7 +23,7 @@ let database: TestDatabase;
 let pool: Database;
 const logger = createLogger({ level: "silent" });
 const receivers: Receiver[] = [];
-const lastAttempt = webhookDeliveries.policyOf("WebhookDelivery").attempts;
+const lastAttempt = webhookDefaults.retrySchedule.length;
 
 beforeAll(async () => {
   database = await createWebhookDatabase();
@@ -42,7 +51,7 @@ async function endpointAt(url: string) {
 }
 
 function handler(options: Partial<WebhookDeliveryOptions> = {}) {
-  return createWebhookDeliveryHandler({ encryptionKey, allowPrivateNetworks: true, timeoutMs: 5000, disableAfterFailures: 10, ...options });
+  return createWebhookDeliveryHandler({ encryptionKey, allowPrivateNetworks: true, timeoutMs: 5000, ...options });
 }
 
 async function run(h: ReturnType<typeof handler>, event: ReturnType<typeof deliveryEvent>) {
@@ -63,8 +72,10 @@ const attemptsOf = (eventId: string) =>
     SELECT endpoint_id::text AS "endpointId", attempt, status_code AS "statusCode", duration_ms AS "durationMs", error, response_body AS "responseBody"
     FROM webhook_attempts WHERE event_id = ${eventId}::uuid ORDER BY created_at, attempt`);
 const endpointRow = async (id: string) =>
-  (await pool.query<{ enabled: boolean; disabledReason: string | null; consecutiveFailures: number }>(sql`
-    SELECT enabled, disabled_reason AS "disabledReason", consecutive_failures AS "consecutiveFailures" FROM webhook_endpoints WHERE id = ${id}::uuid`))[0]!;
+  (await pool.query<{ enabled: boolean; disabledReason: string | null; consecutiveFailures: number; breakerOpen: boolean; failingSince: Date | null; disabledAt: Date | null }>(sql`
+    SELECT enabled, disabled_reason AS "disabledReason", consecutive_failures AS "consecutiveFailures",
+      coalesce(breaker_open_until > now(), false) AS "breakerOpen", failing_since AS "failingSince", disabled_at AS "disabledAt"
+    FROM webhook_endpoints WHERE id = ${id}::uuid`))[0]!;
 
 describe("webhook delivery to a real receiver", () => {
   it("POSTs a signed {type, timestamp, data} body that the standardwebhooks package verifies", async () => {
@@ -142,12 +153,13 @@ describe("webhook delivery to a real receiver", () => {
     expect(error).toBeInstanceOf(DeliveryFailedError);
     expect(error).not.toBeInstanceOf(PermanentError);
     expect((error as DeliveryFailedError).statusCode).toBe(500);
+    expect((error as DeliveryFailedError).retryDelayMs).toBe(60_000); // the default schedule's wait before attempt 2
     const [attempt] = await attemptsOf(event.id);
     expect(attempt).toMatchObject({ statusCode: 500, error: "the receiver answered 500" });
     expect(attempt!.responseBody!.length).toBeLessThanOrEqual(4096);
     expect(attempt!.responseBody!.length).toBeGreaterThan(0);
-    // A first attempt has retries left: the attempt is recorded, the delivery has not failed yet.
-    expect((await endpointRow(endpointId)).consecutiveFailures).toBe(0);
+    expect(await endpointRow(endpointId)).toMatchObject({ consecutiveFailures: 1, breakerOpen: false, enabled: true });
+    expect((await endpointRow(endpointId)).failingSince).toBeInstanceOf(Date);
   });
 
   it("treats 410 Gone as permanent and disables the endpoint at once", async () => {
@@ -157,7 +169,9 @@ describe("webhook delivery to a real receiver", () => {
     const event = deliveryEvent(endpointId, tenantId);
     await expect(run(handler({ onEndpointDisabled: (e) => disabled.push(e) }), event)).rejects.toBeInstanceOf(PermanentError);
     expect(await endpointRow(endpointId)).toMatchObject({ enabled: false, disabledReason: "the receiver answered 410 Gone" });
-    expect(disabled).toEqual([{ endpointId, tenantId, reason: "the receiver answered 410 Gone", consecutiveFailures: 1 }]);
+    expect(disabled).toEqual([
+      { endpointId, tenantId, url: target.url, reason: "the receiver answered 410 Gone", consecutiveFailures: 1, disabledAt: expect.any(Date), failingSince: null },
+    ]);
     expect(await attemptsOf(event.id)).toHaveLength(1);
     // A later delivery to the disabled endpoint sends nothing.
     await expect(run(handler(), deliveryEvent(endpointId, tenantId))).rejects.toThrow(/is disabled/);
@@ -190,35 +204,79 @@ describe("webhook delivery to a real receiver", () => {
     }
   });
 
-  it("disables the endpoint after N consecutive failed deliveries (last attempts), once, with the hook called", async () => {
-    const target = await receiver(() => ({ status: 503 }));
+  it("fails the last attempt of the schedule for good, and sends nothing past it", async () => {
+    const target = await receiver(() => ({ status: 500 }));
     const { tenantId, endpointId } = await endpointAt(target.url);
-    const disabled: DisabledEndpoint[] = [];
-    const h = handler({ disableAfterFailures: 3, onEndpointDisabled: (e) => disabled.push(e) });
-    await expect(run(h, deliveryEvent(endpointId, tenantId))).rejects.toBeInstanceOf(DeliveryFailedError);
-    expect((await endpointRow(endpointId)).consecutiveFailures).toBe(0); // an attempt with retries left is no failed delivery
-    await expect(run(h, { ...deliveryEvent(endpointId, tenantId), attempt: lastAttempt })).rejects.toBeInstanceOf(DeliveryFailedError);
-    await expect(run(h, { ...deliveryEvent(endpointId, tenantId), attempt: lastAttempt })).rejects.toBeInstanceOf(DeliveryFailedError);
-    await expect(run(h, { ...deliveryEvent(endpointId, tenantId), attempt: lastAttempt })).rejects.toBeInstanceOf(PermanentError);
-    expect(await endpointRow(endpointId)).toMatchObject({
-      enabled: false,
-      consecutiveFailures: 3,
-      disabledReason: "disabled after 3 consecutive failed deliveries",
-    });
-    expect(disabled).toHaveLength(1);
-    await expect(run(h, deliveryEvent(endpointId, tenantId))).rejects.toThrow(/is disabled/);
-    expect(target.requests).toHaveLength(4);
+    const h = handler({ retrySchedule: [0, 1000] });
+    await expect(run(h, deliveryEvent(endpointId, tenantId))).rejects.toMatchObject({ retryDelayMs: 1000 });
+    await expect(run(h, deliveryEvent(endpointId, tenantId, { attempt: 2 }))).rejects.toThrow(/failed on its last attempt \(2 of 2\): the receiver answered 500/);
+    await expect(run(h, deliveryEvent(endpointId, tenantId, { attempt: 3 }))).rejects.toThrow(/its 2 attempts are used; nothing was sent/);
+    expect(target.requests).toHaveLength(2);
   });
 
-  it("resets the failure streak on a success", async () => {
-    const target = await receiver((n) => ({ status: n <= 2 ? 500 : 200 }));
+  it("opens the breaker after N failed attempts in a row: deliveries wait without spending an attempt; after the cooldown one probe goes, and its success closes it", async () => {
+    let up = false;
+    const target = await receiver(() => ({ status: up ? 200 : 503 }));
     const { tenantId, endpointId } = await endpointAt(target.url);
-    const h = handler({ disableAfterFailures: 3 });
-    await expect(run(h, { ...deliveryEvent(endpointId, tenantId), attempt: lastAttempt })).rejects.toThrow();
-    await expect(run(h, { ...deliveryEvent(endpointId, tenantId), attempt: lastAttempt })).rejects.toThrow();
-    expect((await endpointRow(endpointId)).consecutiveFailures).toBe(2);
+    const h = handler({ breaker: { failures: 3, cooldownMs: 1500, maxCooldownMs: 60_000 } });
+    for (let n = 0; n < 3; n++) await expect(run(h, deliveryEvent(endpointId, tenantId))).rejects.toBeInstanceOf(DeliveryFailedError);
+    expect(await endpointRow(endpointId)).toMatchObject({ consecutiveFailures: 3, breakerOpen: true, enabled: true });
+    const waiting = deliveryEvent(endpointId, tenantId);
+    const deferred = await run(h, waiting).catch((caught: unknown) => caught);
+    expect(deferred).toBeInstanceOf(DeferredError);
+    expect((deferred as DeferredError).delayMs).toBeGreaterThan(1000);
+    expect(target.requests).toHaveLength(3);
+    expect(await attemptsOf(waiting.id)).toHaveLength(0);
+
+    up = true;
+    await new Promise((resolve) => setTimeout(resolve, (deferred as DeferredError).delayMs + 100));
+    // Two deliveries at once after the cooldown: one is the probe, the other waits for it.
+    const results = await Promise.allSettled([run(h, waiting), run(h, deliveryEvent(endpointId, tenantId))]);
+    expect(results.map((r) => r.status).sort()).toEqual(["fulfilled", "rejected"]);
+    expect((results.find((r) => r.status === "rejected") as PromiseRejectedResult).reason).toBeInstanceOf(DeferredError);
+    expect(target.requests).toHaveLength(4);
+    expect(await endpointRow(endpointId)).toMatchObject({ consecutiveFailures: 0, breakerOpen: false, failingSince: null });
     await run(h, deliveryEvent(endpointId, tenantId));
-    expect(await endpointRow(endpointId)).toMatchObject({ enabled: true, consecutiveFailures: 0 });
+    expect(target.requests).toHaveLength(5);
+  });
+
+  it("a failed probe opens the breaker again, for twice as long", async () => {
+    const target = await receiver(() => ({ status: 500 }));
+    const { tenantId, endpointId } = await endpointAt(target.url);
+    const h = handler({ breaker: { failures: 1, cooldownMs: 300, maxCooldownMs: 60_000 } });
+    await expect(run(h, deliveryEvent(endpointId, tenantId))).rejects.toBeInstanceOf(DeliveryFailedError);
+    const first = (await run(h, deliveryEvent(endpointId, tenantId)).catch((caught: unknown) => caught)) as DeferredError;
+    await new Promise((resolve) => setTimeout(resolve, first.delayMs + 50));
+    await expect(run(h, deliveryEvent(endpointId, tenantId))).rejects.toBeInstanceOf(DeliveryFailedError); // the probe
+    const second = (await run(h, deliveryEvent(endpointId, tenantId)).catch((caught: unknown) => caught)) as DeferredError;
+    expect(second).toBeInstanceOf(DeferredError);
+    expect(second.delayMs).toBeGreaterThan(450);
+    expect(target.requests).toHaveLength(2);
+  });
+
+  it("disables an endpoint whose attempts have all failed for the set time, once, and tells the tenant's endpoints subscribed to endpoint.disabled", async () => {
+    const target = await receiver(() => ({ status: 503 }));
+    const watcher = await receiver(() => ({ status: 204 }));
+    const { tenantId, endpointId } = await endpointAt(target.url);
+    const { endpoint: watching } = await createEndpoint(pool, { encryptionKey, allowPrivateNetworks: true }, { tenantId, url: watcher.url, events: ["endpoint.disabled"] });
+    const disabled: DisabledEndpoint[] = [];
+    const h = handler({ disableAfterMs: 800, breaker: { failures: 100, cooldownMs: 1000, maxCooldownMs: 1000 }, onEndpointDisabled: (e) => disabled.push(e) });
+    await expect(run(h, deliveryEvent(endpointId, tenantId))).rejects.toBeInstanceOf(DeliveryFailedError);
+    const { failingSince } = await endpointRow(endpointId);
+    await new Promise((resolve) => setTimeout(resolve, 900));
+    const last = deliveryEvent(endpointId, tenantId);
+    await expect(run(h, last)).rejects.toThrow(/failed for good/);
+    const row = await endpointRow(endpointId);
+    expect(row).toMatchObject({ enabled: false, disabledReason: `every attempt has failed since ${failingSince!.toISOString().replace(/\.\d+Z$/, "Z")}` });
+    expect(disabled).toHaveLength(1);
+    expect(disabled[0]).toMatchObject({ endpointId, tenantId, reason: row.disabledReason, failingSince });
+
+    const [notice] = await pool.query<{ payload: { endpointId: string; type: string; data: Record<string, unknown> }; causationId: string }>(sql`
+      SELECT payload, causation_id::text AS "causationId" FROM event_outbox WHERE event_type = 'WebhookDelivery' AND payload->>'endpointId' = ${watching.id}`);
+    expect(notice).toMatchObject({ causationId: last.id, payload: { type: "endpoint.disabled", data: { endpointId, url: target.url, reason: row.disabledReason, failingSince: failingSince!.toISOString() } } });
+    expect(endpointDisabledSchema.safeParse(notice!.payload.data).success).toBe(true);
+    await expect(run(h, deliveryEvent(endpointId, tenantId))).rejects.toThrow(/is disabled/);
+    expect(target.requests).toHaveLength(2);
   });
 
   it("refuses a secret it cannot decrypt, permanently, sending nothing", async () => {

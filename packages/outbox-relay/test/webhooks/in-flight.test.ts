@@ -31,7 +31,6 @@ beforeAll(async () => {
     encryptionKey,
     allowPrivateNetworks: true,
     timeoutMs: 30_000,
-    disableAfterFailures: 50,
     inFlight: caps,
     deferDelays: { baseMs: 50, maxMs: 400 },
   });

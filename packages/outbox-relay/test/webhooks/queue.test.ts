@@ -10,8 +10,9 @@ import { createEndpoint, createWebhookDeliveryHandler, withWebhooks } from "../.
 import { createWebhookDatabase, encryptionKey } from "./fixtures.ts";
 import { startReceiver, webhookHeaders, type Receiver } from "./receiver.ts";
 
-/** retryBackoffMs: the delivery type's 5 s first retry delay, shortened so five attempts take seconds. */
+/** The retry schedule (WEBHOOK_RETRY_SCHEDULE), shortened so five attempts take seconds: 0,400ms,800ms,1600ms,3200ms. */
 const backoffMs = 400;
+const retrySchedule = [0, backoffMs, backoffMs * 2, backoffMs * 4, backoffMs * 8];
 const events = withWebhooks(testEvents);
 
 let database: TestDatabase;
@@ -23,7 +24,7 @@ beforeAll(async () => {
   database = await createWebhookDatabase();
   redis = createTestRedis();
   pool = new Database(database.url, { poolSize: 4 });
-  const handler = createWebhookDeliveryHandler({ encryptionKey, allowPrivateNetworks: true, timeoutMs: 5000, disableAfterFailures: 50 });
+  const handler = createWebhookDeliveryHandler({ encryptionKey, allowPrivateNetworks: true, timeoutMs: 5000, retrySchedule });
   worker = await startWorker({
     catalog: events,
     handlers: { WebhookDelivery: handler },
@@ -31,7 +32,6 @@ beforeAll(async () => {
     redisUrl: redis.url,
     queuePrefix: redis.prefix,
     scanCron: "*/1 * * * * *",
-    retryBackoffMs: backoffMs,
     logger: createLogger({ level: "silent" }),
   });
 });
@@ -83,6 +83,26 @@ describe("webhook deliveries through the real queue and processor", () => {
     }
   });
 
+  it("a receiver down for the first four attempts gets the fifth on schedule though Redis is flushed twice between attempts: none early, none twice", async () => {
+    const receiver = await startReceiver((n) => ({ status: n <= 4 ? 503 : 200 }));
+    try {
+      const { eventId, secret } = await publishDelivery(receiver);
+      for (const flushAfter of [2, 3]) {
+        await waitFor(async () => (await attemptsOf(eventId)).length === flushAfter, { timeoutMs: 30_000, message: `attempt ${flushAfter}` });
+        await redis.clean();
+      }
+      await waitFor(async () => (await statusOf(eventId)) === "processed", { timeoutMs: 30_000, message: "the delivery to be processed" });
+      expect(receiver.requests.map((request) => request.headers["webhook-id"])).toEqual([eventId, eventId, eventId, eventId, eventId]);
+      for (const request of receiver.requests) expect(() => new Webhook(secret).verify(request.body, webhookHeaders(request))).not.toThrow();
+      const at = receiver.requests.map((request) => request.at);
+      for (let attempt = 1; attempt < 5; attempt++) expect(at[attempt]! - at[attempt - 1]!).toBeGreaterThanOrEqual(retrySchedule[attempt]!);
+      expect((await attemptsOf(eventId)).map((a) => [a.attempt, a.statusCode])).toEqual([[1, 503], [2, 503], [3, 503], [4, 503], [5, 200]]);
+      expect(await rowOf(eventId)).toMatchObject({ status: "processed", attempts: 5 });
+    } finally {
+      await receiver.close();
+    }
+  });
+
   it("a receiver that always answers 500 leaves the event dead after 5 attempts, in the dead-letter queue", async () => {
     const receiver = await startReceiver(() => ({ status: 500, body: "down" }));
     const queues = createQueues(createRedis({ url: redis.url }, "producer"), redis.prefix, events);
@@ -92,7 +112,7 @@ describe("webhook deliveries through the real queue and processor", () => {
       expect(receiver.requests).toHaveLength(5);
       const row = await rowOf(eventId);
       expect(row.attempts).toBe(5);
-      expect(row.lastError).toMatch(/the receiver answered 500/);
+      expect(row.lastError).toMatch(/failed on its last attempt \(5 of 5\): the receiver answered 500/);
       expect((await attemptsOf(eventId)).filter((a) => a.statusCode === 500)).toHaveLength(5);
       await waitFor(async () => (await queues.deadLetter.getJobState(eventId)) === "failed", { message: "the DLQ entry" });
     } finally {
@@ -103,8 +123,8 @@ describe("webhook deliveries through the real queue and processor", () => {
   });
 
   describe("a 429 or 503 with Retry-After", () => {
-    /** The schedule's longest delay, before the fifth attempt: 400 ms doubled three times. */
-    const longestMs = backoffMs * 2 ** 3;
+    /** The schedule's longest wait, before the fifth attempt. */
+    const longestMs = Math.max(...retrySchedule);
 
     async function gapAfter(retryAfter: (first: number) => string, status: 429 | 503) {
       const receiver = await startReceiver((n) => (n === 1 ? { status, headers: { "retry-after": retryAfter(Date.now()) } } : { status: 200 }));
