@@ -16,8 +16,9 @@ import { orderEvents } from "@outbox/domain";
  * real receiver on loopback (WEBHOOK_ALLOW_PRIVATE_NETWORKS=true lets the guard pass it).
  */
 const encryptionKey = "operations-test-encryption-key-32-chars-plus";
-/** RETRY_BACKOFF_MS: retries after 300 ms, 600 ms, … instead of 5 s, 10 s, … */
+/** The delivery's retry schedule, shortened: retries after 300 ms, 600 ms, … instead of 1 min, 10 min, … */
 const backoffMs = 300;
+const retrySchedule = [0, backoffMs, backoffMs * 2, backoffMs * 4, backoffMs * 8];
 
 let api: ApiHarness;
 let redis: TestRedis;
@@ -28,7 +29,7 @@ beforeAll(async () => {
   api = await startApi({ env: { ENCRYPTION_KEY: encryptionKey, WEBHOOK_ALLOW_PRIVATE_NETWORKS: "true" } });
   redis = createTestRedis();
   const config = workerConfigFor(api, redis, { RETRY_BACKOFF_MS: String(backoffMs) });
-  const handler = createWebhookDeliveryHandler({ encryptionKey, allowPrivateNetworks: true, timeoutMs: 5000, disableAfterFailures: 50 });
+  const handler = createWebhookDeliveryHandler({ encryptionKey, allowPrivateNetworks: true, timeoutMs: 5000, retrySchedule });
   worker = await startWorker({ config, handlers: { WebhookDelivery: handler }, logger: createLogger({ level: "silent" }) });
   queues = createQueues(createRedis({ url: redis.url }, "producer"), redis.prefix, orderEvents);
 });

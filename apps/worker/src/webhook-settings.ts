@@ -1,5 +1,5 @@
 import { webhookInFlightCaps, type Env } from "@outbox/config";
-import type { WebhookDeliveryOptions } from "outbox-relay/webhooks";
+import { webhookDefaults, type WebhookDeliveryOptions } from "outbox-relay/webhooks";
 
 /** outbox-relay/webhooks' delivery options from the parsed environment, plus hooks (metrics) from the caller. */
 export function deliveryOptionsFromConfig(
@@ -10,7 +10,9 @@ export function deliveryOptionsFromConfig(
     encryptionKey: config.ENCRYPTION_KEY,
     allowPrivateNetworks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
     timeoutMs: config.WEBHOOK_TIMEOUT_MS,
-    disableAfterFailures: config.WEBHOOK_DISABLE_AFTER_FAILURES,
+    retrySchedule: config.WEBHOOK_RETRY_SCHEDULE,
+    breaker: { ...webhookDefaults.breaker, failures: config.WEBHOOK_BREAKER_FAILURES, cooldownMs: config.WEBHOOK_BREAKER_COOLDOWN_MS },
+    disableAfterMs: config.WEBHOOK_DISABLE_AFTER_MS,
     inFlight: webhookInFlightCaps(config),
     ...hooks,
   };

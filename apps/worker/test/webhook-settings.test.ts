@@ -11,12 +11,23 @@ describe("the webhook delivery's settings", () => {
       encryptionKey,
       allowPrivateNetworks: false,
       timeoutMs: 30_000,
-      disableAfterFailures: 10,
+      retrySchedule: [0, 60_000, 600_000, 3_600_000, 21_600_000],
+      breaker: { failures: 5, cooldownMs: 60_000, maxCooldownMs: 1_800_000 },
+      disableAfterMs: 5 * 24 * 3_600_000,
       inFlight: { perEndpoint: 4, perTenant: 10 },
     });
+    const shortened = loadConfig({ ...base, WEBHOOK_RETRY_SCHEDULE: "0, 500ms, 2s", WEBHOOK_BREAKER_FAILURES: "3", WEBHOOK_DISABLE_AFTER_MS: "60000" });
+    expect(deliveryOptionsFromConfig(shortened)).toMatchObject({ retrySchedule: [0, 500, 2000], breaker: { failures: 3 }, disableAfterMs: 60_000 });
     expect(deliveryOptionsFromConfig(loadConfig({ ...base, WEBHOOK_CONCURRENCY: "10" })).inFlight).toEqual({ perEndpoint: 2, perTenant: 2 });
     const set = loadConfig({ ...base, WEBHOOK_CONCURRENCY: "20", WEBHOOK_IN_FLIGHT_PER_TENANT: "8", WEBHOOK_IN_FLIGHT_PER_ENDPOINT: "3" });
     expect(deliveryOptionsFromConfig(set).inFlight).toEqual({ perEndpoint: 3, perTenant: 8 });
+  });
+
+  it("refuse a retry schedule that is not one wait per attempt, naming the variable and the bad item", () => {
+    expect(() => loadConfig({ WEBHOOK_RETRY_SCHEDULE: "0,1m,ten minutes" })).toThrow(/WEBHOOK_RETRY_SCHEDULE.*"ten minutes" is not a duration/);
+    expect(() => loadConfig({ WEBHOOK_RETRY_SCHEDULE: "0,5" })).toThrow(/WEBHOOK_RETRY_SCHEDULE.*"5" needs a unit/);
+    expect(() => loadConfig({ WEBHOOK_RETRY_SCHEDULE: "0,2d" })).toThrow(/WEBHOOK_RETRY_SCHEDULE.*longer than 24h/);
+    expect(() => loadConfig({ WEBHOOK_RETRY_SCHEDULE: "0,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s" })).toThrow(/WEBHOOK_RETRY_SCHEDULE.*at most 10 waits/);
   });
 
   it("refuse a per-tenant cap above WEBHOOK_CONCURRENCY and a per-endpoint cap above the tenant's, naming the field", () => {

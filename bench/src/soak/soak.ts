@@ -134,6 +134,8 @@ export async function soak(options: SoakOptions): Promise<SoakResult> {
     NODE_ENV: "production",
     ENCRYPTION_KEY: randomBytes(32).toString("base64url"),
     WEBHOOK_ALLOW_PRIVATE_NETWORKS: "true",
+    // A delivery cut by a fault retries within seconds, not the production schedule's minutes: the soak checks them all at its end.
+    WEBHOOK_RETRY_SCHEDULE: "0,1s,2s,4s,8s",
     RETENTION_CRON: "*/10 * * * * *",
     OUTBOX_RETENTION_MS: String(options.retentionMs),
     STATS_INTERVAL_MS: "60000",

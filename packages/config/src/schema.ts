@@ -1,5 +1,6 @@
 import { isIP } from "node:net";
 import { z } from "zod";
+import { parseRetrySchedule, retryScheduleProblem } from "outbox-relay/webhooks";
 import { isLoopbackHost } from "./loopback.ts";
 import { minExposedPasswordLength, publishedIn, weaknessOf } from "./weak-secrets.ts";
 
@@ -89,7 +90,20 @@ export const envSchema = z
     ADMIN_PASSWORD: z.string().min(8, "must be at least 8 characters").optional(),
     WEBHOOK_ALLOW_PRIVATE_NETWORKS: flag.default(false),
     WEBHOOK_TIMEOUT_MS: positiveInt.default(30_000),
-    WEBHOOK_DISABLE_AFTER_FAILURES: positiveInt.default(10),
+    /** One wait per attempt, each from the end of the attempt before it: `0,1m,10m,1h,6h` (units ms, s, m, h, d). */
+    WEBHOOK_RETRY_SCHEDULE: z
+      .string()
+      .default("0,1m,10m,1h,6h")
+      .superRefine((value, ctx) => {
+        const problem = retryScheduleProblem(value);
+        if (problem) ctx.addIssue({ code: "custom", message: problem });
+      })
+      .transform((value) => parseRetrySchedule(value)),
+    /** Consecutive failed attempts that open an endpoint's circuit breaker, and its first cooldown (doubled per reopening, up to 30 min). */
+    WEBHOOK_BREAKER_FAILURES: positiveInt.default(5),
+    WEBHOOK_BREAKER_COOLDOWN_MS: positiveInt.default(60_000),
+    /** An endpoint whose attempts have all failed for this long is disabled (default 5 days). */
+    WEBHOOK_DISABLE_AFTER_MS: positiveInt.default(5 * 24 * 3_600_000),
     /** Webhook endpoints one tenant may have (enabled or disabled; a deleted one is gone and does not count). */
     WEBHOOK_ENDPOINTS_PER_TENANT_MAX: positiveInt.max(1000).default(10),
     /** Deliveries to one endpoint in progress at once in one worker process; default 4 (at most the per-tenant cap). */
