@@ -18,6 +18,8 @@ export interface NewEvent<S extends Schemas = Schemas, T extends keyof S & strin
   availableAt?: Date;
   /** The event this one follows from (a follow-up, a replay). */
   causationId?: string;
+  /** Defaults to its type's policy: whether it waits for the earlier events of its aggregate (a bulk resend keeps its messages in order). */
+  ordered?: boolean;
 }
 
 /**
@@ -82,6 +84,6 @@ function toRow(catalog: EventCatalog, event: AnyNewEvent): OutboxRowInput {
     payload,
     available_at: event.availableAt?.toISOString() ?? null,
     causation_id: event.causationId ?? null,
-    ordered: catalog.policyOf(event.type).ordered,
+    ordered: event.ordered ?? catalog.policyOf(event.type).ordered,
   };
 }

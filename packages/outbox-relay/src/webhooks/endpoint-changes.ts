@@ -4,6 +4,7 @@ import { sql, type Statement } from "../sql/index.ts";
 import { webhookDefaults } from "./defaults.ts";
 import { deliveryType } from "./delivery-event.ts";
 import { couldOwn, ofTenant, viewColumns, type EndpointSettings, type EndpointView } from "./endpoints.ts";
+import { parseRetryScheduleInput } from "./endpoint-input.ts";
 import { EndpointNotFoundError } from "./errors.ts";
 import { encryptSecret, generateSecret } from "./secrets.ts";
 import { inTransaction, type WebhookDatabase } from "./store.ts";
@@ -24,12 +25,23 @@ async function updateOwned(db: Executor, tenantId: string | null, endpointId: st
 }
 
 export function disableEndpoint(db: Executor, tenantId: string | null, endpointId: string, reason = "disabled by the tenant"): Promise<EndpointView> {
-  return updateOwned(db, tenantId, endpointId, sql`enabled = false, disabled_reason = ${reason}::text`);
+  return updateOwned(db, tenantId, endpointId, sql`enabled = false, disabled_reason = ${reason}::text, disabled_at = now()`);
 }
 
-/** Enables an endpoint again and forgets its failure streak. */
+/** Enables an endpoint again and forgets its failure streak and its breaker. */
 export function enableEndpoint(db: Executor, tenantId: string | null, endpointId: string): Promise<EndpointView> {
-  return updateOwned(db, tenantId, endpointId, sql`enabled = true, disabled_reason = NULL, consecutive_failures = 0`);
+  return updateOwned(
+    db,
+    tenantId,
+    endpointId,
+    sql`enabled = true, disabled_reason = NULL, disabled_at = NULL, consecutive_failures = 0, failing_since = NULL, breaker_open_until = NULL, breaker_trips = 0`,
+  );
+}
+
+/** Sets the endpoint's own retry schedule (`0,30s,5m`, within the limits), or null for the service's; InvalidEndpointError otherwise. */
+export function setRetrySchedule(db: Executor, tenantId: string | null, endpointId: string, retrySchedule: unknown): Promise<EndpointView> {
+  const schedule = parseRetryScheduleInput(retrySchedule);
+  return updateOwned(db, tenantId, endpointId, sql`retry_schedule = ${schedule}::integer[]`);
 }
 
 /**

@@ -2,6 +2,7 @@ import { isIP } from "node:net";
 import { isStorableText } from "../events/index.ts";
 import { refusedLiteral } from "./address-guard.ts";
 import { InvalidEndpointError, type FieldIssue } from "./errors.ts";
+import { parseRetrySchedule, retryScheduleProblem, type RetrySchedule } from "./retry-schedule.ts";
 
 /** The filter that subscribes an endpoint to every event type. */
 export const allEvents = "*";
@@ -62,15 +63,34 @@ export function eventsIssues(value: unknown, eventTypes?: readonly string[]): Fi
   return value.flatMap((item: unknown, index): FieldIssue[] => (isEventFilter(item, eventTypes) ? [] : [{ path: `events.${index}`, message: `must be ${one} or "${allEvents}"` }]));
 }
 
-/** Validates and normalises `{url, events}`; throws InvalidEndpointError with every field issue. */
+/** An endpoint's own retry schedule: absent or null (the service's), or a schedule string within the limits. */
+export function retryScheduleIssues(value: unknown): FieldIssue[] {
+  if (value === undefined || value === null) return [];
+  if (typeof value !== "string") return [{ path: "retrySchedule", message: "must be a string of waits such as 0,1m,10m,1h,6h, or null" }];
+  const problem = retryScheduleProblem(value);
+  return problem ? [{ path: "retrySchedule", message: problem }] : [];
+}
+
+/** The endpoint's own schedule in ms, or null for the service's; throws InvalidEndpointError. */
+export function parseRetryScheduleInput(value: unknown): RetrySchedule | null {
+  const issues = retryScheduleIssues(value);
+  if (issues.length > 0) throw new InvalidEndpointError(issues);
+  return typeof value === "string" ? parseRetrySchedule(value) : null;
+}
+
+/** Validates and normalises `{url, events, retrySchedule?}`; throws InvalidEndpointError with every field issue. */
 export function parseEndpointInput(
-  input: { url: unknown; events: unknown },
+  input: { url: unknown; events: unknown; retrySchedule?: unknown },
   { allowPrivateNetworks, eventTypes }: { allowPrivateNetworks: boolean; eventTypes?: readonly string[] | undefined },
-): { url: string; events: string[] } {
-  const issues = [...urlIssues(input.url, allowPrivateNetworks), ...eventsIssues(input.events, eventTypes)];
+): { url: string; events: string[]; retrySchedule: RetrySchedule | null } {
+  const issues = [...urlIssues(input.url, allowPrivateNetworks), ...eventsIssues(input.events, eventTypes), ...retryScheduleIssues(input.retrySchedule)];
   if (issues.length > 0) throw new InvalidEndpointError(issues);
   const events = [...new Set(input.events as string[])];
-  return { url: new URL(input.url as string).toString(), events: events.includes(allEvents) ? [allEvents] : events };
+  return {
+    url: new URL(input.url as string).toString(),
+    events: events.includes(allEvents) ? [allEvents] : events,
+    retrySchedule: parseRetryScheduleInput(input.retrySchedule),
+  };
 }
 
 /** Whether an endpoint's filter asks for an event type. */

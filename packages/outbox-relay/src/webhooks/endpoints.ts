@@ -26,16 +26,35 @@ export interface EndpointView {
   events: string[];
   enabled: boolean;
   disabledReason: string | null;
+  /** Failed attempts in a row (a success resets it). */
   consecutiveFailures: number;
+  /** The endpoint's own retry schedule (`0,1m,10m`), or null: the service's. */
+  retrySchedule: string | null;
+  /** When it was disabled (410 Gone, failing too long, or by hand), else null. */
+  disabledAt: Date | null;
+  /** The first failed attempt since the last success, else null. */
+  failingSince: Date | null;
   /** While set and in the future, the previous secret still signs beside the current one. */
   previousSecretExpiresAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
 }
 
+/** An endpoint's schedule written as `formatRetrySchedule` writes it: ms in the largest whole unit. */
+const scheduleText = sql`(
+  SELECT string_agg(CASE
+      WHEN w = 0 THEN '0'
+      WHEN w % 86400000 = 0 THEN (w / 86400000) || 'd'
+      WHEN w % 3600000 = 0 THEN (w / 3600000) || 'h'
+      WHEN w % 60000 = 0 THEN (w / 60000) || 'm'
+      WHEN w % 1000 = 0 THEN (w / 1000) || 's'
+      ELSE w || 'ms' END, ',' ORDER BY n)
+  FROM unnest(retry_schedule) WITH ORDINALITY AS waits(w, n))`;
+
 export const viewColumns = sql`
   id::text AS id, tenant_id::text AS "tenantId", url, events, enabled, disabled_reason AS "disabledReason",
-  consecutive_failures AS "consecutiveFailures", previous_secret_expires_at AS "previousSecretExpiresAt",
+  consecutive_failures AS "consecutiveFailures", ${scheduleText} AS "retrySchedule", disabled_at AS "disabledAt",
+  failing_since AS "failingSince", previous_secret_expires_at AS "previousSecretExpiresAt",
   created_at AS "createdAt", updated_at AS "updatedAt"`;
 
 /** The condition that a row belongs to the tenant (a UUID), or to no tenant (null). */
@@ -53,18 +72,18 @@ export function ofTenant(tenantId: string | null): Statement {
 export async function createEndpoint(
   db: WebhookDatabase,
   settings: EndpointSettings,
-  input: { tenantId?: string | null; url: unknown; events: unknown },
+  input: { tenantId?: string | null; url: unknown; events: unknown; retrySchedule?: unknown },
 ): Promise<{ endpoint: EndpointView; secret: string }> {
   const tenantId = input.tenantId ?? null;
   if (tenantId !== null && !isUuid(tenantId)) throw new InvalidEndpointError([{ path: "tenantId", message: "must be a UUID" }]);
-  const { url, events } = parseEndpointInput(input, settings);
+  const { url, events, retrySchedule } = parseEndpointInput(input, settings);
   const secret = generateSecret();
   const secretEncrypted = encryptSecret(secret, settings.encryptionKey);
   const limit = settings.maxEndpointsPerTenant ?? webhookDefaults.maxEndpointsPerTenant;
   const endpoint = await inTransaction(db, async (tx) => {
     await lockRegistrations(tx, tenantId);
     if ((await countEndpoints(tx, tenantId)) >= limit) throw new EndpointLimitError(limit);
-    return insertEndpoint(tx, { tenantId, url, events, secretEncrypted });
+    return insertEndpoint(tx, { tenantId, url, events, retrySchedule, secretEncrypted });
   });
   return { endpoint, secret };
 }
@@ -84,10 +103,13 @@ async function countEndpoints(tx: Executor, tenantId: string | null): Promise<nu
   return row?.n ?? 0;
 }
 
-async function insertEndpoint(tx: Executor, row: { tenantId: string | null; url: string; events: string[]; secretEncrypted: string }): Promise<EndpointView> {
+async function insertEndpoint(
+  tx: Executor,
+  row: { tenantId: string | null; url: string; events: string[]; retrySchedule: readonly number[] | null; secretEncrypted: string },
+): Promise<EndpointView> {
   const [endpoint] = await query<EndpointView>(tx, sql`
-    INSERT INTO webhook_endpoints (id, tenant_id, url, events, secret_encrypted)
-    VALUES (gen_random_uuid(), ${row.tenantId}::uuid, ${row.url}, ${row.events}::text[], ${row.secretEncrypted})
+    INSERT INTO webhook_endpoints (id, tenant_id, url, events, retry_schedule, secret_encrypted)
+    VALUES (gen_random_uuid(), ${row.tenantId}::uuid, ${row.url}, ${row.events}::text[], ${row.retrySchedule}::integer[], ${row.secretEncrypted})
     RETURNING ${viewColumns}`);
   return endpoint!;
 }

@@ -11,6 +11,7 @@ export const webhookErrorCodes = {
   WEBHOOK_ENDPOINT_LIMIT: "the tenant has as many webhook endpoints as maxEndpointsPerTenant allows",
   WEBHOOK_ENDPOINT_DISABLED: "the endpoint is disabled: enable it before resending to it",
   WEBHOOK_MESSAGE_NOT_FOUND: "no such message was sent to this endpoint (or retention has removed it)",
+  WEBHOOK_RESEND_TOO_MANY: "a bulk resend matches more deliveries than one call may queue",
   WEBHOOK_DELIVERY_FAILED: "the receiver did not answer with a 2xx (status, timeout, connection error)",
 } as const;
 
@@ -110,6 +111,18 @@ export class MessageNotFoundError extends WebhookError {
   ) {
     super(`no webhook message ${eventId} was sent to endpoint ${endpointId}, or it is older than the outbox retention`);
     this.name = "MessageNotFoundError";
+  }
+}
+
+/** A bulk resend that matches more deliveries than one call may queue. */
+export class ResendTooManyError extends WebhookError {
+  readonly code = "WEBHOOK_RESEND_TOO_MANY";
+  constructor(
+    readonly matched: number,
+    readonly limit: number,
+  ) {
+    super(`${matched} deliveries match, more than the ${limit} one resend may queue: resend from a later \`since\` first, then the earlier ones`);
+    this.name = "ResendTooManyError";
   }
 }
 

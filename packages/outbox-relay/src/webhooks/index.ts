@@ -11,10 +11,11 @@ export type { DisabledEndpoint, FailurePolicy } from "./attempts.ts";
 
 // The API: endpoints, their attempts, a resend.
 export { createEndpoint, listEndpoints, type EndpointSettings, type EndpointView } from "./endpoints.ts";
-export { deleteEndpoint, deletedEndpointReason, disableEndpoint, enableEndpoint, rotateSecret } from "./endpoint-changes.ts";
+export { deleteEndpoint, deletedEndpointReason, disableEndpoint, enableEndpoint, rotateSecret, setRetrySchedule } from "./endpoint-changes.ts";
+export { endpointHealth, endpointHealthDefaults, type BreakerState, type EndpointHealth } from "./endpoint-health.ts";
 export { allEvents, eventsIssues, urlIssues } from "./endpoint-input.ts";
 export { decodeAttemptCursor, encodeAttemptCursor, listAttempts, maxAttemptPageSize, type AttemptPage, type AttemptView } from "./attempt-history.ts";
-export { resendMessage, type Resent } from "./resend.ts";
+export { maxResendAll, resendAll, resendMessage, type Resent, type ResendAllInput, type ResendAllResult } from "./resend.ts";
 export { decryptSecret, encryptSecret, generateSecret } from "./secrets.ts";
 export type { WebhookDatabase } from "./store.ts";
 
@@ -38,6 +39,7 @@ export {
   EndpointNotFoundError,
   InvalidEndpointError,
   MessageNotFoundError,
+  ResendTooManyError,
   SecretDecryptionError,
   WebhookError,
   webhookErrorCodes,
