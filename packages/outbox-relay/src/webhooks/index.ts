@@ -8,8 +8,17 @@ export { createWebhookDeliveryHandler, type WebhookDeliveryOptions } from "./del
 export { fanOutWebhooks, type WebhookNotification } from "./fan-out.ts";
 export { webhookMetrics } from "./metrics.ts";
 export type { DisabledEndpoint } from "./attempts.ts";
+export { endpointDisabledExample, endpointDisabledSchema, endpointDisabledType, type EndpointDisabledData } from "./operational-events.ts";
 
-// The API: endpoints, their attempts, a resend.
+// The API: the event catalog tenants subscribe from, endpoints, their attempts, a resend.
+export {
+  describeWebhookTypes,
+  operationalWebhookTypes,
+  webhookTypeNames,
+  type WebhookTypeDefinition,
+  type WebhookTypeDefinitions,
+  type WebhookTypeDescription,
+} from "./event-types.ts";
 export { createEndpoint, listEndpoints, type EndpointSettings, type EndpointView } from "./endpoints.ts";
 export { deleteEndpoint, deletedEndpointReason, disableEndpoint, enableEndpoint, rotateSecret } from "./endpoint-changes.ts";
 export { allEvents, eventsIssues, urlIssues } from "./endpoint-input.ts";
