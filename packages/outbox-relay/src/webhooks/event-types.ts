@@ -54,6 +54,6 @@ export function describeWebhookTypes(definitions: WebhookTypeDefinitions): Webho
   return withOperationalTypes(definitions).map(([type, { description, schema, example }]) => {
     const parsed = schema.safeParse(example);
     if (!parsed.success) throw new TypeError(`the example of webhook type ${type} does not match its schema: ${z.prettifyError(parsed.error)}`);
-    return { type, description, schema: z.toJSONSchema(schema, { io: "input" }) as Record<string, unknown>, example };
+    return { type, description, schema: z.toJSONSchema(schema, { io: "input" }), example };
   });
 }
