@@ -1,6 +1,11 @@
 import { randomUUID } from "node:crypto";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, type IncomingHttpHeaders } from "node:http";
+import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import { Webhook } from "standardwebhooks";
@@ -14,7 +19,8 @@ import { admin, bearer, get, orderBody, post, seedShop, startApi, workerConfigFo
 /**
  * GET /api/event-types, the catalog tenants subscribe from: who may read it, that each example
  * validates against its advertised JSON Schema, that endpoint.disabled is subscribable, and, end
- * to end with the real worker and a receiver on loopback, that what a receiver gets validates too.
+ * to end with the real worker and a receiver on loopback, that what a receiver gets validates too
+ * and that docs/webhooks.md's verification snippet accepts it (and refuses it tampered).
  */
 const encryptionKey = "event-types-test-encryption-key-32-chars-plus";
 
@@ -115,6 +121,24 @@ interface Received {
 }
 const typeOf = (request: Received) => (JSON.parse(request.body) as { type: string }).type;
 
+type Verifier = (rawBody: string, headers: IncomingHttpHeaders) => unknown;
+
+/**
+ * docs/webhooks.md's first js snippet, run as written: its module is written to a file with the
+ * secret in place of process.env.WEBHOOK_SECRET and this repository's standardwebhooks, and imported.
+ */
+async function documentedVerifier(secret: string): Promise<{ verifiedBody: Verifier; remove: () => Promise<void> }> {
+  const doc = await readFile(new URL("../../../docs/webhooks.md", import.meta.url), "utf8");
+  const snippet = /```js\n([\s\S]*?)```/.exec(doc)?.[1];
+  expect(snippet).toContain("new Webhook(process.env.WEBHOOK_SECRET)");
+  const library = pathToFileURL(createRequire(import.meta.url).resolve("standardwebhooks")).href;
+  const directory = await mkdtemp(join(tmpdir(), "webhooks-doc-"));
+  const file = join(directory, "verify.mjs");
+  await writeFile(file, snippet!.replace('"standardwebhooks"', JSON.stringify(library)).replace("process.env.WEBHOOK_SECRET", JSON.stringify(secret)));
+  const module = (await import(pathToFileURL(file).href)) as { verifiedBody: Verifier };
+  return { verifiedBody: module.verifiedBody, remove: () => rm(directory, { recursive: true, force: true }) };
+}
+
 describe("what a receiver gets", () => {
   it("validates against the advertised schema of its type, and its signature verifies with the standardwebhooks package", async () => {
     const requests: Received[] = [];
@@ -140,6 +164,14 @@ describe("what a receiver gets", () => {
       expect(cancel.status).toBe(202);
       const cancelled = await waitFor(() => requests.find((request) => typeOf(request) === "order.cancelled"), { message: "order.cancelled delivered" });
 
+      const documented = await documentedVerifier(endpoint.body.secret as string);
+      try {
+        expect(documented.verifiedBody(received.body, received.headers)).toEqual(JSON.parse(received.body));
+        expect(documented.verifiedBody(received.body.replace("awaiting_payment", "rejected"), received.headers)).toBeNull();
+        expect(documented.verifiedBody(received.body, { ...received.headers, "webhook-timestamp": String(Math.floor(Date.now() / 1000) - 600) })).toBeNull();
+      } finally {
+        await documented.remove();
+      }
       for (const request of [received, cancelled]) {
         const body = new Webhook(endpoint.body.secret as string).verify(request.body, request.headers as Record<string, string>) as { type: string; timestamp: string; data: unknown };
         expect(Object.keys(body).sort()).toEqual(["data", "timestamp", "type"]);
