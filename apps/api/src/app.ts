@@ -17,6 +17,7 @@ import { registerLoadShedding } from "./load-shedding.ts";
 import { registerTracing } from "./tracing.ts";
 import { apiKeyRoutes } from "./routes/api-keys.ts";
 import { eventRoutes } from "./routes/events.ts";
+import { eventTypeRoutes } from "./routes/event-types.ts";
 import { documentedHealthRoutes } from "./routes/health.ts";
 import { orderRoutes } from "./routes/orders.ts";
 import { paymentRoutes } from "./routes/payments.ts";
@@ -115,6 +116,7 @@ export async function buildApp({ config, db, prisma, logger, queues, redis }: Ap
     await zodRoutes.register(paymentRoutes, { prisma, db });
     await zodRoutes.register(eventRoutes, { db });
     await zodRoutes.register(webhookEndpointRoutes, { prisma, config });
+    await zodRoutes.register(eventTypeRoutes);
   });
   if (queues) await registerOutboxAdmin(app, { config, db, queues });
   return app;

@@ -96,6 +96,7 @@ const accepted: Record<string, () => Promise<Call>> = {
     const order = await post(api.app, "/api/orders", orderBody(shop.tenantId, shop.productId, 1), shop.auth);
     return { url: `/api/events/${order.body.eventId}` };
   },
+  "GET /api/event-types": async () => ({ url: "/api/event-types" }),
   "GET /admin/api/stats": async () => ({ url: "/admin/api/stats" }),
   "POST /admin/api/replay": async () => ({ url: "/admin/api/replay", payload: { type: "TenantCreated", since: new Date(Date.now() - 60_000).toISOString() } }),
   "GET /admin/api/dlq": async () => ({ url: "/admin/api/dlq?limit=10" }),
@@ -217,6 +218,7 @@ describe("the OpenAPI document", () => {
       "GET /api/orders/{id}",
       "GET /api/products/{id}",
       "GET /api/events/{id}",
+      "GET /api/event-types",
       "GET /healthz",
       "GET /readyz",
       "GET /metrics",

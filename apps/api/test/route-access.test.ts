@@ -79,6 +79,7 @@ describe("every route declares who may call it", () => {
     expect(accessOf("GET", "/metrics")).toBe("metrics");
     expect(accessOf("GET", "/healthz")).toBe("public");
     expect(accessOf("GET", "/docs/json")).toBe("public");
+    expect(accessOf("GET", "/api/event-types")).toBe("tenant");
     const byPrefix = (prefix: string) => routes.filter((route) => route.url.startsWith(prefix));
     expect(byPrefix("/admin/queues").length).toBeGreaterThan(5);
     expect(byPrefix("/admin/outbox").length).toBeGreaterThan(5);

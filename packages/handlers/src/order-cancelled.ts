@@ -6,7 +6,7 @@ import { firstPerKey } from "./ids.ts";
 import { lockOrders, type LockedOrder } from "./locks.ts";
 import { refundCompletedPayments, refundedBy } from "./refunds.ts";
 import { setOrderStatuses } from "./status-changes.ts";
-import { orderStatus } from "@outbox/domain";
+import { orderStatus, type WebhookData } from "@outbox/domain";
 import { releaseReservations, type ReservedLine, type StockLine } from "./stock.ts";
 import { fanOutWebhooks, type WebhookNotification } from "outbox-relay/webhooks";
 
@@ -74,7 +74,14 @@ function cancellationNotification({ event, order, restored, refunded }: Cancella
     sourceEventId: event.id,
     tenantId: order.tenantId,
     type: "order.cancelled",
-    data: { orderId: order.id, orderNumber: order.orderNumber, reason: event.payload.reason, restoredStock: restored, refundedAmount: refunded, currency: order.currency },
+    data: {
+      orderId: order.id,
+      orderNumber: order.orderNumber,
+      reason: event.payload.reason,
+      restoredStock: restored,
+      refundedAmount: refunded,
+      currency: order.currency,
+    } satisfies WebhookData<"order.cancelled">,
   };
 }
 

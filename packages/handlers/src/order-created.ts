@@ -5,7 +5,7 @@ import { queueEmails, type QueuedEmail } from "./emails.ts";
 import { firstPerKey } from "./ids.ts";
 import { lockOrders, type LockedOrder } from "./locks.ts";
 import { setOrderStatuses } from "./status-changes.ts";
-import { orderStatus } from "@outbox/domain";
+import { orderStatus, type WebhookData } from "@outbox/domain";
 import { lockItemsAndProducts, reserveStock } from "./stock.ts";
 import { allocateStock, type Allocation } from "./stock-allocation.ts";
 import { fanOutWebhooks, type WebhookNotification } from "outbox-relay/webhooks";
@@ -92,6 +92,6 @@ function decisionNotification({ event, order, allocation }: Decision): WebhookNo
       totalAmount: payload.totalAmount,
       currency: payload.currency,
       items: payload.items,
-    },
+    } satisfies WebhookData<"order.created">,
   };
 }

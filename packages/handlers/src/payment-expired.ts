@@ -1,7 +1,7 @@
 import { batch, type OrderEvent } from "./types.ts";
 import { lockOrders, lockPayments, type LockedOrder, type LockedPayment } from "./locks.ts";
 import { setOrderStatuses, setPaymentStatuses, type OrderChange, type PaymentChange } from "./status-changes.ts";
-import { orderStatus, paymentStatus } from "@outbox/domain";
+import { orderStatus, paymentStatus, type WebhookData } from "@outbox/domain";
 import { fanOutWebhooks, type WebhookNotification } from "outbox-relay/webhooks";
 
 type PaymentExpiredEvent = OrderEvent<"PaymentExpired">;
@@ -46,7 +46,7 @@ function expireInOrder(events: readonly PaymentExpiredEvent[], orders: Map<strin
       sourceEventId: event.id,
       tenantId: order.tenantId,
       type: "payment.expired",
-      data: { paymentId: payment.id, orderId: order.id, amount: payment.amount, expiredAt: event.payload.expiredAt },
+      data: { paymentId: payment.id, orderId: order.id, amount: payment.amount, expiredAt: event.payload.expiredAt } satisfies WebhookData<"payment.expired">,
     });
   }
   return expiries;

@@ -4,7 +4,7 @@ import { bumpDailyStats } from "./daily-stats.ts";
 import { lockOrders, lockPayments, type LockedOrder, type LockedPayment } from "./locks.ts";
 import { refundCompletedPayments, refundedBy } from "./refunds.ts";
 import { setOrderStatuses, setPaymentStatuses, type OrderChange } from "./status-changes.ts";
-import { orderStatus, paymentStatus } from "@outbox/domain";
+import { orderStatus, paymentStatus, type WebhookData } from "@outbox/domain";
 import { fanOutWebhooks, type WebhookNotification } from "outbox-relay/webhooks";
 
 type PaymentProcessedEvent = OrderEvent<"PaymentProcessed">;
@@ -62,7 +62,7 @@ function settlementNotification({ event, order, payment, succeeded }: Settlement
       amount: payment.amount,
       status: succeeded ? paymentStatus.completed : paymentStatus.failed,
       refundedAmount: refunded,
-    },
+    } satisfies WebhookData<"payment.completed" | "payment.failed">,
   };
 }
 

@@ -2,6 +2,7 @@ import { batch } from "./types.ts";
 import { type Queryable, sql } from "outbox-relay";
 import { requireUuid } from "./ids.ts";
 import { fanOutWebhooks } from "outbox-relay/webhooks";
+import type { WebhookData } from "@outbox/domain";
 
 /** Counts the products in their categories and tells webhooks. */
 export const handleProductCreated = batch<"ProductCreated">(async (ctx) => {
@@ -12,7 +13,7 @@ export const handleProductCreated = batch<"ProductCreated">(async (ctx) => {
     sourceEventId: eventId,
     tenantId,
     type: "product.created" as const,
-    data: { productId, name, sellerId, categoryId, price },
+    data: { productId, name, sellerId, categoryId, price } satisfies WebhookData<"product.created">,
   })));
 });
 

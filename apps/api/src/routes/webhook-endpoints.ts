@@ -2,7 +2,6 @@ import type { FastifyPluginCallback, FastifyReply } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import type { Env } from "@outbox/config";
 import type { PrismaClient } from "@outbox/db";
-import { webhookTypes } from "@outbox/domain";
 import {
   createEndpoint,
   deleteEndpoint,
@@ -32,13 +31,13 @@ export interface WebhookEndpointRoutesOptions {
   config: Env;
 }
 
-/** outbox-relay/webhooks' endpoint settings from the environment: a tenant subscribes to the shop's webhook types. */
+/** outbox-relay/webhooks' endpoint settings from the environment: a tenant subscribes to the shop's webhook types and the engine's notifications. */
 function endpointSettingsFromConfig(config: Env): EndpointSettings {
   return {
     encryptionKey: config.ENCRYPTION_KEY,
     allowPrivateNetworks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
     maxEndpointsPerTenant: config.WEBHOOK_ENDPOINTS_PER_TENANT_MAX,
-    eventTypes: webhookTypes,
+    eventTypes: schemas.subscribableTypes,
   };
 }
 

@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { errorBody, timestamp } from "../responses.ts";
 import { pageLimit } from "../schemas.ts";
-import { allEvents, decodeAttemptCursor, maxAttemptPageSize, urlIssues } from "outbox-relay/webhooks";
-import { webhookTypes } from "@outbox/domain";
+import { allEvents, decodeAttemptCursor, maxAttemptPageSize, urlIssues, webhookTypeNames } from "outbox-relay/webhooks";
+import { webhookTypeDefinitions } from "@outbox/domain";
 
 /**
  * The webhook routes' zod schemas: they validate each request part (fastify-type-provider-zod)
@@ -15,7 +15,10 @@ const uuid = z.string().meta({ format: "uuid" });
 export const tenantParams = z.object({ id: z.string().meta({ description: "the tenant's id" }) });
 export const endpointParams = tenantParams.extend({ endpointId: z.string().meta({ description: "the webhook endpoint's id" }) });
 
-const eventsMessage = `must be a non-empty array of event types (${webhookTypes.join(", ")}) or "${allEvents}"`;
+/** What an endpoint may subscribe to: the shop's webhook types and outbox-relay's own notifications (`endpoint.disabled`). */
+export const subscribableTypes = webhookTypeNames(webhookTypeDefinitions);
+
+const eventsMessage = `must be a non-empty array of event types (${subscribableTypes.join(", ")}) or "${allEvents}"`;
 
 /** `{url, events}`, with the URL checks of registration (https, no credentials, no private address unless allowed). */
 export function endpointBody(allowPrivateNetworks: boolean) {
@@ -27,9 +30,9 @@ export function endpointBody(allowPrivateNetworks: boolean) {
       })
       .meta({ description: "where to POST: https (http only with WEBHOOK_ALLOW_PRIVATE_NETWORKS=true)", format: "uri" }),
     events: z
-      .array(z.enum([...webhookTypes, allEvents], { error: `must be one of ${webhookTypes.join(", ")} or "${allEvents}"` }), { error: eventsMessage })
+      .array(z.enum([...subscribableTypes, allEvents], { error: `must be one of ${subscribableTypes.join(", ")} or "${allEvents}"` }), { error: eventsMessage })
       .min(1, eventsMessage)
-      .meta({ description: `the webhook types to receive, or ["${allEvents}"] for all` }),
+      .meta({ description: `the webhook types to receive (GET /api/event-types describes each), or ["${allEvents}"] for all` }),
   });
 }
 

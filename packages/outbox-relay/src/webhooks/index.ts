@@ -9,7 +9,16 @@ export { fanOutWebhooks, type WebhookNotification } from "./fan-out.ts";
 export { webhookMetrics } from "./metrics.ts";
 export type { DisabledEndpoint, FailurePolicy } from "./attempts.ts";
 
-// The API: endpoints, their attempts, a resend.
+
+// The API: the event catalog tenants subscribe from, endpoints, their attempts, a resend.
+export {
+  describeWebhookTypes,
+  operationalWebhookTypes,
+  webhookTypeNames,
+  type WebhookTypeDefinition,
+  type WebhookTypeDefinitions,
+  type WebhookTypeDescription,
+} from "./event-types.ts";
 export { createEndpoint, listEndpoints, type EndpointSettings, type EndpointView } from "./endpoints.ts";
 export { deleteEndpoint, deletedEndpointReason, disableEndpoint, enableEndpoint, rotateSecret, setRetrySchedule } from "./endpoint-changes.ts";
 export { endpointHealth, endpointHealthDefaults, type BreakerState, type EndpointHealth } from "./endpoint-health.ts";
