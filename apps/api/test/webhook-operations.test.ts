@@ -29,7 +29,14 @@ beforeAll(async () => {
   api = await startApi({ env: { ENCRYPTION_KEY: encryptionKey, WEBHOOK_ALLOW_PRIVATE_NETWORKS: "true" } });
   redis = createTestRedis();
   const config = workerConfigFor(api, redis, { RETRY_BACKOFF_MS: String(backoffMs) });
-  const handler = createWebhookDeliveryHandler({ encryptionKey, allowPrivateNetworks: true, timeoutMs: 5000, retrySchedule });
+  const handler = createWebhookDeliveryHandler({
+    encryptionKey,
+    allowPrivateNetworks: true,
+    timeoutMs: 5000,
+    retrySchedule,
+    // Receivers here fail on purpose; the breaker (its own tests are the engine's) stays out of the way.
+    breaker: { failures: 1000, cooldownMs: 1000, maxCooldownMs: 1000 },
+  });
   worker = await startWorker({ config, handlers: { WebhookDelivery: handler }, logger: createLogger({ level: "silent" }) });
   queues = createQueues(createRedis({ url: redis.url }, "producer"), redis.prefix, orderEvents);
 });
@@ -56,15 +63,16 @@ afterEach(async () => {
   await Promise.all(receivers.splice(0).map((receiver) => receiver.close()));
 });
 
-/** A real HTTP server on 127.0.0.1 that records each request and answers with `status(n)` (n from 1). */
-async function receiver(status: (n: number) => number): Promise<Receiver> {
+/** A real HTTP server on 127.0.0.1 that records each request and answers with `status(n)` (n from 1), after `delayMs()`. */
+async function receiver(status: (n: number) => number, delayMs = () => 0): Promise<Receiver> {
   const requests: Received[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => {
       requests.push({ headers: req.headers, body: Buffer.concat(chunks).toString("utf8"), at: Date.now() });
-      res.writeHead(status(requests.length), { "content-type": "text/plain" }).end(`answer ${requests.length}`);
+      const n = requests.length;
+      setTimeout(() => res.writeHead(status(n), { "content-type": "text/plain" }).end(`answer ${n}`), delayMs());
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -79,7 +87,7 @@ async function receiver(status: (n: number) => number): Promise<Receiver> {
 
 type Tenant = { tenantId: string; auth: Auth };
 
-function call(method: "GET" | "POST" | "DELETE", url: string, auth: Auth, payload?: object) {
+function call(method: "GET" | "POST" | "PATCH" | "DELETE", url: string, auth: Auth, payload?: object) {
   return api.app.inject({ method, url, headers: auth, ...(payload ? { payload } : {}) });
 }
 
@@ -91,11 +99,11 @@ async function endpointFor(tenant: Tenant, url: string) {
 }
 
 /** A WebhookDelivery to the endpoint, as the fan-out publishes one. */
-function deliver(tenant: Tenant, endpointId: string, data: Record<string, unknown> = { orderId: "o-1" }) {
+function deliver(tenant: Tenant, endpointId: string, data: Record<string, unknown> = { orderId: "o-1" }, sourceEventId: string = randomUUID()) {
   return api.prisma.$transaction((tx) =>
     orderEvents.publish(tx, {
       type: "WebhookDelivery",
-      payload: { endpointId, tenantId: tenant.tenantId, type: "order.created", sourceEventId: randomUUID(), data, occurredAt: new Date().toISOString() },
+      payload: { endpointId, tenantId: tenant.tenantId, type: "order.created", sourceEventId, data, occurredAt: new Date().toISOString() },
     }),
   );
 }
@@ -275,6 +283,103 @@ describe("deleting an endpoint", () => {
     expect(list.endpoints.map((e) => e.id)).not.toContain(endpointId);
     expect((await call("GET", `${path}/attempts`, tenant.auth)).statusCode).toBe(404);
     expect((await call("DELETE", path, tenant.auth)).statusCode).toBe(404);
+  });
+});
+
+describe("an endpoint's own retry schedule", () => {
+  it("is set at registration or by PATCH, shown on the endpoint, and refused with the reason when out of limits", async () => {
+    const tenant = await seedTenant(api.app);
+    const hooks = await receiver(() => 200);
+    const base = `/api/tenants/${tenant.tenantId}/webhook-endpoints`;
+    const created = await call("POST", base, tenant.auth, { url: hooks.url, events: ["order.created"], retrySchedule: "0,30s,5m,1h" });
+    expect(created.statusCode).toBe(201);
+    const { id } = created.json<{ id: string; retrySchedule: string }>();
+    expect(created.json()).toMatchObject({ retrySchedule: "0,30s,5m,1h" });
+    for (const [retrySchedule, message] of [
+      ["0,2d", /longer than 24h/],
+      ["0,5", /needs a unit/],
+      [Array(11).fill("1s").join(","), /at most 10 waits/],
+    ] as const) {
+      const refused = await call("POST", base, tenant.auth, { url: hooks.url, events: ["order.created"], retrySchedule });
+      expect(refused.statusCode, retrySchedule).toBe(400);
+      expect(JSON.stringify(refused.json()), retrySchedule).toMatch(message);
+      expect(refused.json<{ issues: { path: string }[] }>().issues.map((issue) => issue.path)).toContain("retrySchedule");
+    }
+    expect((await call("POST", base, tenant.auth, { url: hooks.url, events: ["order.created"], retrySchedule: "0,1m\u0000" })).statusCode).toBe(400);
+    expect((await call("PATCH", `${base}/${id}`, tenant.auth, { retrySchedule: "0,90s" })).json()).toMatchObject({ retrySchedule: "0,90s" });
+    expect((await call("PATCH", `${base}/${id}`, tenant.auth, { retrySchedule: "0,90" })).statusCode).toBe(400);
+    expect((await call("PATCH", `${base}/${id}`, tenant.auth, { retrySchedule: null })).json()).toMatchObject({ retrySchedule: null });
+    expect(await api.prisma.webhookEndpoint.count({ where: { tenantId: tenant.tenantId } })).toBe(1);
+  });
+});
+
+describe("resending every failed delivery since a time, and the endpoint's health", () => {
+  it("counts first on a dry run, then sends each failed message again with its webhook-id, in its source's order; health shows the attempts", async () => {
+    const tenant = await seedTenant(api.app);
+    let down = true;
+    const hooks = await receiver(() => (down ? 500 : 200), () => Math.floor(Math.random() * 40));
+    const other = await receiver(() => 200);
+    const base = `/api/tenants/${tenant.tenantId}/webhook-endpoints`;
+    // One attempt per delivery (its own schedule), so a failing delivery is dead at once.
+    const created = (await call("POST", base, tenant.auth, { url: hooks.url, events: ["order.created"], retrySchedule: "0" })).json<{ id: string; secret: string }>();
+    const path = `${base}/${created.id}`;
+    const source = await deliver(tenant, (await endpointFor(tenant, other.url)).endpointId);
+    await finished(source);
+    const startedAt = new Date().toISOString();
+    const failed: string[] = [];
+    for (let seq = 1; seq <= 6; seq++) failed.push(await deliver(tenant, created.id, { orderId: "o-7", seq }, source));
+    for (const id of failed) await finished(id, "dead");
+    down = false;
+    await finished(await deliver(tenant, created.id, { orderId: "o-8" }));
+    const outboxRows = () => api.prisma.eventOutbox.count({ where: { eventType: "WebhookDelivery", tenantId: tenant.tenantId } });
+    const rowsBefore = await outboxRows();
+
+    const dry = await call("POST", `${path}/resend-all`, tenant.auth, { since: startedAt, onlyFailed: true, dryRun: true });
+    expect(dry.statusCode).toBe(200);
+    expect(dry.json()).toEqual({ matched: 6, queued: 0 });
+    expect((await call("POST", `${path}/resend-all`, tenant.auth, { since: startedAt, onlyFailed: false, dryRun: true })).json()).toEqual({ matched: 7, queued: 0 });
+    expect((await call("POST", `${path}/resend-all`, tenant.auth, { since: new Date(Date.now() + 60_000).toISOString(), dryRun: true })).json()).toEqual({ matched: 0, queued: 0 });
+    expect(await outboxRows()).toBe(rowsBefore);
+
+    const requestsBefore = hooks.requests.length;
+    const sent = await call("POST", `${path}/resend-all`, tenant.auth, { since: startedAt, onlyFailed: true });
+    expect(sent.json()).toEqual({ matched: 6, queued: 6 });
+    await waitFor(async () => hooks.requests.length === requestsBefore + 6, { timeoutMs: 30_000, message: "the six resends" });
+    const resent = hooks.requests.slice(requestsBefore);
+    expect(resent.map((request) => request.headers["webhook-id"])).toEqual(failed);
+    expect(resent.map((request) => (JSON.parse(request.body) as { data: { seq: number } }).data.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+    for (const request of resent) expect(() => new Webhook(created.secret).verify(request.body, request.headers as Record<string, string>)).not.toThrow();
+
+    const health = await call("GET", path, tenant.auth);
+    expect(health.statusCode).toBe(200);
+    expect(health.json()).toMatchObject({
+      id: created.id,
+      retrySchedule: "0",
+      consecutiveFailures: 0,
+      failingSince: null,
+      health: { breaker: { state: "closed", openUntil: null }, consecutiveFailures: 0, recent: { attempts: 13, succeeded: 7 } },
+    });
+    const { recent, lastSuccessAt, lastFailureAt } = health.json<{ health: { recent: { successRate: number; latencyP50Ms: number; latencyP99Ms: number }; lastSuccessAt: string; lastFailureAt: string } }>().health;
+    expect(recent.successRate).toBeCloseTo(7 / 13);
+    expect(recent.latencyP99Ms).toBeGreaterThanOrEqual(recent.latencyP50Ms);
+    expect(Date.parse(lastSuccessAt)).toBeGreaterThan(Date.parse(lastFailureAt));
+  });
+
+  it("refuses a bad since with 400, a disabled endpoint with 409, and another tenant's endpoint with 404", async () => {
+    const tenant = await seedTenant(api.app);
+    const stranger = await seedTenant(api.app);
+    const hooks = await receiver(() => 200);
+    const { path } = await endpointFor(tenant, hooks.url);
+    for (const body of [{}, { since: "yesterday" }, { since: "2026-12-01T00:00:00Z", dryRun: "yes" }]) {
+      expect((await call("POST", `${path}/resend-all`, tenant.auth, body)).statusCode, JSON.stringify(body)).toBe(400);
+    }
+    expect((await call("POST", `${path}/resend-all`, stranger.auth, { since: "2026-12-01T00:00:00Z" })).statusCode).toBe(404);
+    expect((await call("GET", path, stranger.auth)).statusCode).toBe(404);
+    expect((await call("PATCH", path, stranger.auth, { retrySchedule: "0" })).statusCode).toBe(404);
+    expect((await call("POST", `${path}/disable`, tenant.auth)).statusCode).toBe(200);
+    const disabled = await call("POST", `${path}/resend-all`, tenant.auth, { since: "2026-12-01T00:00:00Z" });
+    expect(disabled.statusCode).toBe(409);
+    expect(disabled.json()).toMatchObject({ code: "WEBHOOK_ENDPOINT_DISABLED" });
   });
 });
 

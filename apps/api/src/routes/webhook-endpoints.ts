@@ -7,6 +7,7 @@ import {
   deleteEndpoint,
   disableEndpoint,
   enableEndpoint,
+  endpointHealth,
   EncryptionKeyMissingError,
   EndpointDisabledError,
   EndpointLimitError,
@@ -15,8 +16,11 @@ import {
   listAttempts,
   listEndpoints,
   MessageNotFoundError,
+  resendAll,
   resendMessage,
+  ResendTooManyError,
   rotateSecret,
+  setRetrySchedule,
   type EndpointSettings,
   type EndpointView,
 } from "outbox-relay/webhooks";
@@ -74,10 +78,10 @@ export const webhookEndpointRoutes: FastifyPluginCallback<WebhookEndpointRoutesO
     { config: { access: "tenant" }, schema: { params: schemas.tenantParams, body: schemas.endpointBody(settings.allowPrivateNetworks), response: { 201: schemas.endpointWithSecret, ...refusals(...bodyRefusals, 404, 409) } } },
     async (request, reply) => {
       requirePathTenant(request, request.params.id);
-      const { url, events } = request.body;
+      const { url, events, retrySchedule } = request.body;
       return answer(reply, async () => {
         await requireTenant(prisma, request.params.id);
-        const { endpoint, secret } = await createEndpoint(prisma, settings, { tenantId: request.params.id, url, events });
+        const { endpoint, secret } = await createEndpoint(prisma, settings, { tenantId: request.params.id, url, events, retrySchedule });
         return reply.code(201).send({ ...tenantEndpoint(endpoint), secret });
       });
     },
@@ -90,6 +94,20 @@ export const webhookEndpointRoutes: FastifyPluginCallback<WebhookEndpointRoutesO
       return { endpoints: (await listEndpoints(prisma, request.params.id)).map(tenantEndpoint) };
     });
   });
+
+  app.get(one, { config: { access: "tenant" }, schema: { params: schemas.endpointParams, response: { 200: schemas.endpointWithHealth, ...refusals(404) } } }, async (request, reply) => {
+    requirePathTenant(request, request.params.id);
+    return answer(reply, async () => tenantEndpoint(await endpointHealth(prisma, request.params.id, request.params.endpointId)));
+  });
+
+  app.patch(
+    one,
+    { config: { access: "tenant" }, schema: { params: schemas.endpointParams, body: schemas.endpointChanges, response: { 200: schemas.endpointView, ...refusals(...bodyRefusals, 404) } } },
+    async (request, reply) => {
+      requirePathTenant(request, request.params.id);
+      return answer(reply, async () => tenantEndpoint(await setRetrySchedule(prisma, request.params.id, request.params.endpointId, request.body.retrySchedule)));
+    },
+  );
 
   app.post(
     `${one}/disable`,
@@ -141,6 +159,16 @@ export const webhookEndpointRoutes: FastifyPluginCallback<WebhookEndpointRoutesO
       return answer(reply, async () => reply.code(202).send(await resendMessage(prisma, request.params.id, request.params.endpointId, request.body.eventId)));
     },
   );
+
+  app.post(
+    `${one}/resend-all`,
+    { config: { access: "tenant" }, schema: { params: schemas.endpointParams, body: schemas.resendAllBody, response: { 200: schemas.resentAll, ...refusals(...bodyRefusals, 404, 409) } } },
+    async (request, reply) => {
+      requirePathTenant(request, request.params.id);
+      const { since, onlyFailed, dryRun } = request.body;
+      return answer(reply, () => resendAll(prisma, request.params.id, request.params.endpointId, { since: new Date(since), onlyFailed, dryRun }));
+    },
+  );
   done();
 };
 
@@ -156,7 +184,7 @@ async function answer<T>(reply: FastifyReply, work: () => Promise<T>): Promise<T
     if (error instanceof InvalidEndpointError) return reply.code(400).send({ error: error.message, code: "VALIDATION_FAILED", issues: error.issues });
     if (error instanceof EndpointNotFoundError || error instanceof MessageNotFoundError) return reply.code(404).send({ error: error.message, code: error.code });
     if (error instanceof EndpointLimitError) return reply.code(409).send({ error: `${error.message} (WEBHOOK_ENDPOINTS_PER_TENANT_MAX=${error.limit})`, code: error.code });
-    if (error instanceof EndpointDisabledError) return reply.code(409).send({ error: error.message, code: error.code });
+    if (error instanceof EndpointDisabledError || error instanceof ResendTooManyError) return reply.code(409).send({ error: error.message, code: error.code });
     if (error instanceof EncryptionKeyMissingError) return reply.code(503).send({ error: encryptionKeyMissing, code: error.code });
     throw error;
   }

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { errorBody, timestamp } from "../responses.ts";
 import { pageLimit } from "../schemas.ts";
-import { allEvents, decodeAttemptCursor, maxAttemptPageSize, urlIssues, webhookTypeNames } from "outbox-relay/webhooks";
+import { allEvents, decodeAttemptCursor, maxAttemptPageSize, maxResendAll, retryScheduleProblem, urlIssues, webhookTypeNames } from "outbox-relay/webhooks";
 import { webhookTypeDefinitions } from "@outbox/domain";
 
 /**
@@ -33,8 +33,35 @@ export function endpointBody(allowPrivateNetworks: boolean) {
       .array(z.enum([...subscribableTypes, allEvents], { error: `must be one of ${subscribableTypes.join(", ")} or "${allEvents}"` }), { error: eventsMessage })
       .min(1, eventsMessage)
       .meta({ description: `the webhook types to receive (GET /api/event-types describes each), or ["${allEvents}"] for all` }),
+    retrySchedule: retrySchedule.optional(),
   });
 }
+
+/** An endpoint's own retry schedule, within the limits; null: the service's (WEBHOOK_RETRY_SCHEDULE). */
+const retrySchedule = z
+  .string({ error: "must be a string of waits such as 0,1m,10m,1h,6h, or null" })
+  .superRefine((value, ctx) => {
+    const problem = retryScheduleProblem(value);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  })
+  .nullable()
+  .meta({
+    description: "one wait per attempt (at most 10, each at most 24h, units ms, s, m, h, d), each from the end of the attempt before; null: the service's schedule",
+    example: "0,1m,10m,1h,6h",
+  });
+
+export const endpointChanges = z.object({ retrySchedule });
+
+export const resendAllBody = z.object({
+  since: z.iso.datetime({ offset: true, error: "must be an ISO-8601 date-time" }).meta({ description: "deliveries created at or after this time" }),
+  onlyFailed: z.boolean().default(true).meta({ description: "only the deliveries that failed for good (default); false: every delivered or failed one" }),
+  dryRun: z.boolean().default(false).meta({ description: "count only; queue nothing" }),
+});
+
+export const resentAll = z.object({
+  matched: z.number().int().meta({ description: "deliveries that match" }),
+  queued: z.number().int().meta({ description: `resends queued (0 on a dry run); at most ${maxResendAll} per call` }),
+});
 
 export const disableBody = z
   .object({ reason: z.string().optional().meta({ description: "shown as disabledReason (at most 500 characters kept)" }) })
@@ -64,7 +91,10 @@ export const endpointView = z
     events: z.array(z.string()),
     enabled: z.boolean(),
     disabledReason: z.string().nullable(),
-    consecutiveFailures: z.number().int(),
+    consecutiveFailures: z.number().int().meta({ description: "failed attempts in a row; a success resets it" }),
+    retrySchedule: z.string().nullable().meta({ description: "the endpoint's own retry schedule; null: the service's" }),
+    disabledAt: timestamp.nullable(),
+    failingSince: timestamp.nullable().meta({ description: "the first failed attempt since the last success; failing for WEBHOOK_DISABLE_AFTER_MS disables the endpoint" }),
     previousSecretExpiresAt: timestamp.nullable().meta({ description: "until then, the previous secret signs beside the current one" }),
     createdAt: timestamp,
     updatedAt: timestamp,
@@ -76,6 +106,31 @@ export const endpointWithSecret = endpointView.extend({
 });
 
 export const endpointList = z.object({ endpoints: z.array(endpointView) });
+
+const nullableMs = z.number().int().nullable();
+
+export const endpointWithHealth = endpointView.extend({
+  health: z.object({
+    breaker: z.object({
+      state: z.enum(["closed", "open", "half-open"]).meta({ description: "open: nothing is sent until openUntil; half-open: the next delivery is a probe" }),
+      openUntil: timestamp.nullable(),
+    }),
+    consecutiveFailures: z.number().int(),
+    failingSince: timestamp.nullable(),
+    lastSuccessAt: timestamp.nullable().meta({ description: "to the second" }),
+    lastFailureAt: timestamp.nullable(),
+    recent: z
+      .object({
+        since: timestamp,
+        attempts: z.number().int(),
+        succeeded: z.number().int(),
+        successRate: z.number().nullable().meta({ description: "succeeded / attempts; null without attempts" }),
+        latencyP50Ms: nullableMs,
+        latencyP99Ms: nullableMs,
+      })
+      .meta({ description: "the last 24 hours' attempts (at most the latest 10,000)" }),
+  }),
+});
 
 export const attemptView = z.object({
   id: uuid,

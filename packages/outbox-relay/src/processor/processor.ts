@@ -58,7 +58,7 @@ export interface ProcessorOptions {
 /**
  * Consumes the work queues. Transactional handlers of concurrent jobs commit in groups (one
  * transaction per batch); external handlers (webhooks) run one by one with no transaction open.
- * When an event of an ordered type is handled, the event of its aggregate it held back is queued.
+ * When an ordered event is handled, the event of its aggregate it held back is queued.
  */
 /** BullMQ's error when a job's keys are gone as the worker completes or retries it ("Missing key for job 42. moveToFinished"). */
 const lostJob = /^Missing key for job /;
@@ -145,7 +145,7 @@ export class EventProcessor {
   private async releaseHeld(handled: EventJob[]): Promise<void> {
     const { db, queues, logger, retryBackoffMs } = this.options;
     const aggregates: AggregateRef[] = handled
-      .filter((job) => queues.catalog.policyOf(job.data.type).ordered)
+      .filter((job) => job.data.ordered ?? queues.catalog.policyOf(job.data.type).ordered)
       .map((job) => ({ aggregateType: job.data.aggregateType, aggregateId: job.data.aggregateId }));
     if (aggregates.length === 0) return;
     try {

@@ -5,12 +5,12 @@ import { groupByQueue, jobOptions, jobRetention, type EventJobData, type QueueSe
 
 /** An outbox row as a job: its id is the event id, its delay the time until `available_at`. */
 export function toJob(event: OutboxEvent, policy: EventPolicy, backoffMs?: number, now = Date.now()) {
-  const data = jobDataOf(event);
+  const data = jobDataOf(event, policy);
   const delay = Math.max(0, event.available_at.getTime() - now);
   return { name: event.event_type, data, opts: { ...jobOptions(event.id, policy, backoffMs, event.attempts), ...(delay > 0 ? { delay } : {}) } };
 }
 
-function jobDataOf(event: OutboxEvent): EventJobData {
+function jobDataOf(event: OutboxEvent, policy: EventPolicy): EventJobData {
   const data: EventJobData = {
     type: event.event_type,
     payload: event.payload,
@@ -20,6 +20,8 @@ function jobDataOf(event: OutboxEvent): EventJobData {
     createdAt: event.created_at.toISOString(),
     previousAttempts: event.attempts,
   };
+  // Only where it differs from its type's: a bulk resend's deliveries are ordered, their type is not.
+  if (event.ordered !== policy.ordered) data.ordered = event.ordered;
   if (event.traceparent) data.traceparent = event.traceparent;
   return data;
 }
@@ -82,7 +84,7 @@ function packBatches(events: readonly OutboxEvent[], policyOf: (event: OutboxEve
       const chunk = group.slice(start, start + size);
       if (chunk.length < 2) continue;
       for (const event of chunk) packed.add(event);
-      const members: BatchedEvent[] = chunk.map((event) => ({ id: event.id, ...jobDataOf(event) }));
+      const members: BatchedEvent[] = chunk.map((event) => ({ id: event.id, ...jobDataOf(event, policyOf(event)) }));
       jobs.push({ name: batchJobName, data: { events: members }, opts: { ...batchJobOptions, jobId: newBatchJobId(), priority } });
     }
   }

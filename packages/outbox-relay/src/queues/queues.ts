@@ -16,6 +16,8 @@ export interface EventJobData {
   createdAt: string;
   /** Runs this event already used before this dispatch (the row's `attempts`). */
   previousAttempts: number;
+  /** Whether it takes part in its aggregate's order (the row's `ordered`); absent in jobs of older versions: its type's policy. */
+  ordered?: boolean;
   /** The publishing span's W3C traceparent (the row's), when one was active. */
   traceparent?: string;
   /** The run in a batch job that failed this event, replayed as this job's first attempt. */
