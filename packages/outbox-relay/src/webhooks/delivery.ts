@@ -16,6 +16,8 @@ import { postOnce, type PostResult } from "./transport.ts";
 export interface WebhookDeliveryOptions {
   /** The key the endpoints' secrets were encrypted with (EndpointSettings' encryptionKey). */
   encryptionKey: string | undefined;
+  /** Keys secrets may still be under while a key rotation runs (read only; see reencryptSecrets). */
+  previousEncryptionKeys?: readonly string[];
   /** When false, loopback, private, link-local and metadata addresses are refused at every delivery. */
   allowPrivateNetworks: boolean;
   /** The deadline of one POST, connect to last body byte (default `webhookDefaults.timeoutMs`). */
@@ -105,9 +107,9 @@ async function deliver(db: Queryable, event: DeliveryEvent, logger: Logger, opti
 
   let secrets: string[];
   try {
-    secrets = [decryptSecret(endpoint.secretEncrypted, options.encryptionKey)];
+    secrets = [decryptSecret(endpoint.secretEncrypted, options.encryptionKey, options.previousEncryptionKeys)];
     if (endpoint.previousSecretEncrypted && endpoint.previousSecretExpiresAt && endpoint.previousSecretExpiresAt > now) {
-      secrets.push(decryptSecret(endpoint.previousSecretEncrypted, options.encryptionKey));
+      secrets.push(decryptSecret(endpoint.previousSecretEncrypted, options.encryptionKey, options.previousEncryptionKeys));
     }
   } catch (error) {
     if (!(error instanceof WebhookError)) throw error;

@@ -15,7 +15,15 @@ export { deleteEndpoint, deletedEndpointReason, disableEndpoint, enableEndpoint,
 export { allEvents, eventsIssues, urlIssues } from "./endpoint-input.ts";
 export { decodeAttemptCursor, encodeAttemptCursor, listAttempts, maxAttemptPageSize, type AttemptPage, type AttemptView } from "./attempt-history.ts";
 export { resendMessage, type Resent } from "./resend.ts";
-export { decryptSecret, encryptSecret, generateSecret } from "./secrets.ts";
+export { decryptSecret, encryptionKeyId, encryptSecret, generateSecret } from "./secrets.ts";
+export {
+  reencryptSecrets,
+  secretKeyReport,
+  type EncryptionKeys,
+  type ReencryptOptions,
+  type ReencryptResult,
+  type SecretKeyReport,
+} from "./reencrypt.ts";
 export type { WebhookDatabase } from "./store.ts";
 
 export { webhookDefaults } from "./defaults.ts";
