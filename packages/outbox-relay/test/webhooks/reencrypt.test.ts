@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { TestDatabase } from "@outbox/testing";
-import { Database, sql, type Queryable } from "../../src/sql/index.ts";
+import { Database, sql, type Queryable, type Statement } from "../../src/sql/index.ts";
 import {
   createEndpoint,
   decryptSecret,
@@ -136,11 +136,11 @@ describe("re-encrypting the webhook secrets under a new key", () => {
     let rotated: string | undefined;
     // The real database, with a rotate-secret committed just before the pass's UPDATE runs.
     const racing: Queryable = {
-      query: async (statement) => {
+      query: async <Row>(statement: Statement) => {
         if (statement.text.trimStart().startsWith("UPDATE") && rotated === undefined) {
           rotated = (await rotateSecret(pool, { encryptionKey: keyB }, tenantId, endpoint.id)).secret;
         }
-        return pool.query(statement);
+        return pool.query<Row>(statement);
       },
       execute: (statement) => pool.execute(statement),
     };
@@ -160,8 +160,8 @@ describe("re-encrypting the webhook secrets under a new key", () => {
     const controller = new AbortController();
     let batches = 0;
     const stopping: Queryable = {
-      query: async (statement) => {
-        const rows = await pool.query(statement);
+      query: async <Row>(statement: Statement) => {
+        const rows = await pool.query<Row>(statement);
         if (statement.text.trimStart().startsWith("UPDATE") && ++batches === 1) controller.abort();
         return rows;
       },
