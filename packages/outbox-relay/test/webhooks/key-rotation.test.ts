@@ -30,6 +30,7 @@ const events = withWebhooks(testEvents);
 interface Line {
   msg: string;
   level: number;
+  err?: { type: string; code: string; stack: string };
   reencrypted?: number;
   outdated?: number;
   current?: number;
@@ -70,6 +71,7 @@ async function workerWith(keys: EncryptionKeys, lines: Line[] = []): Promise<Run
     queuePrefix: redis.prefix,
     scanCron: "*/1 * * * * *",
     shutdownTimeoutMs: 5000,
+    healthPort: 0,
     webhookKeys: keys,
     logger: createLogger({ level: "info", destination: { write: (text: string) => void lines.push(JSON.parse(text) as Line) } }),
   });
@@ -183,6 +185,18 @@ describe("rotating the encryption key while webhooks are delivered", () => {
     }
     const delivered = new Set(targets.flatMap((t) => t.receiver.requests.map((request) => String(request.headers["webhook-id"]))));
     expect(published.filter((id) => !delivered.has(id))).toEqual([]);
+  });
+
+  it("a re-encryption that fails is logged with its stack and the worker runs on", async () => {
+    const lines: Line[] = [];
+    const worker = await workerWith({ encryptionKey: undefined, previousEncryptionKeys: [keyA] }, lines);
+    const failed = await waitFor(() => lines.find((line) => line.level === 50), { message: "the error line" });
+    expect(failed.msg).toMatch(/^could not re-encrypt the webhook secrets/);
+    expect(failed.err).toMatchObject({ type: "EncryptionKeyMissingError", code: "WEBHOOK_ENCRYPTION_KEY_MISSING", stack: expect.stringContaining("reencrypt") as string });
+    expect(lines.findIndex((line) => line.msg === "worker started")).toBeLessThan(lines.indexOf(failed));
+    expect(JSON.stringify(lines)).not.toContain(keyA.slice(0, 32));
+    const { status } = await fetch(`http://127.0.0.1:${worker.healthPort}/healthz`).catch(() => ({ status: 0 }));
+    expect(status).toBe(200);
   });
 
   it("a secret under no key the worker has fails the delivery permanently and sends nothing", async () => {
