@@ -20,7 +20,7 @@ import { createWebhookDatabase, deliveryEvent } from "./fixtures.ts";
 import { startReceiver, webhookHeaders, type ReceivedRequest, type Receiver } from "./receiver.ts";
 
 // Rotating the master key while webhooks flow. Key A is the old key, B the new one. The procedure
-// (README: "Rotating ENCRYPTION_KEY"): 1. every process reads B too (ENCRYPTION_KEY=A,
+// (docs/security.md: "Rotating ENCRYPTION_KEY"): 1. every process reads B too (ENCRYPTION_KEY=A,
 // ENCRYPTION_KEY_PREVIOUS=B); 2. every process writes B and reads A (ENCRYPTION_KEY=B,
 // ENCRYPTION_KEY_PREVIOUS=A), the workers re-encrypting at start; 3. A is dropped.
 const keyA = "a".repeat(32) + "-the-old-encryption-key";
