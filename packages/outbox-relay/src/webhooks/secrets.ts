@@ -22,7 +22,7 @@ export function secretKeyBytes(secret: string): Buffer {
 }
 
 /** An encryption key ready to use: its AES-256 key and its public id. */
-interface DerivedKey {
+export interface DerivedKey {
   aesKey: Buffer;
   id: string;
 }

@@ -148,7 +148,7 @@ describe("rotating the encryption key while webhooks are delivered", () => {
     // Step 2, mid-traffic: the API writes B (a new endpoint, a rotated secret) and a worker of B-reading-A joins.
     const added = await target(keyB);
     targets.push(added);
-    const [rotatedTarget] = targets as [Target];
+    const rotatedTarget = targets[0];
     rotatedTarget.secrets.push((await rotateSecret(pool, { encryptionKey: keyB }, rotatedTarget.tenantId, rotatedTarget.id)).secret);
     const lines: Line[] = [];
     const after = await workerWith({ encryptionKey: keyB, previousEncryptionKeys: [keyA] }, lines);
