@@ -37,6 +37,11 @@ export interface ReencryptResult {
 
 const defaultBatchSize = 500;
 
+function checkedBatchSize(batchSize = defaultBatchSize): number {
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a positive whole number, not ${batchSize}`);
+  return batchSize;
+}
+
 interface StoredSecrets {
   id: string;
   secretEncrypted: string;
@@ -59,7 +64,11 @@ async function* storedSecrets(db: Executor, keys: SecretKeys, batchSize: number,
   for (let after: string | null = null; !signal?.aborted; ) {
     const rows = await readBatch(db, after, batchSize);
     if (rows.length === 0) return;
-    yield rows.map((row) => ({ row, secret: tryOpen(row.secretEncrypted, keys), previous: row.previousSecretEncrypted === null ? null : tryOpen(row.previousSecretEncrypted, keys) }));
+    yield rows.map((row) => ({
+      row,
+      secret: tryOpen(row.secretEncrypted, keys),
+      previous: row.previousSecretEncrypted === null ? null : tryOpen(row.previousSecretEncrypted, keys),
+    }));
     after = rows.at(-1)!.id;
   }
 }
@@ -90,7 +99,7 @@ function reseal(stored: string, opened: OpenedSecret | null | undefined, keys: S
 export async function reencryptSecrets(db: Executor, options: ReencryptOptions): Promise<ReencryptResult> {
   const keys = secretKeys(options.encryptionKey, options.previousEncryptionKeys);
   const result: ReencryptResult = { endpoints: 0, current: 0, outdated: 0, reencrypted: 0, unreadable: 0, changed: 0 };
-  for await (const batch of storedSecrets(db, keys, options.batchSize ?? defaultBatchSize, options.signal)) {
+  for await (const batch of storedSecrets(db, keys, checkedBatchSize(options.batchSize), options.signal)) {
     const rewrites = [];
     for (const { row, secret, previous } of batch) {
       const values = previous === null ? [secret] : [secret, previous];
@@ -100,7 +109,9 @@ export async function reencryptSecrets(db: Executor, options: ReencryptOptions):
       result.unreadable += unreadable;
       result.outdated += outdated;
       result.current += values.length - unreadable - outdated;
-      if (outdated > 0) rewrites.push({ row, outdated, secret: reseal(row.secretEncrypted, secret, keys), previous: row.previousSecretEncrypted && reseal(row.previousSecretEncrypted, previous, keys) });
+      if (outdated === 0) continue;
+      const previousValue = row.previousSecretEncrypted && reseal(row.previousSecretEncrypted, previous, keys);
+      rewrites.push({ row, outdated, secret: reseal(row.secretEncrypted, secret, keys), previous: previousValue });
     }
     if (options.dryRun || rewrites.length === 0) continue;
     const written = new Set(await writeIfUnchanged(db, rewrites));
@@ -148,7 +159,7 @@ export async function secretKeyReport(db: Executor, options: EncryptionKeys & { 
   const keys = secretKeys(options.encryptionKey, options.previousEncryptionKeys);
   const counts = [keys.current, ...keys.previous].map(() => 0);
   const report = { endpoints: 0, unreadable: 0, v1Format: 0 };
-  for await (const batch of storedSecrets(db, keys, options.batchSize ?? defaultBatchSize)) {
+  for await (const batch of storedSecrets(db, keys, checkedBatchSize(options.batchSize))) {
     for (const { secret, previous } of batch) {
       report.endpoints += 1;
       for (const opened of previous === null ? [secret] : [secret, previous]) {

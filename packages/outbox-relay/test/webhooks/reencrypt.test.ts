@@ -171,11 +171,12 @@ describe("re-encrypting the webhook secrets under a new key", () => {
     expect(await reencryptSecrets(pool, { encryptionKey: keyB, previousEncryptionKeys: [keyA], batchSize: 2 })).toMatchObject({ current: 2, reencrypted: 2 });
   });
 
-  it("needs the current key: without one it throws EncryptionKeyMissingError and writes nothing", async () => {
+  it("needs the current key and a positive batch size: else it throws, naming what is wrong, and writes nothing", async () => {
     await storeSecret((await endpointUnder(keyA)).endpoint.id, encryptSecret("whsec_x", keyA));
     const before = await storedRows();
     await expect(reencryptSecrets(pool, { encryptionKey: undefined, previousEncryptionKeys: [keyA] })).rejects.toThrow(EncryptionKeyMissingError);
     await expect(secretKeyReport(pool, { encryptionKey: undefined })).rejects.toThrow(EncryptionKeyMissingError);
+    await expect(reencryptSecrets(pool, { encryptionKey: keyB, previousEncryptionKeys: [keyA], batchSize: 0 })).rejects.toThrow("batchSize must be a positive whole number, not 0");
     expect(await storedRows()).toEqual(before);
   });
 });
