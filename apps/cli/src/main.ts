@@ -25,4 +25,8 @@ process.exitCode = await runCli(process.argv.slice(2), {
   },
   // migrate needs only the database: no configuration is read when the flag names it.
   databaseUrl: (flags) => flags["database-url"] ?? loadConfigOrExit().DATABASE_URL,
+  encryptionKeys: () => {
+    const config = loadConfigOrExit();
+    return { encryptionKey: config.ENCRYPTION_KEY, previousEncryptionKeys: config.ENCRYPTION_KEY_PREVIOUS };
+  },
 });

@@ -58,5 +58,6 @@ function settingsFrom(config: Env) {
     host: config.HOST,
     metricsToken: config.METRICS_TOKEN,
     migrateCommand: "pnpm db:migrate",
+    webhookKeys: { encryptionKey: config.ENCRYPTION_KEY, previousEncryptionKeys: config.ENCRYPTION_KEY_PREVIOUS },
   };
 }

@@ -8,6 +8,7 @@ export function deliveryOptionsFromConfig(
 ): WebhookDeliveryOptions {
   return {
     encryptionKey: config.ENCRYPTION_KEY,
+    previousEncryptionKeys: config.ENCRYPTION_KEY_PREVIOUS,
     allowPrivateNetworks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
     timeoutMs: config.WEBHOOK_TIMEOUT_MS,
     retrySchedule: config.WEBHOOK_RETRY_SCHEDULE,

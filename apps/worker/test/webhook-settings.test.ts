@@ -30,6 +30,14 @@ describe("the webhook delivery's settings", () => {
     expect(() => loadConfig({ WEBHOOK_RETRY_SCHEDULE: "0,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s" })).toThrow(/WEBHOOK_RETRY_SCHEDULE.*at most 10 waits/);
   });
 
+  it("read secrets under ENCRYPTION_KEY or any key of ENCRYPTION_KEY_PREVIOUS", () => {
+    const previous = ["o".repeat(32), "p".repeat(32)];
+    expect(deliveryOptionsFromConfig(loadConfig({ ENCRYPTION_KEY: encryptionKey, ENCRYPTION_KEY_PREVIOUS: previous.join(",") }))).toMatchObject({
+      encryptionKey,
+      previousEncryptionKeys: previous,
+    });
+  });
+
   it("refuse a per-tenant cap above WEBHOOK_CONCURRENCY and a per-endpoint cap above the tenant's, naming the field", () => {
     expect(() => loadConfig({ WEBHOOK_CONCURRENCY: "5", WEBHOOK_IN_FLIGHT_PER_TENANT: "6" })).toThrow(/WEBHOOK_IN_FLIGHT_PER_TENANT.*must not exceed WEBHOOK_CONCURRENCY \(5\)/);
     expect(() => loadConfig({ WEBHOOK_IN_FLIGHT_PER_TENANT: "3", WEBHOOK_IN_FLIGHT_PER_ENDPOINT: "4" })).toThrow(/WEBHOOK_IN_FLIGHT_PER_ENDPOINT.*must not exceed WEBHOOK_IN_FLIGHT_PER_TENANT \(3\)/);

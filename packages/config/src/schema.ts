@@ -86,6 +86,8 @@ export const envSchema = z
     /** Overrides OUTBOX_RETENTION_DAYS with a finer age (soaks and tests that watch the table stay bounded). */
     OUTBOX_RETENTION_MS: positiveInt.optional(),
     ENCRYPTION_KEY: z.string().min(32, "must be at least 32 characters").optional(),
+    /** Keys webhook secrets may still be under while a key rotation runs (read only), comma-separated, newest first. */
+    ENCRYPTION_KEY_PREVIOUS: z.string().transform(encryptionKeyList).optional(),
     ADMIN_USER: z.string().min(1).default("admin"),
     ADMIN_PASSWORD: z.string().min(8, "must be at least 8 characters").optional(),
     WEBHOOK_ALLOW_PRIVATE_NETWORKS: flag.default(false),
@@ -111,6 +113,11 @@ export const envSchema = z
     /** Deliveries of one tenant in progress at once in one worker process; default a fifth of WEBHOOK_CONCURRENCY. */
     WEBHOOK_IN_FLIGHT_PER_TENANT: positiveInt.optional(),
     SMTP_URL: z.url({ protocol: /^smtps?$/, error: "must be an smtp:// or smtps:// URL" }).optional(),
+  })
+  .superRefine((env, ctx) => {
+    if (env.ENCRYPTION_KEY_PREVIOUS && !env.ENCRYPTION_KEY) {
+      ctx.addIssue({ code: "custom", path: ["ENCRYPTION_KEY_PREVIOUS"], message: "needs ENCRYPTION_KEY, the key secrets are written under" });
+    }
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV !== "production") return;
@@ -151,6 +158,19 @@ function isAddressOrCidr(entry: string): boolean {
   const version = isIP(address);
   if (version === 0 || rest.length > 0) return false;
   return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128));
+}
+
+/**
+ * ENCRYPTION_KEY_PREVIOUS: keys separated by commas, each at least 32 characters like ENCRYPTION_KEY.
+ * Only their length is checked: a key being rotated out may be a weak or leaked one, and it must
+ * still be readable to re-encrypt what it holds.
+ */
+function encryptionKeyList(list: string, ctx: z.RefinementCtx<string>): string[] {
+  const keys = list.split(",").map((key) => key.trim());
+  keys.forEach((key, i) => {
+    if (key.length < 32) ctx.addIssue({ code: "custom", message: `key ${i + 1} of ${keys.length} must be at least 32 characters (a comma-separated list of keys)` });
+  });
+  return keys;
 }
 
 /** /api requests one tenant may have in progress in one API process: API_MAX_IN_FLIGHT_PER_TENANT, by default a quarter of API_MAX_IN_FLIGHT (at least 1). */

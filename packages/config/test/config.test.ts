@@ -55,6 +55,17 @@ describe("loadConfig", () => {
     }
   });
 
+  it("takes ENCRYPTION_KEY_PREVIOUS as a comma-separated list of keys, refusing a short one by its position", () => {
+    const current = "c".repeat(32) + "-current";
+    const [older, oldest] = ["o".repeat(32) + "-older", "p".repeat(40)];
+    expect(loadConfig({ ENCRYPTION_KEY: current, ENCRYPTION_KEY_PREVIOUS: `${older}, ${oldest}` }).ENCRYPTION_KEY_PREVIOUS).toEqual([older, oldest]);
+    expect(loadConfig({ ENCRYPTION_KEY: current }).ENCRYPTION_KEY_PREVIOUS).toBeUndefined();
+    const message = problemsOf({ ENCRYPTION_KEY: current, ENCRYPTION_KEY_PREVIOUS: `${older},too-short-a-key` });
+    expect(message).toBe("Invalid configuration: ENCRYPTION_KEY_PREVIOUS key 2 of 2 must be at least 32 characters (a comma-separated list of keys)");
+    expect(problemsOf({ ENCRYPTION_KEY: current, ENCRYPTION_KEY_PREVIOUS: `${older},` })).toMatch(/ENCRYPTION_KEY_PREVIOUS key 2 of 2 must be at least 32/);
+    expect(problemsOf({ ENCRYPTION_KEY_PREVIOUS: older })).toMatch(/ENCRYPTION_KEY_PREVIOUS needs ENCRYPTION_KEY/);
+  });
+
   it("never repeats a secret value in its message", () => {
     const secret = "short-secret-value";
     const message = problemsOf({ ENCRYPTION_KEY: secret });

@@ -20,6 +20,11 @@ Commands:
   migrate [--database-url URL]   apply the engine's pending migrations, recorded in
                                  outbox_relay_migrations; an outbox made without that record is
                                  recognised, not created again (README: 1. The tables)
+  webhooks keys                  how many webhook secrets each encryption key holds (the current
+                                 key, each previous one by position and key id) and how many none
+  webhooks reencrypt [--dry-run] [--batch-size N]
+                                 write every webhook secret under a previous key again under the
+                                 current one, in batches; safe to stop and run again
 
 Options:
   --json     machine-readable output on stdout (errors as JSON on stderr)
@@ -33,8 +38,11 @@ Connection (each overrides its variable):
   --catalog FILE                 OUTBOX_RELAY_CATALOG: a module exporting the service's catalog
                                  (defineEvents); needed by dlq retry, dlq skip and replay
 
+Encryption keys (webhooks): ENCRYPTION_KEY, the current key; ENCRYPTION_KEY_PREVIOUS, the keys
+secrets may still be under (comma-separated).
+
 Exit codes: 0 ok, 1 the operation failed (unknown id, not dead, invalid payload, store
-unreachable), 2 bad arguments. migrate needs only the database.`;
+unreachable, no encryption key), 2 bad arguments. migrate and webhooks need only the database.`;
 }
 
 export type Command =
@@ -45,7 +53,9 @@ export type Command =
   | { name: "dlq retry all"; type?: string }
   | { name: "dlq skip"; eventId: string }
   | { name: "replay"; type: string; since: Date; until?: Date }
-  | { name: "migrate" };
+  | { name: "migrate" }
+  | { name: "webhooks keys" }
+  | { name: "webhooks reencrypt"; dryRun: boolean; batchSize?: number };
 
 export interface ParsedCommandLine {
   command: Command;
@@ -61,6 +71,8 @@ const optionSpec = {
   limit: { type: "string" },
   since: { type: "string" },
   until: { type: "string" },
+  "dry-run": { type: "boolean" },
+  "batch-size": { type: "string" },
   "database-url": { type: "string" },
   "redis-url": { type: "string" },
   "redis-cluster-nodes": { type: "string" },
@@ -140,6 +152,7 @@ export function parseCommandLine(argv: string[]): ParsedCommandLine {
   if (group === "replay") return { command: parseReplay(values, rest), json, connection };
   if (group === "dlq") return { command: parseDlq(values, rest), json, connection };
   if (group === "migrate") return { command: parseMigrate(values, rest), json, connection };
+  if (group === "webhooks") return { command: parseWebhooks(values, rest), json, connection };
   throw new UsageError(`unknown command "${group}"`);
 }
 
@@ -185,4 +198,22 @@ function parseMigrate(values: Values, rest: string[]): Command {
   only(values, "migrate", []);
   if (rest.length) throw new UsageError(`unexpected argument "${rest[0]}"`);
   return { name: "migrate" };
+}
+
+function parseWebhooks(values: Values, [sub, ...rest]: string[]): Command {
+  if (sub === "keys") {
+    only(values, "webhooks keys", []);
+    if (rest.length) throw new UsageError(`unexpected argument "${rest[0]}"`);
+    return { name: "webhooks keys" };
+  }
+  if (sub === "reencrypt") {
+    only(values, "webhooks reencrypt", ["dry-run", "batch-size"]);
+    if (rest.length) throw new UsageError(`unexpected argument "${rest[0]}"`);
+    return {
+      name: "webhooks reencrypt",
+      dryRun: values["dry-run"] === true,
+      ...(values["batch-size"] ? { batchSize: positiveInteger(values["batch-size"], "--batch-size") } : {}),
+    };
+  }
+  throw new UsageError(sub === undefined ? '"webhooks" needs a subcommand: keys or reencrypt' : `unknown webhooks subcommand "${sub}"`);
 }

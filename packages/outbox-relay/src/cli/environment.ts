@@ -1,9 +1,11 @@
 // The `outbox-relay` bin's settings: its connection from the flags or the environment (DATABASE_URL,
 // REDIS_URL, REDIS_CLUSTER_NODES, QUEUE_PREFIX, RETRY_BACKOFF_MS), its catalog from the module named
-// by --catalog or OUTBOX_RELAY_CATALOG.
+// by --catalog or OUTBOX_RELAY_CATALOG, the webhook secrets' keys from ENCRYPTION_KEY and
+// ENCRYPTION_KEY_PREVIOUS.
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { EventCatalog } from "../events/index.ts";
+import type { EncryptionKeys } from "../webhooks/reencrypt.ts";
 import type { ConnectionFlags } from "./args.ts";
 import { UsageError } from "./errors.ts";
 import type { CliSettings } from "./main.ts";
@@ -46,3 +48,16 @@ export async function settingsFrom(flags: ConnectionFlags, env: NodeJS.ProcessEn
   };
 }
 
+
+const minKeyLength = 32;
+
+/** ENCRYPTION_KEY and ENCRYPTION_KEY_PREVIOUS (comma-separated), each at least 32 characters; a bad one is a UsageError naming it. */
+export function encryptionKeysFrom(env: NodeJS.ProcessEnv): EncryptionKeys {
+  const encryptionKey = env.ENCRYPTION_KEY || undefined;
+  if (encryptionKey !== undefined && encryptionKey.length < minKeyLength) throw new UsageError(`ENCRYPTION_KEY: must be at least ${minKeyLength} characters`);
+  const previous = env.ENCRYPTION_KEY_PREVIOUS ? env.ENCRYPTION_KEY_PREVIOUS.split(",").map((key) => key.trim()) : [];
+  previous.forEach((key, i) => {
+    if (key.length < minKeyLength) throw new UsageError(`ENCRYPTION_KEY_PREVIOUS: key ${i + 1} of ${previous.length} must be at least ${minKeyLength} characters (a comma-separated list of keys)`);
+  });
+  return { encryptionKey, previousEncryptionKeys: previous };
+}

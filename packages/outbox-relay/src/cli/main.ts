@@ -5,7 +5,10 @@ import { maskUrlCredentials } from "../logger/index.ts";
 import { createQueues, createRedis, isRedisConnectionError, redisPorts, type RedisSettings } from "../queues/index.ts";
 import { Database, isPostgresConnectionError, postgresPort } from "../sql/index.ts";
 import { checkEventType, parseCommandLine, usage, type Command, type ConnectionFlags, type ParsedCommandLine } from "./args.ts";
-import { migrateCommand } from "./commands/migrate.ts";
+import { EncryptionKeyMissingError } from "../webhooks/errors.ts";
+import type { EncryptionKeys } from "../webhooks/reencrypt.ts";
+import { migrateCommand, asOperationError } from "./commands/migrate.ts";
+import { webhookKeysCommand, webhookReencryptCommand } from "./commands/webhooks.ts";
 import { exitCodes, OperationError, UsageError } from "./errors.ts";
 import type { Output } from "./output.ts";
 import { runCommand } from "./run.ts";
@@ -25,8 +28,10 @@ export interface CliOptions {
   program: string;
   /** The settings, once the flags are parsed; not called for --help, `migrate` or a usage error. */
   settings(flags: ConnectionFlags): CliSettings | Promise<CliSettings>;
-  /** `migrate`'s database, which needs nothing else (default: the settings' databaseUrl). */
+  /** The database of `migrate` and `webhooks`, which need nothing else (default: the settings' databaseUrl). */
   databaseUrl?(flags: ConnectionFlags): string | Promise<string>;
+  /** The keys of `webhooks keys|reencrypt` (ENCRYPTION_KEY, ENCRYPTION_KEY_PREVIOUS); without them those commands say no key is set. */
+  encryptionKeys?(): EncryptionKeys | Promise<EncryptionKeys>;
   stdout?: Output;
   stderr?: Output;
 }
@@ -54,9 +59,16 @@ export async function runCli(argv: string[], options: CliOptions): Promise<numbe
       stdout.write(`${usage(options.program)}\n`);
       return exitCodes.ok;
     }
+    const databaseUrl = () => (options.databaseUrl ?? (async (flags: ConnectionFlags) => (await options.settings(flags)).databaseUrl))(parsed.connection);
     if (parsed.command.name === "migrate") {
-      const databaseUrl = await (options.databaseUrl ?? (async (flags: ConnectionFlags) => (await options.settings(flags)).databaseUrl))(parsed.connection);
-      return await migrateCommand({ out: stdout, json }, databaseUrl).then(
+      return await migrateCommand({ out: stdout, json }, await databaseUrl()).then(
+        () => exitCodes.ok,
+        (error: OperationError) => fail(error.code, error.message, exitCodes.operation),
+      );
+    }
+    if (parsed.command.name === "webhooks keys" || parsed.command.name === "webhooks reencrypt") {
+      const keys = (await options.encryptionKeys?.()) ?? { encryptionKey: undefined };
+      return await runWebhooks(parsed.command, { out: stdout, json, databaseUrl: await databaseUrl(), keys }).then(
         () => exitCodes.ok,
         (error: OperationError) => fail(error.code, error.message, exitCodes.operation),
       );
@@ -68,11 +80,30 @@ export async function runCli(argv: string[], options: CliOptions): Promise<numbe
     if (!(error instanceof UsageError)) return fail("CLI_SETTINGS", error instanceof Error ? error.message : String(error), exitCodes.usage);
     return fail(error.code, error.message, exitCodes.usage, `Run "${options.program} --help" for the commands.`);
   }
-  return runConnected(parsed as ParsedCommandLine & { command: Exclude<Command, { name: "help" | "migrate" }> }, settings, { stdout, fail });
+  return runConnected(parsed as ParsedCommandLine & { command: ConnectedCommand }, settings, { stdout, fail });
+}
+
+type WebhooksCommand = Extract<Command, { name: "webhooks keys" | "webhooks reencrypt" }>;
+type ConnectedCommand = Exclude<Command, { name: "help" | "migrate" } | WebhooksCommand>;
+
+/** `webhooks keys|reencrypt`: on the database alone; every failure is an OperationError. */
+async function runWebhooks(command: WebhooksCommand, { databaseUrl, keys, ...output }: { out: Output; json: boolean; databaseUrl: string; keys: EncryptionKeys }) {
+  const db = new Database(databaseUrl, { poolSize: 1, applicationName: "outbox-cli" });
+  const ctx = { ...output, db, keys };
+  try {
+    return command.name === "webhooks keys" ? await webhookKeysCommand(ctx) : await webhookReencryptCommand(ctx, command);
+  } catch (error) {
+    if (error instanceof EncryptionKeyMissingError) {
+      throw new OperationError(error.code, "no encryption key is set: set ENCRYPTION_KEY (and the old keys in ENCRYPTION_KEY_PREVIOUS)", { cause: error });
+    }
+    throw asOperationError(error, databaseUrl);
+  } finally {
+    await db.close();
+  }
 }
 
 async function runConnected(
-  { command, json }: ParsedCommandLine & { command: Exclude<Command, { name: "help" | "migrate" }> },
+  { command, json }: ParsedCommandLine & { command: ConnectedCommand },
   settings: CliSettings,
   { stdout, fail }: { stdout: Output; fail: (code: string, message: string, exitCode: number) => number },
 ): Promise<number> {

@@ -5,7 +5,7 @@ import { statsCommand } from "./commands/stats.ts";
 import type { CommandContext } from "./output.ts";
 
 /** Runs one parsed command (not "help") against the given connections. */
-export async function runCommand(ctx: CommandContext, command: Exclude<Command, { name: "help" }>): Promise<unknown> {
+export async function runCommand(ctx: CommandContext, command: Exclude<Command, { name: "help" | "migrate" | "webhooks keys" | "webhooks reencrypt" }>): Promise<unknown> {
   switch (command.name) {
     case "stats":
       return statsCommand(ctx);

@@ -19,6 +19,8 @@ import { waitAfterAttempt, type RetrySchedule } from "./retry-schedule.ts";
 export interface WebhookDeliveryOptions {
   /** The key the endpoints' secrets were encrypted with (EndpointSettings' encryptionKey). */
   encryptionKey: string | undefined;
+  /** Keys secrets may still be under while a key rotation runs (read only; see reencryptSecrets). */
+  previousEncryptionKeys?: readonly string[];
   /** When false, loopback, private, link-local and metadata addresses are refused at every delivery. */
   allowPrivateNetworks: boolean;
   /** The deadline of one POST, connect to last body byte (default `webhookDefaults.timeoutMs`). */
@@ -143,9 +145,9 @@ async function deliver(db: Database, event: DeliveryEvent, logger: Logger, optio
 
   let secrets: string[];
   try {
-    secrets = [decryptSecret(endpoint.secretEncrypted, options.encryptionKey)];
+    secrets = [decryptSecret(endpoint.secretEncrypted, options.encryptionKey, options.previousEncryptionKeys)];
     if (endpoint.previousSecretEncrypted && endpoint.previousSecretExpiresAt && endpoint.previousSecretExpiresAt > now) {
-      secrets.push(decryptSecret(endpoint.previousSecretEncrypted, options.encryptionKey));
+      secrets.push(decryptSecret(endpoint.previousSecretEncrypted, options.encryptionKey, options.previousEncryptionKeys));
     }
   } catch (error) {
     if (!(error instanceof WebhookError)) throw error;

@@ -25,7 +25,15 @@ export { endpointHealth, endpointHealthDefaults, type BreakerState, type Endpoin
 export { allEvents, eventsIssues, urlIssues } from "./endpoint-input.ts";
 export { decodeAttemptCursor, encodeAttemptCursor, listAttempts, maxAttemptPageSize, type AttemptPage, type AttemptView } from "./attempt-history.ts";
 export { maxResendAll, resendAll, resendMessage, type Resent, type ResendAllInput, type ResendAllResult } from "./resend.ts";
-export { decryptSecret, encryptSecret, generateSecret } from "./secrets.ts";
+export { decryptSecret, encryptionKeyId, encryptSecret, generateSecret } from "./secrets.ts";
+export {
+  reencryptSecrets,
+  secretKeyReport,
+  type EncryptionKeys,
+  type ReencryptOptions,
+  type ReencryptResult,
+  type SecretKeyReport,
+} from "./reencrypt.ts";
 export type { WebhookDatabase } from "./store.ts";
 
 export { webhookDefaults } from "./defaults.ts";

@@ -10,7 +10,9 @@ import { OutboxScanner, recoverLostJobs } from "../relay/index.ts";
 import { outboxRetention, startSchedules, type Schedule } from "../schedules/index.ts";
 import { Database, type Queryable } from "../sql/index.ts";
 import { collectStats, startStatsLog } from "../stats/index.ts";
+import type { EncryptionKeys } from "../webhooks/reencrypt.ts";
 import { watchSchema } from "./schema-check.ts";
+import { startSecretReencryption } from "./webhook-keys.ts";
 import { StartAbortedError } from "./errors.ts";
 import { workerSettings, type WorkerSettings } from "./settings.ts";
 
@@ -39,6 +41,12 @@ export interface WorkerOptions<C extends EventCatalog, P extends PrismaClientLik
   onOutcome?: (type: string, outcome: Outcome) => void;
   /** Reports every committed batch of the processor (the bench counts statements per batch). */
   onBatch?: (batch: { events: number }) => void;
+  /**
+   * The webhook secrets' keys (outbox-relay/webhooks). While `previousEncryptionKeys` are set, the
+   * worker re-encrypts every secret under `encryptionKey` once at start, in the background, and logs
+   * what it did; a failure is logged and the worker runs on.
+   */
+  webhookKeys?: EncryptionKeys;
   /** Aborts a start still waiting for Postgres, Redis or a migration (a stop signal): startWorker then rejects with StartAbortedError. */
   signal?: AbortSignal;
 }
@@ -187,6 +195,7 @@ export async function startWorker<C extends EventCatalog, P extends PrismaClient
     },
   });
   logger.info({ concurrency: config.concurrency, queuePrefix: config.queuePrefix, healthPort: health?.port }, "worker started");
+  const reencryption = startSecretReencryption(db, options.webhookKeys, logger);
 
   return {
     healthPort: health?.port,
@@ -194,6 +203,7 @@ export async function startWorker<C extends EventCatalog, P extends PrismaClient
     async stop() {
       clearInterval(recovery);
       storeWatch.stop();
+      await reencryption.stop();
       await scanner.stop();
       await recovering;
       await processor.close(config.shutdownTimeoutMs);

@@ -20,6 +20,11 @@ describe("the command line", () => {
     [["migrate", "extra"], 'unexpected argument "extra"'],
     [["migrate", "--database-url", "redis://127.0.0.1:6379"], "--database-url: not a postgresql:// URL"],
     [["migrate", "--type", "X"], 'option --type does not apply to "migrate"'],
+    [["webhooks"], '"webhooks" needs a subcommand: keys or reencrypt'],
+    [["webhooks", "rotate"], 'unknown webhooks subcommand "rotate"'],
+    [["webhooks", "keys", "--dry-run"], 'option --dry-run does not apply to "webhooks keys"'],
+    [["webhooks", "reencrypt", "--batch-size", "0"], '--batch-size: "0" is not a positive whole number'],
+    [["webhooks", "reencrypt", "now"], 'unexpected argument "now"'],
   ])("refuses %j naming the problem", (args, message) => {
     expect(() => parseCommandLine(args)).toThrow(UsageError);
     expect(() => parseCommandLine(args)).toThrow(message);
@@ -34,6 +39,12 @@ describe("the command line", () => {
     });
   });
 
+  it("reads the webhooks commands", () => {
+    expect(parseCommandLine(["webhooks", "keys", "--json"]).command).toEqual({ name: "webhooks keys" });
+    expect(parseCommandLine(["webhooks", "reencrypt"]).command).toEqual({ name: "webhooks reencrypt", dryRun: false });
+    expect(parseCommandLine(["webhooks", "reencrypt", "--dry-run", "--batch-size", "50"]).command).toEqual({ name: "webhooks reencrypt", dryRun: true, batchSize: 50 });
+  });
+
   it("refuses a --type the service's catalog does not know, naming the known ones", () => {
     const { command } = parseCommandLine(["replay", "--type", "Nope", "--since", "2026-01-01"]);
     expect(() => checkEventType(command, testEvents)).toThrow('--type: unknown event type "Nope" (known: AccountOpened, AccountClosed, ReceiptSent)');
@@ -43,5 +54,7 @@ describe("the command line", () => {
   it("names the program the user typed in its help", () => {
     expect(usage("outbox-relay")).toMatch(/^Usage: outbox-relay <command>/);
     expect(usage("pnpm outbox")).toContain("--catalog FILE");
+    expect(usage("pnpm outbox")).toContain("webhooks reencrypt [--dry-run] [--batch-size N]");
+    expect(usage("pnpm outbox")).toContain("ENCRYPTION_KEY_PREVIOUS");
   });
 });

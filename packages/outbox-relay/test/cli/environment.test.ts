@@ -1,6 +1,6 @@
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadCatalog, settingsFrom } from "../../src/cli/environment.ts";
+import { encryptionKeysFrom, loadCatalog, settingsFrom } from "../../src/cli/environment.ts";
 import { testEvents } from "@outbox/testing";
 
 const fixture = (name: string) => path.join(import.meta.dirname, "fixtures", name);
@@ -26,5 +26,15 @@ describe("the outbox-relay bin's settings", () => {
     expect((await settingsFrom({}, env)).catalog).toBe(testEvents);
     await expect(loadCatalog(fixture("two-catalogs.ts"))).rejects.toThrow("exports 2 catalogs; export the service's as default");
     await expect(loadCatalog(fixture("no-catalog.ts"))).rejects.toThrow("no catalog");
+  });
+
+  it("take the webhook secrets' keys from ENCRYPTION_KEY and ENCRYPTION_KEY_PREVIOUS, refusing a short one by name", () => {
+    const [current, older, oldest] = ["c".repeat(32), "o".repeat(32), "p".repeat(40)];
+    expect(encryptionKeysFrom({})).toEqual({ encryptionKey: undefined, previousEncryptionKeys: [] });
+    expect(encryptionKeysFrom({ ENCRYPTION_KEY: current, ENCRYPTION_KEY_PREVIOUS: `${older}, ${oldest}` })).toEqual({ encryptionKey: current, previousEncryptionKeys: [older, oldest] });
+    expect(() => encryptionKeysFrom({ ENCRYPTION_KEY: "short" })).toThrow("ENCRYPTION_KEY: must be at least 32 characters");
+    expect(() => encryptionKeysFrom({ ENCRYPTION_KEY: current, ENCRYPTION_KEY_PREVIOUS: `${older},short` })).toThrow(
+      "ENCRYPTION_KEY_PREVIOUS: key 2 of 2 must be at least 32 characters",
+    );
   });
 });

@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { createCipheriv, hkdfSync, randomBytes, randomUUID } from "node:crypto";
 import { databaseUrl, dropDatabase, onServer, uniqueName, type TestDatabase } from "@outbox/testing";
 import type { EventCatalog } from "../../src/events/index.ts";
 import type { HandledEvent } from "../../src/processor/index.ts";
@@ -33,4 +33,13 @@ export function deliveryEvent(
     occurredAt: new Date().toISOString(),
   };
   return { id, type: "WebhookDelivery", payload, aggregateType: "webhook_endpoint", aggregateId: endpointId, tenantId, attempt, createdAt: new Date() };
+}
+
+/** A secret stored as releases before key ids stored it: `v1:<iv>:<tag>:<ciphertext>`, no key id. */
+export function encryptSecretV1(secret: string, key: string): string {
+  const aesKey = Buffer.from(hkdfSync("sha256", key, "outbox-webhooks", "webhook signing secret v1", 32));
+  const iv = randomBytes(12);
+  const cipher = createCipheriv("aes-256-gcm", aesKey, iv);
+  const ciphertext = Buffer.concat([cipher.update(secret, "utf8"), cipher.final()]);
+  return ["v1", iv.toString("base64"), cipher.getAuthTag().toString("base64"), ciphertext.toString("base64")].join(":");
 }
