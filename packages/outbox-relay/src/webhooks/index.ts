@@ -15,6 +15,10 @@ export { deleteEndpoint, deletedEndpointReason, disableEndpoint, enableEndpoint,
 export { allEvents, eventsIssues, urlIssues } from "./endpoint-input.ts";
 export { decodeAttemptCursor, encodeAttemptCursor, listAttempts, maxAttemptPageSize, type AttemptPage, type AttemptView } from "./attempt-history.ts";
 export { resendMessage, type Resent } from "./resend.ts";
+export { sendTestMessage, testMessageType } from "./test-message.ts";
+
+// The tenant's portal: links the API mints, sessions they open (outbox-relay/fastify's portalPlugin serves the page).
+export { mintPortalLink, portalOpenPath, signPortalToken, verifyPortalToken, type PortalGrant, type PortalTokenKind } from "./portal-tokens.ts";
 export { decryptSecret, encryptSecret, generateSecret } from "./secrets.ts";
 export type { WebhookDatabase } from "./store.ts";
 
@@ -28,6 +32,7 @@ export {
   EndpointNotFoundError,
   InvalidEndpointError,
   MessageNotFoundError,
+  PortalKeyMissingError,
   SecretDecryptionError,
   WebhookError,
   webhookErrorCodes,
