@@ -35,7 +35,8 @@ export interface PortalContext {
   cookie: CookieOptions;
 }
 
-export const send = (reply: FastifyReply, page: Html, status = 200) => reply.status(status).headers(pageHeaders).send(page.text);
+export const send = (reply: FastifyReply, page: Html, status = 200, headers: Record<string, string> = {}) =>
+  reply.status(status).headers({ ...pageHeaders, ...headers }).send(page.text);
 
 const schema = { hide: true };
 
@@ -49,7 +50,7 @@ export async function openRoute(parent: FastifyInstance, { signingKey, sessionTt
     setSessionCookie(reply, request, cookie, session.token, session.expiresAt);
     // The page refreshes to /portal: a same-site navigation, so the SameSite=Strict cookie goes along even
     // when the link was opened from another site (a 303 would keep the cross-site initiator, and no cookie).
-    return send(reply.header("referrer-policy", "no-referrer"), openedView());
+    return send(reply, openedView(), 200, { "referrer-policy": "no-referrer" });
   });
 }
 
