@@ -1,6 +1,6 @@
 import type { FastifyContextConfig, FastifyError, FastifyPluginAsync, FastifyRequest } from "fastify";
 import { serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
-import { PortalKeyMissingError, webhookDefaults, type EndpointSettings, type WebhookDatabase } from "../../webhooks/index.ts";
+import { webhookDefaults, type EndpointSettings, type WebhookDatabase } from "../../webhooks/index.ts";
 import { Refusal } from "../errors.ts";
 import { documentRoute } from "../plugin.ts";
 import { changesState, sameOrigin } from "../same-origin.ts";
@@ -16,7 +16,8 @@ export interface PortalPluginOptions {
   endpoints: EndpointSettings;
   /**
    * The server secret (32+ characters) that signs portal links and sessions: the one the service
-   * mints links with (`mintPortalLink`). Without it every portal page answers 503.
+   * mints links with (`mintPortalLink`). Without it a request that presents a link or a session
+   * answers 503 WEBHOOK_PORTAL_KEY_MISSING (one that presents neither, 401).
    */
   signingKey: string | undefined;
   /** How long the session an opened link starts lasts (default `webhookDefaults.portalSessionTtlMs`, 1 h). */
@@ -45,18 +46,11 @@ async function refuseCrossSite(request: FastifyRequest): Promise<void> {
  */
 export const portalPlugin: FastifyPluginAsync<PortalPluginOptions> = async (app, options) => {
   if (app.prefix !== "") throw new Error(`outbox-relay/fastify: register portalPlugin without a prefix (here "${app.prefix}"): its pages link to /portal/…`);
-  const { signingKey } = options;
   app.addHook("onRoute", (route) => {
     route.config = { swaggerTransform: documentRoute, ...route.config, ...options.routeConfig };
   });
   app.decorateRequest("portalGrant", null);
-  app.addHook("onRequest", async (request) => {
-    if (!signingKey) {
-      const missing = new PortalKeyMissingError();
-      throw new Refusal(503, missing.code, missing.message);
-    }
-    await refuseCrossSite(request);
-  });
+  app.addHook("onRequest", refuseCrossSite);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.addContentTypeParser("application/x-www-form-urlencoded", { parseAs: "string" }, (_request, body, done) => done(null, parseForm(body as string)));
@@ -75,7 +69,7 @@ export const portalPlugin: FastifyPluginAsync<PortalPluginOptions> = async (app,
   const context = {
     db: options.database,
     endpoints: options.endpoints,
-    signingKey: signingKey ?? "",
+    signingKey: options.signingKey,
     sessionTtlMs: options.sessionTtlMs ?? webhookDefaults.portalSessionTtlMs,
     cookie: { secure: options.secureCookie },
   };

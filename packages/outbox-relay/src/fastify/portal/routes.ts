@@ -30,7 +30,8 @@ import { endpointPath, endpointsView, endpointView, openedView, secretView, sign
 export interface PortalContext {
   db: WebhookDatabase;
   endpoints: EndpointSettings;
-  signingKey: string;
+  /** Without it, verifying a link or a session throws PortalKeyMissingError (503). */
+  signingKey: string | undefined;
   sessionTtlMs: number;
   cookie: CookieOptions;
 }

@@ -47,9 +47,10 @@ export const noSession = () =>
  * The onRequest hook of every portal page but the one that opens a link: the session cookie must
  * be a session token signed with this server's key and not yet expired; its tenant is then the
  * only one the request may act for (`request.portalGrant`). Anything else is 401: an Authorization
- * header (an API key, the admin's password) counts for nothing here.
+ * header (an API key, the admin's password) counts for nothing here. A cookie on a server without
+ * a signing key throws PortalKeyMissingError (503).
  */
-export function requireSession(signingKey: string) {
+export function requireSession(signingKey: string | undefined) {
   return async (request: FastifyRequest): Promise<void> => {
     const token = cookieValue(request, sessionCookie);
     const grant = token ? verifyPortalToken(signingKey, "session", token) : null;
