@@ -288,6 +288,22 @@ describe("the pages and forms", () => {
     expect(injected.headers["content-security-policy"]).toBe("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
   });
 
+  it("pages the attempts newest first, 25 a page, through the 'Older attempts' link", async () => {
+    const tenant = await signedIn();
+    const { id } = await endpointOf(tenant);
+    await api.sql.execute(sql`
+      INSERT INTO webhook_attempts (id, endpoint_id, event_id, webhook_id, attempt, status_code, duration_ms, response_body, created_at)
+      SELECT gen_random_uuid(), ${id}::uuid, gen_random_uuid(), gen_random_uuid(), 1, 200, n, 'answer ' || n, now() - n * interval '1 second'
+      FROM generate_series(1, 30) AS n`);
+    const first = await page(`/portal/endpoints/${id}`, tenant.cookie);
+    const bodies = (html: string) => [...html.matchAll(/<code>answer (\d+)<\/code>/g)].map((match) => Number(match[1]));
+    expect(bodies(first.body)).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
+    const next = /<a rel="next" href="([^"]+)">/.exec(first.body)![1]!.replaceAll("&amp;", "&");
+    const second = await page(next, tenant.cookie);
+    expect(bodies(second.body)).toEqual([26, 27, 28, 29, 30]);
+    expect(second.body).toContain("End of the list.");
+  });
+
   it("signing out ends the session cookie", async () => {
     const tenant = await signedIn();
     const out = await form("/portal/sign-out", tenant.cookie);

@@ -94,8 +94,9 @@ function refusedCaller(access: Checked, caller: Caller): ApiError {
  * access }`), never from the URL's text, so every spelling of a path the router accepts gets the
  * same answer. Refusals: no or bad credentials 401 with a `WWW-Authenticate` challenge; the wrong
  * kind of caller 403; too many failed guesses 429; a state-changing admin request sent by another
- * site's page 403 `CROSS_SITE_REQUEST`. The caller is on `request.caller`. At start-up
- * (`ready()`), a route that declares no access is an error.
+ * site's page 403 `CROSS_SITE_REQUEST`. The caller is on `request.caller`. A `public` route needs
+ * no credentials and a `portal` route is the portal plugin's to check (its session cookie; no
+ * caller is set). At start-up (`ready()`), a route that declares no access is an error.
  */
 export function registerRouteAccess(app: FastifyInstance, options: RouteAccessOptions): void {
   app.decorateRequest("caller", null);
