@@ -202,7 +202,8 @@ describe("a session acts for its own tenant only", () => {
     const tenant = await signedIn();
     const { id } = await endpointOf(tenant);
     const before = await tableDigests(api.prisma);
-    for (const headers of [{ "sec-fetch-site": "cross-site" }, { "sec-fetch-site": "same-site" }, { origin: "http://evil.example" }, { origin: "null" }]) {
+    const otherSites: Record<string, string>[] = [{ "sec-fetch-site": "cross-site" }, { "sec-fetch-site": "same-site" }, { origin: "http://evil.example" }, { origin: "null" }];
+    for (const headers of otherSites) {
       const response = await form(`/portal/endpoints/${id}/disable`, tenant.cookie, {}, headers);
       expect(response.statusCode, JSON.stringify(headers)).toBe(403);
       expect(response.body).toContain("must come from the portal");
