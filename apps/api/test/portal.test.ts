@@ -283,6 +283,13 @@ describe("the pages and forms", () => {
       expect(response.body).not.toMatch(/<script|<img/);
       expect(response.body).toContain("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;");
     }
+    // A URL as typed, kept or refused, is shown as text too.
+    const kept = await form("/portal/endpoints", tenant.cookie, { url: `https://example.com/x?a="'><script>alert(1)</script>`, events: "*" });
+    expect(kept.statusCode).toBe(201);
+    const refused = await form("/portal/endpoints", tenant.cookie, { url: `javascript:alert(1)//"><script>alert(2)</script>`, events: "*" });
+    expect(refused.statusCode).toBe(400);
+    for (const response of [kept, refused, await page("/portal", tenant.cookie)]) expect(response.body).not.toMatch(/<script|<img/);
+    expect(refused.body).toContain('value="javascript:alert(1)//&quot;&gt;&lt;script&gt;alert(2)&lt;/script&gt;"');
     const injected = await page(`/portal/endpoints/${id}?before=${encodeURIComponent(`"><script>alert(1)</script>`)}`, tenant.cookie);
     expect(injected.statusCode).toBe(400);
     expect(injected.body).not.toContain("<script>");
