@@ -4,7 +4,7 @@ import type { PrismaClient } from "@outbox/db";
 import type { Database, Logger, RedisConnection } from "outbox-relay";
 import { collectStats, type QueueSet } from "outbox-relay/admin";
 import { serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
-import { createMetrics, outboxAdminPlugin, postgresCheck, readinessOf, redisCheck, schemaCheck } from "outbox-relay/fastify";
+import { createMetrics, outboxAdminPlugin, portalPlugin, postgresCheck, readinessOf, redisCheck, schemaCheck } from "outbox-relay/fastify";
 import { adminCredentialsOf } from "./auth/admin-credentials.ts";
 import { ApiKeyCache } from "./auth/api-key-cache.ts";
 import { FailedLogins } from "./auth/failed-logins.ts";
@@ -21,9 +21,10 @@ import { eventTypeRoutes } from "./routes/event-types.ts";
 import { documentedHealthRoutes } from "./routes/health.ts";
 import { orderRoutes } from "./routes/orders.ts";
 import { paymentRoutes } from "./routes/payments.ts";
+import { portalLinkRoutes } from "./routes/portal-links.ts";
 import { productRoutes } from "./routes/products.ts";
 import { tenantAndUserRoutes } from "./routes/tenants-users.ts";
-import { webhookEndpointRoutes } from "./routes/webhook-endpoints.ts";
+import { endpointSettingsFromConfig, webhookEndpointRoutes } from "./routes/webhook-endpoints.ts";
 
 export interface AppOptions {
   config: Env;
@@ -117,6 +118,15 @@ export async function buildApp({ config, db, prisma, logger, queues, redis }: Ap
     await zodRoutes.register(eventRoutes, { db });
     await zodRoutes.register(webhookEndpointRoutes, { prisma, config });
     await zodRoutes.register(eventTypeRoutes);
+    await zodRoutes.register(portalLinkRoutes, { prisma, config });
+  });
+  // The tenant's webhook portal (/portal): its routes declare `access: "portal"`, which the access
+  // hook leaves to the plugin's own session check (a link from POST /api/tenants/:id/portal-links).
+  await app.register(portalPlugin, {
+    database: prisma,
+    endpoints: endpointSettingsFromConfig(config),
+    signingKey: config.ENCRYPTION_KEY,
+    routeConfig: { access: "portal", swaggerTransform: describeRoute },
   });
   if (queues) await registerOutboxAdmin(app, { config, db, queues });
   return app;

@@ -38,6 +38,8 @@ const securityOf: Record<RouteAccess, Record<string, string[]>[] | undefined> = 
   tenant: [{ apiKey: [] }, { admin: [] }],
   admin: [{ admin: [] }],
   metrics: [{ metricsToken: [] }, { admin: [] }],
+  // The portal's pages are left out of the document (HTML, like the outbox page's).
+  portal: undefined,
 };
 
 /**

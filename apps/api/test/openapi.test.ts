@@ -113,6 +113,7 @@ const accepted: Record<string, () => Promise<Call>> = {
   "POST /api/tenants/{id}/webhook-endpoints/{endpointId}/rotate-secret": async () => ({ url: `${await newEndpoint()}/rotate-secret` }),
   "GET /api/tenants/{id}/webhook-endpoints/{endpointId}/attempts": async () => ({ url: `${await newEndpoint()}/attempts?limit=5` }),
   "DELETE /api/tenants/{id}/webhook-endpoints/{endpointId}": async () => ({ url: await newEndpoint() }),
+  "POST /api/tenants/{id}/portal-links": async () => ({ url: `/api/tenants/${shop.tenantId}/portal-links` }),
 };
 
 /** A webhook endpoint of the seeded tenant: its URL path. */

@@ -23,8 +23,11 @@ declare module "fastify" {
 }
 
 const adminChallenge = 'Basic realm="outbox admin"';
-const challenges: Record<Exclude<RouteAccess, "public">, string> = { tenant: "Bearer", admin: adminChallenge, metrics: `Bearer, ${adminChallenge}` };
-const needs: Record<Exclude<RouteAccess, "public">, string> = {
+/** The accesses this hook checks credentials for: a public route needs none, a portal route is checked by the portal plugin (its session cookie). */
+type Checked = Exclude<RouteAccess, "public" | "portal">;
+
+const challenges: Record<Checked, string> = { tenant: "Bearer", admin: adminChallenge, metrics: `Bearer, ${adminChallenge}` };
+const needs: Record<Checked, string> = {
   tenant: "an API key (Authorization: Bearer <apiKey>) or the admin credentials",
   admin: "the admin credentials (HTTP basic)",
   metrics: "the admin credentials (HTTP basic) or the metrics token (Authorization: Bearer <METRICS_TOKEN>)",
@@ -34,7 +37,7 @@ const refusals = {
   invalid: { code: "INVALID_CREDENTIALS", message: (access: keyof typeof needs) => `the credentials are not valid; this route needs ${needs[access]}` },
   revoked: { code: "API_KEY_REVOKED", message: () => "this API key was revoked" },
 } as const;
-const allowed: Record<Exclude<RouteAccess, "public">, ReadonlyArray<Caller["kind"]>> = { tenant: ["admin", "tenant"], admin: ["admin"], metrics: ["admin", "metrics"] };
+const allowed: Record<Checked, ReadonlyArray<Caller["kind"]>> = { tenant: ["admin", "tenant"], admin: ["admin"], metrics: ["admin", "metrics"] };
 
 const isRouteAccess = (value: unknown): value is RouteAccess => (routeAccesses as readonly unknown[]).includes(value);
 
@@ -81,7 +84,7 @@ async function authenticate(options: RouteAccessOptions, presented: Presented, a
   return identity;
 }
 
-function refusedCaller(access: Exclude<RouteAccess, "public">, caller: Caller): ApiError {
+function refusedCaller(access: Checked, caller: Caller): ApiError {
   if (access === "tenant") return new ApiError(403, "API_KEY_REQUIRED", "the metrics token reads /metrics only; this route needs an API key or the admin credentials");
   return new ApiError(403, "ADMIN_REQUIRED", `this route needs ${needs[access]}, not ${caller.kind === "tenant" ? "an API key" : "the metrics token"}`);
 }
@@ -91,8 +94,9 @@ function refusedCaller(access: Exclude<RouteAccess, "public">, caller: Caller): 
  * access }`), never from the URL's text, so every spelling of a path the router accepts gets the
  * same answer. Refusals: no or bad credentials 401 with a `WWW-Authenticate` challenge; the wrong
  * kind of caller 403; too many failed guesses 429; a state-changing admin request sent by another
- * site's page 403 `CROSS_SITE_REQUEST`. The caller is on `request.caller`. At start-up
- * (`ready()`), a route that declares no access is an error.
+ * site's page 403 `CROSS_SITE_REQUEST`. The caller is on `request.caller`. A `public` route needs
+ * no credentials and a `portal` route is the portal plugin's to check (its session cookie; no
+ * caller is set). At start-up (`ready()`), a route that declares no access is an error.
  */
 export function registerRouteAccess(app: FastifyInstance, options: RouteAccessOptions): void {
   app.decorateRequest("caller", null);
@@ -133,7 +137,7 @@ export async function requireAdmin(request: FastifyRequest): Promise<void> {
 /** Sets `request.caller`, or throws the refusal: 401, 403 or 429. */
 async function decideAccess(options: RouteAccessOptions, request: FastifyRequest): Promise<void> {
   const access = accessOf(request);
-  if (access === "public") return;
+  if (access === "public" || access === "portal") return;
   const identity = await authenticate(options, presentedIn(request.headers.authorization), request.ip);
   if ("refused" in identity) {
     const refusal = refusals[identity.refused];

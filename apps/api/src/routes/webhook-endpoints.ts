@@ -36,7 +36,7 @@ export interface WebhookEndpointRoutesOptions {
 }
 
 /** outbox-relay/webhooks' endpoint settings from the environment: a tenant subscribes to the shop's webhook types and the engine's notifications. */
-function endpointSettingsFromConfig(config: Env): EndpointSettings {
+export function endpointSettingsFromConfig(config: Env): EndpointSettings {
   return {
     encryptionKey: config.ENCRYPTION_KEY,
     allowPrivateNetworks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
@@ -46,7 +46,7 @@ function endpointSettingsFromConfig(config: Env): EndpointSettings {
 }
 
 /** The tenant named in the path must exist (the package keeps no tenants): 404 TENANT_NOT_FOUND otherwise. */
-async function requireTenant(prisma: PrismaClient, tenantId: string): Promise<void> {
+export async function requireTenant(prisma: PrismaClient, tenantId: string): Promise<void> {
   const tenant = isUuid(tenantId) ? await prisma.tenant.findUnique({ where: { id: tenantId }, select: { id: true } }) : null;
   if (!tenant) throw notFound("tenant", tenantId);
 }

@@ -1,5 +1,6 @@
 export { outboxAdminPlugin, type OutboxAdminPluginOptions } from "./plugin.ts";
 export { changesState, sameOrigin } from "./same-origin.ts";
+export { portalPlugin, type PortalPluginOptions } from "./portal/plugin.ts";
 export {
   healthRoutes,
   postgresCheck,

@@ -23,7 +23,7 @@ export interface OutboxAdminPluginOptions extends AdminOptions {
  * whatever the app's own transform): the zod schemas converted to JSON Schema; the pages and Bull
  * Board, which declare none, left out.
  */
-const documentRoute: typeof jsonSchemaTransform = (input) => (input.schema && !input.schema.hide ? jsonSchemaTransform(input) : { schema: { hide: true }, url: input.url });
+export const documentRoute: typeof jsonSchemaTransform = (input) => (input.schema && !input.schema.hide ? jsonSchemaTransform(input) : { schema: { hide: true }, url: input.url });
 
 /**
  * The outbox's admin tools in a Fastify app, for the service's catalog and queues: the outbox page

@@ -20,5 +20,9 @@ export const webhookDefaults = {
   inFlight: { perEndpoint: 4, perTenant: 10 },
   /** A delivery over an in-flight cap waits `baseMs`, doubled per deferral, up to `maxMs`. */
   deferDelays: { baseMs: 250, maxMs: 5000 },
+  /** How long a portal link may wait to be opened. */
+  portalLinkTtlMs: 15 * 60 * 1000,
+  /** How long the portal session an opened link starts lasts. */
+  portalSessionTtlMs: 60 * 60 * 1000,
   userAgent: "outbox-webhooks/1.0 (+https://www.standardwebhooks.com)",
 } as const;

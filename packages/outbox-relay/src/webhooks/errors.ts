@@ -13,6 +13,7 @@ export const webhookErrorCodes = {
   WEBHOOK_MESSAGE_NOT_FOUND: "no such message was sent to this endpoint (or retention has removed it)",
   WEBHOOK_RESEND_TOO_MANY: "a bulk resend matches more deliveries than one call may queue",
   WEBHOOK_DELIVERY_FAILED: "the receiver did not answer with a 2xx (status, timeout, connection error)",
+  WEBHOOK_PORTAL_KEY_MISSING: "no signing key is set for the webhook portal, so portal links cannot be minted or opened",
 } as const;
 
 export type WebhookErrorCode = keyof typeof webhookErrorCodes;
@@ -26,6 +27,14 @@ export class EncryptionKeyMissingError extends WebhookError {
   constructor() {
     super("no encryption key is set: webhook endpoints need one (encryptionKey, at least 32 characters) to encrypt their signing secrets");
     this.name = "EncryptionKeyMissingError";
+  }
+}
+
+export class PortalKeyMissingError extends WebhookError {
+  readonly code = "WEBHOOK_PORTAL_KEY_MISSING";
+  constructor() {
+    super("no signing key is set: the webhook portal needs one (at least 32 characters) to sign its links and sessions");
+    this.name = "PortalKeyMissingError";
   }
 }
 

@@ -34,6 +34,10 @@ export {
   type ReencryptResult,
   type SecretKeyReport,
 } from "./reencrypt.ts";
+export { sendTestMessage, testMessageType } from "./test-message.ts";
+
+// The tenant's portal: links the API mints, sessions they open (outbox-relay/fastify's portalPlugin serves the page).
+export { mintPortalLink, portalOpenPath, signPortalToken, verifyPortalToken, type PortalGrant, type PortalTokenKind } from "./portal-tokens.ts";
 export type { WebhookDatabase } from "./store.ts";
 
 export { webhookDefaults } from "./defaults.ts";
@@ -56,6 +60,7 @@ export {
   EndpointNotFoundError,
   InvalidEndpointError,
   MessageNotFoundError,
+  PortalKeyMissingError,
   ResendTooManyError,
   SecretDecryptionError,
   WebhookError,

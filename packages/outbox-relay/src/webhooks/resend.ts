@@ -17,7 +17,7 @@ export interface Resent {
  * endpointState: $1 the endpoint, $2 the tenant (or none). The endpoint's enabled flag, when the
  * tenant owns it; primary key read, no lock (a disable racing the resend is caught by the delivery itself).
  */
-async function endpointState(db: Executor, tenantId: string | null, endpointId: string) {
+export async function endpointState(db: Executor, tenantId: string | null, endpointId: string) {
   const [row] = await query<{ enabled: boolean; disabledReason: string | null }>(
     db,
     sql`SELECT enabled, disabled_reason AS "disabledReason" FROM webhook_endpoints WHERE id = ${endpointId}::uuid AND ${ofTenant(tenantId)}`,

@@ -8,6 +8,7 @@ import {
   EndpointNotFoundError,
   InvalidEndpointError,
   MessageNotFoundError,
+  PortalKeyMissingError,
   SecretDecryptionError,
   webhookErrorCodes,
 } from "../../src/webhooks/index.ts";
@@ -24,6 +25,7 @@ describe("webhook error codes", () => {
       new EndpointLimitError(10),
       new MessageNotFoundError("e", "m"),
       new DeliveryFailedError("x", 500),
+      new PortalKeyMissingError(),
     ];
     expect(new Set(errors.map((error) => error.code))).toEqual(new Set(Object.keys(webhookErrorCodes)));
   });

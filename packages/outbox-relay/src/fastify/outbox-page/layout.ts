@@ -34,27 +34,39 @@ form.filters label{display:flex;flex-direction:column;font-size:12px}
 form.inline{display:inline}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:4px 12px;background:#fff;padding:8px;border:1px solid #d0d7de}
 dt{font-weight:600}dd{margin:0}
+pre.secret{border:2px solid #4ac26b;font-size:16px}
+fieldset{display:flex;flex-wrap:wrap;gap:4px 12px;border:1px solid #d0d7de}
 .status-dead{color:#cf222e;font-weight:600}.status-processed{color:#1a7f37}.status-skipped{color:#6e7781}
 `;
 
+/**
+ * A whole page: its title, the style sheet (inline: the CSP allows inline style, never script), a
+ * header bar and the body. The outbox page and the webhook portal share it. `head` goes into
+ * <head> (a portal link's refresh to the clean URL).
+ */
+export function pageShell(title: string, header: Html, body: Html, head: Html = html``): Html {
+  return html`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${title}</title><style>${new Html(style)}</style>${head}</head>
+<body>
+<header>${header}</header>
+<main>
+${body}
+</main></body></html>`;
+}
+
 /** The page around every view: links to Bull Board and back, and the note on whose truth this is. */
 export function layout(title: string, body: Html): Html {
-  return html`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${title} · outbox</title><style>${new Html(style)}</style></head>
-<body>
-<header><strong>Outbox admin</strong>
+  const header = html`<strong>Outbox admin</strong>
 <a href="${outboxPath}">Events</a>
 <a href="${heldPath}">Held aggregates</a>
 <a href="${replayPath}">Replay</a>
-<a href="${boardPath}">Bull Board (Redis)</a></header>
-<main>
-<p class="truth"><strong>This page reads Postgres, the source of truth</strong>: every event's row in
+<a href="${boardPath}">Bull Board (Redis)</a>`;
+  return pageShell(`${title} · outbox`, header, html`<p class="truth"><strong>This page reads Postgres, the source of truth</strong>: every event's row in
 <code>event_outbox</code>, whatever Redis holds. Bull Board shows Redis's work buffer: a dead event appears
 there twice (failed in its queue, and in dead-letter), and its clean, delete and edit buttons change only the
 Redis job, never the row (a dead row stays dead and keeps holding its aggregate; an edited job's data is not the
 row's payload). Retry, skip and replay here change the row, as <code>outbox-relay dlq …</code> does.</p>
-${body}
-</main></body></html>`;
+${body}`);
 }
 
 export function statusCell(status: string): Html {
