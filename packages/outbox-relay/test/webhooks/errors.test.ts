@@ -9,6 +9,7 @@ import {
   InvalidEndpointError,
   MessageNotFoundError,
   PortalKeyMissingError,
+  ResendTooManyError,
   SecretDecryptionError,
   webhookErrorCodes,
 } from "../../src/webhooks/index.ts";
@@ -26,6 +27,7 @@ describe("webhook error codes", () => {
       new MessageNotFoundError("e", "m"),
       new DeliveryFailedError("x", 500),
       new PortalKeyMissingError(),
+      new ResendTooManyError(10_001, 10_000),
     ];
     expect(new Set(errors.map((error) => error.code))).toEqual(new Set(Object.keys(webhookErrorCodes)));
   });

@@ -177,7 +177,8 @@ describe("rotating the encryption key while webhooks are delivered", () => {
 
     expect(await failedAttempts()).toEqual([]);
     for (const t of targets) {
-      expect(t.receiver.requests.length).toBeGreaterThanOrEqual(5);
+      // Two before the switch (not the added one), two after it, and the last.
+      expect(t.receiver.requests.length).toBeGreaterThanOrEqual(t === added ? 3 : 5);
       for (const request of t.receiver.requests) expect(t.secrets.some((secret) => verifies(secret, request)), `a request to ${t.id}`).toBe(true);
       const final = t.receiver.requests.filter((request) => last.includes(String(request.headers["webhook-id"])));
       expect(final).toHaveLength(1);
