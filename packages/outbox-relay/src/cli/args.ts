@@ -25,6 +25,10 @@ Commands:
   webhooks reencrypt [--dry-run] [--batch-size N]
                                  write every webhook secret under a previous key again under the
                                  current one, in batches; safe to stop and run again
+  webhooks resend-all <endpointId> --since ISO [--all] [--dry-run]
+                                 send the endpoint's failed deliveries created since then again
+                                 (--all: every delivered or failed one), same webhook-id, in each
+                                 source's order; --dry-run only counts
 
 Options:
   --json     machine-readable output on stdout (errors as JSON on stderr)
@@ -55,7 +59,8 @@ export type Command =
   | { name: "replay"; type: string; since: Date; until?: Date }
   | { name: "migrate" }
   | { name: "webhooks keys" }
-  | { name: "webhooks reencrypt"; dryRun: boolean; batchSize?: number };
+  | { name: "webhooks reencrypt"; dryRun: boolean; batchSize?: number }
+  | { name: "webhooks resend-all"; endpointId: string; since: Date; onlyFailed: boolean; dryRun: boolean };
 
 export interface ParsedCommandLine {
   command: Command;
@@ -215,5 +220,13 @@ function parseWebhooks(values: Values, [sub, ...rest]: string[]): Command {
       ...(values["batch-size"] ? { batchSize: positiveInteger(values["batch-size"], "--batch-size") } : {}),
     };
   }
-  throw new UsageError(sub === undefined ? '"webhooks" needs a subcommand: keys or reencrypt' : `unknown webhooks subcommand "${sub}"`);
+  if (sub === "resend-all") {
+    only(values, "webhooks resend-all", ["since", "all", "dry-run"]);
+    if (!values.since) throw new UsageError("webhooks resend-all needs --since");
+    const [endpointId, extra] = rest;
+    if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}"`);
+    if (!endpointId || !uuidPattern.test(endpointId)) throw new UsageError('"webhooks resend-all" needs the endpoint\'s id (a UUID)');
+    return { name: "webhooks resend-all", endpointId, since: isoDate(values.since, "--since"), onlyFailed: values.all !== true, dryRun: values["dry-run"] === true };
+  }
+  throw new UsageError(sub === undefined ? '"webhooks" needs a subcommand: keys, reencrypt or resend-all' : `unknown webhooks subcommand "${sub}"`);
 }

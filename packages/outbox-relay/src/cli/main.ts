@@ -8,7 +8,7 @@ import { checkEventType, parseCommandLine, usage, type Command, type ConnectionF
 import { EncryptionKeyMissingError } from "../webhooks/errors.ts";
 import type { EncryptionKeys } from "../webhooks/reencrypt.ts";
 import { migrateCommand, asOperationError } from "./commands/migrate.ts";
-import { webhookKeysCommand, webhookReencryptCommand } from "./commands/webhooks.ts";
+import { webhookKeysCommand, webhookReencryptCommand, webhookResendAllCommand } from "./commands/webhooks.ts";
 import { exitCodes, OperationError, UsageError } from "./errors.ts";
 import type { Output } from "./output.ts";
 import { runCommand } from "./run.ts";
@@ -66,9 +66,9 @@ export async function runCli(argv: string[], options: CliOptions): Promise<numbe
         (error: OperationError) => fail(error.code, error.message, exitCodes.operation),
       );
     }
-    if (parsed.command.name === "webhooks keys" || parsed.command.name === "webhooks reencrypt") {
+    if (parsed.command.name.startsWith("webhooks ")) {
       const keys = (await options.encryptionKeys?.()) ?? { encryptionKey: undefined };
-      return await runWebhooks(parsed.command, { out: stdout, json, databaseUrl: await databaseUrl(), keys }).then(
+      return await runWebhooks(parsed.command as WebhooksCommand, { out: stdout, json, databaseUrl: await databaseUrl(), keys }).then(
         () => exitCodes.ok,
         (error: OperationError) => fail(error.code, error.message, exitCodes.operation),
       );
@@ -83,7 +83,7 @@ export async function runCli(argv: string[], options: CliOptions): Promise<numbe
   return runConnected(parsed as ParsedCommandLine & { command: ConnectedCommand }, settings, { stdout, fail });
 }
 
-type WebhooksCommand = Extract<Command, { name: "webhooks keys" | "webhooks reencrypt" }>;
+type WebhooksCommand = Extract<Command, { name: "webhooks keys" | "webhooks reencrypt" | "webhooks resend-all" }>;
 type ConnectedCommand = Exclude<Command, { name: "help" | "migrate" } | WebhooksCommand>;
 
 /** `webhooks keys|reencrypt`: on the database alone; every failure is an OperationError. */
@@ -91,6 +91,7 @@ async function runWebhooks(command: WebhooksCommand, { databaseUrl, keys, ...out
   const db = new Database(databaseUrl, { poolSize: 1, applicationName: "outbox-cli" });
   const ctx = { ...output, db, keys };
   try {
+    if (command.name === "webhooks resend-all") return await webhookResendAllCommand(ctx, command);
     return command.name === "webhooks keys" ? await webhookKeysCommand(ctx) : await webhookReencryptCommand(ctx, command);
   } catch (error) {
     if (error instanceof EncryptionKeyMissingError) {

@@ -20,7 +20,10 @@ describe("the command line", () => {
     [["migrate", "extra"], 'unexpected argument "extra"'],
     [["migrate", "--database-url", "redis://127.0.0.1:6379"], "--database-url: not a postgresql:// URL"],
     [["migrate", "--type", "X"], 'option --type does not apply to "migrate"'],
-    [["webhooks"], '"webhooks" needs a subcommand: keys or reencrypt'],
+    [["webhooks"], '"webhooks" needs a subcommand: keys, reencrypt or resend-all'],
+    [["webhooks", "resend-all", "0b7c6a52-3f0e-4d8e-9f59-2f4f7c1d2e11"], "webhooks resend-all needs --since"],
+    [["webhooks", "resend-all", "nope", "--since", "2026-12-01T00:00:00Z"], '"webhooks resend-all" needs the endpoint\'s id (a UUID)'],
+    [["webhooks", "resend-all", "0b7c6a52-3f0e-4d8e-9f59-2f4f7c1d2e11", "--since", "yesterday"], "--since"],
     [["webhooks", "rotate"], 'unknown webhooks subcommand "rotate"'],
     [["webhooks", "keys", "--dry-run"], 'option --dry-run does not apply to "webhooks keys"'],
     [["webhooks", "reencrypt", "--batch-size", "0"], '--batch-size: "0" is not a positive whole number'],
@@ -43,6 +46,15 @@ describe("the command line", () => {
     expect(parseCommandLine(["webhooks", "keys", "--json"]).command).toEqual({ name: "webhooks keys" });
     expect(parseCommandLine(["webhooks", "reencrypt"]).command).toEqual({ name: "webhooks reencrypt", dryRun: false });
     expect(parseCommandLine(["webhooks", "reencrypt", "--dry-run", "--batch-size", "50"]).command).toEqual({ name: "webhooks reencrypt", dryRun: true, batchSize: 50 });
+    const endpointId = "0b7c6a52-3f0e-4d8e-9f59-2f4f7c1d2e11";
+    expect(parseCommandLine(["webhooks", "resend-all", endpointId, "--since", "2026-12-01T00:00:00Z", "--dry-run"]).command).toEqual({
+      name: "webhooks resend-all",
+      endpointId,
+      since: new Date("2026-12-01T00:00:00Z"),
+      onlyFailed: true,
+      dryRun: true,
+    });
+    expect(parseCommandLine(["webhooks", "resend-all", endpointId, "--since", "2026-12-01T00:00:00Z", "--all"]).command).toMatchObject({ onlyFailed: false, dryRun: false });
   });
 
   it("refuses a --type the service's catalog does not know, naming the known ones", () => {

@@ -4,7 +4,8 @@ import type { TestDatabase } from "@outbox/testing";
 import { runCli } from "../../src/admin/index.ts";
 import type { EncryptionKeys } from "../../src/webhooks/index.ts";
 import { Database, sql } from "../../src/sql/index.ts";
-import { createEndpoint, decryptSecret, encryptionKeyId } from "../../src/webhooks/index.ts";
+import { createEndpoint, decryptSecret, encryptionKeyId, withWebhooks } from "../../src/webhooks/index.ts";
+import { defineEvents } from "../../src/events/index.ts";
 import { createWebhookDatabase } from "../webhooks/fixtures.ts";
 
 const keyA = "a".repeat(32) + "-the-old-encryption-key";
@@ -87,5 +88,40 @@ describe("outbox-relay webhooks keys | reencrypt", () => {
     expect(json.code).toBe(1);
     expect(JSON.parse(json.stderr)).toMatchObject({ error: { code: "WEBHOOK_ENCRYPTION_KEY_MISSING" } });
     expect(await storedValues()).toEqual(stored);
+  });
+});
+
+describe("outbox-relay webhooks resend-all", () => {
+  const deliveries = withWebhooks(defineEvents({}));
+
+  it("counts on --dry-run, then queues the endpoint's dead deliveries since then again with their webhook-ids, for the endpoint's tenant", async () => {
+    const tenantId = randomUUID();
+    const { endpoint } = await createEndpoint(pool, { encryptionKey: keyB, allowPrivateNetworks: true }, { tenantId, url: "http://127.0.0.1:9/", events: ["*"] });
+    const since = new Date(Date.now() - 1000);
+    const ids = await deliveries.publishMany(
+      pool,
+      [1, 2, 3].map((n) => ({
+        type: "WebhookDelivery" as const,
+        payload: { endpointId: endpoint.id, tenantId, type: "order.created", sourceEventId: randomUUID(), data: { n }, occurredAt: new Date().toISOString() },
+      })),
+    );
+    await pool.execute(sql`UPDATE event_outbox SET status = 'dead' WHERE id = ANY(${ids.slice(0, 2)}::uuid[])`);
+    await pool.execute(sql`UPDATE event_outbox SET status = 'processed' WHERE id = ${ids[2]!}::uuid`);
+    const resends = async () => (await pool.query<{ webhookId: string }>(sql`SELECT payload->>'webhookId' AS "webhookId" FROM event_outbox WHERE aggregate_type = 'webhook_resend' ORDER BY sequence`)).map((row) => row.webhookId);
+    const keys = { encryptionKey: keyB };
+
+    const dry = await outbox(keys, "webhooks", "resend-all", endpoint.id, "--since", since.toISOString(), "--dry-run");
+    expect(dry).toMatchObject({ code: 0, stderr: "" });
+    expect(dry.stdout).toContain("2 failed deliveries since");
+    expect(await resends()).toEqual([]);
+    expect(JSON.parse((await outbox(keys, "webhooks", "resend-all", endpoint.id, "--since", since.toISOString(), "--all", "--dry-run", "--json")).stdout)).toEqual({ matched: 3, queued: 0 });
+
+    const run = await outbox(keys, "webhooks", "resend-all", endpoint.id, "--since", since.toISOString(), "--json");
+    expect(JSON.parse(run.stdout)).toEqual({ matched: 2, queued: 2 });
+    expect(await resends()).toEqual(ids.slice(0, 2));
+
+    const unknown = await outbox(keys, "webhooks", "resend-all", randomUUID(), "--since", since.toISOString(), "--json");
+    expect(unknown.code).toBe(1);
+    expect(JSON.parse(unknown.stderr)).toMatchObject({ error: { code: "WEBHOOK_ENDPOINT_NOT_FOUND" } });
   });
 });

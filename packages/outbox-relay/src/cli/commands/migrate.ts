@@ -34,6 +34,7 @@ function describeResult({ database, applied, baselined }: MigrateCommandResult):
 
 /** A failure of a command on the database alone, as an OperationError naming what to check. */
 export function asOperationError(error: unknown, databaseUrl: string): OperationError {
+  if (error instanceof OperationError) return error;
   if (error instanceof MigrationError) return new OperationError(error.code, error.message, { cause: error });
   if (isPostgresConnectionError(error, [postgresPort(databaseUrl)]) || ["3D000", "28P01", "28000"].includes((error as { code?: string }).code ?? "")) {
     return new OperationError("POSTGRES_UNREACHABLE", `postgres: unreachable (${describeConnectionError(error)}); check DATABASE_URL or --database-url`, { cause: error });

@@ -1,5 +1,10 @@
 import type { Database } from "../../sql/index.ts";
 import { reencryptSecrets, secretKeyReport, type EncryptionKeys, type ReencryptResult, type SecretKeyReport } from "../../webhooks/reencrypt.ts";
+import { query } from "../../events/index.ts";
+import { sql } from "../../sql/index.ts";
+import { EndpointDisabledError, EndpointNotFoundError, ResendTooManyError } from "../../webhooks/errors.ts";
+import { resendAll, type ResendAllResult } from "../../webhooks/resend.ts";
+import { OperationError } from "../errors.ts";
 import { print, table, type CommandContext } from "../output.ts";
 
 type WebhookContext = Pick<CommandContext, "out" | "json"> & { db: Database; keys: EncryptionKeys };
@@ -32,4 +37,29 @@ function describeResult({ endpoints, current, outdated, reencrypted, unreadable,
   if (changed > 0) lines.push(`${changed} endpoints changed while the pass ran (a secret rotation): run it again to take them`);
   if (unreadable > 0) lines.push("unreadable secrets send nothing: add the key they are under to ENCRYPTION_KEY_PREVIOUS, or register those endpoints again");
   return lines.join("\n");
+}
+
+/**
+ * `outbox webhooks resend-all <endpointId> --since ISO [--all] [--dry-run]`: the operator's bulk
+ * resend, for the endpoint's own tenant (the API's route is the tenant's).
+ */
+export async function webhookResendAllCommand(
+  ctx: WebhookContext,
+  command: { endpointId: string; since: Date; onlyFailed: boolean; dryRun: boolean },
+): Promise<ResendAllResult> {
+  const [endpoint] = await query<{ tenantId: string | null }>(ctx.db, sql`SELECT tenant_id::text AS "tenantId" FROM webhook_endpoints WHERE id = ${command.endpointId}::uuid`);
+  if (!endpoint) throw new OperationError("WEBHOOK_ENDPOINT_NOT_FOUND", `no webhook endpoint ${command.endpointId}`);
+  try {
+    const result = await resendAll(ctx.db, endpoint.tenantId, command.endpointId, command);
+    const which = command.onlyFailed ? "failed deliveries" : "deliveries (delivered or failed)";
+    print(ctx, result, () =>
+      command.dryRun
+        ? `${result.matched} ${which} since ${command.since.toISOString()} would be sent again (dry run: nothing queued)`
+        : `${result.queued} of ${result.matched} ${which} since ${command.since.toISOString()} queued again, with their webhook-ids`,
+    );
+    return result;
+  } catch (error) {
+    if (error instanceof EndpointNotFoundError || error instanceof EndpointDisabledError || error instanceof ResendTooManyError) throw new OperationError(error.code, error.message, { cause: error });
+    throw error;
+  }
 }
