@@ -29,9 +29,9 @@ export async function startWorker({ config, ...options }: WorkerOptions): Promis
 
 /** The order service's handlers: the domain's, and webhook delivery counted on the process's metrics. */
 export function orderHandlers(config: Env): WorkerOptions["handlers"] {
-  return ({ metrics }) => ({
+  return ({ metrics, db }) => ({
     ...createDomainHandlers(),
-    WebhookDelivery: createWebhookDeliveryHandler(deliveryOptionsFromConfig(config, webhookMetrics(metrics.registry))),
+    WebhookDelivery: createWebhookDeliveryHandler(deliveryOptionsFromConfig(config, webhookMetrics(metrics.registry, { db }))),
   });
 }
 

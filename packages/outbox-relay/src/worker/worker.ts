@@ -22,8 +22,8 @@ export type HandlerTx<P extends PrismaClientLike | undefined> = P extends Prisma
 export interface WorkerOptions<C extends EventCatalog, P extends PrismaClientLike | undefined = undefined> extends Partial<WorkerSettings> {
   /** The service's event types (defineEvents). */
   catalog: C;
-  /** The handlers, or a function that makes them with this process's metrics (to register counters of their own). */
-  handlers: HandlerMap<C, HandlerTx<P>> | ((context: { metrics: Metrics }) => HandlerMap<C, HandlerTx<P>>);
+  /** The handlers, or a function of the worker's metrics and pool that makes them (webhook metrics read endpoints' states through it). */
+  handlers: HandlerMap<C, HandlerTx<P>> | ((context: { metrics: Metrics; db: Database }) => HandlerMap<C, HandlerTx<P>>);
   /**
    * The service's Prisma client: each batch's transaction is then one of its interactive
    * transactions, so handlers write through its models (`tx.invoice.update(…)`) and their writes
@@ -106,7 +106,7 @@ export async function startWorker<C extends EventCatalog, P extends PrismaClient
     db,
     queues,
     connection,
-    handlers: (typeof handlers === "function" ? handlers({ metrics }) : handlers),
+    handlers: (typeof handlers === "function" ? handlers({ metrics, db }) : handlers),
     begin,
     logger,
     concurrency: config.concurrency,
