@@ -155,6 +155,10 @@ describe("the webhook portal in a real browser", () => {
     expect(await row.textContent()).toContain("webhook.test");
     // The receiver's answer is shown as text, never as markup.
     expect(await row.textContent()).toContain("ok <b>received</b>");
+    // Its health counts the attempt: one of one succeeded, the breaker closed, a last success.
+    expect(await page.locator("#success-rate").textContent()).toBe("100.0 % of 1");
+    expect(await page.locator("#breaker").textContent()).toBe("closed: sending");
+    expect(await page.locator("#last-success").textContent()).not.toBe("—");
 
     // Resend it: the same message (webhook-id) again, a second attempt row.
     await row.getByRole("button", { name: "Resend" }).click();

@@ -8,6 +8,8 @@ import {
   InvalidEndpointError,
   listAttempts,
   listEndpoints,
+  endpointHealth,
+  EndpointNotFoundError,
   resendMessage,
   rotateSecret,
   sendTestMessage,
@@ -67,8 +69,10 @@ export async function sessionRoutes(parent: FastifyInstance, context: PortalCont
   }
 
   async function renderEndpoint(reply: FastifyReply, grant: PortalGrant, endpointId: string, page: { before?: string | undefined; limit: number }, message?: Banner, status = 200) {
-    const endpoint = (await listEndpoints(db, grant.tenantId)).find((row) => row.id === endpointId.toLowerCase());
-    if (!endpoint) throw new Refusal(404, "WEBHOOK_ENDPOINT_NOT_FOUND", `You have no endpoint ${endpointId}.`);
+    const endpoint = await endpointHealth(db, grant.tenantId, endpointId).catch((error: unknown) => {
+      if (error instanceof EndpointNotFoundError) throw new Refusal(404, "WEBHOOK_ENDPOINT_NOT_FOUND", `You have no endpoint ${endpointId}.`);
+      throw error;
+    });
     if (page.before !== undefined && decodeAttemptCursor(page.before) === null) throw new Refusal(400, "VALIDATION_FAILED", "before is not a page of this list");
     const attempts = await listAttempts(db, grant.tenantId, endpoint.id, { limit: page.limit, before: page.before ?? null });
     const types = await messageTypes(db, attempts.attempts.map((attempt) => attempt.eventId));

@@ -1,4 +1,4 @@
-import type { AttemptPage, AttemptView, EndpointView, FieldIssue, PortalGrant } from "../../webhooks/index.ts";
+import type { AttemptPage, AttemptView, EndpointHealth, EndpointView, FieldIssue, PortalGrant } from "../../webhooks/index.ts";
 import { href, html, type Html } from "../outbox-page/html.ts";
 import { pageShell } from "../outbox-page/layout.ts";
 import type { Banner } from "../outbox-page/views.ts";
@@ -111,12 +111,24 @@ each message's <code>webhook-signature</code> with it.</p>
  * deliveries. Success rate, latency percentiles, the circuit breaker's state and the last
  * success and failure belong in this section too, as <dt>/<dd> pairs, when the engine reports them.
  */
-function healthView(endpoint: EndpointView): Html {
+const breakerStates = { closed: "closed: sending", open: "open: nothing is sent until", "half-open": "half-open: the next message is a probe" } as const;
+
+function healthView(endpoint: EndpointView & { health: EndpointHealth }): Html {
+  const { breaker, failingSince, lastSuccessAt, lastFailureAt, recent } = endpoint.health;
+  const rate = recent.successRate === null ? "no attempts" : `${(recent.successRate * 100).toFixed(1)} % of ${recent.attempts}`;
+  const latency = recent.latencyP50Ms === null ? "—" : `${recent.latencyP50Ms} ms / ${recent.latencyP99Ms} ms`;
   return html`<section id="health"><h2>Health</h2>
 <dl>
 <dt>state</dt><dd id="endpoint-state">${state(endpoint)}</dd>
 <dt>disabled because</dt><dd id="disabled-reason">${endpoint.disabledReason ?? "—"}</dd>
-<dt>failed deliveries in a row</dt><dd id="consecutive-failures">${endpoint.consecutiveFailures}</dd>
+<dt>failed attempts in a row</dt><dd id="consecutive-failures">${endpoint.consecutiveFailures}</dd>
+<dt>failing since</dt><dd id="failing-since">${failingSince ?? "—"}</dd>
+<dt>circuit breaker</dt><dd id="breaker">${breakerStates[breaker.state]}${breaker.state === "open" ? html` ${breaker.openUntil}` : ""}</dd>
+<dt>succeeded, last 24 hours</dt><dd id="success-rate">${rate}</dd>
+<dt>response time p50 / p99</dt><dd id="latency">${latency}</dd>
+<dt>last success</dt><dd id="last-success">${lastSuccessAt ?? "—"}</dd>
+<dt>last failure</dt><dd id="last-failure">${lastFailureAt ?? "—"}</dd>
+<dt>retry schedule</dt><dd id="retry-schedule">${endpoint.retrySchedule ?? "the service's"}</dd>
 </dl></section>`;
 }
 
@@ -160,7 +172,7 @@ ${attempts.map(
 }
 
 /** One endpoint: its settings, health, actions, and its attempts newest first (keyset pages). */
-export function endpointView(grant: PortalGrant, endpoint: EndpointView, page: AttemptPage, types: ReadonlyMap<string, string>, limit: number, message?: Banner): Html {
+export function endpointView(grant: PortalGrant, endpoint: EndpointView & { health: EndpointHealth }, page: AttemptPage, types: ReadonlyMap<string, string>, limit: number, message?: Banner): Html {
   const older = page.nextBefore ? href(endpointPath(endpoint.id), { before: page.nextBefore, limit: String(limit) }) : undefined;
   return portalLayout(
     "Endpoint",
