@@ -16,7 +16,7 @@ export interface Receiver {
   close(): Promise<void>;
 }
 
-type Answer = { status: number; body?: string; headers?: Record<string, string> };
+type Answer = { status: number; body?: string; headers?: Record<string, string>; delayMs?: number };
 
 /** A real HTTP server on 127.0.0.1 that records every request and answers as told (by request number, from 1). */
 export async function startReceiver(answer: (n: number, request: ReceivedRequest) => Answer = () => ({ status: 200 })): Promise<Receiver> {
@@ -27,9 +27,8 @@ export async function startReceiver(answer: (n: number, request: ReceivedRequest
     req.on("end", () => {
       const request = { method: req.method ?? "", path: req.url ?? "", headers: req.headers, body: Buffer.concat(chunks).toString("utf8"), at: Date.now() };
       requests.push(request);
-      const { status, body = "", headers = {} } = answer(requests.length, request);
-      res.writeHead(status, { "content-type": "text/plain", ...headers });
-      res.end(body);
+      const { status, body = "", headers = {}, delayMs = 0 } = answer(requests.length, request);
+      setTimeout(() => res.writeHead(status, { "content-type": "text/plain", ...headers }).end(body), delayMs);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
