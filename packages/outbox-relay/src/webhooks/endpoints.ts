@@ -40,7 +40,7 @@ export interface EndpointView {
   updatedAt: Date;
 }
 
-/** An endpoint's schedule written as `formatRetrySchedule` writes it: ms in the largest whole unit. */
+/** An endpoint's schedule as a tenant writes it (`0,1m,10m`): each wait in its largest whole unit. */
 const scheduleText = sql`(
   SELECT string_agg(CASE
       WHEN w = 0 THEN '0'

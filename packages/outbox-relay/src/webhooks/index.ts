@@ -43,7 +43,6 @@ export type { WebhookDatabase } from "./store.ts";
 export { webhookDefaults } from "./defaults.ts";
 export {
   defaultRetrySchedule,
-  formatRetrySchedule,
   parseRetrySchedule,
   retryScheduleLimits,
   retryScheduleProblem,

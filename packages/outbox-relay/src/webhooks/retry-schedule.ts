@@ -37,17 +37,6 @@ export function parseRetrySchedule(text: string): RetrySchedule {
   });
 }
 
-/** The shortest writing of a schedule: [0, 60000, 3600000] is `0,1m,1h`. */
-export function formatRetrySchedule(schedule: RetrySchedule): string {
-  return schedule
-    .map((ms) => {
-      if (ms === 0) return "0";
-      const unit = (["d", "h", "m", "s"] as const).find((name) => ms % unitMs[name]! === 0);
-      return unit ? `${ms / unitMs[unit]!}${unit}` : `${ms}ms`;
-    })
-    .join(",");
-}
-
 /**
  * The wait before the next attempt after attempt `attempt` (1-based) failed, or null when it was
  * the last. A receiver's `Retry-After` lengthens the wait, never beyond the schedule's longest, so
