@@ -43,10 +43,10 @@ export function isDeadFailure(job: EventJob, error: Error): boolean {
   return error instanceof InvalidEventError || error instanceof PermanentError || isFinalAttempt(job);
 }
 
-/** The failure as its row records it: dead, or due again after the wait BullMQ's backoff will give its job. */
+/** The failure as its row records it: dead, or due again after the wait BullMQ's backoff will give its job (BullMQ counts this failure first). */
 export function failedRun(job: EventJob, error: Error): FailedRun {
   const dead = isDeadFailure(job, error);
-  const retryInMs = dead ? null : nextRunDelayMs({ ...job, firstDelayMs: job.firstDelayMs ?? 0, previousAttempts: job.data.previousAttempts }, error);
+  const retryInMs = dead ? null : nextRunDelayMs({ ...job, attemptsMade: job.attemptsMade + 1, firstDelayMs: job.firstDelayMs ?? 0, previousAttempts: job.data.previousAttempts }, error);
   return { id: job.id, error: errorMessage(error), dead, retryInMs };
 }
 

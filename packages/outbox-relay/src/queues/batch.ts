@@ -68,5 +68,5 @@ export async function forgetBatchMembers(redis: RedisConnection, queue: Queue, b
  */
 export function ownJobOf(member: BatchedEvent, policy: EventPolicy, backoffMs?: number, failedInBatch?: FailedInBatch) {
   const { id, ...data } = member;
-  return { name: member.type, data: failedInBatch ? { ...data, failedInBatch } : data, opts: jobOptions(id, policy, backoffMs, member.previousAttempts) };
+  return { name: member.type, data: failedInBatch ? { ...data, failedInBatch } : data, opts: { ...jobOptions(id, policy, backoffMs, member.previousAttempts), ...(failedInBatch ? { priority: policy.retryPriority } : {}) } };
 }

@@ -72,7 +72,7 @@ export async function enqueueEvents(queues: QueueSet, events: readonly OutboxEve
 function packBatches(events: readonly OutboxEvent[], policyOf: (event: OutboxEvent) => EventPolicy, size: number) {
   const byPriority = new Map<number, OutboxEvent[]>();
   for (const event of events) {
-    const priority = policyOf(event).priority;
+    const priority = jobOptions(event.id, policyOf(event), undefined, event.attempts).priority!;
     const group = byPriority.get(priority);
     if (group) group.push(event);
     else byPriority.set(priority, [event]);

@@ -69,7 +69,8 @@ export async function recordSuccess(db: Queryable, endpointId: string): Promise<
  * recordFailure: one failed attempt. Adds it to the endpoint's streak (failing_since marks its
  * start); at `breaker.failures` in a row opens the breaker for the cooldown (doubled per trip,
  * capped; a failed probe reopens it); disables the endpoint when `disableNow` gives a reason (410 Gone) or the streak has
- * lasted `disableAfterMs`. One atomic UPDATE under the row's lock, so concurrent attempts count
+ * lasted `disableAfterMs` with no gap as long between its failures (a low-traffic endpoint that
+ * failed last week and fails again today starts a new streak). One atomic UPDATE under the row's lock, so concurrent attempts count
  * every failure and only one of them sees the transition to disabled (the `enabled` filter).
  */
 export async function recordFailure(
@@ -81,12 +82,16 @@ export async function recordFailure(
   const { failures, cooldownMs, maxCooldownMs } = policy.breaker;
   // Attempts already under way when the breaker opened do not open it again; a failed probe does.
   const tripped = sql`(consecutive_failures + 1 >= ${failures} AND (${probe}::boolean OR breaker_open_until IS NULL OR breaker_open_until <= now()))`;
-  const failingTooLong = sql`coalesce(failing_since, now()) <= now() - ${policy.disableAfterMs} * interval '1 millisecond'`;
+  const window = sql`now() - ${policy.disableAfterMs} * interval '1 millisecond'`;
+  // Failing all along: the streak began a window ago, and its last failure before this one is within it.
+  const failingTooLong = sql`(failing_since <= ${window} AND last_failure_at >= ${window})`;
+  // A failure after a quiet spell longer than the window starts a new streak.
+  const streakStart = sql`CASE WHEN failing_since IS NULL OR last_failure_at < ${window} THEN now() ELSE failing_since END`;
   const disable = sql`(${disableNow}::text IS NOT NULL OR ${failingTooLong})`;
   const [row] = await db.query<{ tenantId: string | null; url: string; consecutiveFailures: number; enabled: boolean; disabledReason: string | null; disabledAt: Date | null; failingSince: Date | null; breakerOpenUntil: Date | null }>(sql`
     UPDATE webhook_endpoints
     SET consecutive_failures = consecutive_failures + 1,
-        failing_since = coalesce(failing_since, now()),
+        failing_since = ${streakStart},
         last_failure_at = now(),
         breaker_trips = CASE WHEN ${tripped} THEN breaker_trips + 1 ELSE breaker_trips END,
         breaker_open_until = CASE WHEN ${tripped}

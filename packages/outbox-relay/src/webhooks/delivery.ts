@@ -14,6 +14,7 @@ import { parseRetryAfter, retryAfterStatuses } from "./retry-after.ts";
 import { decryptSecret } from "./secrets.ts";
 import { signatureHeader } from "./signing.ts";
 import { postOnce, type PostResult } from "./transport.ts";
+import { releaseResendChain, resendAggregateType } from "./resend.ts";
 import { waitAfterAttempt, type RetrySchedule } from "./retry-schedule.ts";
 
 export interface WebhookDeliveryOptions {
@@ -68,6 +69,9 @@ export function createWebhookDeliveryHandler(options: WebhookDeliveryOptions): E
     delays.started(event.id);
     try {
       await deliver(db, event, logger, options);
+    } catch (error) {
+      if (error instanceof PermanentError && event.aggregateType === resendAggregateType) await releaseResendChain(db, event.id);
+      throw error;
     } finally {
       release();
     }
@@ -136,7 +140,6 @@ async function deliver(db: Database, event: DeliveryEvent, logger: Logger, optio
   if (!endpoint || endpoint.tenantId !== tenantId) throw new PermanentError(`webhook endpoint ${endpointId} no longer exists`);
   if (!endpoint.enabled) throw new PermanentError(`webhook endpoint ${endpointId} is disabled: ${endpoint.disabledReason ?? "no reason given"}`);
   const schedule = endpoint.retrySchedule?.length ? endpoint.retrySchedule : (options.retrySchedule ?? webhookDefaults.retrySchedule);
-  if (event.attempt > schedule.length) throw new PermanentError(`webhook to endpoint ${endpointId}: its ${schedule.length} attempts are used; nothing was sent`);
   const timeoutMs = options.timeoutMs ?? webhookDefaults.timeoutMs;
   const { probe } = await mayGoNow(db, event, endpoint, schedule, timeoutMs + 5000);
   // A resend carries the original's message id: Standard Webhooks keeps `webhook-id` for the same message.
@@ -194,6 +197,7 @@ async function deliver(db: Database, event: DeliveryEvent, logger: Logger, optio
   const cause = { cause: result.error ?? undefined };
   if (gone || result.error instanceof WebhookError || recorded.disabled) throw new PermanentError(`webhook to endpoint ${endpointId} failed for good: ${error}`, cause);
   const waitMs = waitAfterAttempt(schedule, event.attempt, retryAfterMs);
+  // Past the schedule (an admin retried the dead delivery): that one attempt was the last too.
   if (waitMs === null) throw new PermanentError(`webhook to endpoint ${endpointId} failed on its last attempt (${event.attempt} of ${schedule.length}): ${error}`, cause);
   throw new DeliveryFailedError(`webhook to endpoint ${endpointId} failed: ${error}`, result.statusCode, { ...cause, retryAfterMs, retryDelayMs: waitMs });
 }

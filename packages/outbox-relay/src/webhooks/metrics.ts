@@ -69,16 +69,16 @@ export function webhookMetrics(registry: Registry, { db }: { db?: Queryable } = 
 function endpointGauges(registry: Registry, db: Queryable): void {
   let last: EndpointStates = { byState: [], failing: [] };
   let readAt = 0;
+  // One read at a time: a scrape waits for it at most 0.5 s, and a slow read is not started again
+  // while it runs (scrapes of a sick database do not pile queries up).
   let reading: Promise<void> | undefined;
   const refresh = async () => {
     if (Date.now() - readAt < 5000) return;
-    reading ??= Promise.race([endpointStates(db), new Promise<null>((resolve) => setTimeout(() => resolve(null), 500).unref())])
-      .then((states) => {
-        if (states) [last, readAt] = [states, Date.now()];
-      })
+    reading ??= endpointStates(db)
+      .then((states) => void ([last, readAt] = [states, Date.now()]))
       .catch(() => undefined)
       .finally(() => (reading = undefined));
-    await reading;
+    await Promise.race([reading, new Promise((resolve) => setTimeout(resolve, 500).unref())]);
   };
   const perEndpoint = (name: string, help: string, value: (row: EndpointStates["failing"][number]) => number) =>
     new Gauge({

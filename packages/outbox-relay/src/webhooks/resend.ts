@@ -1,4 +1,4 @@
-import { query, type Executor } from "../events/index.ts";
+import { execute, query, type Executor } from "../events/index.ts";
 import { sql } from "../sql/index.ts";
 import { deliveryType, webhookDeliveries } from "./delivery-event.ts";
 import { couldOwn, isUuid, ofTenant } from "./endpoints.ts";
@@ -81,74 +81,122 @@ export interface ResendAllResult {
   queued: number;
 }
 
+/** The aggregate type of a bulk resend's deliveries: `<endpoint>:<source type>:<source id>`, ordered. */
+export const resendAggregateType = "webhook_resend";
+
+/**
+ * A bulk resend's delivery that failed for good stops holding the rest of its chain: it is no
+ * longer ordered, so the next message of its source (held behind it) becomes runnable and the
+ * rescuer queues it. Without this, one dead resend would hold its order's later messages until an admin acted.
+ */
+export async function releaseResendChain(db: Executor, eventId: string): Promise<void> {
+  await execute(db, sql`UPDATE event_outbox SET ordered = false WHERE id = ${eventId}::uuid AND aggregate_type = ${resendAggregateType} AND ordered`);
+}
+
 /** The most one bulk resend queues; a dry run counts past it. */
 export const maxResendAll = 10_000;
 
 interface Matched {
   id: string;
   payload: unknown;
+  status: string;
   sourceType: string;
   sourceId: string;
 }
 
+/** The deliveries of the endpoint: its own (its aggregate) and a bulk resend's (their payload names it). */
+const toEndpoint = (endpointId: string) => sql`d.event_type = ${deliveryType} AND (
+  (d.aggregate_type = 'webhook_endpoint' AND d.aggregate_id = ${endpointId.toLowerCase()})
+  OR (d.aggregate_type = 'webhook_resend' AND d.payload->>'endpointId' = ${endpointId.toLowerCase()}))`;
+
 /**
- * finishedDeliveries: $1 the endpoint, $2 since, $3 the statuses, $4 a limit. The endpoint's
- * deliveries (its aggregate, read along event_outbox_aggregate_idx) created since then, in commit
- * order, each with the aggregate of the event it told of (the message's source; the delivery
- * itself when retention removed the source). Plain reads, no locks.
+ * latestCopies: $1 the endpoint, $2 since, $3 the statuses, $4 a limit. Each message (its
+ * `webhook-id`) sent to the endpoint since then, by its latest copy (the original, or its latest
+ * resend), when that copy finished in one of the statuses (a message whose latest copy is still
+ * under way is left alone), in the order the messages were first sent; each with the aggregate of
+ * the event it told of (the message's source; the delivery itself when retention removed the
+ * source). Reads the endpoint's aggregate along event_outbox_aggregate_idx and its resends'; no locks.
  */
-function finishedDeliveries(db: Executor, endpointId: string, { since, onlyFailed }: ResendAllInput, limit: number): Promise<Matched[]> {
+function latestCopies(db: Executor, endpointId: string, { since, onlyFailed }: ResendAllInput, limit: number): Promise<Matched[]> {
   const statuses = onlyFailed ? ["dead"] : ["processed", "dead"];
   return query<Matched>(
     db,
-    sql`SELECT d.id::text AS id, d.payload, coalesce(s.aggregate_type, 'webhook_message') AS "sourceType", coalesce(s.aggregate_id, d.id::text) AS "sourceId"
-        FROM event_outbox d
-        LEFT JOIN event_outbox s ON s.id = (d.payload->>'sourceEventId')::uuid
-        WHERE d.aggregate_type = 'webhook_endpoint' AND d.aggregate_id = ${endpointId.toLowerCase()} AND d.event_type = ${deliveryType}
-          AND d.created_at >= ${since} AND d.status = ANY(${statuses}::text[])
-        ORDER BY d.transaction_id, d.sequence
+    sql`WITH copies AS (
+          SELECT d.id, d.payload, d.status, d.sequence, coalesce(d.payload->>'webhookId', d.id::text) AS message,
+            min(d.sequence) OVER (PARTITION BY coalesce(d.payload->>'webhookId', d.id::text)) AS first_sent,
+            row_number() OVER (PARTITION BY coalesce(d.payload->>'webhookId', d.id::text) ORDER BY d.sequence DESC) AS newest
+          FROM event_outbox d
+          WHERE ${toEndpoint(endpointId)} AND d.created_at >= ${since} AND d.status <> 'skipped'
+        )
+        SELECT c.id::text AS id, c.payload, c.status,
+          coalesce(s.aggregate_type, 'webhook_message') AS "sourceType", coalesce(s.aggregate_id, c.message) AS "sourceId"
+        FROM copies c
+        LEFT JOIN event_outbox s ON s.id = (c.payload->>'sourceEventId')::uuid
+        WHERE c.newest = 1 AND c.status = ANY(${statuses}::text[])
+        ORDER BY c.first_sent
         LIMIT ${limit}`,
   );
 }
 
 /**
  * Sends every delivery of an endpoint since a time again (every failed one, or every finished
- * one), each as /resend does (same body, same `webhook-id`), in one transaction. The resends of one
- * source aggregate (an order's messages) go one at a time in their first sending's order: each is
- * published ordered, under the aggregate `webhook_resend` `<endpoint>:<source type>:<source id>`.
- * A dry run only counts. More than `maxResendAll` matches queue nothing (ResendTooManyError): the
- * caller narrows `since`. 404 and 409 as /resend.
+ * one), each as /resend does (same body, same `webhook-id`), in one transaction. A message counts
+ * once, by its latest copy: one whose resend was delivered is not failed any more. The resends of
+ * one source aggregate (an order's messages) go one at a time in their first sending's order: each
+ * is published ordered, under the aggregate `webhook_resend` `<endpoint>:<source type>:<source id>`;
+ * one that fails for good stops holding the rest (the delivery handler). A dead copy that is sent
+ * again becomes `skipped`, "sent again as <id>": the new copy carries it. Malformed payloads (a
+ * row written by hand) are left out. A dry run only counts. More than `maxResendAll` matches queue
+ * nothing (ResendTooManyError): the caller narrows `since`. 404 and 409 as /resend.
  */
 export async function resendAll(db: WebhookDatabase, tenantId: string | null, endpointId: string, input: ResendAllInput): Promise<ResendAllResult> {
   await requireEnabled(db, tenantId, endpointId);
   if (input.dryRun) {
-    const matched = await finishedDeliveries(db, endpointId, input, maxResendAll + 1);
+    const matched = await latestCopies(db, endpointId, input, maxResendAll + 1);
     return { matched: matched.length > maxResendAll ? await countMatches(db, endpointId, input) : matched.length, queued: 0 };
   }
   return inTransaction(db, async (tx) => {
-    const matched = await finishedDeliveries(tx, endpointId, input, maxResendAll + 1);
+    const matched = await latestCopies(tx, endpointId, input, maxResendAll + 1);
     if (matched.length > maxResendAll) throw new ResendTooManyError(await countMatches(tx, endpointId, input), maxResendAll);
-    const resends = matched.map(({ id, payload, sourceType, sourceId }) => {
-      const parsed = webhookDeliveries.parse(deliveryType, payload);
-      return {
+    const resends = matched.flatMap((copy) => {
+      const result = safeDelivery(copy.payload);
+      if (!result) return [];
+      const event = {
         type: deliveryType,
-        payload: { ...parsed, webhookId: parsed.webhookId ?? id },
-        aggregate: { type: "webhook_resend", id: `${endpointId.toLowerCase()}:${sourceType}:${sourceId}` },
+        payload: { ...result, webhookId: result.webhookId ?? copy.id },
+        aggregate: { type: resendAggregateType, id: `${endpointId.toLowerCase()}:${copy.sourceType}:${copy.sourceId}` },
         ordered: true,
-        causationId: id,
+        causationId: copy.id,
       };
+      return [{ copy, event }];
     });
-    for (let start = 0; start < resends.length; start += 500) await webhookDeliveries.publishMany(tx, resends.slice(start, start + 500));
+    const ids: string[] = [];
+    for (let start = 0; start < resends.length; start += 500) ids.push(...(await webhookDeliveries.publishMany(tx, resends.slice(start, start + 500).map((r) => r.event))));
+    const carried = resends.flatMap(({ copy }, index) => (copy.status === "dead" ? [{ id: copy.id, by: ids[index]! }] : []));
+    await skipCarried(tx, carried);
     return { matched: matched.length, queued: resends.length };
   });
 }
 
-async function countMatches(db: Executor, endpointId: string, { since, onlyFailed }: ResendAllInput): Promise<number> {
-  const [row] = await query<{ n: number }>(
-    db,
-    sql`SELECT count(*)::int AS n FROM event_outbox
-        WHERE aggregate_type = 'webhook_endpoint' AND aggregate_id = ${endpointId.toLowerCase()} AND event_type = ${deliveryType}
-          AND created_at >= ${since} AND status = ANY(${onlyFailed ? ["dead"] : ["processed", "dead"]}::text[])`,
+function safeDelivery(payload: unknown) {
+  try {
+    return webhookDeliveries.parse(deliveryType, payload);
+  } catch {
+    return undefined;
+  }
+}
+
+/** skipCarried: $1 dead copies and the resend that carries each. Each becomes skipped, naming its resend; only while still dead. */
+async function skipCarried(tx: Executor, carried: { id: string; by: string }[]): Promise<void> {
+  if (carried.length === 0) return;
+  await execute(
+    tx,
+    sql`UPDATE event_outbox o SET status = 'skipped', processed_at = now(), last_error = 'sent again by resend-all as ' || c.by
+        FROM jsonb_to_recordset(${JSON.stringify(carried)}::jsonb) AS c(id uuid, by text)
+        WHERE o.id = c.id AND o.status = 'dead'`,
   );
-  return row!.n;
+}
+
+async function countMatches(db: Executor, endpointId: string, input: ResendAllInput): Promise<number> {
+  return (await latestCopies(db, endpointId, input, 1_000_000)).length;
 }

@@ -204,14 +204,14 @@ describe("webhook delivery to a real receiver", () => {
     }
   });
 
-  it("fails the last attempt of the schedule for good, and sends nothing past it", async () => {
+  it("fails the last attempt of the schedule for good; an attempt past it (an admin's retry of the dead delivery) is one last attempt", async () => {
     const target = await receiver(() => ({ status: 500 }));
     const { tenantId, endpointId } = await endpointAt(target.url);
     const h = handler({ retrySchedule: [0, 1000] });
     await expect(run(h, deliveryEvent(endpointId, tenantId))).rejects.toMatchObject({ retryDelayMs: 1000 });
     await expect(run(h, deliveryEvent(endpointId, tenantId, { attempt: 2 }))).rejects.toThrow(/failed on its last attempt \(2 of 2\): the receiver answered 500/);
-    await expect(run(h, deliveryEvent(endpointId, tenantId, { attempt: 3 }))).rejects.toThrow(/its 2 attempts are used; nothing was sent/);
-    expect(target.requests).toHaveLength(2);
+    await expect(run(h, deliveryEvent(endpointId, tenantId, { attempt: 3 }))).rejects.toThrow(/failed on its last attempt \(3 of 2\)/);
+    expect(target.requests).toHaveLength(3);
   });
 
   it("opens the breaker after N failed attempts in a row: deliveries wait without spending an attempt; after the cooldown one probe goes, and its success closes it", async () => {
@@ -263,7 +263,11 @@ describe("webhook delivery to a real receiver", () => {
     const h = handler({ disableAfterMs: 800, breaker: { failures: 100, cooldownMs: 1000, maxCooldownMs: 1000 }, onEndpointDisabled: (e) => disabled.push(e) });
     await expect(run(h, deliveryEvent(endpointId, tenantId))).rejects.toBeInstanceOf(DeliveryFailedError);
     const { failingSince } = await endpointRow(endpointId);
-    await new Promise((resolve) => setTimeout(resolve, 900));
+    // Failing all along: no gap between failures as long as the 800 ms, and the streak older than it.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await expect(run(h, deliveryEvent(endpointId, tenantId))).rejects.toBeInstanceOf(DeliveryFailedError);
+    expect((await endpointRow(endpointId)).enabled).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 500));
     const last = deliveryEvent(endpointId, tenantId);
     await expect(run(h, last)).rejects.toThrow(/failed for good/);
     const row = await endpointRow(endpointId);
@@ -276,7 +280,20 @@ describe("webhook delivery to a real receiver", () => {
     expect(notice).toMatchObject({ causationId: last.id, payload: { type: "endpoint.disabled", data: { endpointId, url: target.url, reason: row.disabledReason, failingSince: failingSince!.toISOString() } } });
     expect(endpointDisabledSchema.safeParse(notice!.payload.data).success).toBe(true);
     await expect(run(h, deliveryEvent(endpointId, tenantId))).rejects.toThrow(/is disabled/);
-    expect(target.requests).toHaveLength(2);
+    expect(target.requests).toHaveLength(3);
+  });
+
+  it("a low-traffic endpoint whose failures are further apart than the set time starts a new streak instead of being disabled", async () => {
+    const target = await receiver(() => ({ status: 503 }));
+    const { tenantId, endpointId } = await endpointAt(target.url);
+    const h = handler({ disableAfterMs: 400, breaker: { failures: 100, cooldownMs: 1000, maxCooldownMs: 1000 } });
+    await expect(run(h, deliveryEvent(endpointId, tenantId))).rejects.toBeInstanceOf(DeliveryFailedError);
+    const first = (await endpointRow(endpointId)).failingSince!;
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    await expect(run(h, deliveryEvent(endpointId, tenantId))).rejects.toBeInstanceOf(DeliveryFailedError);
+    const row = await endpointRow(endpointId);
+    expect(row).toMatchObject({ enabled: true, consecutiveFailures: 2 });
+    expect(row.failingSince!.getTime()).toBeGreaterThan(first.getTime() + 500);
   });
 
   it("refuses a secret it cannot decrypt, permanently, sending nothing", async () => {
