@@ -12,6 +12,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { createLogger, Database, defineEvents, migrate, startWorker, type RunningWorker } from "outbox-relay";
 import { createEndpoint, createWebhookDeliveryHandler, withWebhooks, type WebhookDeliveryOptions } from "outbox-relay/webhooks";
 import { databaseUrl, deleteKeys, dropDatabase, onServer, redisUrl, uniqueName } from "@outbox/testing";
+import { cpuPerEvent, sampleCpu, type CpuSample } from "../cpu.ts";
 import { now, percentile } from "../measure.ts";
 import type { BenchSetup } from "../setup.ts";
 
@@ -28,6 +29,11 @@ export interface WebhooksResult {
   deliveriesPerSecond: number;
   bareFetchPerSecond: number;
   ratio: number;
+  /** Statements the worker's pool sent per delivery (relay, processor, handler). */
+  statementsPerDelivery: number;
+  /** CPU µs per delivery and per bare POST: this process (worker or loop, and the receivers), Postgres, Redis. */
+  cpuMicrosPerDelivery: CpuSample;
+  cpuMicrosPerBarePost: CpuSample;
   isolation: { published: number; healthyP50Ms: number; healthyP99Ms: number; slowEndpointDeliveries: number };
   /** retriesDue: retries due and not sent when the new deliveries start; the rest, unsent when the last new one arrived. */
   firstAttemptsBehindRetries: { retriesDue: number; newP50Ms: number; newP99Ms: number; retriesStillWaitingWhenNewDone: number };
@@ -101,7 +107,7 @@ async function startPart(setup: BenchSetup, part: string, options: Partial<Webho
     ({ type: "WebhookDelivery", payload: { endpointId, tenantId, type: "order.created", sourceEventId: randomUUID(), data, occurredAt: new Date().toISOString() } }) as const;
   /** Publishes one delivery in its own transaction; the webhook-id and when it committed. */
   const publishOne = async (to: { endpointId: string; tenantId: string }) => ({ id: await catalog.publish(db, delivery(to)), at: now() });
-  return { db, endpoint, delivery, publishOne, handled: () => handled, close };
+  return { db, endpoint, delivery, publishOne, handled: () => handled, statements: () => worker!.db.statementCount, close };
 }
 
 async function until(condition: () => boolean, timeoutMs: number, what: string) {
@@ -159,13 +165,24 @@ async function throughput(setup: BenchSetup, deliveries: number, endpoints: numb
   const part = await startPart(setup, "throughput");
   try {
     const targets = await Promise.all(receivers.map(part.endpoint));
+    const bareCpu = sampleCpu([process.pid]);
     const bareFetchPerSecond = await bareFetchLoop(targets.map((t) => ({ url: t.receiver.url, secret: t.secret })), deliveries, webhookConcurrency);
+    const bareCpuMicros = cpuPerEvent(bareCpu, sampleCpu([process.pid]), deliveries);
     const events = Array.from({ length: deliveries }, (_, i) => part.delivery(targets[i % endpoints]!));
+    const statementsBefore = part.statements();
     await catalog.publishMany(part.db, events);
     const committed = now();
+    const cpu = sampleCpu([process.pid]);
     await until(() => part.handled() >= deliveries, 600_000, "every delivery");
     const deliveriesPerSecond = deliveries / ((now() - committed) / 1000);
-    return { deliveriesPerSecond, bareFetchPerSecond, ratio: deliveriesPerSecond / bareFetchPerSecond };
+    return {
+      deliveriesPerSecond,
+      bareFetchPerSecond,
+      ratio: deliveriesPerSecond / bareFetchPerSecond,
+      statementsPerDelivery: (part.statements() - statementsBefore) / deliveries,
+      cpuMicrosPerDelivery: cpuPerEvent(cpu, sampleCpu([process.pid]), deliveries),
+      cpuMicrosPerBarePost: bareCpuMicros,
+    };
   } finally {
     await part.close();
     await Promise.all(receivers.map((r) => r.close()));
