@@ -10,7 +10,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createLogger, Database, defineEvents, migrate, startWorker, type RunningWorker } from "outbox-relay";
-import { createEndpoint, createWebhookDeliveryHandler, withWebhooks, type WebhookDeliveryOptions } from "outbox-relay/webhooks";
+import { createEndpoint, createWebhookDeliveryHandler, webhookDefaults, withWebhooks, type WebhookDeliveryOptions } from "outbox-relay/webhooks";
 import { databaseUrl, deleteKeys, dropDatabase, onServer, redisUrl, uniqueName } from "@outbox/testing";
 import { cpuPerEvent, sampleCpu, type CpuSample } from "../cpu.ts";
 import { now, percentile } from "../measure.ts";
@@ -129,10 +129,9 @@ async function publishAtRate(publishOne: (to: { endpointId: string; tenantId: st
   return Promise.all(published);
 }
 
+/** Publish → the first request's arrival at one of `receivers`, sorted. */
 const latencies = (published: { id: string; at: number }[], receivers: Receiver[]) =>
-  published
-    .map(({ id, at }) => receivers.reduce((first, r) => first ?? r.arrivals.get(id)?.[0], undefined as number | undefined)! - at)
-    .sort((a, b) => a - b);
+  published.map(({ id, at }) => receivers.map((r) => r.arrivals.get(id)?.[0]).find((first) => first !== undefined)! - at).sort((a, b) => a - b);
 
 /** The same signed POSTs the handler sends (headers, body, `v1,` HMAC-SHA256 of "id.timestamp.body"), `concurrency` at a time. */
 async function bareFetchLoop(targets: { url: string; secret: string }[], count: number, concurrency: number) {
@@ -149,7 +148,7 @@ async function bareFetchLoop(targets: { url: string; secret: string }[], count: 
         const response = await fetch(targets[i % targets.length]!.url, {
           method: "POST",
           body,
-          headers: { "content-type": "application/json", "user-agent": "outbox-relay-webhooks", "webhook-id": id, "webhook-timestamp": String(timestamp), "webhook-signature": signature },
+          headers: { "content-type": "application/json", "user-agent": webhookDefaults.userAgent, "webhook-id": id, "webhook-timestamp": String(timestamp), "webhook-signature": signature },
           redirect: "manual",
         });
         await response.arrayBuffer();
