@@ -1,10 +1,13 @@
-// pnpm bench [--scenarios real,real-prisma,drain,peers,steady,statements,api,scale,large,cluster] [--events N]
+// pnpm bench [--scenarios real,real-prisma,drain,peers,steady,statements,api,scale,large,cluster,webhooks] [--events N]
 //            [--real-events N] [--runs R] [--rate EPS] [--seconds S] [--api-seconds S]
 //            [--concurrency C] [--peer-jobs N]   (peers: pg-boss and graphile-worker, N defaults to --events)
+//            [--webhook-deliveries 5000]   (webhooks: delivery against a bare signed-fetch loop, a never-answering
+//            endpoint's neighbours, new deliveries beside due retries; about a minute)
 // pnpm bench --scenarios soak [--soak-minutes 60] [--soak-orders 40] [--soak-rows 100]
 //            [--fault-every-seconds 300]   (an hour under faults; not in the default set)
 // Every throughput figure is compared with raw BullMQ doing the same number of jobs in the same
-// run on this machine; prints one table per scenario and writes bench/results/<timestamp>.json.
+// run on this machine (webhooks: with a bare signed-fetch loop, and the worker, receivers and loop
+// all in this process); prints one table per scenario and writes bench/results/<timestamp>.json.
 // Measured processes run as bundles (plain JavaScript), as `pnpm start` runs them.
 import { mkdir, writeFile } from "node:fs/promises";
 import os from "node:os";
@@ -19,13 +22,14 @@ import { largeTable } from "./scenarios/large-table.ts";
 import { peers } from "./scenarios/peers.ts";
 import { statementsPerBatch } from "./scenarios/statements.ts";
 import { steadyLoad } from "./scenarios/steady.ts";
+import { webhooks } from "./scenarios/webhooks.ts";
 import { createBenchSetup } from "./setup.ts";
 import { plotSoak } from "./soak/plot.ts";
 import { soak } from "./soak/soak.ts";
 
 const { values: args } = parseArgs({
   options: {
-    scenarios: { type: "string", default: "real,real-prisma,drain,peers,steady,statements,api,scale,large,cluster" },
+    scenarios: { type: "string", default: "real,real-prisma,drain,peers,steady,statements,api,scale,large,cluster,webhooks" },
     events: { type: "string", default: "100000" },
     "real-events": { type: "string", default: "20000" },
     runs: { type: "string", default: "3" },
@@ -39,6 +43,7 @@ const { values: args } = parseArgs({
     "soak-orders": { type: "string", default: "40" },
     "soak-rows": { type: "string", default: "100" },
     "fault-every-seconds": { type: "string", default: "300" },
+    "webhook-deliveries": { type: "string", default: "5000" },
   },
 });
 const scenarios = new Set(args.scenarios.split(","));
@@ -149,6 +154,24 @@ try {
     console.table({
       "commit → handler start p50 / p95 / p99 (ms)": [steady.latencyP50Ms, steady.latencyP95Ms, steady.latencyP99Ms].map((v) => fixed(v, 1)).join(" / "),
       "outbox lag p50 / max (ms)": `${fixed(steady.lagP50Ms)} / ${fixed(steady.lagMaxMs)}`,
+    });
+  }
+  if (scenarios.has("webhooks")) {
+    const hooks = await webhooks(setup, { deliveries: Number(args["webhook-deliveries"]), log });
+    results.webhooks = hooks;
+    const { isolation, firstAttemptsBehindRetries: retries } = hooks;
+    console.log(`\n(7) webhooks: ${hooks.deliveries} deliveries to ${hooks.endpoints} loopback receivers (one per tenant), webhook concurrency ${hooks.webhookConcurrency}`);
+    console.table({
+      "bare signed fetch loop, same concurrency (POSTs/s)": fixed(hooks.bareFetchPerSecond),
+      "outbox commit → delivered (deliveries/s)": fixed(hooks.deliveriesPerSecond),
+      "ratio outbox / bare fetch": fixed(hooks.ratio, 2),
+      "statements per delivery, worker's pool": fixed(hooks.statementsPerDelivery, 1),
+      "CPU µs per delivery, this process / Postgres / Redis": cpuText(hooks.cpuMicrosPerDelivery),
+      "CPU µs per bare POST, this process / Postgres / Redis": cpuText(hooks.cpuMicrosPerBarePost),
+      [`isolation: ${isolation.published} at 50/s, one endpoint never answers; healthy publish → received p50 / p99 (ms)`]: `${fixed(isolation.healthyP50Ms, 1)} / ${fixed(isolation.healthyP99Ms, 1)}`,
+      "isolation: the slow endpoint's deliveries in flight at most": isolation.slowEndpointDeliveries,
+      "retries due / still waiting when the new deliveries were all received": `${retries.retriesDue} / ${retries.retriesStillWaitingWhenNewDone}`,
+      "new deliveries beside them, publish → received p50 / p99 (ms)": `${fixed(retries.newP50Ms, 1)} / ${fixed(retries.newP99Ms, 1)}`,
     });
   }
   if (scenarios.has("statements")) {
