@@ -12,11 +12,11 @@ describe("the order domain's event catalog", () => {
     expect(new Set(priorities).size).toBe(order.length);
   });
 
-  it("retries 3 times from 2 s by default; webhook deliveries 5 times on their own queue, unordered", () => {
+  it("retries 3 times from 2 s by default; webhook deliveries on their own queue, unordered, retries below first attempts, up to the 10 runs any retry schedule may ask", () => {
     for (const type of orderEvents.types.filter((t) => t !== "WebhookDelivery")) {
       expect(policyOf(type)).toMatchObject({ queue: queueNames.events, attempts: 3, backoffMs: 2000, ordered: true });
     }
-    expect(policyOf("WebhookDelivery")).toMatchObject({ queue: queueNames.webhooks, attempts: 5, ordered: false });
+    expect(policyOf("WebhookDelivery")).toMatchObject({ queue: queueNames.webhooks, attempts: 10, priority: 5, retryPriority: 50, ordered: false });
     expect(orderEvents.unorderedTypes).toEqual(["WebhookDelivery"]);
   });
 

@@ -12,6 +12,7 @@ export {
   revertMarks,
   skipDeadRows,
   skipUnfinished,
+  supersedeDeadRows,
   type FailedRun,
   type MarkedEvent,
   type OutboxStatus,

@@ -1,4 +1,4 @@
-import { sql, type Queryable } from "../sql/index.ts";
+import { sql, type Queryable, type Statement } from "../sql/index.ts";
 import { eventColumns, type OutboxEvent } from "./event-row.ts";
 import { query, type Executor } from "../events/index.ts";
 
@@ -178,26 +178,29 @@ export async function skipDeadRows(executor: Executor, ids: readonly string[]): 
 
 export interface UnfinishedFilter {
   aggregateType: string;
-  aggregateId: string;
+  /** One aggregate; or, without it, every aggregate of the type whose payload has `payloadEquals`. */
+  aggregateId?: string;
+  payloadEquals?: { field: string; value: string };
   eventType: string;
   /** Kept as the rows' last_error: why they were not run. */
   reason: string;
 }
 
-/**
- * skipUnfinished (pending | dead → skipped): every event of one type and aggregate not yet
- * finished, finished now with `reason` (e.g. the deliveries to a receiver that was deleted). Reads
- * event_outbox_aggregate_open_idx (aggregate WHERE status IN ('pending','dead')), then takes each
- * row's lock: a row a run marks processed at the same time either commits first (the row keeps its
- * state, and is lost) or finds it skipped. Their jobs, when they run, find nothing to do.
- */
-export async function skipUnfinished(executor: Executor, { aggregateType, aggregateId, eventType, reason }: UnfinishedFilter): Promise<Transition> {
+/** The rows of an UnfinishedFilter: one aggregate, or the payload's field (e.g. a bulk resend's deliveries to one endpoint). */
+function ofFilter({ aggregateId, payloadEquals }: UnfinishedFilter): Statement {
+  if (aggregateId !== undefined) return sql`aggregate_id = ${aggregateId}`;
+  if (!payloadEquals) throw new RangeError("skipUnfinished needs an aggregateId or payloadEquals");
+  return sql`payload->>${payloadEquals.field} = ${payloadEquals.value}`;
+}
+
+export async function skipUnfinished(executor: Executor, filter: UnfinishedFilter): Promise<Transition> {
+  const { aggregateType, eventType, reason } = filter;
   const rows = await query<{ id: string; changed: boolean }>(
     executor,
     sql`
       WITH unfinished AS (
         SELECT id FROM event_outbox
-        WHERE aggregate_type = ${aggregateType} AND aggregate_id = ${aggregateId} AND event_type = ${eventType}
+        WHERE aggregate_type = ${aggregateType} AND ${ofFilter(filter)} AND event_type = ${eventType}
           AND status IN ('pending', 'dead')
       ), skipped AS (
         UPDATE event_outbox o SET status = 'skipped', processed_at = now(), last_error = ${reason}
@@ -249,4 +252,25 @@ export async function markUnordered(db: Queryable, types: readonly string[]): Pr
       SELECT id FROM event_outbox
       WHERE status IN ('pending', 'dead') AND ordered AND event_type = ANY(${types}::text[])
       FOR UPDATE SKIP LOCKED)`);
+}
+
+/**
+ * supersedeDeadRows (dead → skipped): dead events another event now carries (a bulk resend's new
+ * copy of a failed webhook), each finished now with its own reason. Only while still dead, as
+ * skipDeadRows. Reads the primary key.
+ */
+export async function supersedeDeadRows(executor: Executor, rows: readonly { id: string; reason: string }[]): Promise<Transition> {
+  if (rows.length === 0) return { changed: [], lost: [] };
+  const changed = await query<{ id: string }>(
+    executor,
+    sql`
+      UPDATE event_outbox o SET status = 'skipped', processed_at = now(), last_error = r.reason
+      FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS r(id uuid, reason text)
+      WHERE o.id = r.id AND o.status = 'dead'
+      RETURNING o.id::text AS id`,
+  );
+  return byIds(
+    rows.map((row) => row.id),
+    changed,
+  );
 }

@@ -34,11 +34,16 @@ export async function probeMigrations(db: Queryable, migrations: readonly Engine
   const objects = migrations.flatMap((migration) => migration.objects);
   const tables = objects.map(tableOfColumn).filter((table) => table !== undefined);
   const present = await presentObjects(db, [...objects, ...tables]);
-  // A column of a table that is not there at all: the table's absence says it.
-  const inAbsentTable = (object: string) => tableOfColumn(object) !== undefined && !present.has(tableOfColumn(object)!);
+  // A column of a table that is not there at all: the table's absence says it (once; the migration
+  // that makes the table says it for its own columns).
+  const absentTableOf = (object: string) => {
+    const table = tableOfColumn(object);
+    return table !== undefined && !present.has(table) ? table : undefined;
+  };
   const result = new Map<string, string[]>();
   for (const migration of migrations) {
-    const absent = migration.objects.filter((object) => !present.has(object) && !inAbsentTable(object)).map((object) => `no ${object}`);
+    const missing = migration.objects.filter((object) => !present.has(object)).map((object) => absentTableOf(object) ?? object);
+    const absent = [...new Set(missing)].map((object) => `no ${object}`);
     const failed: string[] = [];
     for (const fact of migration.rows) if (!(await holds(db, fact))) failed.push(fact.problem);
     result.set(migration.name, [...absent, ...failed]);

@@ -84,7 +84,7 @@ export async function recordFailure(
   const tripped = sql`(consecutive_failures + 1 >= ${failures} AND (${probe}::boolean OR breaker_open_until IS NULL OR breaker_open_until <= now()))`;
   const window = sql`now() - ${policy.disableAfterMs} * interval '1 millisecond'`;
   // Failing all along: the streak began a window ago, and its last failure before this one is within it.
-  const failingTooLong = sql`(failing_since <= ${window} AND last_failure_at >= ${window})`;
+  const failingTooLong = sql`coalesce(failing_since <= ${window} AND last_failure_at >= ${window}, false)`;
   // A failure after a quiet spell longer than the window starts a new streak.
   const streakStart = sql`CASE WHEN failing_since IS NULL OR last_failure_at < ${window} THEN now() ELSE failing_since END`;
   const disable = sql`(${disableNow}::text IS NOT NULL OR ${failingTooLong})`;

@@ -5,6 +5,7 @@ import { webhookDefaults } from "./defaults.ts";
 import { deliveryType } from "./delivery-event.ts";
 import { couldOwn, ofTenant, viewColumns, type EndpointSettings, type EndpointView } from "./endpoints.ts";
 import { parseRetryScheduleInput } from "./endpoint-input.ts";
+import { resendAggregateType } from "./resend.ts";
 import { EndpointNotFoundError } from "./errors.ts";
 import { encryptSecret, generateSecret } from "./secrets.ts";
 import { inTransaction, type WebhookDatabase } from "./store.ts";
@@ -94,23 +95,13 @@ export async function deleteEndpoint(db: WebhookDatabase, tenantId: string | nul
       eventType: deliveryType,
       reason: deletedEndpointReason,
     });
-    const resends = await skipUnfinishedResends(tx, endpointId);
-    return { id: endpointId.toLowerCase(), skippedDeliveries: skipped.changed.length + resends };
+    // A bulk resend's deliveries to it, under their sources' aggregates.
+    const resends = await skipUnfinished(tx, {
+      aggregateType: resendAggregateType,
+      payloadEquals: { field: "endpointId", value: endpointId.toLowerCase() },
+      eventType: deliveryType,
+      reason: deletedEndpointReason,
+    });
+    return { id: endpointId.toLowerCase(), skippedDeliveries: skipped.changed.length + resends.changed.length };
   });
-}
-
-/**
- * skipUnfinishedResends: $1 the endpoint. A bulk resend's deliveries to it (aggregate
- * `webhook_resend`, read along event_outbox_aggregate_open_idx) not yet finished, skipped as the
- * endpoint's own are; each row's lock and status are checked again by the UPDATE.
- */
-async function skipUnfinishedResends(tx: Executor, endpointId: string): Promise<number> {
-  const rows = await query<{ id: string }>(
-    tx,
-    sql`UPDATE event_outbox o SET status = 'skipped', processed_at = now(), last_error = ${deletedEndpointReason}
-        WHERE o.aggregate_type = 'webhook_resend' AND o.status IN ('pending', 'dead') AND o.event_type = ${deliveryType}
-          AND o.payload->>'endpointId' = ${endpointId.toLowerCase()}
-        RETURNING o.id::text AS id`,
-  );
-  return rows.length;
 }

@@ -1,4 +1,5 @@
 import { execute, query, type Executor } from "../events/index.ts";
+import { supersedeDeadRows } from "../outbox/index.ts";
 import { sql } from "../sql/index.ts";
 import { deliveryType, webhookDeliveries } from "./delivery-event.ts";
 import { couldOwn, isUuid, ofTenant } from "./endpoints.ts";
@@ -172,8 +173,10 @@ export async function resendAll(db: WebhookDatabase, tenantId: string | null, en
     });
     const ids: string[] = [];
     for (let start = 0; start < resends.length; start += 500) ids.push(...(await webhookDeliveries.publishMany(tx, resends.slice(start, start + 500).map((r) => r.event))));
-    const carried = resends.flatMap(({ copy }, index) => (copy.status === "dead" ? [{ id: copy.id, by: ids[index]! }] : []));
-    await skipCarried(tx, carried);
+    await supersedeDeadRows(
+      tx,
+      resends.flatMap(({ copy }, index) => (copy.status === "dead" ? [{ id: copy.id, reason: `sent again by resend-all as ${ids[index]!}` }] : [])),
+    );
     return { matched: matched.length, queued: resends.length };
   });
 }
@@ -184,17 +187,6 @@ function safeDelivery(payload: unknown) {
   } catch {
     return undefined;
   }
-}
-
-/** skipCarried: $1 dead copies and the resend that carries each. Each becomes skipped, naming its resend; only while still dead. */
-async function skipCarried(tx: Executor, carried: { id: string; by: string }[]): Promise<void> {
-  if (carried.length === 0) return;
-  await execute(
-    tx,
-    sql`UPDATE event_outbox o SET status = 'skipped', processed_at = now(), last_error = 'sent again by resend-all as ' || c.by
-        FROM jsonb_to_recordset(${JSON.stringify(carried)}::jsonb) AS c(id uuid, by text)
-        WHERE o.id = c.id AND o.status = 'dead'`,
-  );
 }
 
 async function countMatches(db: Executor, endpointId: string, input: ResendAllInput): Promise<number> {

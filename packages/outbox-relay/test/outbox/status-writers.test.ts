@@ -58,7 +58,7 @@ describe("the outbox state machine's one owner", () => {
   });
 
   it("finds the writes it looks for (the scan is live)", () => {
-    expect(statusWrites(readFileSync(join(root, owner), "utf8"))).toHaveLength(7);
+    expect(statusWrites(readFileSync(join(root, owner), "utf8"))).toHaveLength(8);
     expect(statusWrites("sql`UPDATE event_outbox\n SET status = 'skipped' WHERE id = 1`")).toHaveLength(1);
     expect(statusWrites('sql`update public."event_outbox" o set attempts = 0, status = ${s}`')).toHaveLength(1);
     expect(statusWrites("sql`DELETE FROM event_outbox WHERE true`")).toHaveLength(1);

@@ -216,7 +216,8 @@ describe("webhook delivery to a real receiver", () => {
 
   it("opens the breaker after N failed attempts in a row: deliveries wait without spending an attempt; after the cooldown one probe goes, and its success closes it", async () => {
     let up = false;
-    const target = await receiver(() => ({ status: up ? 200 : 503 }));
+    // Once up, it answers after 300 ms: the probe is still under way when the other delivery looks.
+    const target = await receiver(() => (up ? { status: 200, delayMs: 300 } : { status: 503 }));
     const { tenantId, endpointId } = await endpointAt(target.url);
     const h = handler({ breaker: { failures: 3, cooldownMs: 1500, maxCooldownMs: 60_000 } });
     for (let n = 0; n < 3; n++) await expect(run(h, deliveryEvent(endpointId, tenantId))).rejects.toBeInstanceOf(DeliveryFailedError);
