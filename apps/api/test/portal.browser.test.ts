@@ -124,6 +124,10 @@ describe("the webhook portal in a real browser", () => {
     const page = await context.newPage();
     await page.goto(otherSite.serve("/mail", `<a href="${link}">Open your webhook portal</a>`));
     await page.getByRole("link", { name: "Open your webhook portal" }).click();
+    // The link's page names the tenant and sets nothing until its button is pressed.
+    await page.getByText(`webhook portal of tenant ${tenant.tenantId}`).waitFor();
+    expect(await context.cookies(baseUrl)).toEqual([]);
+    await page.getByRole("button", { name: "Open the portal" }).click();
     await page.getByRole("heading", { name: "Your webhook endpoints" }).waitFor();
     // The token has left the address bar; the session is an HttpOnly cookie scripts cannot read.
     expect(page.url()).toBe(`${baseUrl}/portal`);

@@ -35,12 +35,20 @@ async function mint(tenantId: string, auth: Auth) {
 }
 
 /** Opens a link as a browser would (typed in: Sec-Fetch-Site none); the session cookie it sets, if any. */
+/** A link as a browser opens it: the page that names the tenant, then its button (a same-origin form POST). */
 async function open(url: string) {
   const { pathname, search } = new URL(url);
-  const response = await api.app.inject({ method: "GET", url: pathname + search, headers: { "sec-fetch-site": "none" } });
+  const page = await api.app.inject({ method: "GET", url: pathname + search, headers: { "sec-fetch-site": "none" } });
+  const token = new URL(url).searchParams.get("token") ?? "";
+  const response = await api.app.inject({
+    method: "POST",
+    url: pathname,
+    headers: { "sec-fetch-site": "same-origin", "content-type": "application/x-www-form-urlencoded" },
+    payload: new URLSearchParams({ token }).toString(),
+  });
   const setCookie = [response.headers["set-cookie"] ?? []].flat().join("\n");
   const cookie = /outbox_portal_session=([^;]+)/.exec(setCookie)?.[1];
-  return { response, setCookie, cookie: cookie ? `outbox_portal_session=${cookie}` : undefined };
+  return { page, response, setCookie, cookie: cookie ? `outbox_portal_session=${cookie}` : undefined };
 }
 
 /** A tenant with a session open in the portal. */
@@ -113,18 +121,21 @@ describe("minting a portal link", () => {
 });
 
 describe("opening a link", () => {
-  it("exchanges it for an HttpOnly, SameSite=Strict session cookie and refreshes to the clean URL, the token in no log line", async () => {
+  it("shows whose portal it opens and sets nothing; its button exchanges it for an HttpOnly, SameSite=Strict session cookie and the clean URL, the token in no log line", async () => {
     const tenant = await seedTenant(api.app);
     const link = await mint(tenant.tenantId, tenant.auth);
     const token = new URL(link.body.url).searchParams.get("token")!;
     logLines.length = 0;
-    const { response, setCookie, cookie } = await open(link.body.url);
-    expect(response.statusCode).toBe(200);
+    const { page: confirm, response, setCookie, cookie } = await open(link.body.url);
+    expect(confirm.statusCode).toBe(200);
+    expect(confirm.headers["set-cookie"]).toBeUndefined();
+    expect(confirm.body).toContain(`tenant <code>${tenant.tenantId}</code>`);
+    expect(confirm.body).toContain('<form method="post" action="/portal/open">');
+    expect(confirm.headers["referrer-policy"]).toBe("no-referrer");
+    expect(confirm.headers["content-security-policy"]).toContain("default-src 'none'");
+    expect(response.statusCode).toBe(303);
+    expect(response.headers.location).toBe("/portal");
     expect(setCookie).toMatch(/^outbox_portal_session=v1\.[^;]+; Path=\/portal; Max-Age=3[56]\d\d; HttpOnly; SameSite=Strict$/);
-    expect(response.body).toContain('<meta http-equiv="refresh" content="0;url=/portal">');
-    expect(response.body).not.toContain(token);
-    expect(response.headers["referrer-policy"]).toBe("no-referrer");
-    expect(response.headers["content-security-policy"]).toContain("default-src 'none'");
     // The request log has the URL with its token redacted, and nothing anywhere carries the token or the session.
     const logged = JSON.stringify(logLines);
     expect(logged).toContain("/portal/open?token=[redacted]");
@@ -156,6 +167,9 @@ describe("opening a link", () => {
       const response = await api.app.inject({ method: "GET", url: `/portal/open?token=${encodeURIComponent(token)}` });
       expect([400, 401], name).toContain(response.statusCode);
       expect(response.headers["set-cookie"], name).toBeUndefined();
+      const posted = await open(`http://localhost/portal/open?token=${encodeURIComponent(token)}`);
+      expect([400, 401], name).toContain(posted.response.statusCode);
+      expect(posted.setCookie, name).toBe("");
     }
     expect((await api.app.inject({ method: "GET", url: "/portal/open" })).statusCode).toBe(401);
   });
@@ -210,6 +224,13 @@ describe("a session acts for its own tenant only", () => {
       expect((await form("/portal/endpoints", tenant.cookie, { url: "https://example.com/evil", events: "*" }, headers)).statusCode).toBe(403);
     }
     expect(await tableDigests(api.prisma)).toEqual(before);
+    // Another site cannot sign a browser in to a portal of its choosing (its own tenant's, say): opening a link is a form of the portal's own page.
+    const theirs = new URL((await mint(tenant.tenantId, tenant.auth)).body.url).searchParams.get("token")!;
+    for (const headers of otherSites) {
+      const login = await form("/portal/open", "", { token: theirs }, headers);
+      expect(login.statusCode, JSON.stringify(headers)).toBe(403);
+      expect(login.headers["set-cookie"]).toBeUndefined();
+    }
     const own = await form(`/portal/endpoints/${id}/disable`, tenant.cookie);
     expect(own.statusCode).toBe(303);
     expect(own.headers.location).toBe(`/portal/endpoints/${id}?notice=disabled`);

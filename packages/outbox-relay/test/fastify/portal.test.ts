@@ -58,8 +58,16 @@ describe("portalPlugin in a service of its own", () => {
     await createEndpoint(db, settings, { tenantId: mine, url: "https://hooks.example.com/mine", events: ["greeting.sent"] });
     await createEndpoint(db, settings, { tenantId: theirs, url: "https://hooks.example.com/theirs", events: ["*"] });
     const link = new URL(mintPortalLink(encryptionKey, { tenantId: mine, baseUrl: "http://localhost" }).url);
-    const opened = await app.inject({ method: "GET", url: link.pathname + link.search });
-    expect(opened.statusCode).toBe(200);
+    const confirm = await app.inject({ method: "GET", url: link.pathname + link.search });
+    expect(confirm.statusCode).toBe(200);
+    expect(confirm.headers["set-cookie"]).toBeUndefined();
+    const opened = await app.inject({
+      method: "POST",
+      url: link.pathname,
+      headers: { "content-type": "application/x-www-form-urlencoded", "sec-fetch-site": "same-origin" },
+      payload: new URLSearchParams({ token: link.searchParams.get("token")! }).toString(),
+    });
+    expect(opened.statusCode).toBe(303);
     const cookie = String(opened.headers["set-cookie"]).split(";")[0]!;
     const listing = await app.inject({ method: "GET", url: "/portal", headers: { cookie } });
     expect(listing.statusCode).toBe(200);

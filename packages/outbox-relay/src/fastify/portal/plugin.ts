@@ -39,9 +39,9 @@ async function refuseCrossSite(request: FastifyRequest): Promise<void> {
  * A tenant's webhook portal at /portal, server-rendered, for any service with the webhook tables:
  * the tenant's endpoints, their state and delivery attempts; add an endpoint (its secret shown
  * once), disable, enable, rotate a secret, send a test message, resend a message. A link the
- * service mints (`mintPortalLink` of outbox-relay/webhooks) opens it at /portal/open?token=…,
- * which exchanges the link for an HttpOnly, SameSite=Strict session cookie and moves on to the
- * clean URL; every other page needs that session, and acts for its tenant only. No script, every
+ * service mints (`mintPortalLink` of outbox-relay/webhooks) opens it at /portal/open?token=…, a
+ * page naming the tenant whose button (a same-origin POST) exchanges the link for an HttpOnly,
+ * SameSite=Strict session cookie and moves on to the clean URL; every other page needs that session, and acts for its tenant only. No script, every
  * value escaped, the outbox page's CSP; a write sent by another site's page is refused.
  */
 export const portalPlugin: FastifyPluginAsync<PortalPluginOptions> = async (app, options) => {

@@ -27,7 +27,7 @@ import { addForm, disableForm, endpointParams, notices, openQuery, pageQuery, re
 import { refusalOf } from "./refusals.ts";
 import { messageTypes } from "./queries.ts";
 import { portalPath, requireSession, setSessionCookie, type CookieOptions } from "./session.ts";
-import { endpointPath, endpointsView, endpointView, openedView, secretView, signedOutView, signOutPath } from "./views.ts";
+import { endpointPath, endpointsView, endpointView, openView, secretView, signedOutView, signOutPath } from "./views.ts";
 
 export interface PortalContext {
   db: WebhookDatabase;
@@ -43,17 +43,27 @@ export const send = (reply: FastifyReply, page: Html, status = 200, headers: Rec
 
 const schema = { hide: true };
 
-/** GET /portal/open?token=…: a valid link becomes a session cookie, then a refresh to /portal (no session needed to get here). */
+/**
+ * GET /portal/open?token=…: a page that names the tenant and asks to open its portal, setting
+ * nothing; its form POSTs the token back (a same-origin form: another site cannot sign a browser
+ * in to a portal of its choosing), and that sets the session cookie and redirects to /portal.
+ */
 export async function openRoute(parent: FastifyInstance, { signingKey, sessionTtlMs, cookie }: PortalContext): Promise<void> {
   const app = parent.withTypeProvider<ZodTypeProvider>();
-  app.get(`${portalPath}/open`, { schema: { ...schema, querystring: openQuery } }, async (request, reply) => {
-    const grant = request.query.token ? verifyPortalToken(signingKey, "link", request.query.token) : null;
+  const grantOf = (token: string | undefined) => {
+    const grant = token ? verifyPortalToken(signingKey, "link", token) : null;
     if (!grant) throw new Refusal(401, "PORTAL_LINK_INVALID", "This portal link has expired or is not valid. Ask for a new one.");
+    return grant;
+  };
+  app.get(`${portalPath}/open`, { schema: { ...schema, querystring: openQuery } }, async (request, reply) => {
+    const grant = grantOf(request.query.token);
+    return send(reply, openView(grant, request.query.token!), 200, { "referrer-policy": "no-referrer" });
+  });
+  app.post(`${portalPath}/open`, { schema: { ...schema, body: openQuery.nullish() } }, async (request, reply) => {
+    const grant = grantOf(request.body?.token);
     const session = signPortalToken(signingKey, "session", grant.tenantId, sessionTtlMs);
     setSessionCookie(reply, request, cookie, session.token, session.expiresAt);
-    // The page refreshes to /portal: a same-site navigation, so the SameSite=Strict cookie goes along even
-    // when the link was opened from another site (a 303 would keep the cross-site initiator, and no cookie).
-    return send(reply, openedView(), 200, { "referrer-policy": "no-referrer" });
+    return reply.code(303).header("referrer-policy", "no-referrer").redirect(portalPath);
   });
 }
 

@@ -19,13 +19,14 @@ function portalLayout(title: string, grant: PortalGrant | null, body: Html, head
   return pageShell(`${title} · webhooks`, header, body, head);
 }
 
-/** What a link opens: a refresh to the portal's clean URL, so the token leaves the address bar (the session cookie now stands for it). */
-export function openedView(): Html {
+/** What a link opens: who it is for, and a button that opens that portal (the token goes back in the form, never in a link). */
+export function openView(grant: PortalGrant, token: string): Html {
   return portalLayout(
-    "Opening",
+    "Open the portal",
     null,
-    html`<p>Opening your webhook portal… <a href="${portalPath}">Continue</a>.</p>`,
-    html`<meta http-equiv="refresh" content="0;url=${portalPath}">`,
+    html`<h1>Open the webhook portal</h1>
+<p>This link opens the webhook portal of tenant <code>${grant.tenantId}</code> until ${grant.expiresAt}.</p>
+<form method="post" action="${portalPath}/open"><input type="hidden" name="token" value="${token}"><button type="submit">Open the portal</button></form>`,
   );
 }
 
