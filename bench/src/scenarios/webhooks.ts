@@ -107,7 +107,7 @@ async function startPart(setup: BenchSetup, part: string, options: Partial<Webho
     ({ type: "WebhookDelivery", payload: { endpointId, tenantId, type: "order.created", sourceEventId: randomUUID(), data, occurredAt: new Date().toISOString() } }) as const;
   /** Publishes one delivery in its own transaction; the webhook-id and when it committed. */
   const publishOne = async (to: { endpointId: string; tenantId: string }) => ({ id: await catalog.publish(db, delivery(to)), at: now() });
-  return { db, endpoint, delivery, publishOne, handled: () => handled, statements: () => worker!.db.statementCount, close };
+  return { db, endpoint, delivery, publishOne, handled: () => handled, statements: () => worker.db.statementCount, close };
 }
 
 async function until(condition: () => boolean, timeoutMs: number, what: string) {

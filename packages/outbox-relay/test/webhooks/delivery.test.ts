@@ -11,7 +11,6 @@ import {
   createWebhookDeliveryHandler,
   DeliveryFailedError,
   rotateSecret,
-  webhookDefaults,
   type DisabledEndpoint,
   type WebhookDeliveryOptions,
 } from "../../src/webhooks/index.ts";
@@ -23,7 +22,6 @@ let database: TestDatabase;
 let pool: Database;
 const logger = createLogger({ level: "silent" });
 const receivers: Receiver[] = [];
-const lastAttempt = webhookDefaults.retrySchedule.length;
 
 beforeAll(async () => {
   database = await createWebhookDatabase();
@@ -170,7 +168,7 @@ describe("webhook delivery to a real receiver", () => {
     await expect(run(handler({ onEndpointDisabled: (e) => disabled.push(e) }), event)).rejects.toBeInstanceOf(PermanentError);
     expect(await endpointRow(endpointId)).toMatchObject({ enabled: false, disabledReason: "the receiver answered 410 Gone" });
     expect(disabled).toEqual([
-      { endpointId, tenantId, url: target.url, reason: "the receiver answered 410 Gone", consecutiveFailures: 1, disabledAt: expect.any(Date), failingSince: null },
+      { endpointId, tenantId, url: target.url, reason: "the receiver answered 410 Gone", consecutiveFailures: 1, disabledAt: expect.any(Date) as unknown, failingSince: null },
     ]);
     expect(await attemptsOf(event.id)).toHaveLength(1);
     // A later delivery to the disabled endpoint sends nothing.
