@@ -350,6 +350,9 @@ describe("resending every failed delivery since a time, and the endpoint's healt
     expect(resent.map((request) => (JSON.parse(request.body) as { data: { seq: number } }).data.seq)).toEqual([1, 2, 3, 4, 5, 6]);
     for (const request of resent) expect(() => new Webhook(created.secret).verify(request.body, request.headers as Record<string, string>)).not.toThrow();
 
+    // The receiver has each request before the worker records its attempt: wait for the resends to be marked.
+    const resendsDone = () => api.prisma.eventOutbox.count({ where: { aggregateType: "webhook_resend", tenantId: tenant.tenantId, status: "processed" } });
+    await waitFor(async () => (await resendsDone()) === 6, { timeoutMs: 30_000, message: "the six resends marked processed" });
     const health = await call("GET", path, tenant.auth);
     expect(health.statusCode).toBe(200);
     expect(health.json()).toMatchObject({

@@ -3,7 +3,7 @@
 //  1. throughput, commit → all processed, against a bare loop of the same signed POSTs with fetch
 //     at the worker's webhook concurrency;
 //  2. isolation: one endpoint that never answers beside 20 healthy ones of other tenants;
-//  3. first attempts ahead of retries: 1,000 retries coming due while new deliveries arrive.
+//  3. first attempts ahead of retries: 1,000 retries due at one moment (a Retry-After naming it) while new deliveries arrive.
 // Each part has a database of its own (the engine's migrations) and a Redis prefix, both removed.
 import { createHmac, randomUUID } from "node:crypto";
 import http from "node:http";
@@ -207,28 +207,34 @@ async function isolation(setup: BenchSetup, rate = 50, seconds = 20) {
 }
 
 async function firstAttemptsBehindRetries(setup: BenchSetup, failing = 1000, rate = 20, seconds = 5) {
-  // 503 to the first request of each webhook-id, 200 after 20 ms to the next.
+  // Every retry comes due at one moment: the first request of each webhook-id gets 503 with a
+  // Retry-After naming the same time (well after every first attempt); the next gets 200 after 100 ms.
+  let retryAfter = "";
   const flaky = await Promise.all(
-    Array.from({ length: 10 }, () => startReceiver((response, nth) => (nth > 1 ? setTimeout(() => response.end(), 20) : ((response.statusCode = 503), response.end())))),
+    Array.from({ length: 10 }, () =>
+      startReceiver((response, nth) => {
+        if (nth > 1) return void setTimeout(() => response.end(), 100);
+        response.writeHead(503, { "retry-after": retryAfter }).end();
+      }),
+    ),
   );
   const healthy = await startReceiver();
   const part = await startPart(setup, "retries", {
-    retrySchedule: [0, 2000],
+    retrySchedule: [0, 60_000],
     breaker: { failures: 100_000, cooldownMs: 1000, maxCooldownMs: 1000 },
     inFlight: { perEndpoint: webhookConcurrency, perTenant: webhookConcurrency },
   });
   try {
     const targets = await Promise.all(flaky.map(part.endpoint));
     const fresh = await part.endpoint(healthy);
+    const dueAt = Math.ceil((now() + 8000) / 1000) * 1000;
+    retryAfter = new Date(dueAt).toUTCString();
     await catalog.publishMany(part.db, Array.from({ length: failing }, (_, i) => part.delivery(targets[i % targets.length]!)));
-    // The first attempts take seconds at the worker's pace and their retries come due as they go,
-    // waiting behind the first attempts still queued (a lower priority). The new deliveries start
-    // once every first attempt was made and the first retries are due: retriesDue are due, unsent.
     const firsts = () => flaky.flatMap((r) => [...r.arrivals.values()]);
     await until(() => firsts().length >= failing, 60_000, "every first attempt");
-    await sleep(Math.max(0, Math.min(...firsts().map((at) => at[0]!)) + 2000 - now()));
-    const start = now();
-    const retriesDue = firsts().filter((at) => at.length === 1 && at[0]! + 2000 <= start).length;
+    // The schedule's 60 s is the longest wait, so the Retry-After holds: every retry is due at dueAt.
+    await sleep(Math.max(0, dueAt + 100 - now()));
+    const retriesDue = firsts().filter((at) => at.length === 1).length;
     const published = await publishAtRate(part.publishOne, [fresh], rate, rate * seconds);
     await until(() => published.every(({ id }) => healthy.arrivals.has(id)), 30_000, "the new deliveries");
     const retriesStillWaitingWhenNewDone = firsts().filter((at) => at.length === 1).length;
