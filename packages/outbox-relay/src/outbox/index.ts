@@ -7,6 +7,7 @@ export {
   outboxStatus,
   OutboxRowsLostError,
   pruneFinished,
+  releaseHold,
   recordFailures,
   retryDeadRows,
   revertMarks,

@@ -1,6 +1,6 @@
 import { sql, type Queryable, type Statement } from "../sql/index.ts";
 import { eventColumns, type OutboxEvent } from "./event-row.ts";
-import { query, type Executor } from "../events/index.ts";
+import { execute, query, type Executor } from "../events/index.ts";
 
 /**
  * The one owner of an outbox row's status (docs/state-machine.md): every statement that changes
@@ -252,6 +252,15 @@ export async function markUnordered(db: Queryable, types: readonly string[]): Pr
       SELECT id FROM event_outbox
       WHERE status IN ('pending', 'dead') AND ordered AND event_type = ANY(${types}::text[])
       FOR UPDATE SKIP LOCKED)`);
+}
+
+/**
+ * releaseHold (ordered → unordered, status unchanged): one event of the aggregate type that no
+ * longer holds its aggregate's later events (a bulk resend's delivery that failed for good); they
+ * become runnable and the rescuer queues them. Reads the primary key.
+ */
+export async function releaseHold(executor: Executor, id: string, aggregateType: string): Promise<void> {
+  await execute(executor, sql`UPDATE event_outbox SET ordered = false WHERE id = ${id}::uuid AND aggregate_type = ${aggregateType} AND ordered`);
 }
 
 /**

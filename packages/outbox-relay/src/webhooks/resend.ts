@@ -1,5 +1,5 @@
-import { execute, query, type Executor } from "../events/index.ts";
-import { supersedeDeadRows } from "../outbox/index.ts";
+import { query, type Executor } from "../events/index.ts";
+import { releaseHold, supersedeDeadRows } from "../outbox/index.ts";
 import { sql } from "../sql/index.ts";
 import { deliveryType, webhookDeliveries } from "./delivery-event.ts";
 import { couldOwn, isUuid, ofTenant } from "./endpoints.ts";
@@ -18,7 +18,7 @@ export interface Resent {
  * endpointState: $1 the endpoint, $2 the tenant (or none). The endpoint's enabled flag, when the
  * tenant owns it; primary key read, no lock (a disable racing the resend is caught by the delivery itself).
  */
-export async function endpointState(db: Executor, tenantId: string | null, endpointId: string) {
+async function endpointState(db: Executor, tenantId: string | null, endpointId: string) {
   const [row] = await query<{ enabled: boolean; disabledReason: string | null }>(
     db,
     sql`SELECT enabled, disabled_reason AS "disabledReason" FROM webhook_endpoints WHERE id = ${endpointId}::uuid AND ${ofTenant(tenantId)}`,
@@ -27,7 +27,7 @@ export async function endpointState(db: Executor, tenantId: string | null, endpo
 }
 
 /** The tenant's endpoint must exist (404) and be enabled (409). */
-async function requireEnabled(db: Executor, tenantId: string | null, endpointId: string): Promise<void> {
+export async function requireEnabled(db: Executor, tenantId: string | null, endpointId: string): Promise<void> {
   const endpoint = couldOwn(tenantId, endpointId) ? await endpointState(db, tenantId, endpointId) : undefined;
   if (!endpoint) throw new EndpointNotFoundError(endpointId);
   if (!endpoint.enabled) throw new EndpointDisabledError(endpointId, endpoint.disabledReason);
@@ -86,12 +86,12 @@ export interface ResendAllResult {
 export const resendAggregateType = "webhook_resend";
 
 /**
- * A bulk resend's delivery that failed for good stops holding the rest of its chain: it is no
- * longer ordered, so the next message of its source (held behind it) becomes runnable and the
- * rescuer queues it. Without this, one dead resend would hold its order's later messages until an admin acted.
+ * A bulk resend's delivery that failed for good stops holding the rest of its chain (the state
+ * machine's releaseHold), so one dead resend does not hold its order's later messages until an
+ * admin acts: the rescuer queues the next.
  */
 export async function releaseResendChain(db: Executor, eventId: string): Promise<void> {
-  await execute(db, sql`UPDATE event_outbox SET ordered = false WHERE id = ${eventId}::uuid AND aggregate_type = ${resendAggregateType} AND ordered`);
+  await releaseHold(db, eventId, resendAggregateType);
 }
 
 /** The most one bulk resend queues; a dry run counts past it. */

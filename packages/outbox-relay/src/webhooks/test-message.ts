@@ -1,9 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Executor } from "../events/index.ts";
 import { deliveryType, webhookDeliveries } from "./delivery-event.ts";
-import { couldOwn } from "./endpoints.ts";
-import { EndpointDisabledError, EndpointNotFoundError } from "./errors.ts";
-import { endpointState, type Resent } from "./resend.ts";
+import { requireEnabled, type Resent } from "./resend.ts";
 
 /** The `type` a test message's body carries; no event of the service has it, and endpoints get it whatever they subscribe to. */
 export const testMessageType = "webhook.test";
@@ -17,9 +15,7 @@ export const testMessageType = "webhook.test";
  * disabled one (EndpointDisabledError: its delivery would send nothing).
  */
 export async function sendTestMessage(db: Executor, tenantId: string | null, endpointId: string): Promise<Resent> {
-  const endpoint = couldOwn(tenantId, endpointId) ? await endpointState(db, tenantId, endpointId) : undefined;
-  if (!endpoint) throw new EndpointNotFoundError(endpointId);
-  if (!endpoint.enabled) throw new EndpointDisabledError(endpointId, endpoint.disabledReason);
+  await requireEnabled(db, tenantId, endpointId);
   const id = randomUUID();
   const occurredAt = new Date().toISOString();
   await webhookDeliveries.publish(db, {
